@@ -1,0 +1,54 @@
+# Developer and CI entry points. `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Re-install into the venv whenever pyproject.toml changes.
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?= -q -n 2
+
+.PHONY: help install venv system-deps lint test demo bench clean distclean
+
+help:
+	@echo "make install      system packages (apt) and the Python venv"
+	@echo "make test         install, lint, then the whole test suite (PostgreSQL and browser tests included)"
+	@echo "make lint         ruff and import-linter"
+	@echo "make demo         run a demo instance in .demo/ on http://127.0.0.1:8000"
+	@echo "make bench        run every benchmarks/*.py"
+	@echo "make clean        remove caches and demo data (distclean also removes .venv)"
+
+install: system-deps venv
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || { echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: install lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+demo: install
+	ARCHIVE_HOME=$(CURDIR)/.demo $(BIN)/archive demo
+
+bench: venv
+	@shopt -s nullglob; files=(benchmarks/*.py); \
+	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks"; exit 0; fi; \
+	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f" || exit 1; done
+
+clean:
+	rm -rf .pytest_cache .ruff_cache build dist .demo
+	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

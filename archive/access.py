@@ -1,0 +1,97 @@
+"""The access policy: the one place that decides who may see or do what.
+
+`require(actor, permission, target)` raises AccessDenied; `visible(actor, permission)` gives a Scope
+that lists can apply as a SQL condition and search backends as an engine filter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, or_, true
+
+from archive.actors import Actor
+from archive.errors import AccessDenied
+from archive.models import Customer, Document, Dossier
+from archive.permissions import permission_pii_view
+from search.base import Visibility
+
+Target = Document | Customer | Dossier | None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Departments (None: all), classification levels and individually granted documents."""
+
+    department_ids: frozenset[int] | None
+    department_codes: frozenset[str] | None
+    classifications: frozenset[str]
+    granted_document_ids: frozenset[int]
+
+    def documents(self) -> ColumnElement[bool]:
+        """A SQL condition on Document for list queries."""
+        if self.department_ids is None:
+            dept: ColumnElement[bool] = true()
+        else:
+            dept = Document.department_id.in_(self.department_ids) if self.department_ids else false()
+        allowed = dept & Document.classification.in_(self.classifications)
+        if self.granted_document_ids:
+            return or_(allowed, Document.id.in_(self.granted_document_ids))
+        return allowed
+
+    def customers(self) -> ColumnElement[bool]:
+        if self.department_ids is None:
+            return true()
+        return Customer.department_id.in_(self.department_ids) if self.department_ids else false()
+
+    def for_search(self) -> Visibility:
+        return Visibility(
+            departments=self.department_codes,
+            classifications=self.classifications,
+            granted_document_ids=self.granted_document_ids,
+        )
+
+
+def _denied(actor: Actor, permission: str, target: Any, reason: str) -> AccessDenied:
+    error = AccessDenied(permission, reason)
+    error.actor = actor  # type: ignore[attr-defined]
+    error.target_type = type(target).__name__.lower() if target is not None else ""  # type: ignore[attr-defined]
+    error.target_id = str(getattr(target, "id", "") or "")  # type: ignore[attr-defined]
+    return error
+
+
+def allows(actor: Actor, permission: str, target: Target = None) -> bool:
+    try:
+        require(actor, permission, target)
+    except AccessDenied:
+        return False
+    return True
+
+
+def require(actor: Actor, permission: str, target: Target = None) -> None:
+    """Raise AccessDenied unless the actor holds the permission for this target."""
+    if permission not in actor.permissions:
+        raise _denied(actor, permission, target, f"role {actor.role} lacks it")
+    if target is None or actor.role == "system":
+        return
+    if isinstance(target, Document) and target.id in actor.granted_document_ids:
+        return
+    if target.department_id != actor.department_id:
+        raise _denied(actor, permission, target, "another department's record")
+    if isinstance(target, Document) and target.classification not in actor.visible_classifications:
+        raise _denied(actor, permission, target, f"classification {target.classification} above clearance")
+
+
+def visible(actor: Actor, permission: str) -> Scope:
+    """The records the actor may reach with this permission; raise AccessDenied if none ever."""
+    require(actor, permission)
+    if actor.role == "system":
+        return Scope(None, None, frozenset(actor.visible_classifications), frozenset())
+    department = frozenset({actor.department_id}) if actor.department_id is not None else frozenset()
+    codes = frozenset({actor.department_code}) if actor.department_code else frozenset()
+    return Scope(department, codes, actor.visible_classifications, actor.granted_document_ids)
+
+
+def may_see_pii(actor: Actor, target: Customer | Document) -> bool:
+    return allows(actor, permission_pii_view, target)

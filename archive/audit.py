@@ -1,0 +1,34 @@
+"""Record audit events inside the caller's transaction; audit cannot be switched off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from archive.actors import Actor
+from archive.models import AuditEvent
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    event_type: str,
+    *,
+    outcome: str = "ok",
+    target_type: str = "",
+    target_id: object = "",
+    **detail: Any,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor_id=actor.user_id,
+        actor_name=actor.username,
+        event_type=event_type,
+        target_type=target_type,
+        target_id="" if target_id is None else str(target_id),
+        outcome=outcome,
+        remote_addr=actor.remote_addr,
+        detail=detail,
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,135 @@
+"""The one place that builds engines, sessions and adapters from configuration."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from archive.config import Settings, load_settings
+from archive.unit_of_work import UnitOfWork
+from storage.base import ObjectStore
+from storage.envelope import EncryptedStore, Keyring
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def build_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    if settings.master_keys:
+        return Keyring.from_env(settings.master_keys, settings.lookup_key)
+    settings.key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return Keyring.load_or_create(settings.key_file)
+
+
+def web_secret(settings: Settings) -> str:
+    """The Flask session secret: ARCHIVE_SECRET_KEY, else a 0600 file under ARCHIVE_HOME."""
+    if os.environ.get("ARCHIVE_SECRET_KEY"):
+        return os.environ["ARCHIVE_SECRET_KEY"]
+    path = settings.secret_key_file
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+class Archive:
+    """Everything a process needs, built lazily so nothing connects at import or construction."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or load_settings()
+
+    @cached_property
+    def engine(self) -> Engine:
+        if self.settings.database_url.startswith("sqlite"):
+            self.settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return build_engine(self.settings.database_url)
+
+    @cached_property
+    def session_factory(self) -> sessionmaker[Session]:
+        return sessionmaker(self.engine, expire_on_commit=False)
+
+    @cached_property
+    def keyring(self) -> Keyring:
+        return load_keyring(self.settings)
+
+    @cached_property
+    def object_store(self) -> ObjectStore:
+        if self.settings.storage == "s3":
+            from storage.s3 import S3Store
+
+            s = self.settings
+            return S3Store(s.s3_endpoint, s.s3_access_key, s.s3_secret_key, s.s3_bucket, secure=s.s3_secure)
+        from storage.filesystem import FilesystemStore
+
+        self.settings.storage_path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return FilesystemStore(self.settings.storage_path)
+
+    @cached_property
+    def store(self) -> EncryptedStore:
+        return EncryptedStore(self.object_store)
+
+    @cached_property
+    def index(self) -> Any:
+        if self.settings.search == "elasticsearch":
+            from search.elasticsearch_index import ElasticsearchIndex
+
+            return ElasticsearchIndex(self.settings.elasticsearch_url)
+        from search.tantivy_index import TantivyIndex
+
+        return TantivyIndex(self.settings.index_path)
+
+    @cached_property
+    def recognizer(self) -> Any:
+        from ocr.tesseract import TesseractRecognizer
+
+        return TesseractRecognizer(languages=self.settings.ocr_languages)
+
+    @cached_property
+    def jobs(self) -> Any:
+        from archive.jobs import JobQueue
+
+        return JobQueue(self)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    def migrate(self) -> None:
+        migrate(self.engine)
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()

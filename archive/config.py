@@ -1,0 +1,119 @@
+"""Configuration from environment variables: one frozen Settings object, validated up front."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from archive.errors import ConfigurationError
+
+CIPHERS = ("AES-256-GCM", "SM4-GCM")
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    storage: str  # filesystem | s3
+    storage_path: Path
+    s3_endpoint: str
+    s3_access_key: str
+    s3_secret_key: str
+    s3_bucket: str
+    s3_secure: bool
+    cipher: str
+    search: str  # tantivy | elasticsearch
+    index_path: Path
+    elasticsearch_url: str
+    queue: str  # sqlite | redis
+    queue_path: Path
+    redis_url: str
+    key_file: Path
+    master_keys: str  # from ARCHIVE_MASTER_KEYS; empty means use key_file
+    lookup_key: str
+    secret_key_file: Path
+    ocr_languages: str
+    rescan_threshold: float
+    fonds: str
+    max_upload_mb: int
+    lockout_attempts: int
+    lockout_minutes: int
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name, default).strip()
+    if value not in allowed:
+        raise ConfigurationError(f"{name}={value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _number(env: Mapping[str, str], name: str, default: str, kind: type[int] | type[float]) -> int | float:
+    raw = env.get(name, default).strip()
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a number") from None
+    if value < 0:
+        raise ConfigurationError(f"{name}={raw!r} must not be negative")
+    return value
+
+
+def _required(env: Mapping[str, str], name: str, when: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"{name} is required when {when}")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read ARCHIVE_* variables; raise ConfigurationError naming the first bad one."""
+    env = os.environ if env is None else env
+    raw_home = env.get("ARCHIVE_HOME", "").strip() or str(Path.home() / ".customer-archive")
+    home = Path(raw_home).expanduser().absolute()
+    storage = _choice(env, "ARCHIVE_STORAGE", "filesystem", ("filesystem", "s3"))
+    search = _choice(env, "ARCHIVE_SEARCH", "tantivy", ("tantivy", "elasticsearch"))
+    queue = _choice(env, "ARCHIVE_QUEUE", "sqlite", ("sqlite", "redis"))
+    database_url = env.get("ARCHIVE_DATABASE_URL", "").strip() or f"sqlite:///{home / 'archive.db'}"
+    if not database_url.startswith(("sqlite", "postgresql")):
+        raise ConfigurationError(f"ARCHIVE_DATABASE_URL={database_url!r} must be a sqlite:// or postgresql:// URL")
+    master_keys = env.get("ARCHIVE_MASTER_KEYS", "").strip()
+    lookup_key = env.get("ARCHIVE_LOOKUP_KEY", "").strip()
+    if master_keys and not lookup_key:
+        raise ConfigurationError("ARCHIVE_LOOKUP_KEY is required when ARCHIVE_MASTER_KEYS is set")
+    return Settings(
+        home=home,
+        database_url=database_url,
+        storage=storage,
+        storage_path=Path(env.get("ARCHIVE_STORAGE_PATH", "") or home / "objects"),
+        s3_endpoint=_required(env, "ARCHIVE_S3_ENDPOINT", "ARCHIVE_STORAGE=s3") if storage == "s3" else "",
+        s3_access_key=env.get("ARCHIVE_S3_ACCESS_KEY", ""),
+        s3_secret_key=env.get("ARCHIVE_S3_SECRET_KEY", ""),
+        s3_bucket=env.get("ARCHIVE_S3_BUCKET", "archive"),
+        s3_secure=_choice(env, "ARCHIVE_S3_SECURE", "false", ("true", "false")) == "true",
+        cipher=_choice(env, "ARCHIVE_CIPHER", "AES-256-GCM", CIPHERS),
+        search=search,
+        index_path=Path(env.get("ARCHIVE_INDEX_PATH", "") or home / "index"),
+        elasticsearch_url=(
+            _required(env, "ARCHIVE_ELASTICSEARCH_URL", "ARCHIVE_SEARCH=elasticsearch")
+            if search == "elasticsearch"
+            else ""
+        ),
+        queue=queue,
+        queue_path=Path(env.get("ARCHIVE_QUEUE_PATH", "") or home / "queue.db"),
+        redis_url=_required(env, "ARCHIVE_REDIS_URL", "ARCHIVE_QUEUE=redis") if queue == "redis" else "",
+        key_file=Path(env.get("ARCHIVE_KEY_FILE", "") or home / "keys" / "master.json"),
+        master_keys=master_keys,
+        lookup_key=lookup_key,
+        secret_key_file=Path(env.get("ARCHIVE_SECRET_KEY_FILE", "") or home / "keys" / "web-secret"),
+        ocr_languages=env.get("ARCHIVE_OCR_LANGUAGES", "chi_sim+eng").strip() or "chi_sim+eng",
+        rescan_threshold=float(_number(env, "ARCHIVE_RESCAN_THRESHOLD", "60", float)),
+        fonds=env.get("ARCHIVE_FONDS", "Z001").strip() or "Z001",
+        max_upload_mb=int(_number(env, "ARCHIVE_MAX_UPLOAD_MB", "512", int)),
+        lockout_attempts=int(_number(env, "ARCHIVE_LOCKOUT_ATTEMPTS", "5", int)),
+        lockout_minutes=int(_number(env, "ARCHIVE_LOCKOUT_MINUTES", "15", int)),
+    )

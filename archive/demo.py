@@ -1,0 +1,99 @@
+"""Sample data for `archive demo`: departments, users, customers and generated scans."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from archive.bootstrap import Archive
+from archive.capture import CaptureRequest, capture_document
+from archive.cli_support import OPERATOR
+from archive.errors import DuplicateDocumentError, ValidationError
+from archive.identity import resident_id_check_digit, uscc_check_char
+from archive.samples import write_scan
+from archive.services import indexing, reference, users
+from archive.services.recognition import ocr_progress
+
+DEPARTMENTS = [("YX", "营销部 Marketing"), ("KF", "客户服务中心 Customer service")]
+LOGINS = [
+    ("admin", "admin-demo-pass", "admin"),
+    ("clerk", "clerk-demo-pass", "clerk, 营销部 YX, clearance confidential"),
+    ("staff", "staff-demo-pass", "staff, 营销部 YX, clearance internal"),
+    ("staff_kf", "staff-demo-pass", "staff, 客户服务中心 KF, clearance secret"),
+    ("approver", "approver-demo-pass", "approver, 营销部 YX, clearance secret"),
+    ("auditor", "auditor-demo-pass", "compliance"),
+]
+_ACCOUNTS = [
+    ("admin", "admin", None, "public"),
+    ("clerk", "clerk", "YX", "confidential"),
+    ("staff", "staff", "YX", "internal"),
+    ("staff_kf", "staff", "KF", "secret"),
+    ("approver", "approver", "YX", "secret"),
+    ("auditor", "compliance", None, "public"),
+]
+
+
+def resident_id(first17: str) -> str:
+    return first17 + resident_id_check_digit(first17)
+
+
+def credit_code(first17: str) -> str:
+    return first17 + uscc_check_char(first17)
+
+
+CUSTOMERS = [
+    (resident_id("11010819850312004"), "张伟", [
+        ("application_form", ["低压居民用电申请书", "申请人 张伟", "用电地址 北京市海淀区中关村大街27号",
+                              "联系电话 13812345678", "申请容量 8千瓦"]),
+        ("supply_contract", ["低压供用电合同", "合同编号 HT-2024-0107", "供电人 国网北京市电力公司",
+                             "用电人 张伟", "电费结算方式 银行代扣"]),
+    ]),
+    (resident_id("31010419900621328"), "李娜", [
+        ("id_copy", ["居民身份证复印件", "姓名 李娜", "公民身份号码 " + resident_id("31010419900621328"),
+                     "仅供办理用电业务使用"]),
+    ]),
+    (credit_code("91110108MA01ABCD1"), "北京华电科技有限公司", [
+        ("supply_contract", ["高压供用电合同", "合同编号 HT-2024-0311", "用电人 北京华电科技有限公司",
+                             "受电容量 1250千伏安", "供电方式 10千伏单电源"]),
+        ("business_licence", ["营业执照", "名称 北京华电科技有限公司", "类型 有限责任公司",
+                              "法定代表人 王强", "经营范围 电力技术开发"]),
+    ]),
+]
+
+
+def load_demo(archive: Archive, *, echo: Callable[[str], None] = print) -> None:
+    """Initialise the instance and capture sample customers' scans, then run OCR and indexing."""
+    archive.migrate()
+    reference.seed_reference_data(archive.uow())
+    for code, name in DEPARTMENTS:
+        reference.ensure_department(archive.uow(), actor=OPERATOR, code=code, name=name)
+    existing = {u.username for u in users.list_users(archive.uow(), actor=OPERATOR)}
+    passwords = {name: password for name, password, _ in LOGINS}
+    for username, role, department, clearance in _ACCOUNTS:
+        if username not in existing:
+            users.create_user(archive.uow(), actor=OPERATOR, username=username, password=passwords[username],
+                              role=role, department=department, clearance=clearance)
+    clerk = users.resolve_actor(archive.uow(), username="clerk", remote_addr="demo")
+    captured: list[int] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for identifier, name, documents in CUSTOMERS:
+            for number, (doc_type, lines) in enumerate(documents):
+                path = Path(tmp) / f"{identifier}-{number}.png"
+                write_scan(path, lines, format="PNG", seed=number)
+                request = CaptureRequest(path=path, filename=path.name, customer=identifier, customer_name=name,
+                                         document_type=doc_type, dossier="客户档案")
+                try:
+                    result = capture_document(archive.uow(), actor=clerk, request=request)
+                except DuplicateDocumentError:
+                    continue
+                except ValidationError as error:
+                    echo(f"sample refused: {error}")
+                    continue
+                captured.append(result.document_id)
+                echo(f"captured {result.archive_code} for {name}")
+    if captured:
+        echo(f"recognising {ocr_progress(archive.uow(), captured).pages_total} pages ...")
+        archive.jobs.run_until(lambda: ocr_progress(archive.uow(), captured).finished, timeout=900)
+        indexing.drain_outbox(archive.uow())
+    echo(f"demo archive ready in {archive.settings.home}")

@@ -1,0 +1,81 @@
+"""Background jobs on Huey: SQLite storage embedded, Redis scale-out. Tasks call services only."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from huey import RedisHuey, SqliteHuey
+from huey.api import Huey
+from huey.consumer import Consumer
+
+from archive.config import Settings
+
+if TYPE_CHECKING:
+    from archive.bootstrap import Archive
+
+log = logging.getLogger(__name__)
+
+
+def build_huey(settings: Settings) -> Huey:
+    if settings.queue == "redis":
+        return RedisHuey("archive", url=settings.redis_url)
+    settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("archive", filename=str(settings.queue_path), timeout=30)
+
+
+class JobQueue:
+    """The archive's tasks, registered on one Huey instance per process."""
+
+    def __init__(self, archive: Archive) -> None:
+        from archive.services import indexing, recognition
+
+        self.huey = build_huey(archive.settings)
+        self._ocr_page = self.huey.task(name="ocr_page", retries=3, retry_delay=5, retry_backoff=2)(
+            lambda page_id: recognition.recognize_page(archive.uow(), page_id=page_id)
+        )
+        self._drain_outbox = self.huey.task(name="drain_outbox", retries=5, retry_delay=2, retry_backoff=2)(
+            lambda: indexing.drain_outbox(archive.uow())
+        )
+
+    def enqueue_ocr(self, page_ids: list[int]) -> None:
+        for page_id in page_ids:
+            self._ocr_page(page_id)
+
+    def enqueue_indexing(self) -> None:
+        self._drain_outbox()
+
+    def consumer(self, workers: int) -> Consumer:
+        consumer = self.huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
+        # Huey installs process signal handlers on start; embedded in `serve` or `ingest --wait`
+        # the host program owns the signals, so leave them alone.
+        consumer._set_signal_handlers = lambda: None  # type: ignore[method-assign]
+        return consumer
+
+    def pending(self) -> int:
+        return self.huey.pending_count() + self.huey.scheduled_count()
+
+    def run_until(self, done: Callable[[], bool], *, workers: int = 2, timeout: float = 600.0,
+                  poll: float = 0.2, on_tick: Callable[[], None] | None = None) -> bool:
+        """Process jobs in this process until done() is true; return False on timeout."""
+        consumer = self.consumer(workers)
+        consumer.start()
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                if on_tick:
+                    on_tick()
+                if done():
+                    return True
+                time.sleep(poll)
+            return False
+        finally:
+            consumer.stop(graceful=True)
+
+    def run_pending(self, *, workers: int = 2, timeout: float = 600.0) -> bool:
+        """Process jobs until the queue is empty and nothing is in flight."""
+        return self.run_until(
+            lambda: self.pending() == 0 and not self.huey._tasks_in_flight, workers=workers, timeout=timeout
+        )

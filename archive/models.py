@@ -1,0 +1,250 @@
+"""The archive's domain model: SQLAlchemy 2.0 typed declarative, no framework, no I/O."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("clerk", "staff", "approver", "compliance", "admin")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+# --- reference data -------------------------------------------------------------------------
+
+
+class Department(Base):
+    __tablename__ = "department"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class ClassificationLevel(Base):
+    """密级: public < internal < confidential < secret; rank orders them."""
+
+    __tablename__ = "classification_level"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, unique=True)
+    name_zh: Mapped[str] = mapped_column(String(50))
+    name_en: Mapped[str] = mapped_column(String(50))
+
+
+class RetentionPeriod(Base):
+    """保管期限: permanent, 30 years, 10 years. `years` is None for permanent."""
+
+    __tablename__ = "retention_period"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    years: Mapped[int | None] = mapped_column(Integer)
+    archive_code: Mapped[str] = mapped_column(String(8))  # the 保管期限代码 in the 档号: Y, D30, D10
+    name_zh: Mapped[str] = mapped_column(String(50))
+    name_en: Mapped[str] = mapped_column(String(50))
+
+
+class DocumentType(Base):
+    __tablename__ = "document_type"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(16))  # 门类代码 in the 档号
+    retention_code: Mapped[str] = mapped_column(ForeignKey("retention_period.code"))
+    default_classification: Mapped[str] = mapped_column(ForeignKey("classification_level.code"))
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    clearance: Mapped[str] = mapped_column(ForeignKey("classification_level.code"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    department: Mapped[Department | None] = relationship(lazy="joined")
+    clearance_level: Mapped[ClassificationLevel] = relationship(lazy="joined")
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and _aware(self.locked_until) > now
+
+
+# --- customers and their files ------------------------------------------------------------------
+
+
+class Customer(Base):
+    """客户. The identity key is stored sealed (encrypted) plus a keyed hash for exact lookup."""
+
+    __tablename__ = "customer"
+    __table_args__ = (UniqueConstraint("identity_hash", name="uq_customer_identity_hash"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # individual | organisation
+    id_type: Mapped[str] = mapped_column(String(20))  # resident_id | uscc
+    identity_sealed: Mapped[str] = mapped_column(String(200))
+    identity_hash: Mapped[str] = mapped_column(String(64))
+    identity_masked: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    phone_sealed: Mapped[str | None] = mapped_column(String(200))
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_masked: Mapped[str | None] = mapped_column(String(32))
+    customer_class: Mapped[str] = mapped_column(String(50), default="")
+    status: Mapped[str] = mapped_column(String(20), default="normal")  # normal | abnormal
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    department: Mapped[Department] = relationship(lazy="joined")
+
+
+class Dossier(Base):
+    """卷宗: the customer's file or one work order's documents."""
+
+    __tablename__ = "dossier"
+    __table_args__ = (UniqueConstraint("customer_id", "title", name="uq_dossier_customer_title"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Document(Base):
+    """件: one contract, form or ID copy of one or more pages."""
+
+    __tablename__ = "document"
+    __table_args__ = (UniqueConstraint("customer_id", "content_sha256", name="uq_document_customer_content"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"), index=True)
+    document_type: Mapped[str] = mapped_column(ForeignKey("document_type.code"))
+    title: Mapped[str] = mapped_column(String(300))
+    archive_code: Mapped[str] = mapped_column(String(100), unique=True)
+    classification: Mapped[str] = mapped_column(ForeignKey("classification_level.code"))
+    retention: Mapped[str] = mapped_column(ForeignKey("retention_period.code"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    original_or_copy: Mapped[str] = mapped_column(String(10), default="copy")  # original | copy
+    status: Mapped[str] = mapped_column(String(20), default="processing")  # processing|ready|failed
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    document_date: Mapped[date | None] = mapped_column(Date)
+    source_filename: Mapped[str] = mapped_column(String(300))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    object_key: Mapped[str] = mapped_column(String(200))
+    cipher: Mapped[str] = mapped_column(String(20))
+    key_id: Mapped[str] = mapped_column(String(32))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    pii_hashes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    captured_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    captured_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship(lazy="joined")
+    dossier: Mapped[Dossier | None] = relationship(lazy="joined")
+    department: Mapped[Department] = relationship(lazy="joined")
+    pages: Mapped[list[Page]] = relationship(
+        back_populates="document", order_by="Page.number", cascade="all, delete-orphan"
+    )
+
+    def refresh_status(self) -> None:
+        """Become ready once every page is recognised; failed if any page failed for good."""
+        states = {p.ocr_status for p in self.pages}
+        if "failed" in states:
+            self.status = "failed"
+            self.failure_reason = next(p.ocr_error for p in self.pages if p.ocr_status == "failed")
+        elif states <= {"done"}:
+            self.status = "ready"
+
+
+class Page(Base):
+    __tablename__ = "page"
+    __table_args__ = (UniqueConstraint("document_id", "number", name="uq_page_document_number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    object_key: Mapped[str] = mapped_column(String(200))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    text_layer: Mapped[bool] = mapped_column(Boolean, default=False)
+    ocr_status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|done|failed
+    ocr_error: Mapped[str | None] = mapped_column(Text)
+    ocr_text: Mapped[str | None] = mapped_column(Text)  # PII redacted; the full text is an encrypted object
+    ocr_confidence: Mapped[float | None] = mapped_column(Float)
+    text_object_key: Mapped[str | None] = mapped_column(String(200))
+    rescan_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    document: Mapped[Document] = relationship(back_populates="pages")
+
+
+class ArchiveCodeCounter(Base):
+    """Last item number per (fonds, category, year, retention, department), allocated atomically."""
+
+    __tablename__ = "archive_code_counter"
+    scope: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SearchOutbox(Base):
+    """Index work written in the same transaction as the change; the worker drains it."""
+
+    __tablename__ = "search_outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(10))  # index | delete
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Append-only: the migration installs triggers that refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor_name: Mapped[str] = mapped_column(String(100))
+    event_type: Mapped[str] = mapped_column(String(64), index=True)
+    target_type: Mapped[str] = mapped_column(String(32), default="")
+    target_id: Mapped[str] = mapped_column(String(64), default="")
+    outcome: Mapped[str] = mapped_column(String(16))  # ok | denied | failed
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; we store UTC everywhere."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,31 @@
+"""The archive's security vocabulary: every permission and which role holds it by default."""
+
+permission_customer_view = "customer.view"
+permission_customer_register = "customer.register"
+permission_pii_view = "pii.view"
+permission_document_view = "document.view"
+permission_document_download = "document.download"
+permission_document_capture = "document.capture"
+permission_document_search = "document.search"
+permission_audit_view = "audit.view"
+permission_user_manage = "user.manage"
+permission_reference_manage = "reference.manage"
+
+# Permissions that concern one customer's data are also scoped: department and clearance (access.py).
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "clerk": frozenset(
+        {
+            permission_customer_view,
+            permission_customer_register,
+            permission_pii_view,
+            permission_document_view,
+            permission_document_download,
+            permission_document_capture,
+            permission_document_search,
+        }
+    ),
+    "staff": frozenset({permission_customer_view, permission_document_view, permission_document_search}),
+    "approver": frozenset({permission_customer_view, permission_document_view, permission_document_search}),
+    "compliance": frozenset({permission_audit_view}),
+    "admin": frozenset({permission_user_manage, permission_reference_manage}),
+}

@@ -1,0 +1,151 @@
+"""Frozen values that services return to entry points; never ORM objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class DocumentTypeView:
+    code: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    username: str
+    display_name: str
+    role: str
+    department: str
+    clearance: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class PageView:
+    number: int
+    ocr_status: str
+    ocr_text: str
+    ocr_confidence: float | None
+    rescan_needed: bool
+    ocr_error: str | None
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    id: int
+    archive_code: str
+    title: str
+    document_type: str
+    classification: str
+    status: str
+    page_count: int
+    captured_at: datetime
+    dossier: str
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    id: int
+    archive_code: str
+    title: str
+    document_type: str
+    classification: str
+    retention: str
+    department: str
+    original_or_copy: str
+    status: str
+    failure_reason: str | None
+    document_date: date | None
+    source_filename: str
+    media_type: str
+    size_bytes: int
+    content_sha256: str
+    customer_id: int
+    customer_name: str
+    customer_identity: str  # masked unless the actor may see PII
+    dossier: str
+    captured_at: datetime
+    may_download: bool
+    pages: list[PageView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    id: int
+    name: str
+    kind: str
+    identity: str  # masked unless the actor may see PII
+    department: str
+    customer_class: str
+    status: str
+    document_count: int
+
+
+@dataclass(frozen=True)
+class DossierView:
+    id: int
+    title: str
+    documents: list[DocumentSummary]
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    summary: CustomerSummary
+    phone: str
+    dossiers: list[DossierView]
+    loose_documents: list[DocumentSummary]
+    missing_types: list[str]
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    document_id: int
+    archive_code: str
+    page_count: int
+    customer_id: int
+
+
+@dataclass(frozen=True)
+class OcrProgress:
+    pages_total: int
+    pages_done: int
+    pages_failed: int
+
+    @property
+    def finished(self) -> bool:
+        return self.pages_done + self.pages_failed >= self.pages_total
+
+
+@dataclass(frozen=True)
+class SearchHitView:
+    document_id: int
+    archive_code: str
+    title: str
+    customer: str
+    document_type: str
+    snippet: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    query: str
+    total: int
+    hits: list[SearchHitView]
+    facets: dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True)
+class AuditEventView:
+    id: int
+    occurred_at: datetime
+    actor: str
+    event_type: str
+    target: str
+    outcome: str
+    remote_addr: str
+    detail: dict[str, object]

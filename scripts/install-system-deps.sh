@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Install the Debian packages the archive and its test suite need (OCR, CJK fonts,
+# PostgreSQL for the integration tests, Chromium for the browser tests).
+# Idempotent: when everything is present it touches nothing and takes well under a second.
+set -euo pipefail
+
+PACKAGES=(
+  tesseract-ocr
+  tesseract-ocr-chi-sim
+  tesseract-ocr-eng
+  fonts-wqy-zenhei
+  postgresql
+  chromium
+)
+
+log() { echo "install-system-deps: $*"; }
+
+is_installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# Beyond dpkg's word, check the files the project actually uses.
+files_present() {
+  case "$1" in
+    tesseract-ocr) command -v tesseract >/dev/null ;;
+    tesseract-ocr-chi-sim) compgen -G '/usr/share/tesseract-ocr/*/tessdata/chi_sim.traineddata' >/dev/null ;;
+    tesseract-ocr-eng) compgen -G '/usr/share/tesseract-ocr/*/tessdata/eng.traineddata' >/dev/null ;;
+    postgresql) compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null ;;
+    chromium) command -v chromium >/dev/null ;;
+    *) true ;;
+  esac
+}
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if is_installed "$pkg" && files_present "$pkg"; then
+    log "present: $pkg"
+  else
+    log "missing: $pkg"
+    missing+=("$pkg")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  log "all system packages present, nothing to do"
+  exit 0
+fi
+
+if ! command -v apt-get >/dev/null; then
+  log "error: apt-get not found; install by hand: ${missing[*]}" >&2
+  exit 1
+fi
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then
+    SUDO=(sudo)
+  else
+    log "error: not root and sudo is unavailable; install by hand: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+log "running apt-get update"
+"${SUDO[@]}" apt-get update -qq
+log "installing: ${missing[*]}"
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
+
+for pkg in "${missing[@]}"; do
+  if ! is_installed "$pkg" || ! files_present "$pkg"; then
+    log "error: $pkg still missing after apt-get install" >&2
+    exit 1
+  fi
+done
+log "installed: ${missing[*]}"

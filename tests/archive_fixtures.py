@@ -1,0 +1,63 @@
+"""Fixtures that build a real archive (SQLite or the suite's PostgreSQL) with departments and people."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from archive.actors import Actor
+from archive.bootstrap import Archive
+from archive.cli_support import OPERATOR
+from archive.config import load_settings
+from archive.services import reference, users
+
+PEOPLE = {
+    # username: (role, department, clearance)
+    "clerk": ("clerk", "YX", "confidential"),
+    "staff": ("staff", "YX", "internal"),
+    "staff_secret": ("staff", "YX", "secret"),
+    "staff_kf": ("staff", "KF", "secret"),
+    "approver": ("approver", "YX", "secret"),
+    "auditor": ("compliance", None, "public"),
+    "admin": ("admin", None, "secret"),
+}
+PASSWORD = "correct-horse-battery"
+
+
+def build_archive(home: Path, database_url: str | None = None) -> Archive:
+    env = {"ARCHIVE_HOME": str(home)}
+    if database_url:
+        env["ARCHIVE_DATABASE_URL"] = database_url
+    archive = Archive(load_settings(env))
+    archive.migrate()
+    reference.seed_reference_data(archive.uow())
+    for code, name in (("YX", "营销部"), ("KF", "客户服务中心")):
+        reference.ensure_department(archive.uow(), actor=OPERATOR, code=code, name=name)
+    for username, (role, department, clearance) in PEOPLE.items():
+        users.create_user(archive.uow(), actor=OPERATOR, username=username, password=PASSWORD, role=role,
+                          department=department, clearance=clearance)
+    return archive
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Archive]:
+    """A fresh archive on SQLite, and again on the suite's real PostgreSQL server."""
+    url = None
+    server = None
+    if request.param == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        name = f"a_{uuid.uuid4().hex[:16]}"
+        url = server.create_database(name)
+    instance = build_archive(tmp_path / "home", url)
+    yield instance
+    instance.close()
+    if server is not None:
+        server.drop_database(name)
+
+
+@pytest.fixture
+def people(archive: Archive) -> dict[str, Actor]:
+    return {name: users.resolve_actor(archive.uow(), username=name, remote_addr="127.0.0.1") for name in PEOPLE}

@@ -1,0 +1,124 @@
+"""Fixtures for the web tests: a real archive in a temporary home, the app and a client over it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from archive.bootstrap import Archive
+from archive.cli_support import OPERATOR
+from archive.config import load_settings
+from archive.identity import resident_id_check_digit
+from archive.services import reference, users
+
+# With pytest's default "prepend" import mode, tests/ is on sys.path and this directory would shadow the
+# `web` package as a namespace package. Put the project root first until pytest is configured with
+# `pythonpath = ["."]` (or --import-mode=importlib) in pyproject.toml.
+_ROOT = str(Path(__file__).resolve().parents[2])
+if sys.path[:1] != [_ROOT]:
+    sys.path.insert(0, _ROOT)
+if getattr(sys.modules.get("web"), "__file__", "") is None:
+    del sys.modules["web"]
+
+PASSWORD = "correct horse battery"
+USERS = {
+    # username: (role, department, clearance)
+    "clerk": ("clerk", "YX", "confidential"),
+    "staff": ("staff", "YX", "internal"),
+    "staff_kf": ("staff", "KF", "secret"),
+    "auditor": ("compliance", None, "internal"),
+    "admin": ("admin", None, "internal"),
+}
+
+
+@pytest.fixture
+def web_archive(tmp_path: Path) -> Iterator[Archive]:
+    """A migrated archive with reference data, departments YX and KF and one user per role."""
+    archive = Archive(load_settings({"ARCHIVE_HOME": str(tmp_path / "home")}))
+    archive.migrate()
+    reference.seed_reference_data(archive.uow())
+    reference.ensure_department(archive.uow(), actor=OPERATOR, code="YX", name="营销部")
+    reference.ensure_department(archive.uow(), actor=OPERATOR, code="KF", name="客服中心")
+    for username, (role, department, clearance) in USERS.items():
+        users.create_user(archive.uow(), actor=OPERATOR, username=username, password=PASSWORD, role=role,
+                          department=department, clearance=clearance, display_name=username)
+    yield archive
+    archive.close()
+
+
+@pytest.fixture
+def make_app(web_archive: Archive) -> Callable[[dict], Flask]:
+    """make_app(overrides) builds another app over the same archive (e.g. with CSRF enabled)."""
+    from web import create_app
+
+    return lambda overrides: create_app(overrides, archive=web_archive)
+
+
+@pytest.fixture
+def app(make_app: Callable[[dict], Flask]) -> Flask:
+    return make_app({"TESTING": True, "WTF_CSRF_ENABLED": False})
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def _login(client: FlaskClient, username: str, password: str = PASSWORD) -> None:
+    response = client.post("/login", data={"username": username, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def login_as() -> Callable[..., None]:
+    """login_as(client, username) logs the client in with the test password."""
+    return _login
+
+
+# --- Scans and uploads --------------------------------------------------------------------------------
+
+CUSTOMER_ID = "11010519491231002" + resident_id_check_digit("11010519491231002")
+
+
+@pytest.fixture
+def customer_id() -> str:
+    """A valid resident ID number for the test customer 张三."""
+    return CUSTOMER_ID
+
+
+@pytest.fixture
+def scan(tmp_path: Path) -> Callable[..., Path]:
+    """scan(name, lines) writes a one-page PNG scan with those lines of text."""
+
+    def make(name: str = "scan.png", lines: tuple[str, ...] = ("供用电合同", "Supply contract 2024")) -> Path:
+        from archive.samples import write_scan
+
+        return write_scan(tmp_path / name, list(lines), format="PNG")
+
+    return make
+
+
+@pytest.fixture
+def upload(client: FlaskClient) -> Callable[..., dict]:
+    """upload(path, **fields) posts one file to the capture API and returns the JSON answer."""
+
+    def post(path: Path, expect: int = 201, **fields: str) -> dict:
+        data = {"customer": CUSTOMER_ID, "customer_name": "张三", "document_type": "supply_contract", **fields}
+        with path.open("rb") as handle:
+            data["files"] = (handle, path.name)
+            response = client.post("/api/v1/documents", data=data, content_type="multipart/form-data")
+        assert response.status_code == expect, response.get_data(as_text=True)
+        return response.get_json()
+
+    return post

@@ -1,0 +1,58 @@
+"""The Flask app: HTML views and a JSON API over the archive's services.
+
+Views only require login and translate; the services in `archive` enforce the access policy and
+write the audit trail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response
+
+from archive.bootstrap import Archive, web_secret
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | None = None) -> Flask:
+    """Build the app around an Archive (default: one configured from the environment)."""
+    archive = archive or Archive()
+    app = Flask(__name__)
+    app.config.from_mapping(
+        SECRET_KEY=web_secret(archive.settings),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=archive.settings.max_upload_mb * 1024 * 1024 * 4,  # a request may carry several files
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        BABEL_DEFAULT_LOCALE="zh_CN",
+        LANGUAGES=("zh_CN", "en"),
+        JSON_AS_ASCII=False,
+    )
+    if overrides:
+        app.config.update(overrides)
+    app.extensions["archive"] = archive
+
+    from web import errors, extensions
+
+    extensions.init_app(app)
+    errors.init_app(app)
+
+    from web import admin, api, auth, capture, compliance, customers, documents, search
+
+    for module in (auth, customers, documents, search, capture, compliance, admin, api):
+        app.register_blueprint(module.bp)
+    app.add_url_rule("/", "index", auth.index)
+    app.after_request(_security_headers)
+    return app
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response

@@ -1,0 +1,62 @@
+"""Accounts: the user list and the create-user form."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from archive.errors import ValidationError
+from archive.models import ROLES
+from archive.services import reference, users
+from web.support import classification_names, current_actor, label, new_uow, require_login
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+require_login(bp)
+
+
+class CreateUserForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=100)])
+    display_name = StringField(_l("Display name"), validators=[Length(max=100)])
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=1024)])
+    role = SelectField(_l("Role"))
+    department = SelectField(_l("Department"))
+    clearance = SelectField(_l("Clearance"))
+
+
+def _form() -> CreateUserForm:
+    form = CreateUserForm()
+    form.role.choices = [(role, label(role)) for role in ROLES]
+    form.department.choices = [("", _("(none)"))] + [
+        (code, f"{code} {name}") for _id, code, name in reference.list_departments(new_uow())
+    ]
+    form.clearance.choices = list(classification_names().items())
+    return form
+
+
+@bp.route("/users", methods=["GET", "POST"], endpoint="users")
+def users_page() -> ResponseReturnValue:
+    form = _form()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            users.create_user(
+                new_uow(), actor=current_actor(), username=form.username.data.strip(),
+                password=form.password.data, role=form.role.data, department=form.department.data or None,
+                clearance=form.clearance.data, display_name=(form.display_name.data or "").strip(),
+            )
+        except ValidationError as error:
+            form.form_errors.append(str(error))
+            status = 400
+        else:
+            flash(_("User %(name)s created.", name=form.username.data.strip()), "ok")
+            return redirect(url_for("admin.users"))
+    elif form.is_submitted():
+        status = 400
+    listed = users.list_users(new_uow(), actor=current_actor())
+    return render_template("admin/users.html", users=listed, form=form), status
+

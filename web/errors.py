@@ -1,0 +1,61 @@
+"""Domain errors to HTTP answers: HTML for pages, JSON for the API and for clients that ask for it."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from archive.errors import AccessDenied, DuplicateDocumentError, NotFoundError, ValidationError
+from search.base import SearchError
+from web.support import wants_json
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(AccessDenied, access_denied)
+    app.register_error_handler(NotFoundError, not_found)
+    app.register_error_handler(ValidationError, invalid)
+    app.register_error_handler(DuplicateDocumentError, invalid)
+    app.register_error_handler(SearchError, invalid)
+    app.register_error_handler(CSRFError, csrf_failed)
+    app.register_error_handler(HTTPException, http_error)
+
+
+def error_response(status: int, title: str, message: str, **extra: object) -> ResponseReturnValue:
+    if wants_json():
+        return jsonify(error=message, **extra), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def access_denied(error: AccessDenied) -> ResponseReturnValue:
+    # The unit of work has already audited the denial; say no more than that it was refused.
+    return error_response(403, _("Access denied"), _("You are not allowed to do this."))
+
+
+def not_found(error: NotFoundError) -> ResponseReturnValue:
+    return error_response(404, _("Not found"), _("The record does not exist."))
+
+
+def invalid(error: Exception) -> ResponseReturnValue:
+    extra = {}
+    if isinstance(error, DuplicateDocumentError) and error.existing_document_id:
+        extra["existing_document_id"] = error.existing_document_id
+    return error_response(400, _("Cannot do this"), str(error), **extra)
+
+
+def csrf_failed(error: CSRFError) -> ResponseReturnValue:
+    return error_response(400, _("Form expired"), _("The form was refused (missing or expired security token). "
+                                                   "Reload the page and try again."))
+
+
+def http_error(error: HTTPException) -> ResponseReturnValue:
+    status = error.code or 500
+    known = {
+        404: (_("Not found"), _("The page does not exist.")),
+        405: (_("Not allowed"), _("This address does not accept that method.")),
+        413: (_("File too large"), _("The upload is larger than the allowed size.")),
+    }
+    title, message = known.get(status, (error.name, error.description or error.name))
+    return error_response(status, title, message)

@@ -1,0 +1,115 @@
+"""Login, CSRF and translation, each attached to the app with init_app."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Flask, jsonify, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import Babel, get_locale
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from archive import permissions
+from archive.errors import NotFoundError
+from archive.services import users
+from web.support import (
+    WebUser,
+    classification_names,
+    document_type_names,
+    get_archive,
+    label,
+    may,
+    wants_json,
+)
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+
+LANGUAGES = ("zh_CN", "en")
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.before_request(remember_language_choice)
+    app.context_processor(layout_context)
+    app.add_template_filter(label, "label")
+    app.add_template_filter(lambda code: document_type_names().get(code, code), "type_name")
+    app.add_template_filter(lambda code: classification_names().get(code, code), "classification_name")
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> WebUser | None:
+    """Snapshot the user as a fresh Actor for this request, carrying the client's address."""
+    try:
+        actor = users.resolve_actor(get_archive().uow(), user_id=int(user_id), remote_addr=request.remote_addr or "")
+    except (NotFoundError, ValueError):
+        return None
+    return WebUser(actor)
+
+
+@login_manager.unauthorized_handler
+def unauthorized() -> ResponseReturnValue:
+    if wants_json():
+        return jsonify(error="login required"), 401
+    return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+
+def remember_language_choice() -> None:
+    lang = request.args.get("lang")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+
+
+def select_locale() -> str:
+    """The language chosen with ?lang=, else the browser's, else Chinese."""
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    best = request.accept_languages.best_match(["zh_CN", "zh", "en"])
+    return "en" if best == "en" else "zh_CN"
+
+
+def switch_language_url(lang: str) -> str:
+    args = request.args.to_dict()
+    args["lang"] = lang
+    return f"{request.path}?{urlencode(args)}"
+
+
+def layout_context() -> dict[str, object]:
+    nav: list[tuple[str, str]] = []
+    if current_user.is_authenticated:
+        for endpoint, permission in (
+            ("customers.index", permissions.permission_customer_view),
+            ("search.index", permissions.permission_document_search),
+            ("capture.index", permissions.permission_document_capture),
+            ("compliance.index", permissions.permission_audit_view),
+            ("admin.users", permissions.permission_user_manage),
+        ):
+            if may(permission):
+                nav.append((endpoint, NAV_LABELS[endpoint]))
+    return {
+        "nav": nav,
+        "locale": str(get_locale() or "zh_CN"),
+        "switch_language_url": switch_language_url,
+    }
+
+
+def _labels() -> dict[str, str]:
+    from flask_babel import lazy_gettext as _l
+
+    return {
+        "customers.index": _l("Customers"),
+        "search.index": _l("Search"),
+        "capture.index": _l("Capture"),
+        "compliance.index": _l("Audit log"),
+        "admin.users": _l("Users"),
+    }
+
+
+NAV_LABELS = _labels()

@@ -1,0 +1,127 @@
+"""Small helpers every blueprint uses: the archive, the actor, labels in the reader's language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from flask import Blueprint, current_app, g, request
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from archive import access
+from archive.actors import Actor
+from archive.bootstrap import Archive
+from archive.services import reference
+from archive.unit_of_work import UnitOfWork
+
+CHUNK = 64 * 1024
+
+
+class WebUser:
+    """What Flask-Login keeps for a request: the Actor snapshot taken for it."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+
+    def get_id(self) -> str:
+        return str(self.actor.user_id)
+
+
+def get_archive() -> Archive:
+    return current_app.extensions["archive"]
+
+
+def new_uow() -> UnitOfWork:
+    """A fresh unit of work for one service call."""
+    return get_archive().uow()
+
+
+def current_actor() -> Actor:
+    return current_user.actor
+
+
+def may(permission: str) -> bool:
+    """Whether to offer an entry; the service still decides when it is used."""
+    return current_user.is_authenticated and access.allows(current_actor(), permission)
+
+
+def wants_json() -> bool:
+    if request.blueprint == "api" or request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def require_login(bp: Blueprint) -> None:
+    """Every view of the blueprint needs a logged-in user."""
+
+    @bp.before_request
+    @login_required
+    def _logged_in() -> ResponseReturnValue | None:
+        return None
+
+
+def in_locale(name_zh: str, name_en: str) -> str:
+    return name_en if str(get_locale()) == "en" else name_zh
+
+
+def document_type_names() -> dict[str, str]:
+    if "document_type_names" not in g:
+        g.document_type_names = {
+            t.code: in_locale(t.name_zh, t.name_en) for t in reference.list_document_types(new_uow())
+        }
+    return g.document_type_names
+
+
+def classification_names() -> dict[str, str]:
+    if "classification_names" not in g:
+        g.classification_names = {
+            code: in_locale(zh, en) for code, zh, en in reference.list_classifications(new_uow())
+        }
+    return g.classification_names
+
+
+def stream_chunks(stream: BinaryIO) -> Iterator[bytes]:
+    """Yield a (decrypting) stream in chunks and close it at the end, even if the client goes away."""
+    try:
+        while chunk := stream.read(CHUNK):
+            yield chunk
+    finally:
+        stream.close()
+
+
+ROLE_LABELS = {
+    "clerk": _l("Archive clerk"),
+    "staff": _l("Business staff"),
+    "approver": _l("Approver"),
+    "compliance": _l("Auditor"),
+    "admin": _l("Administrator"),
+}
+STATUS_LABELS = {
+    "processing": _l("Processing"),
+    "ready": _l("Ready"),
+    "failed": _l("Failed"),
+    "pending": _l("Pending"),
+    "done": _l("Done"),
+    "normal": _l("Normal"),
+    "abnormal": _l("Abnormal"),
+    "ok": _l("OK"),
+    "denied": _l("Denied"),
+    "individual": _l("Individual"),
+    "organisation": _l("Organisation"),
+    "original": _l("Original"),
+    "copy": _l("Copy"),
+}
+
+
+def label(value: str) -> str:
+    """A translated label for a stored code, or the code itself."""
+    found = STATUS_LABELS.get(value) or ROLE_LABELS.get(value)
+    return str(found) if found is not None else value
