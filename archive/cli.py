@@ -136,25 +136,25 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], customer: str, customer_
                        f"{result.page_count} pages)")
     document_ids = [r["document_id"] for r in results if "document_id" in r]
     if wait and document_ids:
-        _wait_for_ocr(archive, document_ids, quiet=as_json)
+        _wait_for_ocr(archive, actor, document_ids, quiet=as_json)
         for r in results:
             if "document_id" in r:
-                progress = ocr_progress(archive.uow(), [r["document_id"]])
+                progress = ocr_progress(archive.uow(), [r["document_id"]], actor=actor)
                 r["pages_failed"] = progress.pages_failed
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False, default=str))
     sys.exit(1 if failures else 0)
 
 
-def _wait_for_ocr(archive: Archive, document_ids: list[int], *, quiet: bool) -> None:
-    total = ocr_progress(archive.uow(), document_ids).pages_total
+def _wait_for_ocr(archive: Archive, actor: Actor, document_ids: list[int], *, quiet: bool) -> None:
+    total = ocr_progress(archive.uow(), document_ids, actor=actor).pages_total
     with tqdm(total=total, unit="page", desc="OCR", disable=quiet, file=sys.stderr) as bar:
         def tick() -> None:
-            progress = ocr_progress(archive.uow(), document_ids)
+            progress = ocr_progress(archive.uow(), document_ids, actor=actor)
             bar.update(progress.pages_done + progress.pages_failed - bar.n)
 
         def done() -> bool:
-            return ocr_progress(archive.uow(), document_ids).finished and archive.jobs.pending() == 0
+            return ocr_progress(archive.uow(), document_ids, actor=actor).finished and archive.jobs.pending() == 0
 
         finished = archive.jobs.run_until(done, on_tick=tick)
     indexing.drain_outbox(archive.uow())

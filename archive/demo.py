@@ -93,7 +93,7 @@ def load_demo(archive: Archive, *, echo: Callable[[str], None] = print) -> None:
                 captured.append(result.document_id)
                 echo(f"captured {result.archive_code} for {name}")
     if captured:
-        echo(f"recognising {ocr_progress(archive.uow(), captured).pages_total} pages ...")
-        archive.jobs.run_until(lambda: ocr_progress(archive.uow(), captured).finished, timeout=900)
+        echo(f"recognising {ocr_progress(archive.uow(), captured, actor=clerk).pages_total} pages ...")
+        archive.jobs.run_until(lambda: ocr_progress(archive.uow(), captured, actor=clerk).finished, timeout=900)
         indexing.drain_outbox(archive.uow())
     echo(f"demo archive ready in {archive.settings.home}")

@@ -47,7 +47,9 @@ class TesseractRecognizer:
     """Recognise printed text in page images with tesseract.
 
     languages is tesseract's -l value; psm its page segmentation mode (3: automatic layout,
-    6: one uniform block). Each call runs one single-threaded tesseract process, so parallelism
+    6: one uniform block). thresholding_method is tesseract's: 0 global Otsu, 1 tiled Otsu,
+    2 Sauvola; Sauvola is the default because global Otsu splits the background noise of a
+    sparse page and tesseract then spends minutes on the speckle. Each call runs one single-threaded tesseract process, so parallelism
     belongs to the caller (one recognition per core). recognize raises RecognitionError when
     tesseract fails, for example when language data is missing, or exceeds timeout seconds.
     """
@@ -58,18 +60,20 @@ class TesseractRecognizer:
         psm: int = 3,
         *,
         oem: int = 1,
-        timeout: float = 0,
+        thresholding_method: int = 2,
+        timeout: float = 300,
         threads: int = 1,
     ) -> None:
         self.languages = languages
         self.psm = psm
         self.oem = oem
+        self.thresholding_method = thresholding_method
         self.timeout = timeout
         self.threads = threads
 
     def recognize(self, image: Image.Image) -> RecognizedText:
         """Return the text, mean word confidence and word boxes found in image."""
-        config = f"--psm {self.psm} --oem {self.oem}"
+        config = f"--psm {self.psm} --oem {self.oem} -c thresholding_method={self.thresholding_method}"
         dpi = _image_dpi(image)
         if dpi:
             config += f" --dpi {dpi}"
@@ -88,7 +92,7 @@ class TesseractRecognizer:
                 return 0
             raise
         match = _OSD_ROTATE.search(osd)
-        return (360 - int(match.group(1))) % 360 if match else 0
+        return int(match.group(1)) % 360 if match else 0
 
     def _run(self, function: Callable[..., str], image: Image.Image, **kwargs: str) -> str:
         # pytesseract starts tesseract with this process's environment and offers no other way

@@ -40,6 +40,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from search.base import QuerySyntaxError
 
@@ -71,8 +72,7 @@ FILTER_FIELDS: Mapping[str, str] = {
 FILTER_KEYS = frozenset(FILTER_FIELDS.values())
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     text: str
     position: int
     start: int  # character offsets into the original (un-normalised) text
@@ -80,30 +80,35 @@ class Token:
     compound: bool = False  # a whole joined identifier, sharing its position with its first part
 
 
+# Han (with extensions and compatibility forms), kana without the katakana middle dot, Hangul,
+# and the iteration marks 々 〇.
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f\u3040-\u30fa\u30fc-\u30ff\uac00-\ud7af\u3005\u3007"
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_WORD = f"[^\\W_{_CJK}]+"
+_RUNS = re.compile(f"([{_CJK}]+)|({_WORD}(?:[{re.escape(''.join(sorted(CONNECTORS)))}]{_WORD})*)")
+_PART = re.compile(_WORD)
+
+
 def is_cjk(char: str) -> bool:
     """Say whether a character is Han, kana or Hangul (analysed as bigrams)."""
-    code = ord(char)
-    if code == 0x30FB:  # katakana middle dot is punctuation
-        return False
-    return (
-        0x3400 <= code <= 0x4DBF
-        or 0x4E00 <= code <= 0x9FFF
-        or 0xF900 <= code <= 0xFAFF
-        or 0x20000 <= code <= 0x3134F
-        or 0x3040 <= code <= 0x30FF
-        or 0xAC00 <= code <= 0xD7AF
-        or code in (0x3005, 0x3007)
-    )
+    return _CJK_CHAR.fullmatch(char) is not None
 
 
-def _normalise(text: str) -> tuple[str, list[int]]:
-    """NFKC-normalise and lowercase, keeping for each output character its source index."""
+def _normalise(text: str) -> tuple[str, list[int] | None]:
+    """NFKC-normalise and lowercase, mapping output characters to source indexes (None: identity).
+
+    When the whole text keeps its length (the usual case: fullwidth forms, case) the mapping is taken
+    as the identity; otherwise each character is normalised alone to keep an exact mapping.
+    """
+    whole = unicodedata.normalize("NFKC", text).lower()
+    if len(whole) == len(text):
+        return whole, None
     chars: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
-        for out in unicodedata.normalize("NFKC", char).lower():
-            chars.append(out)
-            origin.append(index)
+        out = unicodedata.normalize("NFKC", char).lower()
+        origin.extend([index] * len(out))
+        chars.append(out)
     return "".join(chars), origin
 
 
@@ -121,54 +126,31 @@ def analyze(text: str) -> list[Token]:
     """Split text into positioned tokens with offsets into the original text."""
     norm, origin = _normalise(text)
     result: list[Token] = []
+    append = result.append
     position = 0
-    length = len(norm)
-
-    def span(first: int, last: int) -> tuple[int, int]:
-        return origin[first], origin[last] + 1
-
-    i = 0
-    while i < length:
-        char = norm[i]
-        if is_cjk(char):
-            j = i
-            while j < length and is_cjk(norm[j]):
-                j += 1
-            if j - i == 1:
-                result.append(Token(char, position, *span(i, i)))
+    for match in _RUNS.finditer(norm):
+        run_start, run_end = match.span()
+        if match.group(1) is not None:
+            if run_end - run_start == 1:
+                append(Token(match.group(1), position, run_start, run_end))
                 position += 1
             else:
-                for k in range(i, j - 1):
-                    result.append(Token(norm[k : k + 2], position, *span(k, k + 1)))
-                    position += 1
-            i = j
-        elif char.isalnum():
-            parts: list[tuple[int, int]] = []
-            j = i
-            while True:
-                k = j
-                while k < length and norm[k].isalnum() and not is_cjk(norm[k]):
-                    k += 1
-                parts.append((j, k))
-                if (
-                    k + 1 < length
-                    and norm[k] in CONNECTORS
-                    and norm[k + 1].isalnum()
-                    and not is_cjk(norm[k + 1])
-                ):
-                    j = k + 1
-                    continue
-                break
-            end = parts[-1][1]
-            if len(parts) > 1 and end - i <= MAX_TOKEN_CHARS:
-                result.append(Token(norm[i:end], position, *span(i, end - 1), compound=True))
-            for a, b in parts:
-                if b - a <= MAX_TOKEN_CHARS:
-                    result.append(Token(norm[a:b], position, *span(a, b - 1)))
-                    position += 1
-            i = end
-        else:
-            i += 1
+                shift = position - run_start
+                result.extend(
+                    Token(norm[k : k + 2], k + shift, k, k + 2) for k in range(run_start, run_end - 1)
+                )
+                position += run_end - run_start - 1
+            continue
+        parts = list(_PART.finditer(norm, run_start, run_end))
+        if len(parts) > 1 and run_end - run_start <= MAX_TOKEN_CHARS:
+            append(Token(match.group(2), position, run_start, run_end, True))
+        for part in parts:
+            a, b = part.span()
+            if b - a <= MAX_TOKEN_CHARS:
+                append(Token(part.group(), position, a, b))
+                position += 1
+    if origin is not None:
+        result = [t._replace(start=origin[t.start], end=origin[t.end - 1] + 1) for t in result]
     return result
 
 
@@ -179,7 +161,26 @@ def tokens(text: str) -> list[str]:
 
 def phrase_tokens(text: str) -> list[str]:
     """Return the tokens that must appear consecutively for the text to match (no compounds)."""
-    return [token.text for token in analyze(text) if not token.compound]
+    norm = unicodedata.normalize("NFKC", text).lower()
+    out: list[str] = []
+    for match in _RUNS.finditer(norm):
+        run = match.group(1)
+        if run is None:
+            out.extend(part for part in _PART.findall(match.group(2)) if len(part) <= MAX_TOKEN_CHARS)
+        elif len(run) == 1:
+            out.append(run)
+        else:
+            out.extend([run[k : k + 2] for k in range(len(run) - 1)])
+    return out
+
+
+def token_stream(text: str) -> str:
+    """Return the positional tokens of a text joined by single spaces, for a whitespace tokenizer.
+
+    Compound identifiers are left out: a phrase of their parts finds them, and exact identifiers
+    are indexed as keywords.
+    """
+    return " ".join(phrase_tokens(text))
 
 
 @dataclass(frozen=True)
@@ -351,9 +352,66 @@ def _clean(segment: str) -> str:
     return html.escape(re.sub(r"\s+", " ", segment), quote=False)
 
 
+def _needle(term: Term) -> str:
+    """Return a string every match of the term contains: its first token, extended along a bigram chain."""
+    needle = term.tokens[0]
+    for token in term.tokens[1:]:
+        if not (len(token) == 2 and len(needle) >= 2 and is_cjk(token[0]) and token[0] == needle[-1]):
+            break
+        needle += token[1]
+    return needle
+
+
+def _candidates(norm: str, terms: list[Term], limit: int) -> list[int]:
+    found: list[int] = []
+    for term in terms:
+        needle, index = _needle(term), -1
+        for _ in range(limit):
+            index = norm.find(needle, index + 1)
+            if index < 0:
+                break
+            found.append(index)
+    return sorted(found)[:limit]
+
+
+def _widen(text: str, index: int, step: int) -> int:
+    """Move a window edge off the middle of a Latin word (at most MAX_TOKEN_CHARS)."""
+    for _ in range(MAX_TOKEN_CHARS):
+        if not 0 < index < len(text):
+            break
+        inside = text[index - 1] if step < 0 else text[index]
+        if not inside.isalnum() or is_cjk(inside):
+            break
+        index += step
+    return index
+
+
+def _find_spans(text: str, terms: list[Term], width: int) -> list[tuple[int, int]]:
+    # Analyse only windows around the first places a term could match; analysing a whole long
+    # text for every hit would dominate search latency.
+    norm, origin = _normalise(text)
+    candidates = _candidates(norm, terms, limit=5)
+    if not candidates:
+        return []
+    covered = -1
+    for candidate in candidates:
+        if origin is not None:
+            candidate = origin[candidate]
+        if candidate < covered:
+            continue
+        start = _widen(text, max(0, candidate - MAX_TOKEN_CHARS), -1)
+        end = _widen(text, min(len(text), candidate + 2 * width), 1)
+        covered = end - MAX_TOKEN_CHARS
+        spans = [(a + start, b + start) for a, b in _match_spans(analyze(text[start:end]), terms)]
+        if spans:
+            return spans
+    return _match_spans(analyze(text), terms)
+
+
 def make_snippet(text: str, terms: Iterable[Term], width: int = 120) -> str:
     """Cut about `width` characters around the first match, escaped, with matches in <mark>."""
-    spans = _match_spans(analyze(text), list(terms))
+    term_list = [term for term in terms if term.tokens]
+    spans = _find_spans(text, term_list, width) if term_list else []
     if not spans:
         cut = text[:width]
         return _clean(cut) + ("…" if len(text) > width else "")

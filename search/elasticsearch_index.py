@@ -22,12 +22,12 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 from search.analysis import (
     ParsedQuery,
     Term,
-    analyze,
     make_snippet,
     merge_filters,
     normalise_identifier,
     normalise_keyword,
     parse_query,
+    token_stream,
 )
 from search.base import IndexedDocument, SearchError, SearchHit, SearchQuery, SearchResult, Visibility
 
@@ -73,11 +73,6 @@ def mapping() -> dict[str, Any]:
             },
         },
     }
-
-
-def token_stream(text: str) -> str:
-    """Return the positional tokens of a text joined by spaces (compound identifiers left out)."""
-    return " ".join(token.text for token in analyze(text) if not token.compound)
 
 
 def to_source(document: IndexedDocument) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Embedded search index on Tantivy.
 
-Text is pre-tokenised with search.analysis (CJK bigrams, lowercased words) and stored with positions,
-so phrases and Chinese words match exactly as the analysis says. Visibility, filters and facets are
+Text is analysed with search.analysis (CJK bigrams, lowercased words) and handed to tantivy as a
+space-joined token stream split by its whitespace tokenizer, with positions, so phrases and Chinese
+words match exactly as the analysis says; the original text is stored alongside for snippets. Visibility, filters and facets are
 all evaluated inside the engine, so totals and facet counts never include documents the user cannot
 see. Tantivy allows one writer per directory across processes: each index()/delete()/clear() call
 takes the writer, commits and releases it, retrying while another holder has the lock.
@@ -19,12 +20,12 @@ import tantivy
 from search.analysis import (
     ParsedQuery,
     Term,
-    analyze,
     make_snippet,
     merge_filters,
     normalise_identifier,
     normalise_keyword,
     parse_query,
+    token_stream,
 )
 from search.base import IndexedDocument, SearchError, SearchHit, SearchQuery, SearchResult, Visibility
 
@@ -49,8 +50,9 @@ def build_schema() -> tantivy.Schema:
     """Return the index schema (text fields are pre-tokenised, keyword fields raw)."""
     builder = tantivy.SchemaBuilder()
     builder.add_unsigned_field("document_id", stored=True, indexed=True, fast=True)
-    builder.add_text_field("title", tokenizer_name="raw", index_option="position")
-    builder.add_text_field("body", stored=True, tokenizer_name="raw", index_option="position")
+    builder.add_text_field("title", tokenizer_name="whitespace", index_option="position")
+    builder.add_text_field("body", tokenizer_name="whitespace", index_option="position")
+    builder.add_text_field("text", stored=True, tokenizer_name="raw", index_option="basic")  # stored only
     for name in ("archive_code", "keywords", "pii_hashes"):
         builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
     for name in ("document_type", "department", "classification", "dossier", "status", "customer_name"):
@@ -61,10 +63,9 @@ def build_schema() -> tantivy.Schema:
     return builder.build()
 
 
-def _pre_tokenized(text: str) -> tantivy.PreTokenizedString:
-    return tantivy.PreTokenizedString(
-        text, [tantivy.Token(t.text, t.position, t.start, t.end) for t in analyze(text)]
-    )
+def _stored_only(text: str) -> tantivy.PreTokenizedString:
+    """Wrap text with no tokens: it is stored for snippets but adds nothing to the index."""
+    return tantivy.PreTokenizedString(text, [])
 
 
 class TantivyIndex:
@@ -157,8 +158,9 @@ class TantivyIndex:
         doc.add_unsigned("document_id", document.document_id)
         title = " ".join(part for part in (document.title, document.customer_name) if part)
         if title:
-            doc.add_pre_tokenized_text("title", _pre_tokenized(title))
-        doc.add_pre_tokenized_text("body", _pre_tokenized(document.text))
+            doc.add_text("title", token_stream(title))
+        doc.add_text("body", token_stream(document.text))
+        doc.add_pre_tokenized_text("text", _stored_only(document.text))
         if document.archive_code:
             doc.add_text("archive_code", normalise_identifier(document.archive_code))
         for keyword in {normalise_identifier(k) for k in (*document.keywords, document.archive_code) if k}:
@@ -208,7 +210,7 @@ class TantivyIndex:
         for key, address in result.hits[: max(query.limit, 0)]:
             stored = searcher.doc(address)
             score = float(key) if sort_field is None else 0.0
-            text = stored.get_first("body") or ""
+            text = stored.get_first("text") or ""
             hits.append(
                 SearchHit(int(stored.get_first("document_id")), score, make_snippet(text, parsed.terms))
             )

@@ -24,7 +24,7 @@ PEOPLE = {
     "auditor": ("compliance", None, "public"),
     "admin": ("admin", None, "secret"),
 }
-PASSWORD = "correct-horse-battery"
+PASSWORD = "correct horse battery"
 
 
 def build_archive(home: Path, database_url: str | None = None) -> Archive:

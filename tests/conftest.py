@@ -40,4 +40,17 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     postgres_server.drop_database(name)
 
 
+
+
+# --- The archive itself (tests/archive_fixtures.py) ----------------------------------------------------
+
 from archive_fixtures import archive, people  # noqa: E402,F401
+from argon2 import PasswordHasher  # noqa: E402
+
+from archive.services import users  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at production cost takes most of a second here; tests need the behaviour, not the cost."""
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

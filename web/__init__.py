@@ -6,9 +6,11 @@ write the audit trail.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Flask, Response
+from flask.json.provider import DefaultJSONProvider
 
 from archive.bootstrap import Archive, web_secret
 
@@ -26,7 +28,8 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
         SECRET_KEY=web_secret(archive.settings),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        MAX_CONTENT_LENGTH=archive.settings.max_upload_mb * 1024 * 1024 * 4,  # a request may carry several files
+        # One file per request from the capture page's script; 1 MiB more for the other form fields.
+        MAX_CONTENT_LENGTH=(archive.settings.max_upload_mb + 1) * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         BABEL_DEFAULT_LOCALE="zh_CN",
         LANGUAGES=("zh_CN", "en"),
@@ -35,6 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
     if overrides:
         app.config.update(overrides)
     app.extensions["archive"] = archive
+    app.json = IsoDateJSONProvider(app)
 
     from web import errors, extensions
 
@@ -48,6 +52,16 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
     app.add_url_rule("/", "index", auth.index)
     app.after_request(_security_headers)
     return app
+
+
+class IsoDateJSONProvider(DefaultJSONProvider):
+    """Dates and times as ISO 8601 in the API, not HTTP dates."""
+
+    @staticmethod
+    def default(o: object) -> object:
+        if isinstance(o, date):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
 
 
 def _security_headers(response: Response) -> Response:

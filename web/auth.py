@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length
 
 from archive.errors import AuthenticationError
 from archive.services import users
+from web.extensions import layout_context
 from web.support import WebUser, current_actor, new_uow
 
 bp = Blueprint("auth", __name__)
@@ -26,8 +27,6 @@ def index() -> ResponseReturnValue:
     """Send the user to the first page their role may use."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    from web.extensions import layout_context
-
     nav = layout_context()["nav"]
     if nav:
         return redirect(url_for(nav[0][0]))  # type: ignore[index]

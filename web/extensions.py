@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(label, "label")
     app.add_template_filter(lambda code: document_type_names().get(code, code), "type_name")
     app.add_template_filter(lambda code: classification_names().get(code, code), "classification_name")
+    app.add_template_filter(filter_value, "filter_value")
 
 
 @login_manager.user_loader
@@ -58,6 +59,15 @@ def unauthorized() -> ResponseReturnValue:
     if wants_json():
         return jsonify(error="login required"), 401
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+
+def filter_value(value: str, key: str) -> str:
+    """A search filter's value as the reader knows it (type and classification by name)."""
+    if key == "type":
+        return document_type_names().get(value, value)
+    if key == "classification":
+        return classification_names().get(value, value)
+    return value
 
 
 def remember_language_choice() -> None:

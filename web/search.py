@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 
 from archive.services import searching
 from web.support import current_actor, new_uow, require_login
@@ -16,6 +17,8 @@ MAX_PAGE = 500
 FILTER_KEYS = ("type", "department", "classification", "year")
 FACET_FILTERS = {"document_type": "type", "department": "department", "year": "year",
                  "classification": "classification"}
+FILTER_TITLES = {"type": _l("Type"), "department": _l("Department"), "year": _l("Year"),
+                 "classification": _l("Classification")}
 
 
 def request_filters() -> dict[str, str]:
@@ -43,5 +46,5 @@ def index() -> ResponseReturnValue:
     pages = ((result.total + PAGE_SIZE - 1) // PAGE_SIZE) if result else 0
     return render_template(
         "search/index.html", query=query, filters=filters, result=result, page=page, pages=min(pages, MAX_PAGE),
-        facet_filters=FACET_FILTERS,
+        facet_filters=FACET_FILTERS, filter_titles=FILTER_TITLES,
     )

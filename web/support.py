@@ -118,6 +118,9 @@ STATUS_LABELS = {
     "organisation": _l("Organisation"),
     "original": _l("Original"),
     "copy": _l("Copy"),
+    "permanent": _l("Permanent"),
+    "30y": _l("30 years"),
+    "10y": _l("10 years"),
 }
 
 

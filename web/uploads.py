@@ -107,10 +107,11 @@ def parse_ids(raw: str) -> list[int]:
 
 
 def progress_of(ids: list[int]) -> dict[str, object]:
+    actor = current_actor()
     """OCR progress per document and over all of them, as JSON-ready values."""
     per_document = {}
     for document_id in dict.fromkeys(ids):
-        p = recognition.ocr_progress(new_uow(), [document_id])
+        p = recognition.ocr_progress(new_uow(), [document_id], actor=actor)
         per_document[str(document_id)] = {
             "pages_total": p.pages_total, "pages_done": p.pages_done, "pages_failed": p.pages_failed,
             "finished": p.finished,

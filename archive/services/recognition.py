@@ -7,7 +7,10 @@ import io
 from PIL import Image
 from sqlalchemy import func, select
 
+from archive import access
+from archive.actors import Actor
 from archive.models import Document, Page, SearchOutbox
+from archive.permissions import permission_document_view
 from archive.pii import identifier_hashes, redact
 from archive.unit_of_work import UnitOfWork
 from archive.views import OcrProgress
@@ -68,11 +71,14 @@ def recognize_page(uow: UnitOfWork, *, page_id: int) -> str:
         return page.ocr_status
 
 
-def ocr_progress(uow: UnitOfWork, document_ids: list[int]) -> OcrProgress:
-    """Pages done / failed / total across documents (for progress bars)."""
+def ocr_progress(uow: UnitOfWork, document_ids: list[int], *, actor: Actor) -> OcrProgress:
+    """Pages done / failed / total across the documents the actor may see (for progress bars)."""
     with uow:
+        scope = access.visible(actor, permission_document_view)
         rows = uow.session.execute(
-            select(Page.ocr_status, func.count(Page.id)).where(Page.document_id.in_(document_ids))
+            select(Page.ocr_status, func.count(Page.id))
+            .join(Document, Document.id == Page.document_id)
+            .where(Page.document_id.in_(document_ids), scope.documents())
             .group_by(Page.ocr_status)
         ).all()
     counts = dict(rows)

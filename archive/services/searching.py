@@ -6,13 +6,14 @@ from sqlalchemy import select
 
 from archive import access, audit
 from archive.actors import Actor
+from archive.errors import ValidationError
 from archive.events import event_documents_searched
 from archive.models import Document
 from archive.permissions import permission_document_search, permission_document_view
 from archive.pii import find_identifiers, lookup_hash, redact
 from archive.unit_of_work import UnitOfWork
 from archive.views import SearchHitView, SearchPage
-from search.base import SearchQuery
+from search.base import QuerySyntaxError, SearchQuery
 
 
 def search_documents(
@@ -31,7 +32,10 @@ def search_documents(
             text=text.strip(), pii_hashes=tuple(lookup_hash(v, uow.keyring) for v in identifiers),
             filters=dict(filters or {}), limit=limit, offset=offset,
         )
-        result = uow.index.search(engine_query, scope.for_search())
+        try:
+            result = uow.index.search(engine_query, scope.for_search())
+        except QuerySyntaxError as error:
+            raise ValidationError(f"查询语法错误 / query syntax: {error}") from error
         ids = [hit.document_id for hit in result.hits]
         documents = {d.id: d for d in uow.session.scalars(select(Document).where(Document.id.in_(ids))).unique()}
         hits = [

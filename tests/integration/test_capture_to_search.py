@@ -14,7 +14,7 @@ from archive.errors import AccessDenied, DuplicateDocumentError, ValidationError
 from archive.identity import resident_id_check_digit
 from archive.models import AuditEvent, Document
 from archive.samples import write_scan
-from archive.services import documents, indexing, searching
+from archive.services import documents, indexing, searching, users
 from archive.services.recognition import ocr_progress
 
 ID_NUMBER = "11010819850312004" + resident_id_check_digit("11010819850312004")
@@ -30,7 +30,8 @@ def capture(archive: Archive, actor, path: Path, **overrides) -> int:  # noqa: A
 
 
 def recognise(archive: Archive, ids: list[int]) -> None:
-    assert archive.jobs.run_until(lambda: ocr_progress(archive.uow(), ids).finished, timeout=300)
+    clerk = users.resolve_actor(archive.uow(), username="clerk")
+    assert archive.jobs.run_until(lambda: ocr_progress(archive.uow(), ids, actor=clerk).finished, timeout=300)
     indexing.drain_outbox(archive.uow())
 
 

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from search.analysis import Term, analyze, make_snippet, merge_filters, parse_query, phrase_tokens, tokens
+from search.analysis import (
+    Term,
+    analyze,
+    make_snippet,
+    merge_filters,
+    parse_query,
+    phrase_tokens,
+    token_stream,
+    tokens,
+)
 from search.base import QuerySyntaxError
 
 
@@ -118,3 +127,19 @@ def test_the_snippet_escapes_html_and_collapses_whitespace() -> None:
 
 def test_the_snippet_without_a_match_is_the_start_of_the_text() -> None:
     assert make_snippet("甲" * 200, parse_query("乙").terms) == "甲" * 120 + "…"
+
+
+def test_the_snippet_finds_a_match_far_into_a_long_text() -> None:
+    snippet = make_snippet("前言" * 500 + "申请电费发票" + "结尾" * 500, parse_query("电费").terms)
+    assert "申请<mark>电费</mark>发票" in snippet
+    assert snippet.startswith("…") and snippet.endswith("…")
+
+
+def test_a_word_inside_a_longer_word_is_not_marked() -> None:
+    snippet = make_snippet("html " + "word " * 300 + "ht-1", parse_query("ht").terms)
+    assert "<mark>ht</mark>-1" in snippet
+    assert "<mark>ht</mark>ml" not in snippet
+
+
+def test_the_token_stream_joins_positional_tokens_without_compounds() -> None:
+    assert token_stream("合同号 HT-2024") == "合同 同号 ht 2024"

@@ -2,52 +2,22 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
+from archive_fixtures import PASSWORD, build_archive
 from flask import Flask
 from flask.testing import FlaskClient
 
 from archive.bootstrap import Archive
-from archive.cli_support import OPERATOR
-from archive.config import load_settings
 from archive.identity import resident_id_check_digit
-from archive.services import reference, users
-
-# With pytest's default "prepend" import mode, tests/ is on sys.path and this directory would shadow the
-# `web` package as a namespace package. Put the project root first until pytest is configured with
-# `pythonpath = ["."]` (or --import-mode=importlib) in pyproject.toml.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if sys.path[:1] != [_ROOT]:
-    sys.path.insert(0, _ROOT)
-if getattr(sys.modules.get("web"), "__file__", "") is None:
-    del sys.modules["web"]
-
-PASSWORD = "correct horse battery"
-USERS = {
-    # username: (role, department, clearance)
-    "clerk": ("clerk", "YX", "confidential"),
-    "staff": ("staff", "YX", "internal"),
-    "staff_kf": ("staff", "KF", "secret"),
-    "auditor": ("compliance", None, "internal"),
-    "admin": ("admin", None, "internal"),
-}
 
 
 @pytest.fixture
 def web_archive(tmp_path: Path) -> Iterator[Archive]:
-    """A migrated archive with reference data, departments YX and KF and one user per role."""
-    archive = Archive(load_settings({"ARCHIVE_HOME": str(tmp_path / "home")}))
-    archive.migrate()
-    reference.seed_reference_data(archive.uow())
-    reference.ensure_department(archive.uow(), actor=OPERATOR, code="YX", name="营销部")
-    reference.ensure_department(archive.uow(), actor=OPERATOR, code="KF", name="客服中心")
-    for username, (role, department, clearance) in USERS.items():
-        users.create_user(archive.uow(), actor=OPERATOR, username=username, password=PASSWORD, role=role,
-                          department=department, clearance=clearance, display_name=username)
+    """A migrated archive with reference data, departments YX and KF and one user per role (SQLite)."""
+    archive = build_archive(tmp_path / "home")
     yield archive
     archive.close()
 

@@ -1,0 +1,135 @@
+"""Search, the audit log, user administration, navigation by role and the language switch."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from archive.bootstrap import Archive
+from archive.services import indexing, users
+from archive.services.recognition import ocr_progress
+
+
+def nav_links(html: str) -> set[str]:
+    nav = html.split("<nav>", 1)[1].split("</nav>", 1)[0]
+    return {part.split('"', 1)[0] for part in nav.split('href="')[1:]}
+
+
+def test_the_search_page_shows_highlighted_hits_with_a_total(
+    client: FlaskClient, login_as, upload, scan, web_archive: Archive
+) -> None:
+    login_as(client, "clerk")
+    [document] = upload(scan(lines=("供用电合同", "Supply contract 2024")))["documents"]
+    ids = [document["document_id"]]
+    assert web_archive.jobs.run_until(lambda: ocr_progress(web_archive.uow(), ids, actor=users.resolve_actor(web_archive.uow(), username="clerk")).finished, timeout=120)
+    indexing.drain_outbox(web_archive.uow())
+
+    response = client.get("/search/?q=contract&lang=en")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "1 document found" in html
+    assert f'href="/documents/{document["document_id"]}"' in html
+    assert "<mark>" in html.lower()
+
+    api = client.get("/api/v1/search?q=contract").get_json()
+    assert api["total"] == 1
+    assert api["hits"][0]["document_id"] == document["document_id"]
+
+    outsider = client.application.test_client()
+    login_as(outsider, "staff_kf")
+    assert "0 documents found" in outsider.get("/search/?q=contract&lang=en").get_data(as_text=True)
+
+
+def test_an_empty_search_page_shows_only_the_box(client: FlaskClient, login_as) -> None:
+    login_as(client, "staff")
+    html = client.get("/search/?lang=en").get_data(as_text=True)
+    assert 'name="q"' in html and "found" not in html
+
+
+def test_the_compliance_page_lists_events_with_filters(client: FlaskClient, login_as) -> None:
+    login_as(client, "auditor")
+    html = client.get("/compliance/").get_data(as_text=True)
+    assert "user.logged_in" in html and "user.created" in html
+    filtered = client.get("/compliance/?event_type=user.logged_in&user=auditor&outcome=ok").get_data(as_text=True)
+    assert "user.created" not in filtered.split("<tbody>", 1)[1]
+    assert "auditor" in filtered
+
+
+def test_only_compliance_staff_may_open_the_audit_log(client: FlaskClient, login_as) -> None:
+    login_as(client, "clerk")
+    assert client.get("/compliance/").status_code == 403
+
+
+def test_the_administrator_creates_a_user_who_can_then_log_in(
+    client: FlaskClient, app, login_as, password: str, web_archive: Archive
+) -> None:
+    login_as(client, "admin")
+    assert "staff_kf" in client.get("/admin/users").get_data(as_text=True)
+    response = client.post("/admin/users", data={
+        "username": "li.si", "display_name": "李四", "password": password, "role": "staff",
+        "department": "KF", "clearance": "internal",
+    })
+    assert response.status_code == 302
+    assert users.resolve_actor(web_archive.uow(), username="li.si").department_code == "KF"
+    newcomer = app.test_client()
+    login_as(newcomer, "li.si")
+
+
+def test_creating_a_user_with_a_short_password_shows_the_reason(client: FlaskClient, login_as) -> None:
+    login_as(client, "admin")
+    response = client.post("/admin/users", data={
+        "username": "wang", "password": "short", "role": "staff", "department": "KF", "clearance": "internal",
+    })
+    assert response.status_code == 400
+    assert "at least 8 characters" in response.get_data(as_text=True)
+
+
+def test_a_clerk_cannot_manage_users(client: FlaskClient, login_as, password: str) -> None:
+    login_as(client, "clerk")
+    assert client.get("/admin/users").status_code == 403
+    response = client.post("/admin/users", data={
+        "username": "intruder", "password": password, "role": "admin", "department": "", "clearance": "internal",
+    })
+    assert response.status_code == 403
+
+
+def test_the_navigation_shows_only_what_the_role_may_use(client: FlaskClient, app, login_as) -> None:
+    expected = {
+        "clerk": {"/customers/", "/search/", "/capture/"},
+        "staff": {"/customers/", "/search/"},
+        "auditor": {"/compliance/"},
+        "admin": {"/admin/users"},
+    }
+    for username, links in expected.items():
+        browser = app.test_client()
+        login_as(browser, username)
+        start = browser.get("/")
+        assert start.status_code == 302
+        assert nav_links(browser.get(start.location).get_data(as_text=True)) == links, username
+
+
+def test_the_interface_is_chinese_by_default_and_switches_to_english(client: FlaskClient, login_as) -> None:
+    assert "登录" in client.get("/login").get_data(as_text=True)
+    english = client.get("/login?lang=en").get_data(as_text=True)
+    assert "Log in" in english and "登录" not in english
+    assert "Log in" in client.get("/login").get_data(as_text=True)  # the choice is kept in the session
+    assert "登录" in client.get("/login?lang=zh_CN").get_data(as_text=True)
+
+
+def test_the_browser_language_is_used_when_none_was_chosen(client: FlaskClient) -> None:
+    assert "Log in" in client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert "登录" in client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)
+
+
+def test_every_message_has_a_chinese_translation() -> None:
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    import web
+
+    po = Path(web.__file__).parent / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as handle:
+        catalog = read_po(handle)
+    untranslated = [m.id for m in catalog if m.id and not all(m.string if isinstance(m.string, tuple) else [m.string])]
+    assert untranslated == []
+    assert po.with_suffix(".mo").stat().st_mtime >= po.stat().st_mtime - 1
