@@ -103,7 +103,7 @@ class Preflight:
         try:
             ctx.source = inspect_source(request.path)
         except InputRejectedError as error:
-            raise ValidationError(f"{request.filename or request.path.name}: {error}") from error
+            raise ValidationError(f"{redact(request.filename or request.path.name)}: {error}") from error
 
     def cleanup(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
         pass
@@ -187,7 +187,7 @@ class RecordDocument:
                 classification=classification, retention=doc_type.retention_code,
                 department_id=actor.department_id, original_or_copy=request.original_or_copy,
                 document_date=request.document_date,
-                source_filename=request.filename or request.path.name,
+                source_filename=redact(request.filename or request.path.name),
                 media_type=ctx.source.media_type if ctx.source else "application/octet-stream",
                 size_bytes=ctx.size, content_sha256=ctx.sha256, object_key=f"{ctx.prefix}/original",
                 cipher=wrapped.algorithm, key_id=wrapped.key_id, wrapped_key=wrapped.wrapped,
@@ -249,7 +249,7 @@ def capture_document(uow: UnitOfWork, *, actor: Actor, request: CaptureRequest) 
 def _audit_refusal(uow: UnitOfWork, actor: Actor, request: CaptureRequest, reason: str) -> None:
     with uow:
         audit.record(uow.session, actor, event_document_capture_refused, outcome="failed",
-                     filename=request.filename or request.path.name, reason=redact(reason))
+                     filename=redact(request.filename or request.path.name), reason=redact(reason))
         uow.commit()
 
 

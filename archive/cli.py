@@ -196,7 +196,7 @@ def worker(ctx: click.Context, workers: int) -> None:
     """Process background jobs (OCR, indexing) until interrupted."""
     archive = _archive(ctx)
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    archive.jobs.huey.create_consumer(workers=workers, worker_type="thread", periodic=False).run()
+    archive.jobs.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
 
 
 @cli.command()
@@ -216,6 +216,7 @@ def _serve(archive: Archive, host: str, port: int, run_jobs: bool | None, worker
 
     from web import create_app
 
+    archive.migrate()  # idempotent: a deployment's new release brings its schema up on start
     app = create_app(archive=archive)
     consumer = None
     if run_jobs if run_jobs is not None else archive.settings.queue == "sqlite":
@@ -259,3 +260,13 @@ def main() -> None:
     except (ArchiveError, AccessDenied) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(3 if isinstance(error, AccessDenied) else 2)
+
+
+def _register_extra_commands() -> None:
+    from archive import cli_integrity, cli_keys
+
+    for command in (*cli_integrity.COMMANDS, *cli_keys.COMMANDS):
+        cli.add_command(command)
+
+
+_register_extra_commands()

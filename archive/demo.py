@@ -77,9 +77,9 @@ def load_demo(archive: Archive, *, echo: Callable[[str], None] = print) -> None:
     clerk = users.resolve_actor(archive.uow(), username="clerk", remote_addr="demo")
     captured: list[int] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for identifier, name, documents in CUSTOMERS:
-            for number, (doc_type, lines) in enumerate(documents):
-                path = Path(tmp) / f"{identifier}-{number}.png"
+        for customer_number, (identifier, name, documents) in enumerate(CUSTOMERS, start=1):
+            for number, (doc_type, lines) in enumerate(documents, start=1):
+                path = Path(tmp) / f"customer{customer_number}-scan{number}.png"
                 write_scan(path, lines, format="PNG", seed=number)
                 request = CaptureRequest(path=path, filename=path.name, customer=identifier, customer_name=name,
                                          document_type=doc_type, dossier="客户档案")

@@ -1,22 +1,35 @@
-"""Background jobs on Huey: SQLite storage embedded, Redis scale-out. Tasks call services only."""
+"""Background jobs on Huey: SQLite storage embedded, Redis scale-out. Tasks call services only.
+
+Periodic: the fixity check (verify every object, then sweep uncommitted leftovers) runs daily at
+02:00 UTC, acting as `system:fixity`. Periodic tasks run only in `archive worker`; embedded consumers
+(`serve`, `ingest --wait`) skip them, so an embedded installation schedules `archive verify` and
+`archive sweep` from cron instead.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from huey import RedisHuey, SqliteHuey
+from huey import RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 from huey.consumer import Consumer
 
+from archive.actors import Actor
 from archive.config import Settings
+from archive.permissions import permission_integrity_verify
 
 if TYPE_CHECKING:
     from archive.bootstrap import Archive
 
 log = logging.getLogger(__name__)
+
+FIXITY_SCHEDULE = crontab(minute="0", hour="2")  # daily, 02:00 UTC (Huey's clock is UTC)
+FIXITY_ACTOR = Actor.system("fixity", frozenset({permission_integrity_verify}))
+SWEEP_GRACE = timedelta(hours=1)
 
 
 def build_huey(settings: Settings) -> Huey:
@@ -30,7 +43,7 @@ class JobQueue:
     """The archive's tasks, registered on one Huey instance per process."""
 
     def __init__(self, archive: Archive) -> None:
-        from archive.services import indexing, recognition
+        from archive.services import indexing, integrity, recognition
 
         self.huey = build_huey(archive.settings)
         self._ocr_page = self.huey.task(name="ocr_page", retries=3, retry_delay=5, retry_backoff=2)(
@@ -39,6 +52,14 @@ class JobQueue:
         self._drain_outbox = self.huey.task(name="drain_outbox", retries=5, retry_delay=2, retry_backoff=2)(
             lambda: indexing.drain_outbox(archive.uow())
         )
+
+        def check_fixity() -> None:
+            report = integrity.verify_archive(archive.uow(), actor=FIXITY_ACTOR, orphans_older_than=SWEEP_GRACE)
+            swept = integrity.sweep_orphans(archive.uow(), actor=FIXITY_ACTOR, older_than=SWEEP_GRACE)
+            log.info("fixity run %s: %d problems; swept %d objects", report.run_id, len(report.problems), len(swept))
+
+        self.check_fixity = check_fixity
+        self._fixity = self.huey.periodic_task(FIXITY_SCHEDULE, name="check_fixity")(check_fixity)
 
     def enqueue_ocr(self, page_ids: list[int]) -> None:
         for page_id in page_ids:

@@ -248,3 +248,17 @@ class AuditEvent(Base):
 def _aware(moment: datetime) -> datetime:
     """SQLite returns naive datetimes; we store UTC everywhere."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class FixityRun(Base):
+    """One run of the fixity check: what was checked and every problem found (see services/integrity.py)."""
+
+    __tablename__ = "fixity_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    finished_at: Mapped[datetime] = mapped_column()
+    documents_checked: Mapped[int] = mapped_column(Integer, default=0)
+    objects_checked: Mapped[int] = mapped_column(Integer, default=0)
+    # [{"kind", "object_key", "document_id", "archive_code", "detail"}, ...]
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    ok: Mapped[bool] = mapped_column(Boolean)

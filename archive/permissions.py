@@ -10,6 +10,7 @@ permission_document_search = "document.search"
 permission_audit_view = "audit.view"
 permission_user_manage = "user.manage"
 permission_reference_manage = "reference.manage"
+permission_integrity_verify = "integrity.verify"  # run the fixity check and sweep uncommitted objects
 
 # Permissions that concern one customer's data are also scoped: department and clearance (access.py).
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -26,6 +27,6 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     "staff": frozenset({permission_customer_view, permission_document_view, permission_document_search}),
     "approver": frozenset({permission_customer_view, permission_document_view, permission_document_search}),
-    "compliance": frozenset({permission_audit_view}),
+    "compliance": frozenset({permission_audit_view, permission_integrity_verify}),
     "admin": frozenset({permission_user_manage, permission_reference_manage}),
 }

@@ -149,3 +149,35 @@ class AuditEventView:
     outcome: str
     remote_addr: str
     detail: dict[str, object]
+
+
+@dataclass(frozen=True)
+class FixityProblem:
+    kind: str  # missing | corrupted | orphaned
+    object_key: str
+    document_id: int | None  # None for an orphaned object
+    archive_code: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class FixityReport:
+    """The outcome of one fixity run, as recorded in fixity_run."""
+
+    run_id: int
+    started_at: datetime
+    finished_at: datetime
+    documents_checked: int
+    objects_checked: int
+    problems: list[FixityProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def count(self, kind: str) -> int:
+        return sum(1 for problem in self.problems if problem.kind == kind)
+
+
+# The compliance page reads a recorded run back as the same value.
+FixityRunView = FixityReport

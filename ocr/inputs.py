@@ -7,6 +7,7 @@ InputRejectedError subclass whose message can be shown to the clerk who uploaded
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,6 +46,10 @@ _BMP_HEADER_SIZES = {12, 16, 40, 52, 56, 64, 108, 124}
 _MIN_TEXT_LAYER_CHARS = 8
 # Pillow reports 72 dpi or less for files that simply do not know their resolution.
 _MIN_PLAUSIBLE_DPI = 50
+
+
+# PDFium is not thread-safe: every call into it, from any thread, holds this lock.
+_PDFIUM = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -297,7 +302,7 @@ def _normalise_mode(image: Image.Image) -> Image.Image:
 
 
 def _inspect_pdf(path: Path, limits: InputLimits) -> int:
-    with _open_pdf(path) as document:
+    with _PDFIUM, _open_pdf(path) as document:
         pages = len(document)
         if pages > limits.max_pages:
             raise TooLargeError(
@@ -337,34 +342,44 @@ def _open_pdf(path: Path) -> pdfium.PdfDocument:
 
 
 def _iter_pdf_pages(path: Path, pdf_dpi: int, limits: InputLimits) -> Iterator[SourcePage]:
-    with _open_pdf(path) as document:
+    with _PDFIUM:
+        document = _open_pdf(path)
+    try:
         pages = len(document)
         if pages > limits.max_pages:
             raise TooLargeError(
                 f"the PDF has {pages} pages; at most {limits.max_pages} are accepted, split it into smaller files"
             )
         for index in range(pages):
-            try:
-                page = document[index]
-            except pdfium.PdfiumError as error:
-                raise CorruptFileError(
-                    f"page {index + 1} of the PDF is damaged and cannot be read"
-                ) from error
-            try:
-                width, height = page.get_size()
-                dpi = _fitting_dpi(width, height, pdf_dpi, limits.max_pixels_per_page)
-                bitmap = page.render(scale=dpi / 72)
-                try:
-                    # A copy, so the image outlives pdfium's buffer whatever pixel format was used.
-                    image = _normalise_mode(bitmap.to_pil().copy())
-                finally:
-                    bitmap.close()
-                text_layer = _page_text(page)
-            finally:
-                page.close()
+            with _PDFIUM:
+                image, text_layer, dpi = _render_pdf_page(document, index, pdf_dpi, limits)
             yield SourcePage(number=index + 1, image=image, text_layer=text_layer, dpi=dpi)
             # Drop our reference before rendering the next page, so only one page is held.
             del image
+    finally:
+        with _PDFIUM:
+            document.close()
+
+
+def _render_pdf_page(
+    document: pdfium.PdfDocument, index: int, pdf_dpi: int, limits: InputLimits
+) -> tuple[Image.Image, str | None, int]:
+    try:
+        page = document[index]
+    except pdfium.PdfiumError as error:
+        raise CorruptFileError(f"page {index + 1} of the PDF is damaged and cannot be read") from error
+    try:
+        width, height = page.get_size()
+        dpi = _fitting_dpi(width, height, pdf_dpi, limits.max_pixels_per_page)
+        bitmap = page.render(scale=dpi / 72)
+        try:
+            # A copy, so the image outlives pdfium's buffer whatever pixel format was used.
+            image = _normalise_mode(bitmap.to_pil().copy())
+        finally:
+            bitmap.close()
+        return image, _page_text(page), dpi
+    finally:
+        page.close()
 
 
 def _fitting_dpi(width_pt: float, height_pt: float, wanted: int, max_pixels: int) -> int:

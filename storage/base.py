@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import BinaryIO, Protocol, runtime_checkable
 
 
 class StorageError(Exception):
@@ -29,8 +30,12 @@ class KeyUnavailableError(DecryptionError):
 
 @dataclass(frozen=True)
 class ObjectInfo:
+    """One listed object. `modified` (UTC) is when it was last written, None if the backend cannot tell;
+    it is left out of equality so listings compare by key and size."""
+
     key: str
     size: int
+    modified: datetime | None = field(default=None, compare=False)
 
 
 class ObjectStore(Protocol):
@@ -51,3 +56,14 @@ class ObjectStore(Protocol):
     def exists(self, key: str) -> bool: ...
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
+
+
+@runtime_checkable
+class IncompleteWrites(Protocol):
+    """A store where a put killed mid-way leaves an invisible leftover (never listed, never opened).
+
+    `discard_incomplete_writes` removes leftovers under `prefix` last touched more than `older_than`
+    ago and returns their names; a put still in progress is younger than any sensible grace period.
+    """
+
+    def discard_incomplete_writes(self, prefix: str, older_than: timedelta) -> list[str]: ...

@@ -7,6 +7,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -143,10 +144,31 @@ class FilesystemStore:
                 if not key.startswith(prefix):
                     continue
                 try:
-                    size = os.stat(os.path.join(dirpath, name)).st_size
+                    info = os.stat(os.path.join(dirpath, name))
                 except FileNotFoundError:
                     continue  # deleted while listing
-                yield ObjectInfo(key=key, size=size)
+                yield ObjectInfo(key=key, size=info.st_size, modified=datetime.fromtimestamp(info.st_mtime, UTC))
+
+    def discard_incomplete_writes(self, prefix: str, older_than: timedelta) -> list[str]:
+        """Remove temporary files of puts that never finished (the writer was killed); return their names."""
+        segments = _validate_key(prefix, prefix=True)
+        start = self.root.joinpath(*segments[:-1])
+        cutoff = datetime.now(UTC) - older_than
+        removed = []
+        for dirpath, dirnames, filenames in os.walk(start):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in filenames:
+                if not name.startswith(_TEMP_PREFIX):
+                    continue
+                path = Path(dirpath) / name
+                try:
+                    if datetime.fromtimestamp(path.stat().st_mtime, UTC) > cutoff:
+                        continue
+                    path.unlink()
+                except FileNotFoundError:
+                    continue  # finished or removed meanwhile
+                removed.append(path.relative_to(self.root).as_posix())
+        return removed
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import io
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import BinaryIO
 
 import urllib3
@@ -161,7 +162,13 @@ class S3Store:
             for obj in self._client.list_objects(self.bucket, prefix=prefix, recursive=True):
                 if obj.is_dir or obj.object_name is None:
                     continue
-                yield ObjectInfo(key=obj.object_name, size=obj.size or 0)
+                yield ObjectInfo(key=obj.object_name, size=obj.size or 0, modified=_utc(obj.last_modified))
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class _CountingReader:

@@ -73,8 +73,10 @@ def summarise_document(doc: Document) -> DocumentSummary:
 def list_customers(uow: UnitOfWork, *, actor: Actor, name: str = "", limit: int = 200) -> list[CustomerSummary]:
     with uow:
         scope = access.visible(actor, permission_customer_view)
-        counts = (
+        documents = access.visible(actor, permission_document_view)
+        counts = (  # only documents the actor may see: a count must not reveal the rest
             select(Document.customer_id, func.count(Document.id).label("n"))
+            .where(documents.documents())
             .group_by(Document.customer_id)
             .subquery()
         )

@@ -194,3 +194,21 @@ def test_the_audit_trail_cannot_be_edited_or_cleared(archive, people, contract_s
             uow.session.flush()
     with archive.uow() as uow, pytest.raises(Exception, match="append-only"):
         uow.session.execute(AuditEvent.__table__.delete())
+
+
+def test_customer_lists_count_only_the_documents_the_user_may_see(archive, people, contract_scan):
+    from archive.services.customers import list_customers
+
+    capture(archive, people["clerk"], contract_scan, classification="confidential")
+    assert [c.document_count for c in list_customers(archive.uow(), actor=people["staff_secret"])] == [1]
+    assert [c.document_count for c in list_customers(archive.uow(), actor=people["staff"])] == [0]
+
+
+def test_an_id_number_in_the_file_name_is_masked_before_it_is_stored(archive, people, tmp_path):
+    path = tmp_path / f"{ID_NUMBER}-身份证.png"
+    write_scan(path, ["居民身份证复印件"], format="PNG")
+    document_id = capture(archive, people["clerk"], path, document_type="id_copy")
+    view = documents.get_document(archive.uow(), actor=people["clerk"], document_id=document_id)
+    assert ID_NUMBER not in view.source_filename and view.source_filename.endswith("-身份证.png")
+    for path_, data in all_bytes_under(archive.settings.home):
+        assert ID_NUMBER.encode() not in data, path_

@@ -1,0 +1,250 @@
+"""Fixity: prove every stored object is present, decrypts and matches its recorded hash; sweep leftovers.
+
+A capture stores its objects under a fresh prefix `documents/<uuid>/` before the short transaction that
+records the document. A crash between the two leaves objects no document references: `verify_archive`
+reports them as orphaned and `sweep_orphans` removes them once they are older than a grace period, so
+a capture still in flight is never swept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, or_, select
+
+from archive import access, audit
+from archive.actors import Actor
+from archive.events import event_integrity_swept, event_integrity_verified
+from archive.models import Document, FixityRun, Page
+from archive.permissions import permission_audit_view, permission_integrity_verify
+from archive.unit_of_work import UnitOfWork
+from archive.views import FixityProblem, FixityReport, FixityRunView
+from storage.base import DecryptionError, IncompleteWrites, ObjectInfo, ObjectNotFoundError
+from storage.envelope import WrappedKey
+
+DOCUMENTS = "documents/"
+BATCH = 200
+CHUNK = 1024 * 1024
+
+Progress = Callable[[int, int], None]  # (documents checked so far, documents in all)
+
+
+@dataclass
+class _Document:
+    """What the check needs of one document, read in a batch so no ORM object outlives the session."""
+
+    id: int
+    archive_code: str
+    object_key: str
+    size_bytes: int
+    content_sha256: str
+    wrapped: WrappedKey
+    page_keys: list[str] = field(default_factory=list)
+
+
+def object_prefix(key: str) -> str:
+    """`documents/<uuid>/pages/0001.png` -> `documents/<uuid>`: the unit one capture writes."""
+    return "/".join(key.split("/", 2)[:2])
+
+
+def verify_archive(
+    uow: UnitOfWork, *, actor: Actor, progress: Progress | None = None,
+    orphans_older_than: timedelta = timedelta(0),
+) -> FixityReport:
+    """Stream every object, check decryption, size and SHA-256; report missing, corrupted, orphaned.
+
+    Requires permission_integrity_verify. The run is recorded in fixity_run and audited as
+    integrity.verified (outcome failed when anything is wrong). Objects younger than
+    `orphans_older_than` are not reported as orphaned (a capture may be writing them).
+    """
+    started = datetime.now(UTC)
+    with uow:
+        access.require(actor, permission_integrity_verify)
+        total = uow.session.scalar(select(func.count(Document.id))) or 0
+    problems: list[FixityProblem] = []
+    referenced: set[str] = set()
+    documents_checked = objects_checked = 0
+    for batch in _document_batches(uow):
+        for document in batch:
+            referenced.add(object_prefix(document.object_key))
+            checked, found = _check_document(uow, document)
+            objects_checked += checked
+            problems.extend(found)
+            documents_checked += 1
+            if progress:
+                progress(documents_checked, max(total, documents_checked))
+    cutoff = started - orphans_older_than
+    for prefix, objects in _unreferenced(uow, referenced).items():
+        for info in objects:
+            if orphans_older_than and (info.modified is None or info.modified > cutoff):
+                continue
+            problems.append(FixityProblem("orphaned", info.key, None, "",
+                                          f"no document references {prefix}/ ({info.size} bytes)"))
+    finished = datetime.now(UTC)
+    with uow:
+        run = FixityRun(started_at=started, finished_at=finished, documents_checked=documents_checked,
+                        objects_checked=objects_checked, problems=[asdict(p) for p in problems],
+                        ok=not problems)
+        uow.session.add(run)
+        uow.session.flush()
+        counts = {kind: sum(1 for p in problems if p.kind == kind) for kind in ("missing", "corrupted", "orphaned")}
+        audit.record(uow.session, actor, event_integrity_verified, outcome="ok" if not problems else "failed",
+                     target_type="fixity_run", target_id=run.id, documents_checked=documents_checked,
+                     objects_checked=objects_checked, **counts)
+        uow.commit()
+        return FixityReport(run.id, started, finished, documents_checked, objects_checked, problems)
+
+
+def last_fixity_run(uow: UnitOfWork, *, actor: Actor) -> FixityRunView | None:
+    """The newest recorded fixity run, or None. Requires permission_audit_view (compliance)."""
+    with uow:
+        access.require(actor, permission_audit_view)
+        run = uow.session.scalar(select(FixityRun).order_by(FixityRun.id.desc()).limit(1))
+        if run is None:
+            return None
+        return FixityReport(run.id, _aware(run.started_at), _aware(run.finished_at), run.documents_checked,
+                            run.objects_checked, [FixityProblem(**p) for p in run.problems or []])
+
+
+def sweep_orphans(uow: UnitOfWork, *, actor: Actor, older_than: timedelta = timedelta(hours=1)) -> list[str]:
+    """Delete objects under documents/ that no document references, once all of their prefix is older
+    than `older_than` (a capture in flight is younger). Returns the deleted keys.
+
+    Requires permission_integrity_verify; audited as integrity.swept.
+    """
+    with uow:
+        access.require(actor, permission_integrity_verify)
+    cutoff = datetime.now(UTC) - older_than
+    referenced: set[str] = set()
+    for batch in _document_batches(uow, with_pages=False):
+        referenced.update(object_prefix(d.object_key) for d in batch)
+    removed: list[str] = []
+    for objects in _unreferenced(uow, referenced).values():
+        # A prefix goes as a whole, and only when its newest object is past the grace period.
+        if older_than > timedelta(0) and any(o.modified is None or o.modified > cutoff for o in objects):
+            continue
+        for info in objects:
+            uow.archive.object_store.delete(info.key)
+            removed.append(info.key)
+    store = uow.archive.object_store
+    leftovers = store.discard_incomplete_writes(DOCUMENTS, older_than) if isinstance(store, IncompleteWrites) else []
+    with uow:
+        audit.record(uow.session, actor, event_integrity_swept, objects_removed=len(removed),
+                     incomplete_writes_removed=len(leftovers), older_than_seconds=int(older_than.total_seconds()),
+                     keys=removed[:100])
+        uow.commit()
+    return removed
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def _document_batches(uow: UnitOfWork, *, with_pages: bool = True) -> Iterator[list[_Document]]:
+    """Every document in id order, BATCH at a time, each batch read in its own short transaction."""
+    last_id = 0
+    while True:
+        with uow:
+            rows = uow.session.execute(
+                select(Document.id, Document.archive_code, Document.object_key, Document.size_bytes,
+                       Document.content_sha256, Document.key_id, Document.cipher, Document.wrapped_key)
+                .where(Document.id > last_id).order_by(Document.id).limit(BATCH)
+            ).all()
+            batch = {
+                r.id: _Document(r.id, r.archive_code, r.object_key, r.size_bytes, r.content_sha256,
+                                WrappedKey(r.key_id, r.cipher, r.wrapped_key))
+                for r in rows
+            }
+            if with_pages and batch:
+                pages = uow.session.execute(
+                    select(Page.document_id, Page.object_key, Page.text_object_key)
+                    .where(Page.document_id.in_(batch)).order_by(Page.document_id, Page.number)
+                )
+                for document_id, image_key, text_key in pages:
+                    batch[document_id].page_keys.append(image_key)
+                    if text_key:
+                        batch[document_id].page_keys.append(text_key)
+        if not batch:
+            return
+        yield list(batch.values())
+        last_id = rows[-1].id
+
+
+def _check_document(uow: UnitOfWork, document: _Document) -> tuple[int, list[FixityProblem]]:
+    """Check the original against its recorded size and hash, and that every page object decrypts."""
+    problems: list[FixityProblem] = []
+
+    def problem(kind: str, key: str, detail: str) -> None:
+        problems.append(FixityProblem(kind, key, document.id, document.archive_code, detail))
+
+    try:
+        data_key = uow.keyring.unwrap(document.wrapped)
+    except DecryptionError as error:
+        keys = [document.object_key, *document.page_keys]
+        for key in keys:
+            problem("corrupted", key, f"data key cannot be unwrapped: {error}")
+        return len(keys), problems
+    size, digest, failure = _read(uow, document.object_key, data_key)
+    if failure:
+        problem(*failure)
+    elif digest != document.content_sha256:
+        problem("corrupted", document.object_key, f"SHA-256 {digest} differs from the recorded "
+                                                  f"{document.content_sha256}")
+    elif size != document.size_bytes:
+        problem("corrupted", document.object_key, f"{size} bytes, {document.size_bytes} recorded")
+    for key in document.page_keys:
+        _, _, failure = _read(uow, key, data_key)
+        if failure:
+            problem(*failure)
+    return 1 + len(document.page_keys), problems
+
+
+def _read(uow: UnitOfWork, key: str, data_key: bytes) -> tuple[int, str, tuple[str, str, str] | None]:
+    """Stream and decrypt one object: (plaintext size, SHA-256, (kind, key, detail) of a failure or None)."""
+    digest, size = hashlib.sha256(), 0
+    try:
+        with uow.store.open(key, data_key=data_key) as stream:
+            while chunk := stream.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    except ObjectNotFoundError:
+        return size, "", ("missing", key, "not in the object store")
+    except DecryptionError as error:
+        return size, "", ("corrupted", key, f"does not decrypt: {error or type(error).__name__}")
+    return size, digest.hexdigest(), None
+
+
+def _unreferenced(uow: UnitOfWork, referenced: set[str]) -> dict[str, list[ObjectInfo]]:
+    """Objects under documents/ grouped by prefix, for prefixes no document referenced.
+
+    A document committed after `referenced` was gathered is looked up again before anything is
+    reported, so a capture finishing during the run is not mistaken for an orphan.
+    """
+    candidates: dict[str, list[ObjectInfo]] = defaultdict(list)
+    for info in uow.archive.object_store.list(DOCUMENTS):
+        prefix = object_prefix(info.key)
+        if prefix not in referenced:
+            candidates[prefix].append(info)
+    for chunk in _chunks(sorted(candidates), 100):
+        with uow:
+            known = uow.session.scalars(
+                select(Document.object_key).where(
+                    or_(*(Document.object_key.startswith(p + "/", autoescape=True) for p in chunk))
+                )
+            )
+            for key in known:
+                candidates.pop(object_prefix(key), None)
+    return dict(candidates)
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; we store UTC everywhere."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,131 @@
+"""Fixtures for the browser tests: the real app served by waitress with the job consumer running in-process
+(as `archive serve` does), a headless Chromium for the session and a fresh browser context per test."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from archive_fixtures import PASSWORD, build_archive
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from sqlalchemy import func, select
+
+from archive.bootstrap import Archive
+from archive.identity import resident_id_check_digit
+from archive.models import Document, SearchOutbox
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+CUSTOMER_ID = "11010519491231002" + resident_id_check_digit("11010519491231002")
+OCR_TIMEOUT_S = 120
+
+
+@dataclass
+class Server:
+    """The served archive: its base URL and the Archive behind it."""
+
+    url: str
+    archive: Archive
+
+    def wait_until_indexed(self, document_ids: list[int], timeout: float = OCR_TIMEOUT_S) -> None:
+        """Wait until OCR has finished every page of the documents and the search outbox is drained."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.archive.uow() as uow:
+                processing = uow.session.scalar(
+                    select(func.count()).select_from(Document)
+                    .where(Document.id.in_(document_ids), Document.status == "processing")
+                )
+                outbox = uow.session.scalar(
+                    select(func.count()).select_from(SearchOutbox).where(SearchOutbox.document_id.in_(document_ids))
+                )
+            if not processing and not outbox:
+                return
+            time.sleep(0.3)
+        raise AssertionError(f"documents {document_ids} not recognised and indexed within {timeout} s")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """A fresh SQLite archive (departments YX and KF, one user per role) served on a free local port,
+    with CSRF on and two OCR job workers in this process."""
+    from waitress import create_server
+
+    from web import create_app
+
+    archive = build_archive(tmp_path / "home")
+    app = create_app({}, archive=archive)
+    http = create_server(app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=http.run, name="waitress", daemon=True)
+    consumer = archive.jobs.consumer(2)
+    consumer.start()
+    thread.start()
+    try:
+        yield Server(url=f"http://127.0.0.1:{http.effective_port}", archive=archive)
+    finally:
+        http.close()
+        thread.join(timeout=10)
+        consumer.stop(graceful=True)
+        archive.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh context per test (no cookies shared), with a Chinese-speaking browser."""
+    instance = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    instance.set_default_timeout(15_000)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+def log_in(page: Page, server: Server, username: str, password: str = PASSWORD) -> None:
+    """Log in through the login form."""
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+
+
+@pytest.fixture
+def login() -> Callable[..., None]:
+    """login(page, server, username) logs in through the form with the test password."""
+    return log_in
+
+
+@pytest.fixture
+def scan(tmp_path: Path) -> Callable[..., Path]:
+    """scan(name, lines) writes a one-page PNG scan with those lines of text."""
+
+    def make(name: str, lines: list[str]) -> Path:
+        from archive.samples import write_scan
+
+        return write_scan(tmp_path / name, lines, format="PNG")
+
+    return make
+
+
+@pytest.fixture
+def customer_id() -> str:
+    """A valid resident ID number for the test customer 张三."""
+    return CUSTOMER_ID
