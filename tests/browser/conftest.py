@@ -4,52 +4,19 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from archive_fixtures import PASSWORD, build_archive
+from browser_support import CUSTOMER_ID, Server
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
-from sqlalchemy import func, select
-
-from archive.bootstrap import Archive
-from archive.identity import resident_id_check_digit
-from archive.models import Document, SearchOutbox
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]
-CUSTOMER_ID = "11010519491231002" + resident_id_check_digit("11010519491231002")
-OCR_TIMEOUT_S = 120
-
-
-@dataclass
-class Server:
-    """The served archive: its base URL and the Archive behind it."""
-
-    url: str
-    archive: Archive
-
-    def wait_until_indexed(self, document_ids: list[int], timeout: float = OCR_TIMEOUT_S) -> None:
-        """Wait until OCR has finished every page of the documents and the search outbox is drained."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.archive.uow() as uow:
-                processing = uow.session.scalar(
-                    select(func.count()).select_from(Document)
-                    .where(Document.id.in_(document_ids), Document.status == "processing")
-                )
-                outbox = uow.session.scalar(
-                    select(func.count()).select_from(SearchOutbox).where(SearchOutbox.document_id.in_(document_ids))
-                )
-            if not processing and not outbox:
-                return
-            time.sleep(0.3)
-        raise AssertionError(f"documents {document_ids} not recognised and indexed within {timeout} s")
 
 
 @pytest.fixture
@@ -71,6 +38,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
         yield Server(url=f"http://127.0.0.1:{http.effective_port}", archive=archive)
     finally:
         http.close()
+        http.task_dispatcher.shutdown()
         thread.join(timeout=10)
         consumer.stop(graceful=True)
         archive.close()
@@ -85,8 +53,9 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    """A fresh context per test (no cookies shared), with a Chinese-speaking browser."""
+def context(browser: Browser, server: Server) -> Iterator[BrowserContext]:
+    """A fresh context per test (no cookies shared), with a Chinese-speaking browser. It depends on the
+    server so that it closes (and drops its keep-alive connections) before the server stops."""
     instance = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     instance.set_default_timeout(15_000)
     yield instance

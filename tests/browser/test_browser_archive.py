@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import OCR_TIMEOUT_S, Server
+from browser_support import OCR_TIMEOUT_S, Server
 from playwright.sync_api import Page, expect
 
 from archive.capture import CaptureRequest, capture_document
@@ -83,7 +83,7 @@ def test_staff_of_the_department_finds_a_chinese_word_highlighted_and_reads_the_
     assert image.evaluate("img => img.naturalWidth") > 0
     text = page.locator("section.page .ocr pre")
     expect(text).to_contain_text("电费")
-    expect(page.locator("section.page .ocr .meta")).to_contain_text("OCR: 完成")
+    expect(page.locator("section.page .ocr .meta")).to_contain_text("文字识别: 完成")
     image_box, text_box = image.bounding_box(), text.bounding_box()
     assert image_box and text_box and text_box["x"] > image_box["x"] + image_box["width"] / 2  # text beside it
     if SCREENSHOT:
