@@ -196,6 +196,7 @@ def worker(ctx: click.Context, workers: int) -> None:
     """Process background jobs (OCR, indexing) until interrupted."""
     archive = _archive(ctx)
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    archive.jobs.requeue_unfinished(archive)
     archive.jobs.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
 
 
@@ -220,7 +221,8 @@ def _serve(archive: Archive, host: str, port: int, run_jobs: bool | None, worker
     app = create_app(archive=archive)
     consumer = None
     if run_jobs if run_jobs is not None else archive.settings.queue == "sqlite":
-        consumer = archive.jobs.consumer(workers)
+        archive.jobs.requeue_unfinished(archive)
+        consumer = archive.jobs.consumer(workers, periodic=True)  # the daily fixity check too
         consumer.start()
     click.echo(f"serving on http://{host}:{port}/ (jobs: {'yes' if consumer else 'no'})")
     try:

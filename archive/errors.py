@@ -36,3 +36,16 @@ class AccessDenied(ArchiveError):
         super().__init__(f"access denied: {permission}" + (f" ({reason})" if reason else ""))
         self.permission = permission
         self.reason = reason
+
+
+class DocumentShreddedError(NotFoundError):
+    """The document's data key was destroyed: its content can never be read again (metadata remains)."""
+
+    def __init__(self, document_id: int, archive_code: str = "") -> None:
+        label = f"{archive_code} (document {document_id})" if archive_code else f"document {document_id}"
+        super().__init__(f"{label} was shredded: its content is destroyed and cannot be read")
+        self.document_id = document_id
+
+
+class KeyManagementError(ArchiveError):
+    """Master keys cannot be rotated, re-wrapped or retired as asked; the message says what to do."""

@@ -54,9 +54,14 @@ class JobQueue:
         )
 
         def check_fixity() -> None:
-            report = integrity.verify_archive(archive.uow(), actor=FIXITY_ACTOR, orphans_older_than=SWEEP_GRACE)
-            swept = integrity.sweep_orphans(archive.uow(), actor=FIXITY_ACTOR, older_than=SWEEP_GRACE)
-            log.info("fixity run %s: %d problems; swept %d objects", report.run_id, len(report.problems), len(swept))
+            """Verify every object, then sweep leftovers of captures that never committed."""
+            # Every `archive worker` schedules periodic tasks; the lock lets one run at a time.
+            with self.huey.lock_task("check_fixity"):
+                report = integrity.verify_archive(archive.uow(), actor=FIXITY_ACTOR,
+                                                  orphans_older_than=SWEEP_GRACE)
+                swept = integrity.sweep_orphans(archive.uow(), actor=FIXITY_ACTOR, older_than=SWEEP_GRACE)
+            log.info("fixity run %s: %d problems; swept %d objects", report.run_id, len(report.problems),
+                     len(swept))
 
         self.check_fixity = check_fixity
         self._fixity = self.huey.periodic_task(FIXITY_SCHEDULE, name="check_fixity")(check_fixity)
@@ -68,8 +73,19 @@ class JobQueue:
     def enqueue_indexing(self) -> None:
         self._drain_outbox()
 
-    def consumer(self, workers: int) -> Consumer:
-        consumer = self.huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
+    def requeue_unfinished(self, archive: Archive) -> int:
+        """Queue OCR for pages still pending and drain the outbox: a crash between a commit and
+        its enqueue must not leave a document processing forever. Jobs are idempotent."""
+        from archive.services.recognition import pending_page_ids
+
+        page_ids = pending_page_ids(archive.uow())
+        self.enqueue_ocr(page_ids)
+        self.enqueue_indexing()
+        return len(page_ids)
+
+    def consumer(self, workers: int, *, periodic: bool = False) -> Consumer:
+        """A thread consumer for embedding in another program (`serve`, `ingest --wait`)."""
+        consumer = self.huey.create_consumer(workers=workers, worker_type="thread", periodic=periodic)
         # Huey installs process signal handlers on start; embedded in `serve` or `ingest --wait`
         # the host program owns the signals, so leave them alone.
         consumer._set_signal_handlers = lambda: None  # type: ignore[method-assign]

@@ -30,6 +30,7 @@ NAMING = {
 }
 
 ROLES = ("clerk", "staff", "approver", "compliance", "admin")
+SHREDDED = "shredded"  # a shredded document's status and key id: its data key no longer exists
 
 
 def utcnow() -> datetime:
@@ -159,7 +160,7 @@ class Document(Base):
     retention: Mapped[str] = mapped_column(ForeignKey("retention_period.code"))
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     original_or_copy: Mapped[str] = mapped_column(String(10), default="copy")  # original | copy
-    status: Mapped[str] = mapped_column(String(20), default="processing")  # processing|ready|failed
+    status: Mapped[str] = mapped_column(String(20), default="processing")  # processing|ready|failed|shredded
     failure_reason: Mapped[str | None] = mapped_column(Text)
     document_date: Mapped[date | None] = mapped_column(Date)
     source_filename: Mapped[str] = mapped_column(String(300))
@@ -181,8 +182,28 @@ class Document(Base):
         back_populates="document", order_by="Page.number", cascade="all, delete-orphan"
     )
 
+    @property
+    def is_shredded(self) -> bool:
+        return self.key_id == SHREDDED
+
+    def shred(self) -> list[str]:
+        """Destroy the data key and the text drawn from the content; return the object keys to delete.
+
+        What identifies the record (archive code, title, type, dates, SHA-256) stays as its trace.
+        """
+        keys = [self.object_key]
+        for page in self.pages:
+            keys += [page.object_key, *([page.text_object_key] if page.text_object_key else [])]
+            page.ocr_text = None
+            if page.ocr_status == "pending":
+                page.ocr_status, page.ocr_error = "failed", "document shredded"
+        self.wrapped_key, self.key_id, self.status, self.pii_hashes = b"", SHREDDED, SHREDDED, []
+        return keys
+
     def refresh_status(self) -> None:
         """Become ready once every page is recognised; failed if any page failed for good."""
+        if self.is_shredded:
+            return
         states = {p.ocr_status for p in self.pages}
         if "failed" in states:
             self.status = "failed"

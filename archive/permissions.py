@@ -30,3 +30,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "compliance": frozenset({permission_audit_view, permission_integrity_verify}),
     "admin": frozenset({permission_user_manage, permission_reference_manage}),
 }
+
+# Held by no role: only named system actors (the CLI operator, retention's disposal job) get them.
+permission_keys_manage = "keys.manage"  # rotate master keys, re-wrap data keys, retire unused keys
+permission_document_shred = "document.shred"  # destroy a document's data key (crypto-shredding)

@@ -1,4 +1,4 @@
-"""The audit log for compliance staff, filtered by event type, user and outcome."""
+"""The audit log for compliance staff, filtered by event type, user and outcome; the last fixity run."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from archive import events
-from archive.services import audit_log
+from archive.services import audit_log, integrity
 from web.support import current_actor, new_uow, require_login
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
@@ -24,5 +24,6 @@ def index() -> ResponseReturnValue:
         "outcome": request.args.get("outcome", "").strip()[:20],
     }
     found = audit_log.list_audit_events(new_uow(), actor=current_actor(), limit=500, **filters)
+    fixity = integrity.last_fixity_run(new_uow(), actor=current_actor())
     return render_template("compliance/index.html", events=found, filters=filters, event_types=EVENT_TYPES,
-                           outcomes=OUTCOMES)
+                           outcomes=OUTCOMES, fixity=fixity)

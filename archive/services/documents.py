@@ -30,7 +30,7 @@ def get_document(uow: UnitOfWork, *, actor: Actor, document_id: int) -> Document
     """Metadata and OCR text of a document. Requires permission_document_view."""
     with uow:
         document = _load(uow, actor, permission_document_view, document_id)
-        full_text = access.may_see_pii(actor, document)
+        full_text = access.may_see_pii(actor, document) and not document.is_shredded
         key = document_key(uow, document) if full_text else b""
         pages = []
         for page in document.pages:

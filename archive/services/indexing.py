@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from archive.models import Document, DocumentType, SearchOutbox
+from archive.models import SHREDDED, Document, DocumentType, SearchOutbox
 from archive.unit_of_work import UnitOfWork
 from search.base import IndexedDocument
 from storage.envelope import open_sealed
@@ -52,7 +52,10 @@ def drain_outbox(uow: UnitOfWork) -> int:
                 if not rows:
                     return done
                 ids = {r.document_id for r in rows}
-                documents = uow.session.scalars(select(Document).where(Document.id.in_(ids))).unique().all()
+                # A shredded document keeps its record but leaves the index.
+                documents = uow.session.scalars(
+                    select(Document).where(Document.id.in_(ids), Document.status != SHREDDED)
+                ).unique().all()
                 found = {d.id for d in documents}
                 uow.index.index([indexed_document(uow.session, d, uow.keyring) for d in documents])
                 if ids - found:
@@ -73,7 +76,7 @@ def all_documents(uow: UnitOfWork) -> Iterator[list[IndexedDocument]]:
             if not batch:
                 return
             last = batch[-1].id
-            docs = [indexed_document(uow.session, d, uow.keyring) for d in batch]
+            docs = [indexed_document(uow.session, d, uow.keyring) for d in batch if d.status != SHREDDED]
         yield docs
 
 

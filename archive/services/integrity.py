@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select
 from archive import access, audit
 from archive.actors import Actor
 from archive.events import event_integrity_swept, event_integrity_verified
-from archive.models import Document, FixityRun, Page
+from archive.models import SHREDDED, Document, FixityRun, Page
 from archive.permissions import permission_audit_view, permission_integrity_verify
 from archive.unit_of_work import UnitOfWork
 from archive.views import FixityProblem, FixityReport, FixityRunView
@@ -70,11 +70,13 @@ def verify_archive(
     documents_checked = objects_checked = 0
     for batch in _document_batches(uow):
         for document in batch:
+            documents_checked += 1
+            if document.wrapped.key_id == SHREDDED:
+                continue  # content destroyed on purpose; leftovers of its objects are orphans to sweep
             referenced.add(object_prefix(document.object_key))
             checked, found = _check_document(uow, document)
             objects_checked += checked
             problems.extend(found)
-            documents_checked += 1
             if progress:
                 progress(documents_checked, max(total, documents_checked))
     cutoff = started - orphans_older_than

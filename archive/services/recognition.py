@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from archive import access
 from archive.actors import Actor
+from archive.errors import DocumentShreddedError
 from archive.models import Document, Page, SearchOutbox
 from archive.permissions import permission_document_view
 from archive.pii import identifier_hashes, redact
@@ -20,6 +21,9 @@ from storage.envelope import WrappedKey
 
 
 def document_key(uow: UnitOfWork, document: Document) -> bytes:
+    """The document's data key; raises DocumentShreddedError once the key was destroyed."""
+    if document.is_shredded:
+        raise DocumentShreddedError(document.id, document.archive_code)
     return uow.keyring.unwrap(WrappedKey(document.key_id, document.cipher, document.wrapped_key))
 
 
@@ -83,3 +87,9 @@ def ocr_progress(uow: UnitOfWork, document_ids: list[int], *, actor: Actor) -> O
         ).all()
     counts = dict(rows)
     return OcrProgress(sum(counts.values()), counts.get("done", 0), counts.get("failed", 0))
+
+
+def pending_page_ids(uow: UnitOfWork) -> list[int]:
+    """Pages whose OCR has not finished (for re-queueing after a crash)."""
+    with uow:
+        return list(uow.session.scalars(select(Page.id).where(Page.ocr_status == "pending").order_by(Page.id)))

@@ -212,3 +212,13 @@ def test_an_id_number_in_the_file_name_is_masked_before_it_is_stored(archive, pe
     assert ID_NUMBER not in view.source_filename and view.source_filename.endswith("-身份证.png")
     for path_, data in all_bytes_under(archive.settings.home):
         assert ID_NUMBER.encode() not in data, path_
+
+
+def test_pages_whose_ocr_job_was_lost_are_queued_again_when_workers_start(archive, people, contract_scan):
+    document_id = capture(archive, people["clerk"], contract_scan)
+    archive.jobs.huey.flush()  # the queued jobs are lost, as if the process died right after commit
+    assert archive.jobs.pending() == 0
+    assert archive.jobs.requeue_unfinished(archive) == 1
+    recognise(archive, [document_id])
+    with archive.uow() as uow:
+        assert uow.session.get(Document, document_id).status == "ready"
