@@ -17,12 +17,8 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
-import os
 import secrets
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -181,48 +177,13 @@ def store_rows(label: str, store: EncryptedStore, size: int, block: bytes, raw_e
 # --- moto -------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def moto_server() -> Iterator[tuple[dict[str, str], psutil.Process]]:
-    """Start moto's S3 server with authentication on (as tests/integration/conftest.py does)."""
-    import boto3
+    """The test suite's S3 server (tests/servers.py), with its process for memory readings."""
+    from tests.servers import running_s3_server
 
-    port = _free_port()
-    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3")
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"moto server exited with code {process.returncode}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("moto server did not start within 30 s") from None
-                time.sleep(0.1)
-        iam = boto3.client("iam", endpoint_url=f"http://127.0.0.1:{port}", aws_access_key_id="bootstrap",
-                           aws_secret_access_key="bootstrap", region_name="us-east-1")
-        iam.create_user(UserName="archive")
-        policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
-        iam.put_user_policy(UserName="archive", PolicyName="archive-s3", PolicyDocument=json.dumps(policy))
-        access_key = iam.create_access_key(UserName="archive")["AccessKey"]
-        yield ({"endpoint": f"127.0.0.1:{port}", "access_key": access_key["AccessKeyId"],
-                "secret_key": access_key["SecretAccessKey"]}, psutil.Process(process.pid))
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with running_s3_server() as (credentials, process):
+        yield credentials, psutil.Process(process.pid)
 
 
 # --- report -----------------------------------------------------------------------------------------

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import atexit
 import glob
+import json
 import os
 import pwd
 import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -303,3 +308,45 @@ def _tail(path: Path, lines: int = 40) -> str:
 def _check_identifier(name: str) -> None:
     if not _IDENTIFIER.match(name):
         raise ValueError(f"not a plain lower-case database name: {name!r}")
+
+
+@contextmanager
+def running_s3_server() -> Iterator[tuple[dict[str, str], subprocess.Popen[bytes]]]:
+    """Start moto's S3 server with authentication on; yield (endpoint and real credentials, process).
+
+    moto checks credentials only after INITIAL_NO_AUTH_ACTION_COUNT requests: the first three
+    create an IAM user, its S3 policy and its access key, so wrong credentials are then refused.
+    """
+    import boto3
+
+    port = _free_port()
+    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3")
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise ServerStartError(f"moto server exited with code {process.returncode}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise ServerStartError(f"moto server did not listen on port {port} within 30 s") from None
+                time.sleep(0.1)
+        iam = boto3.client("iam", endpoint_url=f"http://127.0.0.1:{port}", aws_access_key_id="bootstrap",
+                           aws_secret_access_key="bootstrap", region_name="us-east-1")
+        iam.create_user(UserName="archive")
+        policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        iam.put_user_policy(UserName="archive", PolicyName="archive-s3", PolicyDocument=json.dumps(policy))
+        access_key = iam.create_access_key(UserName="archive")["AccessKey"]
+        yield ({"endpoint": f"127.0.0.1:{port}", "access_key": access_key["AccessKeyId"],
+                "secret_key": access_key["SecretAccessKey"]}, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
