@@ -6,7 +6,7 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -15,6 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archive.config import Settings, load_settings
 from archive.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from archive.jobs import JobQueue
+from search.base import SearchIndex
 from storage.base import ObjectStore
 from storage.envelope import EncryptedStore, Keyring
 
@@ -103,7 +107,7 @@ class Archive:
         return EncryptedStore(self.object_store)
 
     @cached_property
-    def index(self) -> Any:
+    def index(self) -> SearchIndex:
         if self.settings.search == "elasticsearch":
             from search.elasticsearch_index import ElasticsearchIndex
 
@@ -119,7 +123,7 @@ class Archive:
         return TesseractRecognizer(languages=self.settings.ocr_languages)
 
     @cached_property
-    def jobs(self) -> Any:
+    def jobs(self) -> JobQueue:
         from archive.jobs import JobQueue
 
         return JobQueue(self)

@@ -18,6 +18,9 @@ from archive.events import event_access_denied
 
 if TYPE_CHECKING:
     from archive.bootstrap import Archive
+    from archive.jobs import JobQueue
+    from search.base import SearchIndex
+    from storage.envelope import EncryptedStore, Keyring
 
 
 class UnitOfWork:
@@ -27,20 +30,21 @@ class UnitOfWork:
         self._session_factory: sessionmaker[Session] = archive.session_factory
         self._after_commit: list[Callable[[], None]] = []
 
+    # Adapters are built lazily by bootstrap, on first use.
     @property
-    def store(self):  # noqa: ANN201 - EncryptedStore, built lazily by bootstrap
+    def store(self) -> EncryptedStore:
         return self.archive.store
 
     @property
-    def keyring(self):  # noqa: ANN201
+    def keyring(self) -> Keyring:
         return self.archive.keyring
 
     @property
-    def index(self):  # noqa: ANN201
+    def index(self) -> SearchIndex:
         return self.archive.index
 
     @property
-    def jobs(self):  # noqa: ANN201
+    def jobs(self) -> JobQueue:
         return self.archive.jobs
 
     def __enter__(self) -> UnitOfWork:
