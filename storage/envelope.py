@@ -591,7 +591,7 @@ class Keyring:
         blob = wrapped_key.wrapped
         try:
             data_key = aes.decrypt(blob[:12], blob[12:], _wrap_aad(wrapped_key.key_id, wrapped_key.algorithm))
-        except InvalidTag:
+        except (InvalidTag, ValueError):  # ValueError: too short to hold a nonce and a tag (e.g. destroyed)
             raise DecryptionError(f"wrapped key under {wrapped_key.key_id} failed authentication") from None
         _check_data_key(data_key, wrapped_key.algorithm)
         return data_key

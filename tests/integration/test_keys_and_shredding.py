@@ -297,7 +297,7 @@ def test_a_shredded_document_cannot_be_decrypted_by_anyone_from_any_copy_of_its_
     with pytest.raises(DecryptionError):
         archive.keyring.unwrap(WrappedKey(row.key_id, "AES-256-GCM", row.wrapped_key))
     for key_id in archive.keyring.key_ids:
-        with pytest.raises((DecryptionError, ValueError)):
+        with pytest.raises(DecryptionError):
             archive.keyring.unwrap(WrappedKey(key_id, "AES-256-GCM", row.wrapped_key))
     # The objects are gone from the store, and the backed-up bytes decrypt under no key we can name:
     # random keys, nor the data key of another document of the same archive.

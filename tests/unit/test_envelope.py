@@ -418,3 +418,10 @@ def test_keyed_hash_is_stable_across_rotation_and_differs_between_keyrings() -> 
     assert keyed_hash("110101199003077777", keyring) == before
     assert len(before) == 64
     assert keyed_hash("110101199003077777", Keyring.generate()) != before
+
+
+@pytest.mark.parametrize("blob", [b"", b"\x00" * 11, b"\x00" * 27])
+def test_a_wrapped_key_too_short_to_be_one_fails_as_a_decryption_error(blob):
+    keyring = Keyring.generate()
+    with pytest.raises(DecryptionError):
+        keyring.unwrap(WrappedKey(keyring.active_id, "AES-256-GCM", blob))
