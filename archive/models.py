@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -104,7 +105,7 @@ class User(Base):
     clearance_level: Mapped[ClassificationLevel] = relationship(lazy="joined")
 
     def is_locked(self, now: datetime) -> bool:
-        return self.locked_until is not None and _aware(self.locked_until) > now
+        return self.locked_until is not None and as_utc(self.locked_until) > now
 
 
 # --- customers and their files ------------------------------------------------------------------
@@ -182,8 +183,9 @@ class Document(Base):
         back_populates="document", order_by="Page.number", cascade="all, delete-orphan"
     )
 
-    @property
+    @hybrid_property
     def is_shredded(self) -> bool:
+        """Its data key is destroyed. Usable in queries too: `where(~Document.is_shredded)`."""
         return self.key_id == SHREDDED
 
     def shred(self) -> list[str]:
@@ -266,7 +268,7 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-def _aware(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     """SQLite returns naive datetimes; we store UTC everywhere."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from archive.models import SHREDDED, Document, DocumentType, SearchOutbox
+from archive.models import Document, DocumentType, SearchOutbox
 from archive.unit_of_work import UnitOfWork
 from search.base import IndexedDocument
 from storage.envelope import open_sealed
@@ -54,7 +54,7 @@ def drain_outbox(uow: UnitOfWork) -> int:
                 ids = {r.document_id for r in rows}
                 # A shredded document keeps its record but leaves the index.
                 documents = uow.session.scalars(
-                    select(Document).where(Document.id.in_(ids), Document.status != SHREDDED)
+                    select(Document).where(Document.id.in_(ids), ~Document.is_shredded)
                 ).unique().all()
                 found = {d.id for d in documents}
                 uow.index.index([indexed_document(uow.session, d, uow.keyring) for d in documents])
@@ -71,12 +71,12 @@ def all_documents(uow: UnitOfWork) -> Iterator[list[IndexedDocument]]:
     while True:
         with uow:
             batch = uow.session.scalars(
-                select(Document).where(Document.id > last).order_by(Document.id).limit(BATCH)
+                select(Document).where(Document.id > last, ~Document.is_shredded).order_by(Document.id).limit(BATCH)
             ).unique().all()
             if not batch:
                 return
             last = batch[-1].id
-            docs = [indexed_document(uow.session, d, uow.keyring) for d in batch if d.status != SHREDDED]
+            docs = [indexed_document(uow.session, d, uow.keyring) for d in batch]
         yield docs
 
 

@@ -3,7 +3,8 @@
 A capture stores its objects under a fresh prefix `documents/<uuid>/` before the short transaction that
 records the document. A crash between the two leaves objects no document references: `verify_archive`
 reports them as orphaned and `sweep_orphans` removes them once they are older than a grace period, so
-a capture still in flight is never swept.
+a capture still in flight is never swept. A shredded document references no objects: whatever of its
+objects outlived the shredding is an orphan too (undecryptable, and swept like any other).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import func, or_, select
 from archive import access, audit
 from archive.actors import Actor
 from archive.events import event_integrity_swept, event_integrity_verified
-from archive.models import SHREDDED, Document, FixityRun, Page
+from archive.models import Document, FixityRun, Page, as_utc
 from archive.permissions import permission_audit_view, permission_integrity_verify
 from archive.unit_of_work import UnitOfWork
 from archive.views import FixityProblem, FixityReport, FixityRunView
@@ -64,19 +65,17 @@ def verify_archive(
     started = datetime.now(UTC)
     with uow:
         access.require(actor, permission_integrity_verify)
-        total = uow.session.scalar(select(func.count(Document.id))) or 0
+        total = uow.session.scalar(select(func.count(Document.id)).where(~Document.is_shredded)) or 0
     problems: list[FixityProblem] = []
     referenced: set[str] = set()
     documents_checked = objects_checked = 0
     for batch in _document_batches(uow):
         for document in batch:
-            documents_checked += 1
-            if document.wrapped.key_id == SHREDDED:
-                continue  # content destroyed on purpose; leftovers of its objects are orphans to sweep
             referenced.add(object_prefix(document.object_key))
             checked, found = _check_document(uow, document)
             objects_checked += checked
             problems.extend(found)
+            documents_checked += 1
             if progress:
                 progress(documents_checked, max(total, documents_checked))
     cutoff = started - orphans_older_than
@@ -93,12 +92,13 @@ def verify_archive(
                         ok=not problems)
         uow.session.add(run)
         uow.session.flush()
-        counts = {kind: sum(1 for p in problems if p.kind == kind) for kind in ("missing", "corrupted", "orphaned")}
-        audit.record(uow.session, actor, event_integrity_verified, outcome="ok" if not problems else "failed",
+        report = FixityReport(run.id, started, finished, documents_checked, objects_checked, problems)
+        audit.record(uow.session, actor, event_integrity_verified, outcome="ok" if report.ok else "failed",
                      target_type="fixity_run", target_id=run.id, documents_checked=documents_checked,
-                     objects_checked=objects_checked, **counts)
+                     objects_checked=objects_checked,
+                     **{kind: report.count(kind) for kind in ("missing", "corrupted", "orphaned")})
         uow.commit()
-        return FixityReport(run.id, started, finished, documents_checked, objects_checked, problems)
+        return report
 
 
 def last_fixity_run(uow: UnitOfWork, *, actor: Actor) -> FixityRunView | None:
@@ -108,7 +108,7 @@ def last_fixity_run(uow: UnitOfWork, *, actor: Actor) -> FixityRunView | None:
         run = uow.session.scalar(select(FixityRun).order_by(FixityRun.id.desc()).limit(1))
         if run is None:
             return None
-        return FixityReport(run.id, _aware(run.started_at), _aware(run.finished_at), run.documents_checked,
+        return FixityReport(run.id, as_utc(run.started_at), as_utc(run.finished_at), run.documents_checked,
                             run.objects_checked, [FixityProblem(**p) for p in run.problems or []])
 
 
@@ -153,7 +153,7 @@ def _document_batches(uow: UnitOfWork, *, with_pages: bool = True) -> Iterator[l
             rows = uow.session.execute(
                 select(Document.id, Document.archive_code, Document.object_key, Document.size_bytes,
                        Document.content_sha256, Document.key_id, Document.cipher, Document.wrapped_key)
-                .where(Document.id > last_id).order_by(Document.id).limit(BATCH)
+                .where(Document.id > last_id, ~Document.is_shredded).order_by(Document.id).limit(BATCH)
             ).all()
             batch = {
                 r.id: _Document(r.id, r.archive_code, r.object_key, r.size_bytes, r.content_sha256,
@@ -234,7 +234,8 @@ def _unreferenced(uow: UnitOfWork, referenced: set[str]) -> dict[str, list[Objec
         with uow:
             known = uow.session.scalars(
                 select(Document.object_key).where(
-                    or_(*(Document.object_key.startswith(p + "/", autoescape=True) for p in chunk))
+                    ~Document.is_shredded,
+                    or_(*(Document.object_key.startswith(p + "/", autoescape=True) for p in chunk)),
                 )
             )
             for key in known:
@@ -246,7 +247,3 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; we store UTC everywhere."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

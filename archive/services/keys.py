@@ -22,7 +22,7 @@ from archive import access, audit
 from archive.actors import Actor
 from archive.errors import KeyManagementError
 from archive.events import event_keys_retired, event_keys_rewrapped, event_keys_rotated
-from archive.models import SHREDDED, Customer, Document
+from archive.models import Customer, Document
 from archive.permissions import permission_keys_manage
 from archive.unit_of_work import UnitOfWork
 from storage.base import KeyUnavailableError
@@ -136,7 +136,7 @@ def key_status(uow: UnitOfWork, *, actor: Actor) -> list[KeyStatus]:
 
 
 def _not_under(active: str) -> ColumnElement[bool]:
-    return and_(Document.key_id != active, Document.key_id != SHREDDED)
+    return and_(Document.key_id != active, ~Document.is_shredded)
 
 
 def _sealed_not_under(active: str) -> ColumnElement[bool]:

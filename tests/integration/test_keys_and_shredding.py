@@ -359,11 +359,24 @@ def test_shredding_is_denied_without_the_permission_and_changes_nothing(archive,
         ("clerk", "document.shred"), ("admin", "document.shred")]
 
 
-def test_the_fixity_check_passes_after_a_document_is_shredded(archive, captured):
+def test_the_fixity_check_passes_after_shredding_and_sweeps_objects_that_outlived_it(archive, captured):
+    from datetime import timedelta
+
     from archive.permissions import permission_integrity_verify
     from archive.services import integrity
 
+    leftovers = snapshot(archive, [captured[0]])
     shredding.shred_document(archive.uow(), actor=RETENTION, document_id=captured[0], reason="disposal")
     verifier = Actor.system("test-verify", frozenset({permission_integrity_verify}))
     report = integrity.verify_archive(archive.uow(), actor=verifier)
-    assert report.ok and report.problems == []
+    assert report.ok and report.problems == [] and report.documents_checked == 2
+
+    # Objects the shredding failed to delete (restored from a backup, say) are orphans, then swept.
+    for key, ciphertext in leftovers.items():
+        archive.object_store.put(key, io.BytesIO(ciphertext))
+    report = integrity.verify_archive(archive.uow(), actor=verifier)
+    assert sorted(p.object_key for p in report.problems) == sorted(leftovers)
+    assert {p.kind for p in report.problems} == {"orphaned"}
+    swept = integrity.sweep_orphans(archive.uow(), actor=verifier, older_than=timedelta(0))
+    assert sorted(swept) == sorted(leftovers)
+    assert integrity.verify_archive(archive.uow(), actor=verifier).ok
