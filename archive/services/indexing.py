@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from archive.batches import BATCH, in_batches
 from archive.models import Document, DocumentType, SearchOutbox
 from archive.unit_of_work import UnitOfWork
 from search.base import IndexedDocument
 from storage.envelope import open_sealed
 
 _writer_lock = threading.Lock()  # one index writer per process; the backend handles other processes
-BATCH = 200
 
 
 def indexed_document(session: Session, document: Document, keyring) -> IndexedDocument:  # noqa: ANN001
@@ -66,18 +66,9 @@ def drain_outbox(uow: UnitOfWork) -> int:
 
 
 def all_documents(uow: UnitOfWork) -> Iterator[list[IndexedDocument]]:
-    """Every document in batches, for a full reindex."""
-    last = 0
-    while True:
-        with uow:
-            batch = uow.session.scalars(
-                select(Document).where(Document.id > last, ~Document.is_shredded).order_by(Document.id).limit(BATCH)
-            ).unique().all()
-            if not batch:
-                return
-            last = batch[-1].id
-            docs = [indexed_document(uow.session, d, uow.keyring) for d in batch]
-        yield docs
+    """Every document not shredded, in batches, for a full reindex."""
+    return in_batches(uow, select(Document).where(~Document.is_shredded), Document.id,
+                      lambda uow, rows: [indexed_document(uow.session, row.Document, uow.keyring) for row in rows])
 
 
 def reindex(uow: UnitOfWork) -> int:

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, func, or_, select
 
 from archive import access, audit
 from archive.actors import Actor
+from archive.batches import in_batches
 from archive.events import event_integrity_swept, event_integrity_verified
 from archive.models import Document, FixityRun, Page, as_utc
 from archive.permissions import permission_audit_view, permission_integrity_verify
@@ -28,7 +31,6 @@ from storage.base import DecryptionError, IncompleteWrites, ObjectInfo, ObjectNo
 from storage.envelope import WrappedKey
 
 DOCUMENTS = "documents/"
-BATCH = 200
 CHUNK = 1024 * 1024
 
 Progress = Callable[[int, int], None]  # (documents checked so far, documents in all)
@@ -146,33 +148,29 @@ def sweep_orphans(uow: UnitOfWork, *, actor: Actor, older_than: timedelta = time
 
 
 def _document_batches(uow: UnitOfWork, *, with_pages: bool = True) -> Iterator[list[_Document]]:
-    """Every document in id order, BATCH at a time, each batch read in its own short transaction."""
-    last_id = 0
-    while True:
-        with uow:
-            rows = uow.session.execute(
-                select(Document.id, Document.archive_code, Document.object_key, Document.size_bytes,
-                       Document.content_sha256, Document.key_id, Document.cipher, Document.wrapped_key)
-                .where(Document.id > last_id, ~Document.is_shredded).order_by(Document.id).limit(BATCH)
-            ).all()
-            batch = {
-                r.id: _Document(r.id, r.archive_code, r.object_key, r.size_bytes, r.content_sha256,
-                                WrappedKey(r.key_id, r.cipher, r.wrapped_key))
-                for r in rows
-            }
-            if with_pages and batch:
-                pages = uow.session.execute(
-                    select(Page.document_id, Page.object_key, Page.text_object_key)
-                    .where(Page.document_id.in_(batch)).order_by(Page.document_id, Page.number)
-                )
-                for document_id, image_key, text_key in pages:
-                    batch[document_id].page_keys.append(image_key)
-                    if text_key:
-                        batch[document_id].page_keys.append(text_key)
-        if not batch:
-            return
-        yield list(batch.values())
-        last_id = rows[-1].id
+    """Every document not shredded, in id order, each batch read in its own short transaction."""
+    query = select(Document.id, Document.archive_code, Document.object_key, Document.size_bytes,
+                   Document.content_sha256, Document.key_id, Document.cipher, Document.wrapped_key
+                   ).where(~Document.is_shredded)
+    return in_batches(uow, query, Document.id, partial(_load_documents, with_pages=with_pages))
+
+
+def _load_documents(uow: UnitOfWork, rows: Sequence[Row[Any]], *, with_pages: bool) -> list[_Document]:
+    batch = {
+        r.id: _Document(r.id, r.archive_code, r.object_key, r.size_bytes, r.content_sha256,
+                        WrappedKey(r.key_id, r.cipher, r.wrapped_key))
+        for r in rows
+    }
+    if with_pages:
+        pages = uow.session.execute(
+            select(Page.document_id, Page.object_key, Page.text_object_key)
+            .where(Page.document_id.in_(batch)).order_by(Page.document_id, Page.number)
+        )
+        for document_id, image_key, text_key in pages:
+            batch[document_id].page_keys.append(image_key)
+            if text_key:
+                batch[document_id].page_keys.append(text_key)
+    return list(batch.values())
 
 
 def _check_document(uow: UnitOfWork, document: _Document) -> tuple[int, list[FixityProblem]]:

@@ -12,14 +12,16 @@ servers and workers after rotating and before retiring.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from functools import partial
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, func, not_, or_, select, update
 
 from archive import access, audit
 from archive.actors import Actor
+from archive.batches import BATCH, in_batches
 from archive.errors import KeyManagementError
 from archive.events import event_keys_retired, event_keys_rewrapped, event_keys_rotated
 from archive.models import Customer, Document
@@ -27,8 +29,6 @@ from archive.permissions import permission_keys_manage
 from archive.unit_of_work import UnitOfWork
 from storage.base import KeyUnavailableError
 from storage.envelope import Keyring, WrappedKey, open_sealed, seal
-
-BATCH = 200
 
 Progress = Callable[[int, int], None]  # (records re-wrapped so far, records to re-wrap in all)
 
@@ -162,74 +162,72 @@ def _rewrap(uow: UnitOfWork, actor: Actor, progress: Progress | None, batch_size
     with uow:
         total = (uow.session.scalar(select(func.count(Document.id)).where(_not_under(active))) or 0) + (
             uow.session.scalar(select(func.count(Customer.id)).where(_sealed_not_under(active))) or 0)
-    documents = customers = 0
-    last_id = 0
-    while True:
-        with uow:
-            rows = uow.session.execute(
-                select(Document.id, Document.key_id, Document.cipher, Document.wrapped_key)
-                .where(_not_under(active), Document.id > last_id).order_by(Document.id).limit(batch_size)
-            ).all()
-            if not rows:
-                break
-            changed, from_keys = 0, set()
-            for row in rows:
-                try:
-                    wrapped = keyring.rewrap(WrappedKey(row.key_id, row.cipher, row.wrapped_key))
-                except KeyUnavailableError as error:
-                    raise KeyManagementError(f"document {row.id}: {error}; restore that key to the keyring, "
-                                             "then run `archive keys rewrap` again") from None
-                # Only if unchanged meanwhile: a document shredded since we read it must stay shredded.
-                result = uow.session.execute(
-                    update(Document)
-                    .where(Document.id == row.id, Document.key_id == row.key_id,
-                           Document.wrapped_key == row.wrapped_key)
-                    .values(key_id=wrapped.key_id, wrapped_key=wrapped.wrapped)
-                )
-                changed += result.rowcount
-                from_keys.add(row.key_id)
-            audit.record(uow.session, actor, event_keys_rewrapped, target_type="master_key", target_id=active,
-                         documents=changed, customers=0, from_keys=sorted(from_keys),
-                         first_document_id=rows[0].id, last_document_id=rows[-1].id)
-            uow.commit()
-        documents += changed
-        last_id = rows[-1].id
-        if progress:
-            progress(documents, max(total, documents))
-    last_id = 0
-    while True:
-        with uow:
-            rows = uow.session.execute(
-                select(Customer.id, Customer.identity_sealed, Customer.phone_sealed)
-                .where(_sealed_not_under(active), Customer.id > last_id).order_by(Customer.id).limit(batch_size)
-            ).all()
-            if not rows:
-                break
-            changed, from_keys = 0, set()
-            for row in rows:
-                values = {}
-                for column in ("identity_sealed", "phone_sealed"):
-                    token = getattr(row, column)
-                    if token and not token.startswith(f"{active}:"):
-                        from_keys.add(token.partition(":")[0])
-                        values[column] = _reseal(keyring, token, f"customer {row.id}")
-                result = uow.session.execute(
-                    update(Customer)
-                    .where(Customer.id == row.id, Customer.identity_sealed == row.identity_sealed,
-                           Customer.phone_sealed.is_(None) if row.phone_sealed is None
-                           else Customer.phone_sealed == row.phone_sealed)
-                    .values(**values)
-                )
-                changed += result.rowcount
-            audit.record(uow.session, actor, event_keys_rewrapped, target_type="master_key", target_id=active,
-                         documents=0, customers=changed, from_keys=sorted(from_keys),
-                         first_customer_id=rows[0].id, last_customer_id=rows[-1].id)
-            uow.commit()
-        customers += changed
-        last_id = rows[-1].id
-        if progress:
-            progress(documents + customers, max(total, documents + customers))
+    walks = (
+        (select(Document.id, Document.key_id, Document.cipher, Document.wrapped_key).where(_not_under(active)),
+         Document.id, _rewrap_documents),
+        (select(Customer.id, Customer.identity_sealed, Customer.phone_sealed).where(_sealed_not_under(active)),
+         Customer.id, _reseal_customers),
+    )
+    counts = []
+    for query, key, rewrap_batch in walks:
+        counts.append(0)
+        for changed in in_batches(uow, query, key, partial(rewrap_batch, actor=actor, keyring=keyring),
+                                  size=batch_size):
+            counts[-1] += changed
+            if progress:
+                progress(sum(counts), max(total, sum(counts)))
+    documents, customers = counts
     return documents, customers
+
+
+def _rewrap_documents(uow: UnitOfWork, rows: Sequence[Row[Any]], *, actor: Actor, keyring: Keyring) -> int:
+    changed, from_keys = 0, set()
+    for row in rows:
+        try:
+            wrapped = keyring.rewrap(WrappedKey(row.key_id, row.cipher, row.wrapped_key))
+        except KeyUnavailableError as error:
+            raise KeyManagementError(f"document {row.id}: {error}; restore that key to the keyring, "
+                                     "then run `archive keys rewrap` again") from None
+        # Only if unchanged meanwhile: a document shredded since we read it must stay shredded.
+        result = uow.session.execute(
+            update(Document)
+            .where(Document.id == row.id, Document.key_id == row.key_id, Document.wrapped_key == row.wrapped_key)
+            .values(key_id=wrapped.key_id, wrapped_key=wrapped.wrapped)
+        )
+        changed += result.rowcount
+        from_keys.add(row.key_id)
+    _commit_batch(uow, actor, keyring, from_keys, documents=changed, customers=0,
+                  first_document_id=rows[0].id, last_document_id=rows[-1].id)
+    return changed
+
+
+def _reseal_customers(uow: UnitOfWork, rows: Sequence[Row[Any]], *, actor: Actor, keyring: Keyring) -> int:
+    changed, from_keys = 0, set()
+    for row in rows:
+        values = {}
+        for column in ("identity_sealed", "phone_sealed"):
+            token = getattr(row, column)
+            if token and not token.startswith(f"{keyring.active_id}:"):
+                from_keys.add(token.partition(":")[0])
+                values[column] = _reseal(keyring, token, f"customer {row.id}")
+        # Only if unchanged meanwhile, as for documents.
+        result = uow.session.execute(
+            update(Customer)
+            .where(Customer.id == row.id, Customer.identity_sealed == row.identity_sealed,
+                   Customer.phone_sealed.is_(None) if row.phone_sealed is None
+                   else Customer.phone_sealed == row.phone_sealed)
+            .values(**values)
+        )
+        changed += result.rowcount
+    _commit_batch(uow, actor, keyring, from_keys, documents=0, customers=changed,
+                  first_customer_id=rows[0].id, last_customer_id=rows[-1].id)
+    return changed
+
+
+def _commit_batch(uow: UnitOfWork, actor: Actor, keyring: Keyring, from_keys: set[str], **detail: int) -> None:
+    audit.record(uow.session, actor, event_keys_rewrapped, target_type="master_key", target_id=keyring.active_id,
+                 from_keys=sorted(from_keys), **detail)
+    uow.commit()
 
 
 def _reseal(keyring: Keyring, token: str, what: str) -> str:
