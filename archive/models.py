@@ -179,8 +179,10 @@ class Document(Base):
     customer: Mapped[Customer] = relationship(lazy="joined")
     dossier: Mapped[Dossier | None] = relationship(lazy="joined")
     department: Mapped[Department] = relationship(lazy="joined")
+    doc_type: Mapped[DocumentType] = relationship(lazy="joined")
+    # A document is hardly ever used without its pages: load them for a whole result at once.
     pages: Mapped[list[Page]] = relationship(
-        back_populates="document", order_by="Page.number", cascade="all, delete-orphan"
+        back_populates="document", order_by="Page.number", cascade="all, delete-orphan", lazy="selectin"
     )
 
     @hybrid_property

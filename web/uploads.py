@@ -14,7 +14,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from archive.capture import CaptureRequest, capture_document
 from archive.errors import DuplicateDocumentError, ValidationError
 from archive.services import recognition
-from archive.views import CaptureResult
+from archive.views import CaptureResult, OcrProgress
 from web.support import current_actor, new_uow
 
 MAX_PROGRESS_IDS = 100
@@ -107,11 +107,11 @@ def parse_ids(raw: str) -> list[int]:
 
 
 def progress_of(ids: list[int]) -> dict[str, object]:
-    actor = current_actor()
     """OCR progress per document and over all of them, as JSON-ready values."""
+    found = recognition.ocr_progress_by_document(new_uow(), ids, actor=current_actor())
     per_document = {}
     for document_id in dict.fromkeys(ids):
-        p = recognition.ocr_progress(new_uow(), [document_id], actor=actor)
+        p = found.get(document_id, OcrProgress(0, 0, 0))  # unknown, or not the user's to see
         per_document[str(document_id)] = {
             "pages_total": p.pages_total, "pages_done": p.pages_done, "pages_failed": p.pages_failed,
             "finished": p.finished,

@@ -112,7 +112,8 @@ def get_customer(uow: UnitOfWork, *, actor: Actor, customer_id: int) -> Customer
             select(Document).where(Document.customer_id == customer.id, scope.documents()).order_by(Document.id)
         ).unique().all()
         dossiers = session.scalars(select(Dossier).where(Dossier.customer_id == customer.id)).all()
-        present = {d.document_type for d in session.scalars(select(Document).where(Document.customer_id == customer.id))}
+        present = set(session.scalars(
+            select(Document.document_type).where(Document.customer_id == customer.id).distinct()))
         summary = CustomerSummary(
             id=customer.id, name=customer.name, kind=customer.kind,
             identity=shown_identity(customer, actor, uow.keyring), department=customer.department.code,

@@ -6,24 +6,22 @@ import threading
 from collections.abc import Iterator
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from archive.batches import BATCH, in_batches
-from archive.models import Document, DocumentType, SearchOutbox
+from archive.models import Document, SearchOutbox
 from archive.unit_of_work import UnitOfWork
 from search.base import IndexedDocument
-from storage.envelope import open_sealed
+from storage.envelope import Keyring, open_sealed
 
 _writer_lock = threading.Lock()  # one index writer per process; the backend handles other processes
 
 
-def indexed_document(session: Session, document: Document, keyring) -> IndexedDocument:  # noqa: ANN001
+def indexed_document(document: Document, keyring: Keyring) -> IndexedDocument:
     """What the index holds for a document: redacted text, PII only as keyed hashes."""
     customer = document.customer
     keywords = [document.archive_code]
     if customer.id_type == "uscc":  # organisations' credit codes are public identifiers
         keywords.append(open_sealed(customer.identity_sealed, keyring))
-    type_name = session.get(DocumentType, document.document_type)
     return IndexedDocument(
         document_id=document.id,
         title=document.title,
@@ -37,7 +35,7 @@ def indexed_document(session: Session, document: Document, keyring) -> IndexedDo
         dossier=document.dossier.title if document.dossier else "",
         status=document.status,
         document_date=document.document_date or document.captured_at.date(),
-        keywords=tuple(keywords + ([type_name.name_zh] if type_name else [])),
+        keywords=(*keywords, document.doc_type.name_zh),
         pii_hashes=tuple(document.pii_hashes),
     )
 
@@ -57,7 +55,7 @@ def drain_outbox(uow: UnitOfWork) -> int:
                     select(Document).where(Document.id.in_(ids), ~Document.is_shredded)
                 ).unique().all()
                 found = {d.id for d in documents}
-                uow.index.index([indexed_document(uow.session, d, uow.keyring) for d in documents])
+                uow.index.index([indexed_document(d, uow.keyring) for d in documents])
                 if ids - found:
                     uow.index.delete(ids - found)
                 uow.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
@@ -68,7 +66,7 @@ def drain_outbox(uow: UnitOfWork) -> int:
 def all_documents(uow: UnitOfWork) -> Iterator[list[IndexedDocument]]:
     """Every document not shredded, in batches, for a full reindex."""
     return in_batches(uow, select(Document).where(~Document.is_shredded), Document.id,
-                      lambda uow, rows: [indexed_document(uow.session, row.Document, uow.keyring) for row in rows])
+                      lambda uow, rows: [indexed_document(row.Document, uow.keyring) for row in rows])
 
 
 def reindex(uow: UnitOfWork) -> int:

@@ -75,18 +75,30 @@ def recognize_page(uow: UnitOfWork, *, page_id: int) -> str:
         return page.ocr_status
 
 
-def ocr_progress(uow: UnitOfWork, document_ids: list[int], *, actor: Actor) -> OcrProgress:
-    """Pages done / failed / total across the documents the actor may see (for progress bars)."""
+def ocr_progress_by_document(uow: UnitOfWork, document_ids: list[int], *, actor: Actor) -> dict[int, OcrProgress]:
+    """Pages done / failed / total per document, for those the actor may see; one query."""
     with uow:
         scope = access.visible(actor, permission_document_view)
         rows = uow.session.execute(
-            select(Page.ocr_status, func.count(Page.id))
+            select(Page.document_id, Page.ocr_status, func.count(Page.id))
             .join(Document, Document.id == Page.document_id)
             .where(Page.document_id.in_(document_ids), scope.documents())
-            .group_by(Page.ocr_status)
+            .group_by(Page.document_id, Page.ocr_status)
         ).all()
-    counts = dict(rows)
-    return OcrProgress(sum(counts.values()), counts.get("done", 0), counts.get("failed", 0))
+    counts: dict[int, dict[str, int]] = {}
+    for document_id, status, count in rows:
+        counts.setdefault(document_id, {})[status] = count
+    return {
+        document_id: OcrProgress(sum(c.values()), c.get("done", 0), c.get("failed", 0))
+        for document_id, c in counts.items()
+    }
+
+
+def ocr_progress(uow: UnitOfWork, document_ids: list[int], *, actor: Actor) -> OcrProgress:
+    """Pages done / failed / total across the documents the actor may see (for progress bars)."""
+    per_document = ocr_progress_by_document(uow, document_ids, actor=actor).values()
+    return OcrProgress(sum(p.pages_total for p in per_document), sum(p.pages_done for p in per_document),
+                       sum(p.pages_failed for p in per_document))
 
 
 def pending_page_ids(uow: UnitOfWork) -> list[int]:

@@ -222,3 +222,38 @@ def test_pages_whose_ocr_job_was_lost_are_queued_again_when_workers_start(archiv
     recognise(archive, [document_id])
     with archive.uow() as uow:
         assert uow.session.get(Document, document_id).status == "ready"
+
+
+def test_reindexing_reads_a_batch_of_documents_in_a_fixed_number_of_queries(archive, people, tmp_path):
+    from sqlalchemy import event
+
+    for n in range(4):
+        path = tmp_path / f"scan{n}.png"
+        write_scan(path, [f"用电检查记录 第{n}号"], format="PNG", seed=n)
+        capture(archive, people["clerk"], path, document_type="inspection_record")
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    event.listen(archive.engine, "before_cursor_execute", listener)
+    try:
+        batches = list(indexing.all_documents(archive.uow()))
+    finally:
+        event.remove(archive.engine, "before_cursor_execute", listener)
+    assert [len(batch) for batch in batches] == [4]
+    tables = [s.split("FROM")[1].split()[0] for s in statements if s.lstrip().upper().startswith("SELECT")]
+    # The batch (customer, dossier, department and type joined), its pages, the walk's final empty probe:
+    # the same three for four documents as for one, not a query per document.
+    assert tables == ["document", "page", "document"]
+
+
+def test_ocr_progress_is_told_per_document_and_only_for_documents_the_user_may_see(
+        archive, people, contract_scan, tmp_path):
+    from archive.services.recognition import ocr_progress_by_document
+
+    form = tmp_path / "form.tiff"
+    write_scan(form, [], format="TIFF", pages=[["用电申请书"], ["用电地址"]])
+    one = capture(archive, people["clerk"], contract_scan, classification="internal")
+    two = capture(archive, people["clerk"], form, document_type="application_form")
+    found = ocr_progress_by_document(archive.uow(), [one, two], actor=people["staff"])
+    assert {d: (p.pages_total, p.pages_done) for d, p in found.items()} == {one: (1, 0), two: (2, 0)}
+    assert ocr_progress(archive.uow(), [one, two], actor=people["staff"]).pages_total == 3
+    assert ocr_progress_by_document(archive.uow(), [one, two], actor=people["staff_kf"]) == {}
