@@ -10,19 +10,14 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
 from archive.actors import Actor
 from archive.bootstrap import Archive
 from archive.capture import CaptureRequest, capture_document
-from archive.cli_support import OPERATOR
+from archive.cli_support import OPERATOR, ArchiveGroup, archive_of, progress_bar
 from archive.errors import AccessDenied, ArchiveError
 from archive.services import indexing, reference, searching, users
 from archive.services.recognition import ocr_progress
-
-
-def _archive(ctx: click.Context) -> Archive:
-    return ctx.ensure_object(dict).setdefault("archive", Archive())
 
 
 def _actor(archive: Archive, username: str | None) -> Actor:
@@ -33,7 +28,7 @@ def _actor(archive: Archive, username: str | None) -> Actor:
     return users.resolve_actor(archive.uow(), username=username, remote_addr="cli")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ArchiveGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """客户档案管理系统 — customer-file archive.
 
@@ -48,7 +43,7 @@ def cli() -> None:
 @click.pass_context
 def init(ctx: click.Context, admin_name: str, admin_password: str | None) -> None:
     """Create ARCHIVE_HOME, the database, the master key and the first admin (idempotent)."""
-    archive = _archive(ctx)
+    archive = archive_of(ctx)
     archive.migrate()
     archive.keyring  # noqa: B018 - creates the key file with 0600 on first run
     added = reference.seed_reference_data(archive.uow())
@@ -78,7 +73,7 @@ def user() -> None:
 def user_add(ctx: click.Context, username: str, role: str, department: str | None, clearance: str,
              display_name: str, password: str) -> None:
     """Create a user account."""
-    user_id = users.create_user(_archive(ctx).uow(), actor=OPERATOR, username=username, password=password,
+    user_id = users.create_user(archive_of(ctx).uow(), actor=OPERATOR, username=username, password=password,
                                 role=role, department=department, clearance=clearance,
                                 display_name=display_name)
     click.echo(f"user {username} created (id {user_id})")
@@ -95,7 +90,7 @@ def department() -> None:
 @click.pass_context
 def department_add(ctx: click.Context, code: str, name: str) -> None:
     """Create a department (idempotent)."""
-    department_id = reference.ensure_department(_archive(ctx).uow(), actor=OPERATOR, code=code, name=name)
+    department_id = reference.ensure_department(archive_of(ctx).uow(), actor=OPERATOR, code=code, name=name)
     click.echo(f"department {code} (id {department_id})")
 
 
@@ -115,7 +110,7 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], customer: str, customer_
            document_type: str, classification: str | None, dossier: str | None, title: str | None,
            username: str | None, wait: bool, as_json: bool) -> None:
     """Capture scanned files (JPEG, PNG, TIFF, PDF) into a customer's file."""
-    archive = _archive(ctx)
+    archive = archive_of(ctx)
     actor = _actor(archive, username)
     results, failures = [], 0
     for path in files:
@@ -147,16 +142,14 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], customer: str, customer_
 
 
 def _wait_for_ocr(archive: Archive, actor: Actor, document_ids: list[int], *, quiet: bool) -> None:
-    total = ocr_progress(archive.uow(), document_ids, actor=actor).pages_total
-    with tqdm(total=total, unit="page", desc="OCR", disable=quiet, file=sys.stderr) as bar:
+    latest = ocr_progress(archive.uow(), document_ids, actor=actor)
+    with progress_bar("OCR", "page", disable=quiet) as update:
         def tick() -> None:
-            progress = ocr_progress(archive.uow(), document_ids, actor=actor)
-            bar.update(progress.pages_done + progress.pages_failed - bar.n)
+            nonlocal latest
+            latest = ocr_progress(archive.uow(), document_ids, actor=actor)
+            update(latest.pages_done + latest.pages_failed, latest.pages_total)
 
-        def done() -> bool:
-            return ocr_progress(archive.uow(), document_ids, actor=actor).finished and archive.jobs.pending() == 0
-
-        finished = archive.jobs.run_until(done, on_tick=tick)
+        finished = archive.jobs.run_until(lambda: latest.finished and archive.jobs.pending() == 0, on_tick=tick)
     indexing.drain_outbox(archive.uow())
     if not finished:
         raise click.ClickException("timed out waiting for OCR")
@@ -170,7 +163,7 @@ def _wait_for_ocr(archive: Archive, actor: Actor, document_ids: list[int], *, qu
 @click.pass_context
 def search(ctx: click.Context, query: str, username: str | None, limit: int, as_json: bool) -> None:
     """Full-text search; only documents the user may see. Syntax: see README."""
-    archive = _archive(ctx)
+    archive = archive_of(ctx)
     page = searching.search_documents(archive.uow(), actor=_actor(archive, username), query=query, limit=limit)
     if as_json:
         click.echo(json.dumps([asdict(h) for h in page.hits], ensure_ascii=False))
@@ -185,7 +178,7 @@ def search(ctx: click.Context, query: str, username: str | None, limit: int, as_
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
     """Rebuild the search index from the database."""
-    count = indexing.reindex(_archive(ctx).uow())
+    count = indexing.reindex(archive_of(ctx).uow())
     click.echo(f"indexed {count} documents")
 
 
@@ -194,7 +187,7 @@ def reindex(ctx: click.Context) -> None:
 @click.pass_context
 def worker(ctx: click.Context, workers: int) -> None:
     """Process background jobs (OCR, indexing) until interrupted."""
-    archive = _archive(ctx)
+    archive = archive_of(ctx)
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     archive.jobs.requeue_unfinished(archive)
     archive.jobs.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
@@ -209,7 +202,7 @@ def worker(ctx: click.Context, workers: int) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, run_jobs: bool | None, workers: int) -> None:
     """Serve the web UI and API."""
-    _serve(_archive(ctx), host, port, run_jobs, workers)
+    _serve(archive_of(ctx), host, port, run_jobs, workers)
 
 
 def _serve(archive: Archive, host: str, port: int, run_jobs: bool | None, workers: int) -> None:
@@ -241,7 +234,7 @@ def demo(ctx: click.Context, host: str, port: int, then_serve: bool) -> None:
     """Initialise an embedded instance with sample customers and scans, then serve it."""
     from archive.demo import LOGINS, load_demo
 
-    archive = _archive(ctx)
+    archive = archive_of(ctx)
     load_demo(archive, echo=click.echo)
     click.echo("demo logins (username / password):")
     for username, password, role in LOGINS:
@@ -251,17 +244,8 @@ def demo(ctx: click.Context, host: str, port: int, then_serve: bool) -> None:
 
 
 def main() -> None:
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(1)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(error.exit_code)
-    except (ArchiveError, AccessDenied) as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(3 if isinstance(error, AccessDenied) else 2)
+    """The console script. Domain errors end as one `error: …` line (cli_support.ArchiveGroup)."""
+    cli()
 
 
 def _register_extra_commands() -> None:

@@ -8,18 +8,13 @@ from dataclasses import asdict
 from datetime import timedelta
 
 import click
-from tqdm import tqdm
 
 from archive.actors import Actor
-from archive.bootstrap import Archive
+from archive.cli_support import archive_of, progress_bar
 from archive.permissions import permission_integrity_verify
 from archive.services import integrity
 
 VERIFIER = Actor.system("cli-verify", frozenset({permission_integrity_verify}))
-
-
-def _archive(ctx: click.Context) -> Archive:
-    return ctx.ensure_object(dict).setdefault("archive", Archive())
 
 
 @click.command()
@@ -31,12 +26,8 @@ def verify(ctx: click.Context, as_json: bool) -> None:
     Reports missing, corrupted and orphaned objects by document and archive code. The run is recorded
     and shown on the compliance page; the `archive worker` also runs it daily at 02:00 UTC.
     """
-    with tqdm(total=0, unit="doc", desc="verify", file=sys.stderr, disable=as_json) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        report = integrity.verify_archive(_archive(ctx).uow(), actor=VERIFIER, progress=progress)
+    with progress_bar("verify", "doc", disable=as_json) as progress:
+        report = integrity.verify_archive(archive_of(ctx).uow(), actor=VERIFIER, progress=progress)
     if as_json:
         click.echo(json.dumps({**asdict(report), "ok": report.ok}, ensure_ascii=False, default=str))
     else:
@@ -59,7 +50,7 @@ def verify(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def sweep(ctx: click.Context, older_than_minutes: int) -> None:
     """Delete stored objects that no document references (left by captures that never committed)."""
-    removed = integrity.sweep_orphans(_archive(ctx).uow(), actor=VERIFIER,
+    removed = integrity.sweep_orphans(archive_of(ctx).uow(), actor=VERIFIER,
                                       older_than=timedelta(minutes=older_than_minutes))
     for key in removed:
         click.echo(f"removed {key}")

@@ -1,9 +1,9 @@
 """Background jobs on Huey: SQLite storage embedded, Redis scale-out. Tasks call services only.
 
 Periodic: the fixity check (verify every object, then sweep uncommitted leftovers) runs daily at
-02:00 UTC, acting as `system:fixity`. Periodic tasks run only in `archive worker`; embedded consumers
-(`serve`, `ingest --wait`) skip them, so an embedded installation schedules `archive verify` and
-`archive sweep` from cron instead.
+02:00 UTC, acting as `system:fixity`, in every long-running consumer (`archive worker`, and
+`archive serve` in the embedded deployment); a task lock lets one run at a time. The short-lived
+consumer of `ingest --wait` skips it.
 """
 
 from __future__ import annotations

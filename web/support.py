@@ -108,6 +108,7 @@ STATUS_LABELS = {
     "processing": _l("Processing"),
     "ready": _l("Ready"),
     "failed": _l("Failed"),
+    "shredded": _l("Shredded"),
     "pending": _l("Pending"),
     "done": _l("Done"),
     "normal": _l("Normal"),
