@@ -84,7 +84,8 @@ class Token(NamedTuple):
 # and the iteration marks 々 〇.
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f\u3040-\u30fa\u30fc-\u30ff\uac00-\ud7af\u3005\u3007"
 _CJK_CHAR = re.compile(f"[{_CJK}]")
-_WORD = f"[^\\W_{_CJK}]+"
+_WORD_CHAR = f"[^\\W_{_CJK}]"
+_WORD = _WORD_CHAR + "+"
 _RUNS = re.compile(f"([{_CJK}]+)|({_WORD}(?:[{re.escape(''.join(sorted(CONNECTORS)))}]{_WORD})*)")
 _PART = re.compile(_WORD)
 
@@ -94,13 +95,63 @@ def is_cjk(char: str) -> bool:
     return _CJK_CHAR.fullmatch(char) is not None
 
 
+def _nfkc_stable_class() -> str:
+    """Return a regex class of the characters text may hold and still skip NFKC normalisation.
+
+    Han, ASCII and the usual CJK and fullwidth punctuation: NFKC leaves them alone, or turns them
+    into other punctuation that is neither a word character nor an identifier connector, so no
+    token changes; lowercasing keeps each of them one character.
+    """
+    candidates = [*range(0x00, 0x80), 0xB7, *range(0x2010, 0x2028), *range(0x3000, 0x3040),
+                  *range(0x3400, 0x4DC0), *range(0x4E00, 0xA000), *range(0xFF01, 0xFF66)]
+    stable: list[int] = []
+    for code in candidates:
+        char = chr(code)
+        folded = unicodedata.normalize("NFKC", char)
+        harmless = not any(c.isalnum() or c in CONNECTORS for c in folded + char)
+        if len(char.lower()) == 1 and not unicodedata.combining(char) and (folded == char or harmless):
+            stable.append(code)
+    ranges: list[str] = []
+    for code in stable:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+                   for a, b in ranges)
+
+
+_UNSTABLE = re.compile(f"[^{_nfkc_stable_class()}]+")
+
+
+def _nfkc_lower(text: str) -> str:
+    """NFKC and lowercase, up to stable punctuation that only ever folds into other punctuation.
+
+    Only runs of unstable characters are normalised, each with the character before it: that one
+    may be the starter a following combining mark composes with (e + U+0301, = + U+0338). Stable
+    characters are starters that never compose with what precedes them, so the result is the same
+    as normalising the whole text.
+    """
+    parts: list[str] = []
+    done = 0
+    for match in _UNSTABLE.finditer(text):
+        start = max(match.start() - 1, done)
+        parts.append(text[done:start])
+        parts.append(unicodedata.normalize("NFKC", text[start : match.end()]))
+        done = match.end()
+    if not parts:
+        return text.lower()
+    parts.append(text[done:])
+    return "".join(parts).lower()
+
+
 def _normalise(text: str) -> tuple[str, list[int] | None]:
     """NFKC-normalise and lowercase, mapping output characters to source indexes (None: identity).
 
     When the whole text keeps its length (the usual case: fullwidth forms, case) the mapping is taken
     as the identity; otherwise each character is normalised alone to keep an exact mapping.
     """
-    whole = unicodedata.normalize("NFKC", text).lower()
+    whole = _nfkc_lower(text)
     if len(whole) == len(text):
         return whole, None
     chars: list[str] = []
@@ -159,19 +210,19 @@ def tokens(text: str) -> list[str]:
     return [token.text for token in analyze(text)]
 
 
+# One scan yields the positional tokens in order: at each character, a CJK bigram starting there,
+# a lone CJK character, or a whole word (at most MAX_TOKEN_CHARS) starting there. The lookahead
+# captures overlapping bigrams without building them one by one in Python.
+_STREAM = re.compile(
+    f"(?=([{_CJK}]{{2}}|(?<![{_CJK}])[{_CJK}](?![{_CJK}])|(?<!{_WORD_CHAR}){_WORD_CHAR}{{1,{MAX_TOKEN_CHARS}}}"
+    f"(?!{_WORD_CHAR}))).",
+    re.DOTALL,
+)
+
+
 def phrase_tokens(text: str) -> list[str]:
     """Return the tokens that must appear consecutively for the text to match (no compounds)."""
-    norm = unicodedata.normalize("NFKC", text).lower()
-    out: list[str] = []
-    for match in _RUNS.finditer(norm):
-        run = match.group(1)
-        if run is None:
-            out.extend(part for part in _PART.findall(match.group(2)) if len(part) <= MAX_TOKEN_CHARS)
-        elif len(run) == 1:
-            out.append(run)
-        else:
-            out.extend([run[k : k + 2] for k in range(len(run) - 1)])
-    return out
+    return _STREAM.findall(_nfkc_lower(text))
 
 
 def token_stream(text: str) -> str:
@@ -312,6 +363,18 @@ def merge_filters(
     return merged
 
 
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sort spans and join those that overlap."""
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def _match_spans(doc_tokens: list[Token], terms: Iterable[Term]) -> list[tuple[int, int]]:
     by_position: dict[int, dict[str, Token]] = {}
     for token in doc_tokens:
@@ -338,14 +401,7 @@ def _match_spans(doc_tokens: list[Token], terms: Iterable[Term]) -> list[tuple[i
                 last = nxt
             else:
                 spans.append((start_token.start, last.end))
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        if merged and start < merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
+    return _merge(spans)
 
 
 def _clean(segment: str) -> str:
@@ -386,10 +442,52 @@ def _widen(text: str, index: int, step: int) -> int:
     return index
 
 
+_SEPARATOR = f"(?:[^\\w{_CJK}]|_)"  # what may stand between two consecutive Latin words
+
+
+def _exact_pattern(term: Term) -> re.Pattern[str] | None:
+    """Return a pattern whose matches in normalised text are exactly the term's matches, if simple.
+
+    A Chinese word (a chain of bigrams, or one character) matches wherever its characters occur; a
+    run of Latin words matches as whole words with only separators between them. Mixed phrases
+    return None and are matched by analysing a window of the text.
+    """
+    if all(_CJK_CHAR.fullmatch(char) for token in term.tokens for char in token):
+        needle = _needle(term)
+        if len(needle) == len(term.tokens) + 1 or term.single_cjk_char:
+            return re.compile(re.escape(needle))
+        return None
+    if any(_CJK_CHAR.search(token) for token in term.tokens):
+        return None
+    words = f"{_SEPARATOR}+".join(re.escape(token) for token in term.tokens)
+    return re.compile(f"(?<!{_WORD_CHAR}){words}(?!{_WORD_CHAR})")
+
+
+def _exact_spans(
+    norm: str, origin: list[int] | None, patterns: list[re.Pattern[str]], width: int
+) -> list[tuple[int, int]]:
+    """Spans of every match from the first one to `width` characters past it (original offsets)."""
+    firsts = [match.start() for pattern in patterns if (match := pattern.search(norm)) is not None]
+    if not firsts:
+        return []
+    first = min(firsts)
+    spans: list[tuple[int, int]] = []
+    for pattern in patterns:
+        for match in pattern.finditer(norm, first):
+            if match.start() > first + width:
+                break
+            a, b = match.span()
+            spans.append((a, b) if origin is None else (origin[a], origin[b - 1] + 1))
+    return _merge(spans)
+
+
 def _find_spans(text: str, terms: list[Term], width: int) -> list[tuple[int, int]]:
+    norm, origin = _normalise(text)
+    patterns = [_exact_pattern(term) for term in terms]
+    if all(pattern is not None for pattern in patterns):
+        return _exact_spans(norm, origin, patterns, width)  # type: ignore[arg-type]
     # Analyse only windows around the first places a term could match; analysing a whole long
     # text for every hit would dominate search latency.
-    norm, origin = _normalise(text)
     candidates = _candidates(norm, terms, limit=5)
     if not candidates:
         return []

@@ -57,6 +57,7 @@ class SearchQuery:
     sort: str = "relevance"  # "relevance", "newest" or "oldest" (by document_date)
     date_from: date | None = None  # inclusive bounds on document_date
     date_to: date | None = None
+    exclude_ids: frozenset[int] = frozenset()  # withdrawn documents whose removal is still queued
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,43 @@ class SearchResult:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class IndexState:
+    """Which index serves searches, and which one a rebuild is filling (None: no rebuild)."""
+
+    live: str
+    building: str | None = None
+
+
+class IndexBuild(Protocol):
+    """A fresh index filled beside the live one; searches see it only once published.
+
+    `add` takes documents not yet in the build (the bulk load); `index` adds or replaces and
+    `delete` removes, for changes made while the build ran. `publish` makes the build the live index
+    in one atomic step and removes the old one; `discard` throws the build away, leaving the live
+    index untouched. A build neither published nor discarded (a crash) never affects searches and is
+    removed by the next `begin_rebuild`.
+    """
+
+    def add(self, documents: Iterable[IndexedDocument]) -> None: ...
+
+    def index(self, documents: Iterable[IndexedDocument]) -> None: ...
+
+    def delete(self, document_ids: Iterable[int]) -> None: ...
+
+    def publish(self) -> None: ...
+
+    def discard(self) -> None: ...
+
+
 class SearchIndex(Protocol):
     """An index of documents.
 
     `index` adds or replaces by document_id and is visible to `search` once it returns; `delete`
-    is idempotent. `search` returns only documents matching `visibility`, and its totals and facets
-    count only those.
+    is idempotent. `search` returns only documents matching `visibility` and not in
+    `query.exclude_ids`, and its totals and facets count only those. `state` tells every process
+    which index is live and whether a rebuild is running (it changes when one starts or is
+    published), so a writer can tell whether its change may have gone to an index being replaced.
     """
 
     def index(self, documents: Iterable[IndexedDocument]) -> None: ...
@@ -88,3 +120,7 @@ class SearchIndex(Protocol):
     def search(self, query: SearchQuery, visibility: Visibility) -> SearchResult: ...
 
     def clear(self) -> None: ...
+
+    def state(self) -> IndexState: ...
+
+    def begin_rebuild(self) -> IndexBuild: ...

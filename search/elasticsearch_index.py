@@ -2,7 +2,8 @@
 
 Text is analysed in Python with search.analysis and sent as a whitespace-joined token stream, which
 the index splits with a plain whitespace analyzer: both backends match exactly the same way. The
-index is reached through an alias so `rebuild` can fill a fresh index and swap atomically.
+index is reached through an alias: a rebuild fills a fresh concrete index (marked by the alias
+`<alias>-building`, refresh off while loading) and swaps both aliases in one `update_aliases` call.
 
 Snippets are cut in Python from the stored original text by analysis.make_snippet rather than by
 Elasticsearch highlighting: the indexed field holds bigrams ("电费 费通 通知"), so the engine's
@@ -29,7 +30,15 @@ from search.analysis import (
     parse_query,
     token_stream,
 )
-from search.base import IndexedDocument, SearchError, SearchHit, SearchQuery, SearchResult, Visibility
+from search.base import (
+    IndexedDocument,
+    IndexState,
+    SearchError,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    Visibility,
+)
 
 ANALYZER = "archive_tokens"
 FACETS: Mapping[str, str] = {"document_type": "document_type", "department": "department", "year": "year"}
@@ -47,14 +56,20 @@ TITLE_BOOST = 2.0
 IDENTIFIER_BOOST = 4.0
 
 
-def mapping() -> dict[str, Any]:
-    """Return the body that creates a concrete index: settings and mappings."""
+def mapping(*, loading: bool = False) -> dict[str, Any]:
+    """Return the body that creates a concrete index: settings and mappings.
+
+    An index a rebuild is loading has refreshes off; publishing turns them back on.
+    """
     token_field = {"type": "text", "analyzer": ANALYZER, "search_analyzer": ANALYZER}
     keyword = {"type": "keyword"}
+    settings: dict[str, Any] = {
+        "analysis": {"analyzer": {ANALYZER: {"type": "custom", "tokenizer": "whitespace", "filter": []}}},
+    }
+    if loading:
+        settings["index"] = {"refresh_interval": "-1"}
     return {
-        "settings": {
-            "analysis": {"analyzer": {ANALYZER: {"type": "custom", "tokenizer": "whitespace", "filter": []}}},
-        },
+        "settings": settings,
         "mappings": {
             "dynamic": "strict",
             "_source": {"excludes": ["title_tokens", "body_tokens"]},
@@ -182,8 +197,11 @@ def build_query(
             bounds["lte"] = query.date_to.isoformat()
         filters.append({"range": {"document_date": bounds}})
     filters.append(visibility_clause(visibility))
+    boolean: dict[str, Any] = {"must": [match if match is not None else {"match_all": {}}], "filter": filters}
+    if query.exclude_ids:
+        boolean["must_not"] = [{"terms": {"document_id": sorted(query.exclude_ids)}}]
     body: dict[str, Any] = {
-        "query": {"bool": {"must": [match if match is not None else {"match_all": {}}], "filter": filters}},
+        "query": {"bool": boolean},
         "from": max(query.offset, 0),
         "size": max(query.limit, 0),
         "track_total_hits": True,
@@ -219,17 +237,99 @@ def parse_response(response: Mapping[str, Any], parsed: ParsedQuery) -> SearchRe
     return SearchResult(total=int(response["hits"]["total"]["value"]), hits=hits, facets=facets)
 
 
+def swap_actions(alias: str, building: str, *, old: list[str], new: str) -> list[dict[str, Any]]:
+    """The one update_aliases request that publishes a build: readers see the old or the new, never none."""
+    actions: list[dict[str, Any]] = [{"remove": {"index": name, "alias": alias}} for name in old]
+    actions.append({"add": {"index": new, "alias": alias}})
+    actions.append({"remove": {"index": new, "alias": building}})
+    return actions
+
+
+def _bulk(client: Elasticsearch, actions: Iterable[dict[str, Any]], *, refresh: bool | str) -> None:
+    """Send bulk actions; a delete of a missing document is not an error."""
+    _, errors = helpers.bulk(client, actions, raise_on_error=False, refresh=refresh)
+    real = (
+        [e for e in errors if next(iter(e.values())).get("status") != 404]
+        if isinstance(errors, list)
+        else []
+    )
+    if real:
+        raise SearchError(f"{len(real)} bulk actions failed, first: {real[0]}")
+
+
+def _index_actions(documents: Iterable[IndexedDocument], index: str) -> Iterator[dict[str, Any]]:
+    for document in documents:
+        yield {"_op_type": "index", "_index": index, "_id": str(document.document_id),
+               "_source": to_source(document)}
+
+
+def _delete_actions(document_ids: Iterable[int], index: str) -> Iterator[dict[str, Any]]:
+    for document_id in dict.fromkeys(document_ids):
+        yield {"_op_type": "delete", "_index": index, "_id": str(document_id)}
+
+
+class ElasticsearchBuild:
+    """A fresh concrete index filled beside the live one (see search.base.IndexBuild)."""
+
+    def __init__(self, owner: ElasticsearchIndex, name: str) -> None:
+        self._owner = owner
+        self.name = name
+        self._finished = False
+
+    def _check(self) -> None:
+        if self._finished:
+            raise SearchError(f"the index build {self.name} is finished")
+
+    def add(self, documents: Iterable[IndexedDocument]) -> None:
+        self._check()
+        _bulk(self._owner.client, _index_actions(documents, self.name), refresh=False)
+
+    def index(self, documents: Iterable[IndexedDocument]) -> None:
+        self.add(documents)  # indexing by _id replaces
+
+    def delete(self, document_ids: Iterable[int]) -> None:
+        self._check()
+        _bulk(self._owner.client, _delete_actions(document_ids, self.name), refresh=False)
+
+    def publish(self) -> None:
+        """Refresh, then move the alias to this index and drop the building mark in one call."""
+        self._check()
+        client, alias, building = self._owner.client, self._owner.alias, self._owner.building_alias
+        if self._owner._targets(building) != [self.name]:
+            raise SearchError(f"the index build {self.name} was replaced by a newer rebuild")
+        client.indices.put_settings(index=self.name, settings={"index": {"refresh_interval": None}})
+        client.indices.refresh(index=self.name)
+        old = self._owner._targets(alias)
+        client.indices.update_aliases(actions=swap_actions(alias, building, old=old, new=self.name))
+        self._finished = True
+        for name in old:
+            client.indices.delete(index=name, ignore_unavailable=True)
+
+    def discard(self) -> None:
+        """Delete the new index (and its building alias); the live index keeps serving."""
+        self._finished = True
+        self._owner.client.indices.delete(index=self.name, ignore_unavailable=True)
+
+
 class ElasticsearchIndex:
     """A SearchIndex on an Elasticsearch cluster, reached through the alias `index_name`."""
 
     def __init__(self, url: str, index_name: str = "archive-documents", **client_options: Any) -> None:
         self.alias = index_name
+        self.building_alias = f"{index_name}-building"
         self.client = Elasticsearch(url, **client_options)  # connects on the first request
 
-    def _new_concrete_index(self) -> str:
+    def _new_concrete_index(self, *, loading: bool = False) -> str:
         name = f"{self.alias}-{time.strftime('%Y%m%d%H%M%S')}-{time.monotonic_ns() % 1_000_000:06d}"
-        self.client.indices.create(index=name, **mapping())
+        self.client.indices.create(index=name, **mapping(loading=loading))
         return name
+
+    def _targets(self, alias: str) -> list[str]:
+        """The concrete indices behind an alias (none if it does not exist)."""
+        try:
+            return sorted(self.client.indices.get_alias(name=alias).body)
+        except NotFoundError:
+            return []
 
     def ensure_index(self) -> None:
         """Create the first concrete index behind the alias if there is none."""
@@ -238,35 +338,29 @@ class ElasticsearchIndex:
         name = self._new_concrete_index()
         self.client.indices.update_aliases(actions=[{"add": {"index": name, "alias": self.alias}}])
 
-    def _bulk(self, actions: Iterable[dict[str, Any]], *, refresh: bool | str = "wait_for") -> None:
-        _, errors = helpers.bulk(self.client, actions, raise_on_error=False, refresh=refresh)
-        real = (
-            [e for e in errors if next(iter(e.values())).get("status") != 404]
-            if isinstance(errors, list)
-            else []
-        )
-        if real:
-            raise SearchError(f"{len(real)} bulk actions failed, first: {real[0]}")
+    def state(self) -> IndexState:
+        """The indices behind the alias and behind the building alias, as every client sees them."""
+        building = self._targets(self.building_alias)
+        return IndexState(live=",".join(self._targets(self.alias)), building=",".join(building) or None)
 
-    @staticmethod
-    def _index_actions(documents: Iterable[IndexedDocument], index: str) -> Iterator[dict[str, Any]]:
-        for document in documents:
-            yield {
-                "_op_type": "index",
-                "_index": index,
-                "_id": str(document.document_id),
-                "_source": to_source(document),
-            }
+    def begin_rebuild(self) -> ElasticsearchBuild:
+        """Create a fresh index marked by the building alias (dropping an unfinished earlier one)."""
+        self.ensure_index()
+        for stale in self._targets(self.building_alias):
+            self.client.indices.delete(index=stale, ignore_unavailable=True)
+        name = self._new_concrete_index(loading=True)
+        self.client.indices.update_aliases(actions=[{"add": {"index": name, "alias": self.building_alias}}])
+        return ElasticsearchBuild(self, name)
 
     def index(self, documents: Iterable[IndexedDocument]) -> None:
         """Add or replace documents by document_id; visible to search once this returns."""
         self.ensure_index()
-        self._bulk(self._index_actions(documents, self.alias))
+        _bulk(self.client, _index_actions(documents, self.alias), refresh="wait_for")
 
     def delete(self, document_ids: Iterable[int]) -> None:
         """Remove documents; unknown ids are ignored."""
         self.ensure_index()
-        self._bulk({"_op_type": "delete", "_index": self.alias, "_id": str(i)} for i in document_ids)
+        _bulk(self.client, _delete_actions(document_ids, self.alias), refresh="wait_for")
 
     def clear(self) -> None:
         """Remove every document."""
@@ -274,21 +368,6 @@ class ElasticsearchIndex:
         self.client.delete_by_query(
             index=self.alias, query={"match_all": {}}, refresh=True, conflicts="proceed"
         )
-
-    def rebuild(self, documents: Iterable[IndexedDocument]) -> None:
-        """Fill a fresh index (current mapping) and swap the alias to it atomically, then drop the old."""
-        new = self._new_concrete_index()
-        self._bulk(self._index_actions(documents, new), refresh=True)
-        old = (
-            list(self.client.indices.get_alias(name=self.alias))
-            if self.client.indices.exists_alias(name=self.alias)
-            else []
-        )
-        actions: list[dict[str, Any]] = [{"remove": {"index": name, "alias": self.alias}} for name in old]
-        actions.append({"add": {"index": new, "alias": self.alias}})
-        self.client.indices.update_aliases(actions=actions)
-        for name in old:
-            self.client.indices.delete(index=name)
 
     def search(self, query: SearchQuery, visibility: Visibility) -> SearchResult:
         """Return the visible documents matching the query, with totals and facets over them.

@@ -1,19 +1,31 @@
-"""Keep the search index in step with the database through the outbox."""
+"""Keep the search index in step with the database through the outbox.
+
+Every change to what the index holds writes a SearchOutbox row in the change's own transaction;
+`drain_outbox` applies the rows and removes them only once the index has accepted them, so a crash
+between commit and indexing loses nothing.
+
+`reindex` rebuilds without downtime: it fills a new index beside the live one (which keeps serving),
+catches up on the outbox rows written meanwhile, and publishes the new index in one atomic step.
+While a rebuild runs, draining keeps its rows (the change may have reached only the index being
+replaced); the rebuild's catch-up and the drain after it apply them to the new index.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, delete, func, select
 
 from archive.batches import BATCH, in_batches
 from archive.models import Document, SearchOutbox
 from archive.unit_of_work import UnitOfWork
-from search.base import IndexedDocument
+from search.base import IndexBuild, IndexedDocument, IndexState
 from storage.envelope import Keyring, open_sealed
 
 _writer_lock = threading.Lock()  # one index writer per process; the backend handles other processes
+
+Progress = Callable[[int, int], None]
 
 
 def indexed_document(document: Document, keyring: Keyring) -> IndexedDocument:
@@ -40,26 +52,50 @@ def indexed_document(document: Document, keyring: Keyring) -> IndexedDocument:
     )
 
 
+def _pending(uow: UnitOfWork, after: int) -> Sequence[Row[tuple[int, int]]]:
+    """The next batch of outbox rows (id, document_id) past `after`, oldest first."""
+    return uow.session.execute(
+        select(SearchOutbox.id, SearchOutbox.document_id)
+        .where(SearchOutbox.id > after).order_by(SearchOutbox.id).limit(BATCH)
+    ).all()
+
+
+def _current(uow: UnitOfWork, rows: Sequence[Row[tuple[int, int]]]) -> tuple[list[IndexedDocument], set[int]]:
+    """The documents the rows name as they are now, and the ids that must leave the index."""
+    ids = {r.document_id for r in rows}
+    # A shredded document keeps its record but leaves the index.
+    documents = uow.session.scalars(
+        select(Document).where(Document.id.in_(ids), ~Document.is_shredded)
+    ).unique().all()
+    return [indexed_document(d, uow.keyring) for d in documents], ids - {d.id for d in documents}
+
+
+def _settled(before: IndexState, after: IndexState) -> bool:
+    """Say whether a change applied between the two states surely reached the index that stays."""
+    return before == after and before.building is None
+
+
 def drain_outbox(uow: UnitOfWork) -> int:
-    """Apply queued index work; rows are removed only after the index accepted them."""
-    done = 0
+    """Apply queued index work; rows are removed only after the index accepted them.
+
+    During a rebuild the rows are applied to the live index and kept for the new one.
+    """
+    done, last = 0, 0
     with _writer_lock:
         while True:
             with uow:
-                rows = uow.session.scalars(select(SearchOutbox).order_by(SearchOutbox.id).limit(BATCH)).all()
+                before = uow.index.state()
+                rows = _pending(uow, last)
                 if not rows:
                     return done
-                ids = {r.document_id for r in rows}
-                # A shredded document keeps its record but leaves the index.
-                documents = uow.session.scalars(
-                    select(Document).where(Document.id.in_(ids), ~Document.is_shredded)
-                ).unique().all()
-                found = {d.id for d in documents}
-                uow.index.index([indexed_document(d, uow.keyring) for d in documents])
-                if ids - found:
-                    uow.index.delete(ids - found)
-                uow.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
+                found, gone = _current(uow, rows)
+                uow.index.index(found)
+                if gone:
+                    uow.index.delete(gone)
+                if _settled(before, uow.index.state()):
+                    uow.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
                 uow.commit()
+                last = rows[-1].id
                 done += len(rows)
 
 
@@ -69,11 +105,42 @@ def all_documents(uow: UnitOfWork) -> Iterator[list[IndexedDocument]]:
                       lambda uow, rows: [indexed_document(row.Document, uow.keyring) for row in rows])
 
 
-def reindex(uow: UnitOfWork) -> int:
-    count = 0
-    with _writer_lock:
-        uow.index.clear()
-        for docs in all_documents(uow):
-            uow.index.index(docs)
-            count += len(docs)
+def reindex(uow: UnitOfWork, progress: Progress | None = None) -> int:
+    """Rebuild the index from the database beside the live one, then swap; return the documents indexed.
+
+    Searches are served by the old index until the new one is complete. A failure (or a crash)
+    leaves the old index live; the next rebuild removes the unfinished one.
+    """
+    build = uow.index.begin_rebuild()  # from here on, drains keep their rows
+    try:
+        with uow:
+            # Rows up to here describe changes already committed, which the walk below reads.
+            start = uow.session.scalar(select(func.max(SearchOutbox.id))) or 0
+            total = uow.session.scalar(select(func.count()).select_from(Document).where(~Document.is_shredded))
+        count = 0
+        for documents in all_documents(uow):
+            build.add(documents)
+            count += len(documents)
+            if progress is not None:
+                progress(count, max(total or 0, count))
+        _catch_up(uow, build, after=start)
+        build.publish()
+    except BaseException:
+        build.discard()
+        raise
+    drain_outbox(uow)  # what was written while publishing reaches the new index and leaves the outbox
     return count
+
+
+def _catch_up(uow: UnitOfWork, build: IndexBuild, *, after: int) -> None:
+    """Apply to the build every change committed since the rebuild started."""
+    last = after
+    while True:
+        with uow:
+            rows = _pending(uow, last)
+            if not rows:
+                return
+            found, gone = _current(uow, rows)
+        build.index(found)
+        build.delete(gone)
+        last = rows[-1].id

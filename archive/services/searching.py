@@ -2,25 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from archive import access, audit
 from archive.actors import Actor
 from archive.errors import ValidationError
 from archive.events import event_documents_searched
-from archive.models import Document
+from archive.models import Document, SearchOutbox
 from archive.permissions import permission_document_search, permission_document_view
 from archive.pii import find_identifiers, lookup_hash, redact
 from archive.unit_of_work import UnitOfWork
 from archive.views import SearchHitView, SearchPage
 from search.base import QuerySyntaxError, SearchQuery
 
+SORTS = ("relevance", "newest", "oldest")
+
 
 def search_documents(
     uow: UnitOfWork, *, actor: Actor, query: str, limit: int = 20, offset: int = 0,
-    filters: dict[str, str] | None = None,
+    filters: dict[str, str] | None = None, sort: str = "relevance", date_from: date | None = None,
+    date_to: date | None = None,
 ) -> SearchPage:
-    """Search what the actor may see. Requires permission_document_search; audited with the query."""
+    """Search what the actor may see. Requires permission_document_search; audited with the query.
+
+    A document whose removal from the index is still queued (shredded, deleted) is already left
+    out of hits, totals and facets. Snippets come from text redacted before indexing and are masked
+    again here, so no ID or phone number reaches a result page. Raises ValidationError for a
+    malformed query or sort.
+    """
+    if sort not in SORTS:
+        raise ValidationError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     with uow:
         access.require(actor, permission_document_search)
         scope = access.visible(actor, permission_document_view)
@@ -28,9 +41,13 @@ def search_documents(
         text = query
         for value in identifiers:
             text = text.replace(value, " ").replace(value.lower(), " ")
+        withdrawn = frozenset(uow.session.scalars(
+            select(SearchOutbox.document_id).where(SearchOutbox.action == "delete")
+        ))
         engine_query = SearchQuery(
             text=text.strip(), pii_hashes=tuple(lookup_hash(v, uow.keyring) for v in identifiers),
-            filters=dict(filters or {}), limit=limit, offset=offset,
+            filters=dict(filters or {}), limit=limit, offset=offset, sort=sort, date_from=date_from,
+            date_to=date_to, exclude_ids=withdrawn,
         )
         try:
             result = uow.index.search(engine_query, scope.for_search())
@@ -41,14 +58,17 @@ def search_documents(
         hits = [
             SearchHitView(
                 document_id=hit.document_id, archive_code=doc.archive_code, title=doc.title,
-                customer=doc.customer.name, document_type=doc.document_type, snippet=hit.snippet,
+                customer=doc.customer.name, document_type=doc.document_type, snippet=redact(hit.snippet),
                 score=hit.score,
             )
             for hit in result.hits
             if (doc := documents.get(hit.document_id)) is not None
             and access.allows(actor, permission_document_view, doc)
         ]
+        scope_detail = dict(filters or {})
+        if date_from or date_to:
+            scope_detail["date"] = f"{date_from or ''}..{date_to or ''}"
         audit.record(uow.session, actor, event_documents_searched, query=redact(query), results=result.total,
-                     filters=dict(filters or {}))
+                     filters=scope_detail)
         uow.commit()
         return SearchPage(query=redact(query), total=result.total, hits=hits, facets=result.facets)

@@ -1,224 +1,70 @@
+"""What only the Tantivy backend has: its folder of generations and the pointer that switches them."""
+
 from __future__ import annotations
 
-import html
 from datetime import date
 from pathlib import Path
 
-import pytest
+import tantivy
 
-from search.base import IndexedDocument, QuerySyntaxError, SearchQuery, Visibility
-from search.tantivy_index import TantivyIndex
+from search.base import IndexedDocument, SearchQuery, Visibility
+from search.tantivy_index import TantivyIndex, build_schema, to_tantivy
 
-EVERYONE = Visibility(departments=None, classifications=frozenset({"公开", "内部", "秘密", "机密"}))
-MARKETING_INTERNAL = Visibility(
-    departments=frozenset({"营销部"}), classifications=frozenset({"公开", "内部"})
-)
-
-LONG_CONTRACT = (
-    "供电人与用电人根据《中华人民共和国民法典》及国家有关规定，经过协商，就供用电事宜签订本供用电合同，"
-    "以明确双方的权利和义务。一、用电地址：某市高新区创业路八号。二、用电性质：工业用电，"
-    "受电容量为八百千伏安。三、计量方式为高供高计，计量装置安装在产权分界点。四、双方约定按月结算，"
-    "用电人应在每月二十五日前交清当月款项，逾期按日加收违约金。五、本合同有效期五年。"
-) * 3
+EVERYONE = Visibility(departments=None, classifications=frozenset({"内部"}))
 
 
-def document(document_id: int, text: str, **fields: object) -> IndexedDocument:
-    values: dict[str, object] = {
-        "title": f"文件{document_id}",
-        "department": "营销部",
-        "classification": "内部",
-        "document_type": "供用电合同",
-        "document_date": date(2024, 3, 1),
-    }
-    values.update(fields)
-    return IndexedDocument(document_id=document_id, text=text, **values)  # type: ignore[arg-type]
+def document(document_id: int, text: str) -> IndexedDocument:
+    return IndexedDocument(document_id=document_id, title=f"文件{document_id}", text=text, department="营销部",
+                           classification="内部", document_date=date(2024, 3, 1))
 
 
-def ids(index: TantivyIndex, text: str = "", visibility: Visibility = EVERYONE, **query: object) -> list[int]:
-    result = index.search(SearchQuery(text=text, **query), visibility)  # type: ignore[arg-type]
-    return sorted(hit.document_id for hit in result.hits)
+def found(index: TantivyIndex, text: str) -> list[int]:
+    return sorted(hit.document_id for hit in index.search(SearchQuery(text=text), EVERYONE).hits)
 
 
-@pytest.fixture
-def index(tmp_path: Path) -> TantivyIndex:
-    return TantivyIndex(tmp_path / "index")
-
-
-@pytest.fixture
-def filled(index: TantivyIndex) -> TantivyIndex:
-    index.index(
-        [
-            document(1, LONG_CONTRACT, archive_code="Z109-HT·2024-Y-YX-0001", keywords=("HT-2024-0001",)),
-            document(
-                2,
-                "客户信息变更单：联系电话变更，电费通知寄送地址变更。Invoice 2023 total 4500.",
-                document_type="客户信息变更单",
-                document_date=date(2023, 5, 6),
-                pii_hashes=("hash-of-id-number",),
-            ),
-            document(
-                3,
-                "用电检查记录：现场检查发现计量装置封印完好。",
-                department="运检部",
-                document_type="用电检查记录",
-                customer_id=42,
-                customer_name="某某电子有限公司",
-            ),
-            document(4, "违章用电处罚记录，涉及窃电。", classification="机密", document_type="违章处罚记录"),
-        ]
-    )
-    return index
-
-
-def test_a_two_character_chinese_word_in_a_long_text_is_found(filled: TantivyIndex) -> None:
-    assert ids(filled, "合同") == [1]
-    assert ids(filled, "违约金") == [1]
-    assert ids(filled, "电费") == [2]
-
-
-def test_a_chinese_word_not_in_the_text_is_not_found(filled: TantivyIndex) -> None:
-    assert ids(filled, "水费") == []
-    assert ids(filled, "合约") == []
-
-
-def test_a_longer_chinese_word_must_match_its_bigrams_consecutively(filled: TantivyIndex) -> None:
-    assert ids(filled, "高供高计") == [1]
-    assert ids(filled, "高计高供") == []
-
-
-def test_a_latin_word_and_a_number_are_found_case_insensitively(filled: TantivyIndex) -> None:
-    assert ids(filled, "INVOICE") == [2]
-    assert ids(filled, "4500") == [2]
-    assert ids(filled, "４５００") == [2]
-
-
-def test_bare_words_must_all_match_unless_joined_by_or(filled: TantivyIndex) -> None:
-    assert ids(filled, "电费 合同") == []
-    assert ids(filled, "电费 OR 合同") == [1, 2]
-
-
-def test_a_quoted_phrase_needs_consecutive_tokens(filled: TantivyIndex) -> None:
-    assert ids(filled, '"invoice 2023"') == [2]
-    assert ids(filled, '"2023 invoice"') == []
-
-
-def test_an_archive_code_matches_exactly_ignoring_case(filled: TantivyIndex) -> None:
-    assert ids(filled, "z109-ht·2024-y-yx-0001") == [1]
-    assert ids(filled, "HT-2024-0001") == [1]
-    assert ids(filled, "HT-2024-0002") == []
-
-
-def test_a_pii_hash_alone_finds_its_document(filled: TantivyIndex) -> None:
-    assert ids(filled, pii_hashes=("hash-of-id-number",)) == [2]
-    assert ids(filled, pii_hashes=("another-hash",)) == []
-
-
-def test_a_pii_hash_is_ored_with_the_text(filled: TantivyIndex) -> None:
-    assert ids(filled, "合同", pii_hashes=("hash-of-id-number",)) == [1, 2]
-
-
-def test_filters_from_the_query_text_and_from_the_query_narrow_the_result(filled: TantivyIndex) -> None:
-    assert ids(filled, "department:运检部") == [3]
-    assert ids(filled, "类型：客户信息变更单") == [2]
-    assert ids(filled, "year:2023") == [2]
-    assert ids(filled, "customer:42") == [3]
-    assert ids(filled, 'customer:"某某电子有限公司"') == [3]
-    assert ids(filled, "计量", filters={"department": "营销部"}) == [1]
-    assert ids(filled, "type:供用电合同 type:违章处罚记录") == [1, 4]
-    assert ids(filled, "type:供用电合同", filters={"type": "用电检查记录"}) == []
-
-
-def test_an_unknown_field_name_is_searched_as_text(filled: TantivyIndex) -> None:
-    assert ids(filled, "total:4500") == [2]
-
-
-def test_a_malformed_year_is_a_syntax_error(filled: TantivyIndex) -> None:
-    with pytest.raises(QuerySyntaxError):
-        filled.search(SearchQuery(text="year:24"), EVERYONE)
-
-
-def test_documents_are_sorted_by_date_when_asked(filled: TantivyIndex) -> None:
-    result = filled.search(SearchQuery(text="department:营销部", sort="oldest"), EVERYONE)
-    assert [hit.document_id for hit in result.hits][0] == 2
-
-
-def test_a_date_range_narrows_the_result(filled: TantivyIndex) -> None:
-    assert ids(filled, date_from=date(2023, 1, 1), date_to=date(2023, 12, 31)) == [2]
-
-
-def test_another_department_and_a_higher_classification_are_absent_from_hits_total_and_facets(
-    filled: TantivyIndex,
-) -> None:
-    result = filled.search(SearchQuery(text="记录"), MARKETING_INTERNAL)
-    assert result.hits == []
-    assert result.total == 0
-    assert result.facets["department"] == {}
-    everything = filled.search(SearchQuery(), MARKETING_INTERNAL)
-    assert sorted(hit.document_id for hit in everything.hits) == [1, 2]
-    assert everything.total == 2
-    assert everything.facets["department"] == {"营销部": 2}
-    assert everything.facets["document_type"] == {"供用电合同": 1, "客户信息变更单": 1}
-    assert everything.facets["year"] == {"2023": 1, "2024": 1}
-
-
-def test_a_granted_document_is_visible_despite_department_and_classification(filled: TantivyIndex) -> None:
-    granted = Visibility(
-        MARKETING_INTERNAL.departments, MARKETING_INTERNAL.classifications, frozenset({3, 4})
-    )
-    result = filled.search(SearchQuery(text="记录"), granted)
-    assert sorted(hit.document_id for hit in result.hits) == [3, 4]
-    assert result.total == 2
-    assert result.facets["department"] == {"运检部": 1, "营销部": 1}
-
-
-def test_no_cleared_classification_shows_only_granted_documents(filled: TantivyIndex) -> None:
-    assert ids(filled, visibility=Visibility(None, frozenset())) == []
-    assert ids(filled, visibility=Visibility(None, frozenset(), frozenset({2}))) == [2]
-
-
-def test_indexing_a_document_again_replaces_it(filled: TantivyIndex) -> None:
-    filled.index([document(1, "已更新的内容：水费账单")])
-    assert ids(filled, "合同") == []
-    assert ids(filled, "水费") == [1]
-    assert filled.search(SearchQuery(), EVERYONE).total == 4
-
-
-def test_delete_removes_at_once_and_is_idempotent(filled: TantivyIndex) -> None:
-    filled.delete([2, 999])
-    assert ids(filled, "电费") == []
-    filled.delete([2])
-    assert filled.search(SearchQuery(), EVERYONE).total == 3
-
-
-def test_clear_removes_everything(filled: TantivyIndex) -> None:
-    filled.clear()
-    assert filled.search(SearchQuery(), EVERYONE).total == 0
-
-
-def test_the_snippet_marks_the_match_and_escapes_the_rest(index: TantivyIndex) -> None:
-    index.index([document(7, "前言" * 80 + "<b>客户</b>申请电费发票。" + "结尾" * 80)])
-    [hit] = index.search(SearchQuery(text="电费"), EVERYONE).hits
-    assert "<mark>电费</mark>" in hit.snippet
-    assert "&lt;b&gt;" in hit.snippet
-    assert len(html.unescape(hit.snippet.replace("<mark>", "").replace("</mark>", ""))) <= 122
-
-
-def test_pagination_keeps_the_total(filled: TantivyIndex) -> None:
-    result = filled.search(SearchQuery(limit=1, offset=1), EVERYONE)
-    assert len(result.hits) == 1
-    assert result.total == 4
-
-
-def test_two_index_objects_on_one_path_both_write_and_read(tmp_path: Path) -> None:
-    first, second = TantivyIndex(tmp_path / "shared"), TantivyIndex(tmp_path / "shared")
-    first.index([document(1, "合同一")])
-    second.index([document(2, "合同二")])
-    first.delete([1])
-    assert ids(second, "合同") == [2]
-    assert ids(first, "合同") == [2]
-
-
-def test_the_index_directory_is_created_on_first_use(tmp_path: Path) -> None:
+def test_the_index_folder_and_its_first_generation_are_created_on_first_use(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b"
     assert TantivyIndex(path).search(SearchQuery(), EVERYONE).total == 0
-    assert path.is_dir()
+    assert (path / "CURRENT").read_text().strip() == "gen-0"
+    assert (path / "gen-0" / "meta.json").is_file()
+
+
+def test_publishing_switches_the_pointer_and_removes_the_old_generation(tmp_path: Path) -> None:
+    index = TantivyIndex(tmp_path / "index")
+    index.index([document(1, "旧的合同")])
+    build = index.begin_rebuild()
+    assert (tmp_path / "index" / "BUILDING").read_text().strip() == build.name
+    build.add([document(2, "新的合同")])
+    build.publish()
+    assert (tmp_path / "index" / "CURRENT").read_text().strip() == build.name
+    assert not (tmp_path / "index" / "BUILDING").exists()
+    assert sorted(p.name for p in (tmp_path / "index").iterdir() if p.is_dir()) == [build.name]
+    assert found(index, "合同") == [2]
+
+
+def test_a_searcher_opened_before_the_swap_reopens_on_its_next_search(tmp_path: Path) -> None:
+    reader, writer = TantivyIndex(tmp_path / "index"), TantivyIndex(tmp_path / "index")
+    writer.index([document(1, "旧的合同")])
+    assert found(reader, "合同") == [1]  # the reader now holds the first generation open
+    build = writer.begin_rebuild()
+    build.add([document(2, "新的合同")])
+    build.publish()  # removes the folder the reader had open
+    assert found(reader, "合同") == [2]
+
+
+def test_an_index_from_before_generations_serves_until_the_first_rebuild(tmp_path: Path) -> None:
+    folder = tmp_path / "index"
+    folder.mkdir()
+    legacy = tantivy.Index(build_schema(), path=str(folder))  # the old layout: files at the top
+    writer = legacy.writer()
+    writer.add_document(to_tantivy(document(1, "旧版的合同")))
+    writer.commit()
+    writer.wait_merging_threads()
+    index = TantivyIndex(folder)
+    assert found(index, "合同") == [1]
+    build = index.begin_rebuild()
+    build.add([document(2, "新的合同")])
+    build.publish()
+    assert found(index, "合同") == [2]
+    assert not (folder / "meta.json").exists()
+    assert [p.name for p in folder.iterdir() if p.is_file()] == ["CURRENT"]

@@ -8,7 +8,7 @@ import pytest
 
 from search.analysis import parse_query
 from search.base import IndexedDocument, SearchError, SearchQuery, Visibility
-from search.elasticsearch_index import ANALYZER, build_query, mapping, parse_response, to_source
+from search.elasticsearch_index import ANALYZER, build_query, mapping, parse_response, swap_actions, to_source
 
 EVERYONE = Visibility(departments=None, classifications=frozenset({"公开", "内部"}))
 
@@ -155,3 +155,25 @@ def test_a_response_becomes_a_result_with_marked_snippets_and_facets() -> None:
     assert result.hits[0].document_id == 3
     assert result.hits[0].snippet == "申请<mark>电费</mark>发票"
     assert result.facets == {"document_type": {}, "department": {}, "year": {"2024": 1}}
+
+
+def test_excluded_documents_become_a_must_not_clause() -> None:
+    body = build_query(SearchQuery(text="合同", exclude_ids=frozenset({7, 3})), EVERYONE)
+    assert body["query"]["bool"]["must_not"] == [{"terms": {"document_id": [3, 7]}}]
+    assert "must_not" not in build_query(SearchQuery(text="合同"), EVERYONE)["query"]["bool"]
+
+
+def test_an_index_being_loaded_by_a_rebuild_does_not_refresh() -> None:
+    assert mapping(loading=True)["settings"]["index"] == {"refresh_interval": "-1"}
+    assert "index" not in mapping()["settings"]
+    assert mapping(loading=True)["mappings"] == mapping()["mappings"]
+
+
+def test_publishing_moves_the_alias_and_drops_the_building_mark_in_one_request() -> None:
+    actions = swap_actions("docs", "docs-building", old=["docs-1", "docs-2"], new="docs-3")
+    assert actions == [
+        {"remove": {"index": "docs-1", "alias": "docs"}},
+        {"remove": {"index": "docs-2", "alias": "docs"}},
+        {"add": {"index": "docs-3", "alias": "docs"}},
+        {"remove": {"index": "docs-3", "alias": "docs-building"}},
+    ]

@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+import random
+import unicodedata
+
 import pytest
 
 from search.analysis import (
     Term,
+    _exact_pattern,
+    _exact_spans,
+    _match_spans,
+    _normalise,
     analyze,
+    is_cjk,
     make_snippet,
     merge_filters,
     parse_query,
@@ -143,3 +151,86 @@ def test_a_word_inside_a_longer_word_is_not_marked() -> None:
 
 def test_the_token_stream_joins_positional_tokens_without_compounds() -> None:
     assert token_stream("合同号 HT-2024") == "合同 同号 ht 2024"
+
+
+def _reference_tokens(text: str) -> list[str]:
+    """The positional tokens spelled out one by one: NFKC and lowercase the whole text, then bigrams
+    of each CJK run (a lone character alone), and words of at most 64 characters."""
+    norm = unicodedata.normalize("NFKC", text).lower()
+    out: list[str] = []
+    index = 0
+    while index < len(norm):
+        char = norm[index]
+        if is_cjk(char):
+            end = index
+            while end < len(norm) and is_cjk(norm[end]):
+                end += 1
+            run = norm[index:end]
+            out.extend([run] if len(run) == 1 else [run[k:k + 2] for k in range(len(run) - 1)])
+            index = end
+        elif char.isalnum():
+            end = index
+            while end < len(norm) and norm[end].isalnum() and not is_cjk(norm[end]):
+                end += 1
+            if end - index <= 64:
+                out.append(norm[index:end])
+            index = end
+        else:
+            index += 1
+    return out
+
+
+MIXED = [
+    "电费通知 Invoice-2024，ＨＴ－２０２４年3月！",
+    "客户　张三（身份证号码110105********002X）申请增容。",
+    "e\u0301té = \u0338 ①② ﬁle 〸 々〇 かタカナ 한국어 Ǆ",
+    "x" * 64 + " " + "y" * 65 + " 电",
+    "合同ht2024-0001/α·β_γ@δ.ε",
+]
+
+
+@pytest.mark.parametrize("text", MIXED)
+def test_the_token_stream_is_the_bigrams_and_words_spelled_out_one_by_one(text: str) -> None:
+    assert phrase_tokens(text) == _reference_tokens(text)
+    assert token_stream(text) == " ".join(_reference_tokens(text))
+
+
+def test_the_token_stream_matches_on_random_text_of_every_script() -> None:
+    rng = random.Random(11)
+    alphabet = "".join(MIXED) + "".join(chr(rng.randrange(0x20, 0x3100)) for _ in range(400))
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 40)))
+        assert phrase_tokens(text) == _reference_tokens(text), text
+
+
+def test_fullwidth_punctuation_is_left_alone_but_fullwidth_letters_and_connectors_are_folded() -> None:
+    assert tokens("电费，通知") == ["电费", "通知"]
+    assert tokens("ＨＴ－２０２４") == ["ht-2024", "ht", "2024"]
+
+
+def test_a_combining_mark_composes_with_the_letter_before_it() -> None:
+    assert phrase_tokens("Cafe\u0301 电") == ["café", "电"]
+
+
+SNIPPET_TEXTS = [
+    "申请电费发票，电费已缴。HT-2024-0001 invoice 2023 total",
+    "前言" * 90 + "供用电合同续签，ht 2024 与 ht-2024 均为合同号" + "结尾" * 90,
+    "ＩＮＶＯＩＣＥ　２０２３：电费；htm html ht",
+]
+
+
+@pytest.mark.parametrize("query", ["电费", "合同续签", "费", '"invoice 2023"', "ht", "ht-2024", "html", "2023"])
+@pytest.mark.parametrize("text", SNIPPET_TEXTS)
+def test_the_quick_snippet_path_marks_exactly_what_the_analysis_matches(text: str, query: str) -> None:
+    terms = list(parse_query(query).terms)
+    norm, origin = _normalise(text)
+    [pattern] = [_exact_pattern(term) for term in terms]
+    assert pattern is not None
+    quick = _exact_spans(norm, origin, [pattern], width=len(text))
+    assert quick == _match_spans(analyze(text), terms)
+
+
+def test_a_mixed_phrase_falls_back_to_analysing_a_window() -> None:
+    [term] = parse_query('"合同 ht"').terms
+    assert _exact_pattern(term) is None
+    assert make_snippet("供用电合同 HT-1", [term]) == "供用电<mark>合同 HT</mark>-1"
