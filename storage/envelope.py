@@ -13,6 +13,10 @@ cut short (no final segment) fails authentication with DecryptionError.
 
 Plaintext is released segment by segment as each one authenticates: a reader that hits
 DecryptionError mid-stream must discard what it already received.
+
+An object longer than one segment is hashed, encrypted or decrypted a few segments ahead on worker
+threads (hashlib and the AEAD release the GIL) in reused buffers, so a stream keeps a bounded number
+of segments in memory (about 10 MiB at the default size) whatever the object's size.
 """
 
 from __future__ import annotations
@@ -27,11 +31,14 @@ import os
 import re
 import secrets
 import struct
+import sys
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Generic, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -47,6 +54,11 @@ DEFAULT_ALGORITHM = AES_256_GCM
 # 1 MiB keeps per-segment overhead (16-byte tag, one AEAD call) negligible while bounding memory.
 DEFAULT_SEGMENT_SIZE = 1024 * 1024
 MAX_SEGMENT_SIZE = 64 * 1024 * 1024
+# Segments a stream queues for its worker threads: enough to keep them busy, few enough that memory
+# stays a few segments whatever the object's size.
+_IN_FLIGHT_BYTES = 4 * 1024 * 1024
+_MAX_IN_FLIGHT = 3
+_CIPHER_THREADS = 2
 
 _MAGIC = b"CFAE"
 _VERSION = 1
@@ -57,6 +69,7 @@ _ALGORITHM_IDS = {AES_256_GCM: 1, SM4_GCM: 2}
 _ALGORITHMS_BY_ID = {v: k for k, v in _ALGORITHM_IDS.items()}
 _MASTER_KEY_SIZE = 32
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -95,28 +108,38 @@ def _check_data_key(data_key: bytes, algorithm: str) -> None:
 
 # --- segment AEAD ---------------------------------------------------------------------------------
 
-_Seal = Callable[[bytes, bytes, bytes], bytes]
+_Into = Callable[[bytes, memoryview, bytes, memoryview], object]
 
 
-def _aead(algorithm: str, key: bytes) -> tuple[_Seal, _Seal]:
-    """Return (encrypt, decrypt) functions of (nonce, data, aad); ciphertexts carry a trailing tag."""
+def _aead(algorithm: str, key: bytes) -> tuple[_Into, _Into]:
+    """Return (encrypt_into, decrypt_into) of (nonce, data, aad, out), writing into `out` of the exact size.
+
+    Ciphertexts carry a trailing tag; a failed authentication raises InvalidTag.
+    """
     if algorithm == AES_256_GCM:
         aes = AESGCM(key)
-        return aes.encrypt, aes.decrypt
+        if hasattr(aes, "encrypt_into"):  # recent cryptography: no allocation per segment
+            return aes.encrypt_into, aes.decrypt_into
+        seal, unseal = aes.encrypt, aes.decrypt
+    else:
 
-    def sm4_encrypt(nonce: bytes, data: bytes, aad: bytes) -> bytes:
-        encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
-        encryptor.authenticate_additional_data(aad)
-        return encryptor.update(data) + encryptor.finalize() + encryptor.tag
+        def seal(nonce: bytes, data: memoryview, aad: bytes) -> bytes:
+            encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
+            encryptor.authenticate_additional_data(aad)
+            return encryptor.update(data) + encryptor.finalize() + encryptor.tag
 
-    def sm4_decrypt(nonce: bytes, data: bytes, aad: bytes) -> bytes:
-        if len(data) < _TAG_SIZE:
-            raise InvalidTag
-        decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, data[-_TAG_SIZE:])).decryptor()
-        decryptor.authenticate_additional_data(aad)
-        return decryptor.update(data[:-_TAG_SIZE]) + decryptor.finalize()
+        def unseal(nonce: bytes, data: memoryview, aad: bytes) -> bytes:
+            decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, bytes(data[-_TAG_SIZE:]))).decryptor()
+            decryptor.authenticate_additional_data(aad)
+            return decryptor.update(data[:-_TAG_SIZE]) + decryptor.finalize()
 
-    return sm4_encrypt, sm4_decrypt
+    def encrypt_into(nonce: bytes, data: memoryview, aad: bytes, out: memoryview) -> None:
+        out[:] = seal(nonce, data, aad)
+
+    def decrypt_into(nonce: bytes, data: memoryview, aad: bytes, out: memoryview) -> None:
+        out[:] = unseal(nonce, data, aad)
+
+    return encrypt_into, decrypt_into
 
 
 class _SegmentCipher:
@@ -135,24 +158,32 @@ class _SegmentCipher:
             info=b"cfa-envelope-v1 segment key|" + object_id_bytes,
         ).derive(data_key)
         self._aad = header + struct.pack(">I", len(object_id_bytes)) + object_id_bytes
-        self.encrypt_with, self.decrypt_with = _aead(self.algorithm, segment_key)
+        self._encrypt_into, self._decrypt_into = _aead(self.algorithm, segment_key)
 
     def nonce(self, index: int, final: bool) -> bytes:
         if index >= 2**32:
             raise StorageError("object too large for the envelope format (2**32 segments)")
         return self._nonce_prefix + struct.pack(">IB", index, 1 if final else 0)
 
-    def encrypt(self, index: int, final: bool, plaintext: bytes) -> bytes:
-        return self.encrypt_with(self.nonce(index, final), plaintext, self._aad)
+    def encrypt(self, index: int, final: bool, plaintext: memoryview, out: memoryview) -> memoryview:
+        """Encrypt into the start of `out`; return the segment (plaintext length + tag)."""
+        segment = out[: len(plaintext) + _TAG_SIZE]
+        self._encrypt_into(self.nonce(index, final), plaintext, self._aad, segment)
+        return segment
 
-    def decrypt(self, index: int, final: bool, ciphertext: bytes) -> bytes:
+    def decrypt(self, index: int, final: bool, segment: memoryview, out: memoryview) -> memoryview:
+        """Decrypt into the start of `out`; return the plaintext, or raise DecryptionError."""
         try:
-            return self.decrypt_with(self.nonce(index, final), ciphertext, self._aad)
+            if len(segment) < _TAG_SIZE:
+                raise InvalidTag
+            plaintext = out[: len(segment) - _TAG_SIZE]
+            self._decrypt_into(self.nonce(index, final), segment, self._aad, plaintext)
         except InvalidTag:
             raise DecryptionError(
                 f"segment {index} failed authentication: tampered, truncated, reordered, "
                 "from another object, or wrong key"
             ) from None
+        return plaintext
 
 
 def _read_exact(source: BinaryIO, size: int) -> bytes:
@@ -171,40 +202,213 @@ def _read_exact(source: BinaryIO, size: int) -> bytes:
     return b"".join(parts)
 
 
-class _SegmentReader(io.RawIOBase):
-    """Readable raw stream that serves bytes produced one segment at a time by `_next_segment`."""
+def _read_into(source: BinaryIO, buffer: memoryview) -> memoryview:
+    """Fill `buffer` from `source` and return the part filled, shorter only at end of stream."""
+    readinto = getattr(source, "readinto", None)
+    filled = 0
+    while filled < len(buffer):
+        if readinto is not None:
+            count = readinto(buffer[filled:])
+        else:
+            data = source.read(len(buffer) - filled)
+            count = len(data)
+            buffer[filled : filled + count] = data
+        if not count:
+            break
+        filled += count
+    return buffer[:filled]
+
+
+def _in_flight(segment_size: int) -> int:
+    """How many segments a stream keeps queued for its worker threads."""
+    return min(_MAX_IN_FLIGHT, max(2, _IN_FLIGHT_BYTES // segment_size))
+
+
+class _Buffers:
+    """Reusable segment buffers, one per segment a stream may hold at once, taken in turn.
+
+    Segment i uses buffer i mod count; a stream keeping fewer than `count` segments alive (queued,
+    read ahead, being handed out or hashed) never writes over one still in use. Reusing them spares
+    the allocator and the page faults of a fresh megabyte per segment.
+    """
+
+    def __init__(self, count: int, size: int) -> None:
+        self._size = size
+        self._buffers: list[memoryview | None] = [None] * count
+
+    def __getitem__(self, index: int) -> memoryview:
+        slot = index % len(self._buffers)
+        buffer = self._buffers[slot]
+        if buffer is None:
+            buffer = self._buffers[slot] = memoryview(bytearray(self._size))
+        return buffer
+
+
+class _SegmentReader(io.BufferedIOBase):
+    """Readable stream of blocks produced one at a time by `_next_block`.
+
+    A block is a view of a buffer the stream reuses, so it is copied out, once, into what the caller
+    gets: `readinto` into the caller's buffer, `read` and `read1` into new bytes.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self._pending = memoryview(b"")
+        self._block = memoryview(b"")
+        self._offset = 0
         self._done = False
 
     def readable(self) -> bool:
         return True
 
-    def _next_segment(self) -> bytes | None:
-        """Return the next block of output, or None at the end."""
+    def _next_block(self) -> memoryview | None:
+        """Return the next block of output, or None at the end; the previous block may be reused."""
         raise NotImplementedError
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+    def _fill(self) -> bool:
+        """Have a block with unread bytes at hand; False at the end of the stream."""
         if self.closed:
             raise ValueError("I/O operation on closed stream")
-        while not self._pending and not self._done:
-            block = self._next_segment()
+        while self._offset >= len(self._block):
+            if self._done:
+                return False
+            block = self._next_block()
             if block is None:
                 self._done = True
-            else:
-                self._pending = memoryview(block)
-        count = min(len(buffer), len(self._pending))
-        buffer[:count] = self._pending[:count]
-        self._pending = self._pending[count:]
-        return count
+                self._block, self._offset = memoryview(b""), 0
+                return False
+            self._block, self._offset = block, 0
+        return True
+
+    def _take(self, size: int) -> memoryview:
+        """A view of up to `size` unread bytes of the current block, valid until the next `_fill`."""
+        start = self._offset
+        self._offset = min(len(self._block), start + size)
+        return self._block[start : self._offset]
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Read `size` bytes (fewer only at the end), or everything left if `size` is negative."""
+        wanted = sys.maxsize if size is None or size < 0 else size
+        if not wanted or not self._fill():
+            return b""
+        first = self._take(wanted)
+        if len(first) == wanted:
+            return bytes(first)
+        parts = [bytes(first)]
+        wanted -= len(first)
+        while wanted and self._fill():
+            part = bytes(self._take(wanted))
+            parts.append(part)
+            wanted -= len(part)
+        return b"".join(parts)
+
+    def read1(self, size: int = -1) -> bytes:
+        """Read up to `size` bytes from the current block only."""
+        if not self._fill():
+            return b""
+        return bytes(self._take(sys.maxsize if size is None or size < 0 else size))
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        return self._readinto(buffer, whole=True)
+
+    def readinto1(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        return self._readinto(buffer, whole=False)
+
+    def _readinto(self, buffer: bytearray | memoryview, *, whole: bool) -> int:
+        target = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < len(target) and self._fill():
+            part = self._take(len(target) - filled)
+            target[filled : filled + len(part)] = part
+            filled += len(part)
+            if not whole:
+                break
+        return filled
+
+
+class _Workers(Generic[_T]):
+    """Calls run ahead on worker threads, their results taken back in the order they were made.
+
+    Threads start with the first call, so a stream that makes none starts none. At most `limit`
+    calls wait or run at once, which bounds the memory their arguments and results hold.
+    """
+
+    def __init__(self, name: str, threads: int, limit: int) -> None:
+        self._name = name
+        self._threads = threads
+        self._limit = limit
+        self._executor: ThreadPoolExecutor | None = None
+        self._queued: deque[Future[_T]] = deque()
+
+    def __len__(self) -> int:
+        return len(self._queued)
+
+    @property
+    def started(self) -> bool:
+        return self._executor is not None
+
+    @property
+    def full(self) -> bool:
+        return len(self._queued) >= self._limit
+
+    def submit(self, function: Callable[..., _T], *args: object) -> None:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix=self._name)
+        self._queued.append(self._executor.submit(function, *args))
+
+    def take(self) -> _T:
+        """Return the result of the oldest call, or raise what it raised."""
+        return self._queued.popleft().result()
+
+    def stop(self) -> None:
+        """Drop the calls not started, wait for the running ones and end the threads."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        self._queued.clear()
+
+
+class _PlaintextDigest:
+    """SHA-256 of chunks fed in order.
+
+    Chunks after the first are hashed on one background thread: hashlib releases the GIL on large
+    buffers, so hashing runs beside encryption. SHA-256 cannot be split, so this one thread sets
+    the pace of a large write.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._sha256 = hashlib.sha256()
+        self._workers: _Workers[None] = _Workers("envelope-sha256", 1, limit)
+        self._hexdigest: str | None = None
+
+    def update(self, chunk: memoryview, *, first: bool) -> None:
+        if first and not self._workers.started:
+            self._sha256.update(chunk)
+            return
+        if self._workers.full:
+            self._workers.take()
+        self._workers.submit(self._sha256.update, chunk)
+
+    def finish(self) -> str:
+        """Wait for the queued chunks and return the hex digest."""
+        if self._hexdigest is None:
+            while self._workers:
+                self._workers.take()
+            self._workers.stop()
+            self._hexdigest = self._sha256.hexdigest()
+        return self._hexdigest
+
+    def close(self) -> None:
+        self._workers.stop()
 
 
 class EncryptingReader(_SegmentReader):
     """Ciphertext of `source`, produced lazily; plaintext size and SHA-256 are known once exhausted.
 
-    The source is read, never closed: the caller owns it.
+    Each block read is the header or one encrypted segment. When an object has more than one
+    segment, its plaintext is hashed on a background thread and the next few segments are encrypted
+    on worker threads (AES-GCM releases the GIL) while the reading thread reads the source. The
+    source is read, never closed: the caller owns it. Close the reader if it is abandoned before
+    the end.
     """
 
     def __init__(
@@ -225,25 +429,31 @@ class EncryptingReader(_SegmentReader):
         self._cipher = _SegmentCipher(self._header, data_key, object_id)
         self._source = source
         self._segment_size = segment_size
-        self._index = 0
-        self._lookahead: bytes | None = None
+        in_flight = _in_flight(segment_size)
+        # Alive at once: the queued segments, the one read ahead, the one handed out; chunks still
+        # waiting to be hashed are among the last `in_flight` read.
+        self._plaintexts = _Buffers(in_flight + 2, segment_size)
+        self._segments = _Buffers(in_flight + 2, segment_size + _TAG_SIZE)
+        self._workers: _Workers[memoryview] = _Workers("envelope-encrypt", _CIPHER_THREADS, in_flight)
+        self._digest = _PlaintextDigest(in_flight)
+        self._index = 0  # of the next segment to encrypt
+        self._read = 0  # chunks read from the source
+        self._lookahead: memoryview | None = None
+        self._source_done = False
         self._finished = False
         self._header_sent = False
-        self._sha256 = hashlib.sha256()
         self._size = 0
 
-    def _read_plaintext(self) -> bytes:
-        chunk = _read_exact(self._source, self._segment_size)
-        self._sha256.update(chunk)
-        self._size += len(chunk)
+    def _read_plaintext(self) -> memoryview:
+        chunk = _read_into(self._source, self._plaintexts[self._read])
+        self._read += 1
+        if chunk:
+            self._digest.update(chunk, first=not self._size)
+            self._size += len(chunk)
         return chunk
 
-    def _next_segment(self) -> bytes | None:
-        if not self._header_sent:
-            self._header_sent = True
-            return self._header
-        if self._finished:
-            return None
+    def _read_chunk(self) -> tuple[memoryview, bool]:
+        """The next plaintext chunk and whether it is the final one."""
         chunk = self._lookahead if self._lookahead is not None else self._read_plaintext()
         # A full chunk is final only if nothing follows it, so read one chunk ahead.
         if len(chunk) == self._segment_size:
@@ -252,16 +462,44 @@ class EncryptingReader(_SegmentReader):
         else:
             self._lookahead = None
             final = True
-        segment = self._cipher.encrypt(self._index, final, chunk)
-        self._index += 1
-        self._finished = final
+        self._source_done = final
+        return chunk, final
+
+    def _next_block(self) -> memoryview | None:
+        if not self._header_sent:
+            self._header_sent = True
+            return memoryview(self._header)
+        if not self._workers:
+            if self._source_done:
+                return None
+            chunk, final = self._read_chunk()
+            if final and not self._workers.started:  # a one-segment object: no thread for it
+                segment = self._cipher.encrypt(self._index, final, chunk, self._segments[self._index])
+                self._index += 1
+                self._finish()
+                return segment
+            self._submit(chunk, final)
+        while not self._source_done and not self._workers.full:
+            self._submit(*self._read_chunk())
+        segment = self._workers.take()
+        if self._source_done and not self._workers:
+            self._finish()
         return segment
+
+    def _submit(self, chunk: memoryview, final: bool) -> None:
+        self._workers.submit(self._cipher.encrypt, self._index, final, chunk, self._segments[self._index])
+        self._index += 1
+
+    def _finish(self) -> None:
+        self._workers.stop()
+        self._digest.finish()
+        self._finished = True
 
     @property
     def plaintext_sha256(self) -> str:
         """Hex SHA-256 of the plaintext; available once the reader is exhausted."""
         self._require_finished()
-        return self._sha256.hexdigest()
+        return self._digest.finish()
 
     @property
     def plaintext_size(self) -> int:
@@ -273,9 +511,24 @@ class EncryptingReader(_SegmentReader):
         if not self._finished:
             raise RuntimeError("the plaintext digest is known only after the stream is read to the end")
 
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                self._workers.stop()
+                self._digest.close()
+            finally:
+                super().close()
+
 
 class DecryptingReader(_SegmentReader):
-    """Plaintext of an envelope stream, produced lazily; closing it closes the source."""
+    """Plaintext of an envelope stream, produced lazily; closing it closes the source.
+
+    Each block read is the plaintext of one segment, released once it authenticates. When an object
+    has more than one segment, the next few segments are decrypted ahead on worker threads
+    (AES-GCM releases the GIL) while the reading thread fetches ciphertext; they are still released
+    strictly in order, and a segment failing authentication raises DecryptionError when its turn
+    comes, after which the stream releases nothing more.
+    """
 
     def __init__(self, source: BinaryIO, *, data_key: bytes, object_id: str) -> None:
         super().__init__()
@@ -297,32 +550,71 @@ class DecryptingReader(_SegmentReader):
             raise DecryptionError(f"data key has the wrong length for {algorithm}")
         self._cipher = _SegmentCipher(header, data_key, object_id)
         self._segment_ct_size = segment_size + _TAG_SIZE
-        self._index = 0
-        self._carry = b""
-        self._finished = False
+        in_flight = _in_flight(self._segment_ct_size)
+        # Alive at once: the queued segments, the one read ahead, the one handed out.
+        self._segments = _Buffers(in_flight + 2, self._segment_ct_size)
+        self._plaintexts = _Buffers(in_flight + 2, segment_size)
+        self._workers: _Workers[memoryview] = _Workers("envelope-decrypt", _CIPHER_THREADS, in_flight)
+        self._index = 0  # of the next segment to decrypt
+        self._read = 0  # segments read from the source
+        self._lookahead: memoryview | None = None
+        self._source_done = False
+        self._failed = False
 
     @property
     def algorithm(self) -> str:
         return self._cipher.algorithm
 
-    def _next_segment(self) -> bytes | None:
-        if self._finished:
-            return None
-        # Read one byte past a full segment: only the last segment may end the stream.
-        wanted = self._segment_ct_size + 1 - len(self._carry)
-        data = self._carry + _read_exact(self._source, wanted)
-        if len(data) > self._segment_ct_size:
-            segment, self._carry, final = data[:-1], data[-1:], False
+    def _read_ciphertext(self) -> memoryview:
+        segment = _read_into(self._source, self._segments[self._read])
+        self._read += 1
+        return segment
+
+    def _read_segment(self) -> tuple[memoryview, bool]:
+        """The next ciphertext segment and whether it is the final one."""
+        segment = self._lookahead if self._lookahead is not None else self._read_ciphertext()
+        # Only the last segment may end the stream, so read one segment ahead.
+        if len(segment) == self._segment_ct_size:
+            self._lookahead = self._read_ciphertext()
+            final = not self._lookahead
         else:
-            segment, self._carry, final = data, b"", True
-        plaintext = self._cipher.decrypt(self._index, final, segment)
+            self._lookahead = None
+            final = True
+        self._source_done = final
+        return segment, final
+
+    def _next_block(self) -> memoryview | None:
+        if self._failed:
+            raise DecryptionError("the stream already failed authentication; nothing after it is released")
+        try:
+            return self._next_plaintext()
+        except DecryptionError:
+            self._failed = True
+            raise
+
+    def _next_plaintext(self) -> memoryview | None:
+        if not self._workers:
+            if self._source_done:
+                self._workers.stop()
+                return None
+            segment, final = self._read_segment()
+            if final and not self._workers.started:  # a one-segment object: no thread for it
+                plaintext = self._cipher.decrypt(self._index, final, segment, self._plaintexts[self._index])
+                self._index += 1
+                return plaintext
+            self._submit(segment, final)
+        while not self._source_done and not self._workers.full:
+            self._submit(*self._read_segment())
+        return self._workers.take()
+
+    def _submit(self, segment: memoryview, final: bool) -> None:
+        self._workers.submit(self._cipher.decrypt, self._index, final, segment, self._plaintexts[self._index])
         self._index += 1
-        self._finished = final
-        return plaintext
 
     def close(self) -> None:
         if not self.closed:
             try:
+                self._workers.stop()
                 self._source.close()
             finally:
                 super().close()
@@ -366,16 +658,19 @@ class EncryptedStore:
         self, key: str, source: BinaryIO, *, data_key: bytes, algorithm: str = DEFAULT_ALGORITHM
     ) -> PutResult:
         """Encrypt and store `source` under `key`; return the plaintext's size and SHA-256."""
-        reader = encrypt_stream(
+        # Closing stops the hashing thread when the store gives up half-way.
+        with encrypt_stream(
             source, data_key=data_key, object_id=key, algorithm=algorithm, segment_size=self.segment_size
-        )
-        self.store.put(key, reader)
-        return PutResult(size=reader.plaintext_size, sha256=reader.plaintext_sha256)
+        ) as reader:
+            self.store.put(key, reader)
+            return PutResult(size=reader.plaintext_size, sha256=reader.plaintext_sha256)
 
     def open(self, key: str, *, data_key: bytes) -> BinaryIO:
-        """Return a decrypting stream (caller closes it); raises ObjectNotFoundError, DecryptionError."""
-        reader = decrypt_stream(self.store.open(key), data_key=data_key, object_id=key)
-        return io.BufferedReader(reader, buffer_size=64 * 1024)  # type: ignore[return-value]
+        """Return a decrypting stream (caller closes it); raises ObjectNotFoundError, DecryptionError.
+
+        The stream is buffered already; `readinto` a reused buffer spares an allocation per read.
+        """
+        return decrypt_stream(self.store.open(key), data_key=data_key, object_id=key)  # type: ignore[return-value]
 
     def delete(self, key: str) -> None:
         """Delete the object; idempotent."""

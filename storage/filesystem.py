@@ -82,7 +82,7 @@ class FilesystemStore:
         try:
             with os.fdopen(fd, "wb") as out:
                 # Errors from the source pass through as they are; only our own writes are translated.
-                while chunk := source.read(_CHUNK_SIZE):
+                for chunk in _chunks(source):
                     with _translated(key):
                         out.write(chunk)
                     size += len(chunk)
@@ -169,6 +169,18 @@ class FilesystemStore:
                     continue  # finished or removed meanwhile
                 removed.append(path.relative_to(self.root).as_posix())
         return removed
+
+
+def _chunks(source: BinaryIO) -> Iterator[bytes | memoryview]:
+    """Yield the source's bytes in chunks, through one reused buffer if the source can fill one."""
+    readinto = getattr(source, "readinto", None)
+    if readinto is None:
+        while chunk := source.read(_CHUNK_SIZE):
+            yield chunk
+        return
+    buffer = memoryview(bytearray(_CHUNK_SIZE))
+    while count := readinto(buffer):
+        yield buffer[:count]
 
 
 @contextmanager

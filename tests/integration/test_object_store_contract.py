@@ -233,6 +233,20 @@ def test_a_failed_filesystem_put_leaves_neither_object_nor_temp_file(tmp_path: P
     assert [o.key for o in store.list()] == ["documents/1/original"]
 
 
+def test_the_filesystem_store_takes_a_source_that_only_has_read(tmp_path: Path) -> None:
+    class OnlyRead:
+        def __init__(self, data: bytes) -> None:
+            self._stream = io.BytesIO(data)
+
+        def read(self, size: int = -1) -> bytes:
+            return self._stream.read(min(size, 1000))
+
+    data = bytes(range(256)) * 40_000  # 10 MB in 1,000-byte reads
+    store = FilesystemStore(tmp_path / "objects")
+    assert store.put("documents/1/original", OnlyRead(data)) == len(data)  # type: ignore[arg-type]
+    assert read(store, "documents/1/original") == data
+
+
 def test_an_unreachable_s3_endpoint_raises_storage_unavailable() -> None:
     with closed_port() as port:
         store = S3Store(f"127.0.0.1:{port}", "key", "secret", "archive", retries=1, connect_timeout=1)

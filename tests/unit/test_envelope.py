@@ -6,6 +6,8 @@ import hashlib
 import io
 import os
 import stat
+import threading
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -255,6 +257,176 @@ def test_the_encrypted_store_refuses_an_object_copied_to_another_key(tmp_path: P
         backend.put("documents/2/original", raw)
     with pytest.raises(DecryptionError), store.open("documents/2/original", data_key=key) as stream:
         stream.read()
+
+
+# --- the threaded pipeline of large objects ---------------------------------------------------------
+
+MIB = 1024 * 1024
+
+
+class PatternReader(io.RawIOBase):
+    """`size` pseudo-random bytes produced on demand (each 64 KiB block numbered), never held whole."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self._remaining = size
+        self._pattern = hashlib.sha512(b"pattern").digest() * 1024
+        self._counter = 0
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if not self._pending and self._remaining:
+            self._counter += 1
+            self._pending = (self._counter.to_bytes(8, "big") + self._pattern[8:])[: self._remaining]
+            self._remaining -= len(self._pending)
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+
+def envelope_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("envelope-")]
+
+
+def read_all(stream: io.BufferedIOBase, how: str) -> bytes:
+    """Read `stream` to the end the way a caller might."""
+    parts = []
+    if how == "all":
+        return stream.read()
+    if how == "readinto":
+        buffer = bytearray(250_000)
+        while count := stream.readinto(buffer):
+            parts.append(bytes(buffer[:count]))
+        return b"".join(parts)
+    read = {"segments": lambda: stream.read(MIB), "odd sizes": lambda: stream.read(100_003),
+            "read1": lambda: stream.read1(300_000), "bytes": lambda: stream.read(7_777)}[how]
+    while chunk := read():
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def test_a_multi_mebibyte_object_hashed_on_a_second_thread_reports_its_digest_and_size(key: bytes) -> None:
+    plaintext = os.urandom(5 * MIB + 123)
+    reader = encrypt_stream(io.BytesIO(plaintext), data_key=key, object_id="big", algorithm=AES_256_GCM)
+    ciphertext = reader.read()
+    assert reader.plaintext_size == len(plaintext)
+    assert reader.plaintext_sha256 == hashlib.sha256(plaintext).hexdigest()
+    assert decrypt(ciphertext, key=key, object_id="big") == plaintext
+
+
+def test_thousands_of_small_segments_are_hashed_in_their_order(key: bytes) -> None:
+    plaintext = os.urandom(5000 * SEGMENT + 7)
+    reader = encrypt_stream(
+        io.BytesIO(plaintext), data_key=key, object_id="o", algorithm=AES_256_GCM, segment_size=SEGMENT
+    )
+    ciphertext = read_all(reader, "read1")
+    assert reader.plaintext_sha256 == hashlib.sha256(plaintext).hexdigest()
+    assert decrypt(ciphertext, key=key, object_id="o") == plaintext
+
+
+@pytest.mark.parametrize("how", ["all", "segments", "odd sizes", "read1", "readinto", "bytes"])
+def test_every_way_of_reading_a_large_object_returns_the_same_plaintext(key: bytes, how: str) -> None:
+    plaintext = os.urandom(3 * MIB + 1000)
+    ciphertext = read_all(encrypt_stream(io.BytesIO(plaintext), data_key=key, object_id="o"), how)
+    assert decrypt(ciphertext, key=key, object_id="o") == plaintext
+    with decrypt_stream(io.BytesIO(ciphertext), data_key=key, object_id="o") as stream:
+        assert read_all(stream, how) == plaintext
+
+
+def test_sm4_gcm_round_trips_a_multi_segment_object_through_the_worker_threads() -> None:
+    sm4_key = new_data_key(SM4_GCM)
+    plaintext = os.urandom(3 * MIB + 5)
+    reader = encrypt_stream(io.BytesIO(plaintext), data_key=sm4_key, object_id="o", algorithm=SM4_GCM)
+    ciphertext = reader.read()
+    assert reader.plaintext_sha256 == hashlib.sha256(plaintext).hexdigest()
+    assert decrypt(ciphertext, key=sm4_key, object_id="o") == plaintext
+
+
+@pytest.mark.parametrize("bad", [0, 2, 5])
+def test_a_tampered_segment_of_a_large_object_stops_the_stream_right_before_it(key: bytes, bad: int) -> None:
+    plaintext = os.urandom(6 * MIB + 5)
+    ciphertext = bytearray(encrypt(plaintext, key=key, segment_size=MIB))
+    ciphertext[HEADER_SIZE + bad * (MIB + TAG) + 100] ^= 0x01
+    received = []
+    with decrypt_stream(io.BytesIO(bytes(ciphertext)), data_key=key, object_id="documents/1/original") as stream:
+        with pytest.raises(DecryptionError):
+            while chunk := stream.read(MIB):
+                received.append(chunk)
+        # Segments after the bad one were decrypted ahead, yet none is ever released.
+        with pytest.raises(DecryptionError):
+            stream.read(MIB)
+    assert b"".join(received) == plaintext[: bad * MIB]
+
+
+def test_dropping_the_final_segments_of_a_large_object_is_detected(key: bytes) -> None:
+    header, segments = segments_of(encrypt(os.urandom(6 * MIB), key=key, segment_size=MIB), MIB)
+    for kept in range(1, len(segments)):
+        with pytest.raises(DecryptionError):
+            decrypt(header + b"".join(segments[:kept]), key=key)
+
+
+def test_reordering_the_segments_of_a_large_object_is_detected(key: bytes) -> None:
+    header, segments = segments_of(encrypt(os.urandom(6 * MIB), key=key, segment_size=MIB), MIB)
+    with pytest.raises(DecryptionError):
+        decrypt(header + b"".join([*segments[:2], segments[3], segments[2], *segments[4:]]), key=key)
+
+
+def test_readers_stop_their_threads_at_the_end_and_when_closed_half_way(key: bytes) -> None:
+    plaintext = os.urandom(8 * MIB)
+    ciphertext = encrypt(plaintext, key=key, segment_size=MIB)
+    encrypting = encrypt_stream(io.BytesIO(plaintext), data_key=key, object_id="documents/1/original")
+    decrypting = decrypt_stream(io.BytesIO(ciphertext), data_key=key, object_id="documents/1/original")
+    encrypting.read(3 * MIB)
+    decrypting.read(MIB)
+    running = {t.name.rsplit("_", 1)[0] for t in envelope_threads()}
+    assert running == {"envelope-sha256", "envelope-encrypt", "envelope-decrypt"}
+    encrypting.close()
+    decrypting.close()
+    assert envelope_threads() == []
+    with decrypt_stream(io.BytesIO(ciphertext), data_key=key, object_id="documents/1/original") as stream:
+        assert read_all(stream, "segments") == plaintext
+        assert envelope_threads() == []
+
+
+def test_a_put_whose_source_breaks_half_way_leaves_no_thread_behind(tmp_path: Path, key: bytes) -> None:
+    class Breaking(PatternReader):
+        def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+            if self._counter >= 64:  # 4 MiB in
+                raise OSError("scanner unplugged")
+            return super().readinto(buffer)
+
+    with pytest.raises(OSError, match="scanner unplugged"):
+        EncryptedStore(FilesystemStore(tmp_path)).put("documents/1/original", Breaking(8 * MIB), data_key=key)
+    assert envelope_threads() == []
+    assert list(FilesystemStore(tmp_path).list()) == []
+
+
+def test_encrypting_and_decrypting_a_large_stream_holds_a_few_segments_whatever_its_size(key: bytes) -> None:
+    def peak_of(size: int) -> int:
+        """Encrypt `size` generated bytes and decrypt them on the fly; return the traced memory peak."""
+        tracemalloc.start()
+        try:
+            encrypting = encrypt_stream(PatternReader(size), data_key=key, object_id="o")
+            with decrypt_stream(encrypting, data_key=key, object_id="o") as decrypting:
+                digest, total = hashlib.sha256(), 0
+                while chunk := decrypting.read(MIB):
+                    digest.update(chunk)
+                    total += len(chunk)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert total == size == encrypting.plaintext_size
+        assert digest.hexdigest() == encrypting.plaintext_sha256
+        return peak
+
+    small, large = peak_of(8 * MIB), peak_of(96 * MIB)
+    # Holding either stream would add 88 MiB; each side reuses a few 1 MiB segment buffers (~10 MiB).
+    assert large < small + 4 * MIB, f"peak {small / MIB:.1f} -> {large / MIB:.1f} MiB"
+    assert large < 32 * MIB, f"peak {large / MIB:.1f} MiB"
 
 
 # --- keyring ---------------------------------------------------------------------------------------
