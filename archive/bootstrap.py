@@ -18,6 +18,7 @@ from archive.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from archive.jobs import JobQueue
+    from ocr.pipeline import OcrPipeline
 from search.base import SearchIndex
 from storage.base import ObjectStore
 from storage.envelope import EncryptedStore, Keyring
@@ -117,10 +118,12 @@ class Archive:
         return TantivyIndex(self.settings.index_path)
 
     @cached_property
-    def recognizer(self) -> Any:
+    def recognizer(self) -> OcrPipeline:
+        """The OCR pipeline (preparation, tesseract, word boxes in the stored image's coordinates)."""
+        from ocr.pipeline import OcrPipeline
         from ocr.tesseract import TesseractRecognizer
 
-        return TesseractRecognizer(languages=self.settings.ocr_languages)
+        return OcrPipeline(TesseractRecognizer(languages=self.settings.ocr_languages))
 
     @cached_property
     def jobs(self) -> JobQueue:

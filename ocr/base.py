@@ -35,6 +35,12 @@ class RecognitionError(Exception):
 
 @dataclass(frozen=True)
 class WordBox:
+    """A recognised word and its box in pixels, left/top from the image's top-left corner.
+
+    TesseractRecognizer gives boxes in the image it read; OcrPipeline maps them back to the page
+    image it was given (the stored page image), whatever it scaled or turned in between.
+    """
+
     text: str
     confidence: float
     left: int

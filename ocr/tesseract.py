@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytesseract
 from PIL import Image
@@ -29,8 +32,27 @@ _BETWEEN_CJK = re.compile(f"(?<={_CJK}){_GAP}(?={_CJK})")
 _BEFORE_WIDE_PUNCT = re.compile(f"{_GAP}(?=[{_WIDE_PUNCT}])")
 _AFTER_WIDE_PUNCT = re.compile(f"(?<=[{_WIDE_PUNCT}]){_GAP}")
 
+# ASCII punctuation tesseract emits for the full-width forms Chinese text uses (GB/T 15834).
+_FULL_WIDTH = str.maketrans({":": "\uff1a", ";": "\uff1b", ",": "\uff0c", "!": "\uff01", "?": "\uff1f",
+                             "(": "\uff08", ")": "\uff09"})
+_ASCII_AFTER_HAN = re.compile(f"(?<=[{_HAN}])(?:{_GAP})?([:;,!?)])")
+_ASCII_BEFORE_HAN = re.compile(f"([(,;])(?:{_GAP})?(?=[{_HAN}])")
+
 _WORD_LEVEL = 5
 _OSD_ROTATE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
+
+
+def normalize_cjk_text(text: str) -> str:
+    """Write punctuation that follows a Chinese character (and an opening bracket, comma or
+    semicolon that precedes one) in its full-width form, then normalise spacing as
+    normalize_cjk_spacing does.
+
+    Tesseract reads "合同编号：" as "合同编号 :" and "10kV，供电" as "10kV, 供电"; Latin text
+    ("Contact: Li") and numbers ("1,000") keep their ASCII punctuation.
+    """
+    text = _ASCII_AFTER_HAN.sub(lambda match: match.group(1).translate(_FULL_WIDTH), text)
+    text = _ASCII_BEFORE_HAN.sub(lambda match: match.group(1).translate(_FULL_WIDTH), text)
+    return normalize_cjk_spacing(text)
 
 
 def normalize_cjk_spacing(text: str) -> str:
@@ -43,15 +65,25 @@ def normalize_cjk_spacing(text: str) -> str:
     return _AFTER_WIDE_PUNCT.sub("", text)
 
 
+@dataclass(frozen=True)
+class TextLine:
+    """One line as tesseract found it: its words, and the paragraph it belongs to."""
+
+    paragraph: tuple[int, int, int]  # page, block, paragraph numbers
+    words: list[WordBox]
+
+
 class TesseractRecognizer:
     """Recognise printed text in page images with tesseract.
 
     languages is tesseract's -l value; psm its page segmentation mode (3: automatic layout,
-    6: one uniform block). thresholding_method is tesseract's: 0 global Otsu, 1 tiled Otsu,
-    2 Sauvola; Sauvola is the default because global Otsu splits the background noise of a
-    sparse page and tesseract then spends minutes on the speckle. Each call runs one single-threaded tesseract process, so parallelism
-    belongs to the caller (one recognition per core). recognize raises RecognitionError when
-    tesseract fails, for example when language data is missing, or exceeds timeout seconds.
+    4: one column of lines of varying size, 6: one uniform block). thresholding_method is
+    tesseract's: 0 global Otsu, 1 tiled Otsu, 2 Sauvola. Sauvola is the default because global
+    Otsu splits the background noise of a sparse noisy page and tesseract then spends minutes on
+    the speckle; ocr.pipeline cleans such pages first and reads with Otsu. Each call runs one
+    single-threaded tesseract process, so parallelism belongs to the caller (one recognition per
+    core). Calls raise RecognitionError when tesseract fails, for example when language data is
+    missing, or exceeds timeout seconds.
     """
 
     def __init__(
@@ -63,6 +95,7 @@ class TesseractRecognizer:
         thresholding_method: int = 2,
         timeout: float = 300,
         threads: int = 1,
+        cjk_punctuation: bool = True,
     ) -> None:
         self.languages = languages
         self.psm = psm
@@ -70,23 +103,59 @@ class TesseractRecognizer:
         self.thresholding_method = thresholding_method
         self.timeout = timeout
         self.threads = threads
+        self.cjk_punctuation = cjk_punctuation
 
-    def recognize(self, image: Image.Image) -> RecognizedText:
-        """Return the text, mean word confidence and word boxes found in image."""
-        config = f"--psm {self.psm} --oem {self.oem} -c thresholding_method={self.thresholding_method}"
+    def recognize(self, image: Image.Image, *, languages: str | None = None) -> RecognizedText:
+        """Return the text, mean word confidence and word boxes found in image.
+
+        languages overrides the recognizer's own for this call.
+        """
+        return self.assemble(self.read_lines(image, languages=languages))
+
+    def read_lines(
+        self,
+        image: Image.Image,
+        *,
+        languages: str | None = None,
+        psm: int | None = None,
+        thresholding_method: int | None = None,
+    ) -> list[TextLine]:
+        """Return the lines of words found in image, in reading order; the keywords override the
+        recognizer's own settings for this call."""
+        method = self.thresholding_method if thresholding_method is None else thresholding_method
+        config = f"--psm {psm or self.psm} --oem {self.oem} -c thresholding_method={method}"
         dpi = _image_dpi(image)
         if dpi:
             config += f" --dpi {dpi}"
-        tsv = self._run(pytesseract.image_to_data, image, lang=self.languages, config=config)
+        tsv = self._run(pytesseract.image_to_data, image, lang=languages or self.languages, config=config)
         return _parse_tsv(tsv)
+
+    def assemble(self, lines: list[TextLine]) -> RecognizedText:
+        """Join lines into text (a blank line between paragraphs) with the mean word confidence."""
+        tidy = normalize_cjk_text if self.cjk_punctuation else normalize_cjk_spacing
+        paragraphs: dict[tuple[int, int, int], list[str]] = {}
+        for line in lines:
+            if line.words:
+                paragraphs.setdefault(line.paragraph, []).append(tidy(" ".join(w.text for w in line.words)))
+        words = [word for line in lines for word in line.words]
+        scored = [word.confidence for word in words if word.confidence >= 0]
+        return RecognizedText(
+            text="\n\n".join("\n".join(texts) for texts in paragraphs.values()),
+            confidence=sum(scored) / len(scored) if scored else 0.0,
+            words=words,
+        )
 
     def detect_orientation(self, image: Image.Image) -> int:
         """Return the clockwise rotation in degrees (0, 90, 180, 270) that makes the page upright.
 
         Return 0 when tesseract finds too little text to decide.
         """
+        config = f"--psm 0 -c thresholding_method={self.thresholding_method}"
+        dpi = _image_dpi(image)
+        if dpi:
+            config += f" --dpi {dpi}"
         try:
-            osd = self._run(pytesseract.image_to_osd, image)
+            osd = self._run(pytesseract.image_to_osd, image, config=config)
         except RecognitionError as error:
             if "Too few characters" in str(error):
                 return 0
@@ -99,7 +168,13 @@ class TesseractRecognizer:
         # to set it; without the limit each process uses every core and parallel runs thrash.
         os.environ["OMP_THREAD_LIMIT"] = str(self.threads)
         try:
-            return function(image, timeout=self.timeout, **kwargs)
+            with tempfile.TemporaryDirectory(prefix="archive-ocr-") as folder:
+                # Uncompressed PNM (PBM, PGM or PPM by mode): pytesseract would write a PNG, whose
+                # compression costs a tenth of tesseract's own time on an A4 page. PNM has no
+                # resolution field, so the caller passes --dpi.
+                path = Path(folder) / "page.pnm"
+                _as_pnm_mode(image).save(path, format="PPM")
+                return function(str(path), timeout=self.timeout, **kwargs)
         except pytesseract.TesseractNotFoundError as error:
             raise RecognitionError("tesseract is not installed or not on the PATH") from error
         except pytesseract.TesseractError as error:
@@ -108,6 +183,16 @@ class TesseractRecognizer:
             if "timeout" in str(error):
                 raise RecognitionError(f"tesseract took longer than {self.timeout} seconds") from error
             raise
+
+
+def _as_pnm_mode(image: Image.Image) -> Image.Image:
+    if image.mode in ("1", "L", "RGB"):
+        return image
+    if "A" in image.getbands():
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image, mask=image.convert("RGBA").getchannel("A"))
+        return background
+    return image.convert("RGB")
 
 
 def _image_dpi(image: Image.Image) -> int | None:
@@ -119,15 +204,14 @@ def _image_dpi(image: Image.Image) -> int | None:
     return value if 70 <= value <= 2400 else None
 
 
-def _parse_tsv(tsv: str) -> RecognizedText:
-    """Build the text (lines in paragraphs), mean confidence and word boxes from tesseract's TSV."""
+def _parse_tsv(tsv: str) -> list[TextLine]:
+    """The lines of words in tesseract's TSV output, in its reading order."""
     rows = tsv.splitlines()
     if not rows:
-        return RecognizedText(text="", confidence=0.0, words=[])
+        return []
     header = rows[0].split("\t")
     column = {name: index for index, name in enumerate(header)}
-    words: list[WordBox] = []
-    paragraphs: dict[tuple[int, int, int], dict[int, list[str]]] = {}
+    lines: dict[tuple[int, int, int, int], TextLine] = {}
     for row in rows[1:]:
         cells = row.split("\t")
         if len(cells) < len(header):
@@ -137,29 +221,22 @@ def _parse_tsv(tsv: str) -> RecognizedText:
         text = cells[column["text"]].strip()
         if not text:
             continue
-        confidence = float(cells[column["conf"]])
-        words.append(
+        paragraph = (
+            int(cells[column["page_num"]]),
+            int(cells[column["block_num"]]),
+            int(cells[column["par_num"]]),
+        )
+        key = (*paragraph, int(cells[column["line_num"]]))
+        if key not in lines:
+            lines[key] = TextLine(paragraph=paragraph, words=[])
+        lines[key].words.append(
             WordBox(
                 text=text,
-                confidence=confidence,
+                confidence=float(cells[column["conf"]]),
                 left=int(cells[column["left"]]),
                 top=int(cells[column["top"]]),
                 width=int(cells[column["width"]]),
                 height=int(cells[column["height"]]),
             )
         )
-        paragraph = (
-            int(cells[column["page_num"]]),
-            int(cells[column["block_num"]]),
-            int(cells[column["par_num"]]),
-        )
-        line = int(cells[column["line_num"]])
-        paragraphs.setdefault(paragraph, {}).setdefault(line, []).append(text)
-    text = "\n\n".join(_paragraph_text(lines.values()) for lines in paragraphs.values())
-    scored = [word.confidence for word in words if word.confidence >= 0]
-    confidence = sum(scored) / len(scored) if scored else 0.0
-    return RecognizedText(text=text, confidence=confidence, words=words)
-
-
-def _paragraph_text(lines: Iterable[list[str]]) -> str:
-    return "\n".join(normalize_cjk_spacing(" ".join(words)) for words in lines)
+    return list(lines.values())

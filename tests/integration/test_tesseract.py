@@ -9,7 +9,6 @@ from PIL import Image
 
 from archive.samples import render_scan
 from ocr.base import RecognitionError, RecognizedText
-from ocr.prepare import prepare_for_ocr
 from ocr.tesseract import TesseractRecognizer, normalize_cjk_spacing
 
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed")
@@ -35,7 +34,7 @@ def contract_page() -> Image.Image:
 
 @pytest.fixture(scope="module")
 def contract_text(recognizer: TesseractRecognizer, contract_page: Image.Image) -> RecognizedText:
-    return recognizer.recognize(prepare_for_ocr(contract_page, 300))
+    return recognizer.recognize(contract_page)
 
 
 def test_chinese_words_and_the_contract_number_are_recognised(contract_text: RecognizedText) -> None:
@@ -69,7 +68,7 @@ def test_each_recognised_word_has_a_box_on_the_page(
 def test_a_degraded_scan_still_yields_the_title_and_contract_number(recognizer: TesseractRecognizer) -> None:
     page = render_scan(CONTRACT, dpi=300, skew_degrees=1.5, noise=0.08, blur=1.0, seed=7)
 
-    result = recognizer.recognize(prepare_for_ocr(page, 300))
+    result = recognizer.recognize(page)
 
     assert "供用电合同" in result.text
     assert "HT-2024-0001" in result.text
@@ -80,18 +79,9 @@ def test_a_sparse_noisy_page_does_not_stall_recognition(recognizer: TesseractRec
     # the background noise and the whole page becomes speckle.
     page = render_scan(CONTRACT[:2], dpi=300, noise=0.08, blur=1.0)
 
-    result = recognizer.recognize(prepare_for_ocr(page, 300))
+    result = recognizer.recognize(page)
 
     assert "HT-2024-0001" in result.text
-
-
-def test_a_low_resolution_scan_is_read_after_preparation(recognizer: TesseractRecognizer) -> None:
-    page = render_scan(CONTRACT, dpi=150)
-
-    result = recognizer.recognize(prepare_for_ocr(page, 150))
-
-    assert "HT-2024-0001" in result.text
-    assert "国网测试供电公司" in result.text
 
 
 def test_a_blank_page_gives_no_text_and_zero_confidence(recognizer: TesseractRecognizer) -> None:

@@ -29,7 +29,7 @@ from ocr.inputs import (
     meaningful_text,
     save_page,
 )
-from ocr.prepare import prepare_for_ocr
+from ocr.prepare import upscale_factor
 
 LINES = ["供用电合同", "合同编号 HT-2024-0001"]
 DPI = 100  # small pages keep these tests fast
@@ -127,6 +127,8 @@ def _png_header_only(width: int, height: int) -> bytes:
     [
         ("PNG", "image/png"),
         ("JPEG", "image/jpeg"),
+        ("WEBP", "image/webp"),
+        ("BMP", "image/bmp"),
         ("TIFF", "image/tiff"),
         ("PDF", "application/pdf"),
     ],
@@ -230,6 +232,27 @@ def test_a_scanned_pdf_has_no_text_layer(tmp_path: Path) -> None:
     assert [(page.number, page.text_layer) for page in pages] == [(1, None), (2, None)]
 
 
+def test_a_pdf_mixing_a_text_page_and_a_scanned_page_keeps_the_text_of_the_first_only(tmp_path: Path) -> None:
+    text_pdf = tmp_path / "text.pdf"
+    text_pdf.write_bytes(_pdf(_text_pdf_objects(PAGE_TEXT)))
+    scan_pdf = write_scan(tmp_path / "scan.pdf", LINES, format="PDF", dpi=DPI)
+    mixed = pdfium.PdfDocument.new()
+    for part in (text_pdf, scan_pdf):
+        with pdfium.PdfDocument(part) as source:
+            mixed.import_pages(source)
+    path = tmp_path / "mixed.pdf"
+    mixed.save(path)
+    mixed.close()
+
+    pages = list(iter_pages(path, pdf_dpi=DPI))
+
+    assert inspect_source(path).page_count == 2
+    assert [page.text_layer for page in pages] == [
+        "Contract HT-2024-0001 for customer Test Power Supply",
+        None,
+    ]
+
+
 def test_a_page_number_alone_is_not_a_text_layer() -> None:
     assert meaningful_text(" - 12 - \r\n") is None
     assert meaningful_text("\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd 1") is None
@@ -288,7 +311,7 @@ def test_garbage_behind_an_image_signature_is_refused_as_corrupt(tmp_path: Path)
         inspect_source(path)
 
 
-@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "TIFF", "PDF"])
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "BMP", "TIFF", "PDF"])
 def test_a_truncated_file_is_refused_as_corrupt(tmp_path: Path, fmt: str) -> None:
     path = _scan(tmp_path, fmt)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
@@ -363,33 +386,26 @@ def test_page_images_are_stored_as_lossless_png_with_their_resolution(tmp_path: 
     assert encode_page_png(page.image, dpi=page.dpi) == buffer.getvalue()
 
 
-def test_a_low_resolution_scan_is_enlarged_to_about_300_dpi_in_greyscale() -> None:
-    page = Image.new("RGB", A4_AT_100_DPI, "white")
-
-    prepared = prepare_for_ocr(page, 100)
-
-    assert prepared.mode == "L"
-    assert prepared.size == (2481, 3507)
-    assert prepared.info["dpi"] == (300, 300)
+def test_a_low_resolution_scan_is_enlarged_to_about_300_dpi() -> None:
+    assert upscale_factor(A4_AT_100_DPI, 100) == (3.0, 300)
+    assert upscale_factor((1240, 1754), 150) == (2.0, 300)
 
 
-def test_a_300_dpi_scan_keeps_its_size() -> None:
-    page = Image.new("1", (2480, 3508), 1)
-
-    prepared = prepare_for_ocr(page, 300)
-
-    assert (prepared.mode, prepared.size) == ("L", (2480, 3508))
+def test_a_scan_of_250_dpi_or_more_keeps_its_size() -> None:
+    assert upscale_factor((2480, 3508), 300) == (1.0, 300)
+    assert upscale_factor((2067, 2923), 250) == (1.0, 250)
 
 
 def test_a_large_photo_claiming_72_dpi_is_not_enlarged() -> None:
-    photo = Image.new("RGB", (3000, 4000), "white")
-
-    assert prepare_for_ocr(photo, 72).size == (3000, 4000)
+    assert upscale_factor((3000, 4000), 72) == (1.0, None)
 
 
-def test_a_small_image_of_unknown_resolution_is_enlarged() -> None:
-    small = Image.new("L", (600, 800), 255)
+def test_a_small_image_of_unknown_resolution_is_enlarged_to_a4_at_about_300_dpi() -> None:
+    scale, dpi = upscale_factor((700, 1000), None)
 
-    prepared = prepare_for_ocr(small, None)
+    assert dpi is None
+    assert 3400 < 1000 * scale < 3600
 
-    assert prepared.height > 2000
+
+def test_the_enlargement_stops_at_four_times() -> None:
+    assert upscale_factor((200, 280), 30) == (4.0, 120)

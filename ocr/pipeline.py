@@ -1,0 +1,280 @@
+"""From a stored page image to its text, word boxes and confidence: prepare, recognise, map back.
+
+The steps, each kept because benchmarks/ocr_bench.py shows it pays (its --ablation table) —
+except the paper cleanup, which no benchmark page needs and which keeps a sparse noisy page from
+stalling tesseract for minutes (tests/integration/test_ocr_pipeline.py):
+
+1. greyscale — from the red channel for colour pages, so red seals fade instead of hiding text;
+2. resolution normalisation — low-resolution scans are enlarged to about 300 dpi (ocr.prepare);
+3. cleanup — paper noise whitened where Otsu's threshold would split it, and a median filter
+   on grainy pages only (ocr.prepare);
+4. orientation — only for a page that looks sideways (a cheap profile test) or reads badly
+   (low confidence) is tesseract's orientation detection (OSD, as slow as a reading) asked;
+5. deskew — a projection-profile search on a small binarised copy finds the skew (up to 5°);
+6. recognition — the primary language first, then Latin lines with all languages (OcrPipeline);
+7. Chinese text tidying — spaces and punctuation widths (ocr.tesseract.normalize_cjk_text).
+
+Word boxes come back in the coordinates of the image passed in (the stored page image), whatever
+was scaled or turned on the way.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+
+from PIL import Image, ImageFilter
+
+from ocr.base import RecognizedText, WordBox
+from ocr.deskew import measure_skew
+from ocr.prepare import clean_background, noise_level, upscale_factor
+from ocr.tesseract import TesseractRecognizer, TextLine
+
+# A line is re-read with every configured language when it has at least this many Latin letters
+# and at least twice as many of them as Chinese characters.
+MIN_LATIN_LETTERS = 8
+# Letters meeting digits: where chi_sim may have dropped a hyphen.
+_LETTER_DIGIT = re.compile("[A-Za-z][0-9]")
+# Crops stacked for that second reading are padded by this share of their height.
+CROP_PADDING = 0.4
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """Which steps run; the defaults are the benchmark's choice."""
+
+    drop_red: bool = True
+    upscale: bool = True
+    clean_background: bool = True
+    # A 3 × 3 median filter on grainy pages (ocr.prepare.noise_level at least denoise_above): it
+    # helps there and costs accuracy on clean pages, whose thin strokes it erodes.
+    denoise: bool = True
+    denoise_above: int = 6
+    orientation: bool = True
+    deskew: bool = True
+    primary_language_first: bool = True
+    # Tesseract's page segmentation: 4, one column of lines, reads a form row by row (label,
+    # value, then the next field on the row) where 3, automatic layout, often splits a form's
+    # columns into blocks and scrambles its reading order. The price: text set in two columns
+    # is read across both, line by line.
+    psm: int = 4
+    # Tesseract's global Otsu threshold reads our pages best (Sauvola loses the first character
+    # of some lines and keeps seal remnants); clean_background makes it safe on noisy pages.
+    thresholding_method: int = 0
+    # Below this mean word confidence (or with no words read from a page with ink) a page is
+    # checked for a wrong orientation: benchmark pages read at 85-92 upright, 20-30 upside down
+    # and 0-12 on their side.
+    orientation_check_below: float = 60.0
+    # Skew smaller than this is left alone: turning the page costs more than it gains.
+    min_skew_degrees: float = 0.2
+    max_skew_degrees: float = 5.0
+
+
+class _Frame:
+    """The affine map from the original page's coordinates to those of the image being read."""
+
+    def __init__(self, size: tuple[int, int]) -> None:
+        self.original_size = size
+        self.matrix = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # x' = a x + b y + c, y' = d x + e y + f
+
+    def then(self, a: float, b: float, c: float, d: float, e: float, f: float) -> _Frame:
+        """Return this map followed by (a, b, c, d, e, f)."""
+        a0, b0, c0, d0, e0, f0 = self.matrix
+        frame = _Frame(self.original_size)
+        frame.matrix = (
+            a * a0 + b * d0, a * b0 + b * e0, a * c0 + b * f0 + c,
+            d * a0 + e * d0, d * b0 + e * e0, d * c0 + e * f0 + f,
+        )
+        return frame
+
+    def to_original(self, box: WordBox) -> WordBox:
+        """The box's bounding box in the original page, clipped to it."""
+        a, b, c, d, e, f = self.matrix
+        det = a * e - b * d
+        xs, ys = [], []
+        for x in (box.left, box.left + box.width):
+            for y in (box.top, box.top + box.height):
+                xs.append((e * (x - c) - b * (y - f)) / det)
+                ys.append((a * (y - f) - d * (x - c)) / det)
+        width, height = self.original_size
+        left, top = min(max(0, math.floor(min(xs))), width - 1), min(max(0, math.floor(min(ys))), height - 1)
+        right, bottom = min(width, math.ceil(max(xs))), min(height, math.ceil(max(ys)))
+        return replace(box, left=left, top=top, width=max(1, right - left), height=max(1, bottom - top))
+
+
+@dataclass
+class _Page:
+    """The image being prepared for tesseract, and how it maps to the original."""
+
+    image: Image.Image
+    frame: _Frame
+    dpi: int | None
+
+    def transformed(self, image: Image.Image, frame: _Frame) -> _Page:
+        if self.dpi:
+            image.info["dpi"] = (self.dpi, self.dpi)
+        return _Page(image, frame, self.dpi)
+
+
+class OcrPipeline:
+    """Recognise one page image at a time.
+
+    Tesseract's multi-language mode is sticky: once a word reads better in the second language,
+    the next words are tried in that language first and kept if merely acceptable, so with
+    chi_sim+eng the Chinese after a number or a Latin word comes out as Latin letters (申请人承诺
+    → "Finis", 签发机关 → "SANA"). With primary_language_first the page is read with the first
+    language alone — chi_sim reads Latin letters and digits too — and then, together in one small
+    image, read again with all the configured languages: the lines that are mostly Latin letters
+    (their new reading replaces the old), and the words where a letter meets a digit, of which
+    only hyphens the first reading dropped are taken ("HT2024-0107" → "HT-2024-0107").
+    """
+
+    def __init__(self, recognizer: TesseractRecognizer, settings: PipelineSettings | None = None) -> None:
+        self.recognizer = recognizer
+        self.settings = settings or PipelineSettings()
+
+    def recognize_page(self, image: Image.Image, dpi: int | None) -> RecognizedText:
+        """Return the page's text, mean word confidence and word boxes (in image's coordinates).
+
+        dpi is the scan's resolution if known. Raise RecognitionError when tesseract fails.
+        """
+        settings = self.settings
+        page = self._prepare(image, dpi)
+        limit = settings.max_skew_degrees
+        skew = measure_skew(page.image, limit=limit) if settings.deskew or settings.orientation else None
+        checked_orientation = False
+        if settings.orientation and skew is not None and skew.sideways:
+            checked_orientation = True
+            turn = self.recognizer.detect_orientation(page.image)
+            if turn:
+                page = _turn(page, turn)
+                skew = measure_skew(page.image, limit=limit)
+        if settings.deskew and skew is not None and abs(skew.angle) >= settings.min_skew_degrees:
+            page = _rotate(page, skew.angle)
+        result = self.recognizer.assemble(self._read(page.image))
+        has_ink = skew is not None and skew.ink
+        misread = has_ink and (not result.words or result.confidence < settings.orientation_check_below)
+        if settings.orientation and not checked_orientation and misread:
+            turn = self.recognizer.detect_orientation(page.image)
+            if turn:
+                turned = _turn(page, turn)
+                again = self.recognizer.assemble(self._read(turned.image))
+                if again.confidence > result.confidence:
+                    page, result = turned, again
+        return replace(result, words=[page.frame.to_original(word) for word in result.words])
+
+    def _prepare(self, image: Image.Image, dpi: int | None) -> _Page:
+        settings = self.settings
+        # Seals are red; text is black or blue. In the red channel a seal is nearly white while
+        # black and blue ink stay dark.
+        grey = image.getchannel("R") if image.mode == "RGB" and settings.drop_red else image.convert("L")
+        frame = _Frame(image.size)
+        if settings.upscale:
+            scale, dpi = upscale_factor(grey.size, dpi)
+            if scale > 1.0:
+                size = (round(grey.width * scale), round(grey.height * scale))
+                frame = frame.then(size[0] / grey.width, 0, 0, 0, size[1] / grey.height, 0)
+                grey = grey.resize(size, Image.Resampling.LANCZOS)
+        if settings.clean_background:
+            grey = clean_background(grey)
+        if settings.denoise and noise_level(grey) >= settings.denoise_above:
+            grey = grey.filter(ImageFilter.MedianFilter(3))
+        if dpi:
+            grey.info["dpi"] = (dpi, dpi)
+        return _Page(grey, frame, dpi)
+
+    def _read(self, image: Image.Image) -> list[TextLine]:
+        settings = self.settings
+        primary, _, others = self.recognizer.languages.partition("+")
+        if not settings.primary_language_first or not others:
+            return self._read_lines(image)
+        lines = self._read_lines(image, languages=primary)
+        # What the primary language may have misread: lines of Latin text, and in other lines the
+        # words where a letter meets a digit (chi_sim drops the hyphen of "HT-2024-0107").
+        wanted: list[tuple[int, int | None]] = []
+        for index, line in enumerate(lines):
+            if _mostly_latin(line):
+                wanted.append((index, None))
+            else:
+                wanted += [(index, number) for number, word in enumerate(line.words) if _LETTER_DIGIT.search(word.text)]
+        if not wanted:
+            return lines
+        boxes = [lines[i].words if n is None else [lines[i].words[n]] for i, n in wanted]
+        for (index, number), words in zip(wanted, self._reread(image, boxes), strict=True):
+            line = lines[index]
+            if number is None and words:
+                lines[index] = TextLine(paragraph=line.paragraph, words=words)
+            elif number is not None and _only_hyphens_added(line.words[number].text, "".join(w.text for w in words)):
+                fixed = [*line.words]
+                fixed[number] = replace(fixed[number], text="".join(w.text for w in words))
+                lines[index] = TextLine(paragraph=line.paragraph, words=fixed)
+        return lines
+
+    def _read_lines(self, image: Image.Image, *, languages: str | None = None) -> list[TextLine]:
+        return self.recognizer.read_lines(
+            image, languages=languages, psm=self.settings.psm, thresholding_method=self.settings.thresholding_method
+        )
+
+    def _reread(self, image: Image.Image, groups: list[list[WordBox]]) -> list[list[WordBox]]:
+        """Read each group of words again with all the languages, all groups in one stack of crops."""
+        boxes = []
+        for words in groups:
+            left = min(w.left for w in words)
+            top = min(w.top for w in words)
+            right = max(w.left + w.width for w in words)
+            bottom = max(w.top + w.height for w in words)
+            pad = round((bottom - top) * CROP_PADDING) + 2
+            boxes.append((max(0, left - pad), max(0, top - pad), min(image.width, right + pad),
+                          min(image.height, bottom + pad)))
+        stack = Image.new("L", (max(b[2] - b[0] for b in boxes), sum(b[3] - b[1] for b in boxes)), 255)
+        offsets, y = [], 0
+        for box in boxes:
+            stack.paste(image.crop(box), (0, y))
+            offsets.append(y)
+            y += box[3] - box[1]
+        if "dpi" in image.info:
+            stack.info["dpi"] = image.info["dpi"]
+        found: list[list[WordBox]] = [[] for _ in groups]
+        for line in self._read_lines(stack):
+            for word in line.words:
+                middle = word.top + word.height / 2
+                index = next((i for i in range(len(boxes) - 1, -1, -1) if offsets[i] <= middle), 0)
+                left, top = boxes[index][0], boxes[index][1]
+                found[index].append(replace(word, left=word.left + left, top=word.top - offsets[index] + top))
+        return found
+
+
+def _only_hyphens_added(old: str, new: str) -> bool:
+    return new.count("-") > old.count("-") and new.replace("-", "") == old.replace("-", "")
+
+
+def _mostly_latin(line: TextLine) -> bool:
+    """At least MIN_LATIN_LETTERS Latin letters, and twice as many as other letters (Chinese)."""
+    text = "".join(word.text for word in line.words)
+    latin = sum(1 for char in text if char.isascii() and char.isalpha())
+    han = sum(1 for char in text if not char.isascii() and char.isalpha())
+    return latin >= MIN_LATIN_LETTERS and latin >= 2 * han
+
+
+def _rotate(page: _Page, angle: float) -> _Page:
+    """Turn the page counter-clockwise by angle degrees about its centre, keeping its size."""
+    image = page.image
+    rotated = image.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=255)
+    cx, cy = image.width / 2, image.height / 2
+    cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    return page.transformed(rotated, page.frame.then(cos, sin, cx - cos * cx - sin * cy,
+                                                     -sin, cos, cy + sin * cx - cos * cy))
+
+
+def _turn(page: _Page, clockwise: int) -> _Page:
+    """Turn the page clockwise by a multiple of 90 degrees."""
+    width, height = page.image.size
+    if clockwise == 90:
+        return page.transformed(page.image.transpose(Image.Transpose.ROTATE_270),
+                                page.frame.then(0, -1, height, 1, 0, 0))
+    if clockwise == 180:
+        return page.transformed(page.image.transpose(Image.Transpose.ROTATE_180),
+                                page.frame.then(-1, 0, width, 0, -1, height))
+    return page.transformed(page.image.transpose(Image.Transpose.ROTATE_90),
+                            page.frame.then(0, 1, 0, -1, 0, width))
