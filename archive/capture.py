@@ -153,10 +153,10 @@ class StoreEncrypted:
                 save_page(page.image, buffer, dpi=page.dpi)
                 buffer.seek(0)
                 ctx.stored_keys.append(page_key)
-                uow.store.put(page_key, buffer, data_key=ctx.data_key, algorithm=uow.settings.cipher)
+                stored = uow.store.put(page_key, buffer, data_key=ctx.data_key, algorithm=uow.settings.cipher)
             ctx.pages.append(
                 {"number": page.number, "key": page_key, "width": page.image.width,
-                 "height": page.image.height, "text_layer": page.text_layer}
+                 "height": page.image.height, "text_layer": page.text_layer, "sha256": stored.sha256}
             )
             page.image.close()
 
@@ -198,7 +198,7 @@ class RecordDocument:
             for page in ctx.pages:
                 text_layer = page["text_layer"]
                 row = Page(number=page["number"], object_key=page["key"], width=page["width"],
-                           height=page["height"])
+                           height=page["height"], image_sha256=page["sha256"])
                 if text_layer:
                     row.text_layer, row.ocr_status, row.ocr_confidence = True, "done", 100.0
                     row.ocr_text = redact(str(text_layer))

@@ -7,6 +7,7 @@ import os
 import secrets
 import sys
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ import click
 from archive.actors import Actor
 from archive.bootstrap import Archive
 from archive.capture import CaptureRequest, capture_document
+from archive.cli_ocr import tell_ocr_outcomes
 from archive.cli_support import OPERATOR, ArchiveGroup, archive_of, progress_bar
 from archive.errors import AccessDenied, ArchiveError
 from archive.services import indexing, reference, searching, users
@@ -103,7 +105,8 @@ def department_add(ctx: click.Context, code: str, name: str) -> None:
 @click.option("--dossier", help="Dossier (卷宗) or work order to file the documents in.")
 @click.option("--title", help="Document title (default: customer name and type).")
 @click.option("--as", "username", help="The capturing clerk (default $ARCHIVE_USER).")
-@click.option("--wait", is_flag=True, help="Wait for OCR, processing jobs here, with a progress bar.")
+@click.option("--wait", is_flag=True, help="Wait for OCR, processing jobs here, with a progress bar; a "
+              "document whose OCR failed is named with the reason (exit 1).")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @click.pass_context
 def ingest(ctx: click.Context, files: tuple[Path, ...], customer: str, customer_name: str | None,
@@ -132,10 +135,7 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], customer: str, customer_
     document_ids = [r["document_id"] for r in results if "document_id" in r]
     if wait and document_ids:
         _wait_for_ocr(archive, actor, document_ids, quiet=as_json)
-        for r in results:
-            if "document_id" in r:
-                progress = ocr_progress(archive.uow(), [r["document_id"]], actor=actor)
-                r["pages_failed"] = progress.pages_failed
+        failures += tell_ocr_outcomes(archive, actor, results, quiet=as_json)
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False, default=str))
     sys.exit(1 if failures else 0)
@@ -159,12 +159,20 @@ def _wait_for_ocr(archive: Archive, actor: Actor, document_ids: list[int], *, qu
 @click.argument("query")
 @click.option("--as", "username", help="Search as this user (default $ARCHIVE_USER).")
 @click.option("--limit", default=20, show_default=True)
+@click.option("--offset", default=0, show_default=True, help="Skip this many hits (paging).")
+@click.option("--sort", type=click.Choice(searching.SORTS), default="relevance", show_default=True)
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Documents dated on or after.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Documents dated on or before.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of hits.")
 @click.pass_context
-def search(ctx: click.Context, query: str, username: str | None, limit: int, as_json: bool) -> None:
-    """Full-text search; only documents the user may see. Syntax: see README."""
+def search(ctx: click.Context, query: str, username: str | None, limit: int, offset: int, sort: str,
+           date_from: datetime | None, date_to: datetime | None, as_json: bool) -> None:
+    """Full-text search; only documents the user may see. Syntax (as in the web UI): see README."""
     archive = archive_of(ctx)
-    page = searching.search_documents(archive.uow(), actor=_actor(archive, username), query=query, limit=limit)
+    page = searching.search_documents(
+        archive.uow(), actor=_actor(archive, username), query=query, limit=limit, offset=offset, sort=sort,
+        date_from=date_from.date() if date_from else None, date_to=date_to.date() if date_to else None,
+    )
     if as_json:
         click.echo(json.dumps([asdict(h) for h in page.hits], ensure_ascii=False))
         return
@@ -177,8 +185,9 @@ def search(ctx: click.Context, query: str, username: str | None, limit: int, as_
 @cli.command()
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
-    """Rebuild the search index from the database."""
-    count = indexing.reindex(archive_of(ctx).uow())
+    """Rebuild the search index from the database beside the live one, then swap it in."""
+    with progress_bar("reindex", "doc") as update:
+        count = indexing.reindex(archive_of(ctx).uow(), progress=update)
     click.echo(f"indexed {count} documents")
 
 
@@ -249,9 +258,9 @@ def main() -> None:
 
 
 def _register_extra_commands() -> None:
-    from archive import cli_integrity, cli_keys
+    from archive import cli_integrity, cli_keys, cli_ocr
 
-    for command in (*cli_integrity.COMMANDS, *cli_keys.COMMANDS):
+    for command in (*cli_integrity.COMMANDS, *cli_keys.COMMANDS, *cli_ocr.COMMANDS):
         cli.add_command(command)
 
 

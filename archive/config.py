@@ -63,6 +63,14 @@ def _number(env: Mapping[str, str], name: str, default: str, kind: type[int] | t
     return value
 
 
+def _percentage(env: Mapping[str, str], name: str, default: str) -> float:
+    """A mean OCR confidence, 0-100: pages read with less are flagged "rescan needed"."""
+    value = float(_number(env, name, default, float))
+    if value > 100:
+        raise ConfigurationError(f"{name}={env.get(name, default).strip()!r} must be between 0 and 100")
+    return value
+
+
 def _required(env: Mapping[str, str], name: str, when: str) -> str:
     value = env.get(name, "").strip()
     if not value:
@@ -111,7 +119,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lookup_key=lookup_key,
         secret_key_file=Path(env.get("ARCHIVE_SECRET_KEY_FILE", "") or home / "keys" / "web-secret"),
         ocr_languages=env.get("ARCHIVE_OCR_LANGUAGES", "chi_sim+eng").strip() or "chi_sim+eng",
-        rescan_threshold=float(_number(env, "ARCHIVE_RESCAN_THRESHOLD", "60", float)),
+        rescan_threshold=_percentage(env, "ARCHIVE_RESCAN_THRESHOLD", "60"),
         fonds=env.get("ARCHIVE_FONDS", "Z001").strip() or "Z001",
         max_upload_mb=int(_number(env, "ARCHIVE_MAX_UPLOAD_MB", "512", int)),
         lockout_attempts=int(_number(env, "ARCHIVE_LOCKOUT_ATTEMPTS", "5", int)),

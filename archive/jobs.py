@@ -1,5 +1,11 @@
 """Background jobs on Huey: SQLite storage embedded, Redis scale-out. Tasks call services only.
 
+OCR runs one job per page with retries and exponential backoff (Huey's retry_backoff: 5, 10, 20 s).
+A page that cannot be read or recognised fails at once with the reason (retrying will not help); any
+other error is retried, and when the retries are spent the page is marked failed with the last error.
+A worker killed mid-page loses nothing: the page stays pending, and every consumer re-queues pending
+pages when it starts and, every 10 minutes, those whose job started over STALLED_AFTER ago.
+
 Periodic: the fixity check (verify every object, then sweep uncommitted leftovers) runs daily at
 02:00 UTC, acting as `system:fixity`, in every long-running consumer (`archive worker`, and
 `archive serve` in the embedded deployment); a task lock lets one run at a time. The short-lived
@@ -15,7 +21,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from huey import RedisHuey, SqliteHuey, crontab
-from huey.api import Huey
+from huey.api import Huey, Task
 from huey.consumer import Consumer
 
 from archive.actors import Actor
@@ -30,6 +36,10 @@ log = logging.getLogger(__name__)
 FIXITY_SCHEDULE = crontab(minute="0", hour="2")  # daily, 02:00 UTC (Huey's clock is UTC)
 FIXITY_ACTOR = Actor.system("fixity", frozenset({permission_integrity_verify}))
 SWEEP_GRACE = timedelta(hours=1)
+STALLED_SCHEDULE = crontab(minute="*/10")
+# Longer than any page takes (tesseract gives up after 300 s): a job started earlier lost its worker.
+STALLED_AFTER = timedelta(minutes=15)
+OCR_RETRIES, OCR_RETRY_DELAY, OCR_RETRY_BACKOFF = 3, 5.0, 2.0
 
 
 def build_huey(settings: Settings) -> Huey:
@@ -42,15 +52,33 @@ def build_huey(settings: Settings) -> Huey:
 class JobQueue:
     """The archive's tasks, registered on one Huey instance per process."""
 
-    def __init__(self, archive: Archive) -> None:
+    def __init__(self, archive: Archive, *, ocr_retries: int = OCR_RETRIES,
+                 ocr_retry_delay: float = OCR_RETRY_DELAY) -> None:
         from archive.services import indexing, integrity, recognition
 
         self.huey = build_huey(archive.settings)
-        self._ocr_page = self.huey.task(name="ocr_page", retries=3, retry_delay=5, retry_backoff=2)(
-            lambda page_id: recognition.recognize_page(archive.uow(), page_id=page_id)
-        )
+        attempts = ocr_retries + 1
+
+        def ocr_page(page_id: int, task: Task | None = None) -> None:
+            """Recognise one page; on the last attempt an error marks the page failed with it.
+            Returns None so Huey stores no result nobody reads."""
+            try:
+                recognition.recognize_page(archive.uow(), page_id=page_id)
+            except Exception as error:
+                if task is None or not task.retries:
+                    recognition.mark_page_failed(
+                        archive.uow(), page_id=page_id,
+                        reason=f"OCR failed after {attempts} attempts: {error or type(error).__name__}")
+                raise
+
+        self._ocr_page = self.huey.task(name="ocr_page", retries=ocr_retries, retry_delay=ocr_retry_delay,
+                                        retry_backoff=OCR_RETRY_BACKOFF, context=True)(ocr_page)
+        def drain_outbox() -> None:
+            """Index what the outbox holds; returns None so Huey stores no result nobody reads."""
+            indexing.drain_outbox(archive.uow())
+
         self._drain_outbox = self.huey.task(name="drain_outbox", retries=5, retry_delay=2, retry_backoff=2)(
-            lambda: indexing.drain_outbox(archive.uow())
+            drain_outbox
         )
 
         def check_fixity() -> None:
@@ -65,6 +93,17 @@ class JobQueue:
 
         self.check_fixity = check_fixity
         self._fixity = self.huey.periodic_task(FIXITY_SCHEDULE, name="check_fixity")(check_fixity)
+
+        def requeue_stalled() -> None:
+            """Queue again the pages whose job started long ago and never finished (its worker died)."""
+            with self.huey.lock_task("requeue_stalled_ocr"):  # every consumer schedules it; one runs
+                page_ids = recognition.stalled_page_ids(archive.uow(), started_before=STALLED_AFTER)
+                self.enqueue_ocr(page_ids)
+            if page_ids:
+                log.warning("re-queued %d pages whose OCR worker stopped mid-page", len(page_ids))
+
+        self.requeue_stalled = requeue_stalled
+        self._stalled = self.huey.periodic_task(STALLED_SCHEDULE, name="requeue_stalled_ocr")(requeue_stalled)
 
     def enqueue_ocr(self, page_ids: list[int]) -> None:
         for page_id in page_ids:

@@ -184,6 +184,10 @@ class Document(Base):
     pages: Mapped[list[Page]] = relationship(
         back_populates="document", order_by="Page.number", cascade="all, delete-orphan", lazy="selectin"
     )
+    # Earlier versions are rarely read: loaded only when asked for (shredding, a version's page).
+    page_versions: Mapped[list[PageVersion]] = relationship(
+        order_by=lambda: [PageVersion.number, PageVersion.version], cascade="all, delete-orphan", lazy="select"
+    )
 
     @hybrid_property
     def is_shredded(self) -> bool:
@@ -193,47 +197,119 @@ class Document(Base):
     def shred(self) -> list[str]:
         """Destroy the data key and the text drawn from the content; return the object keys to delete.
 
-        What identifies the record (archive code, title, type, dates, SHA-256) stays as its trace.
+        Earlier versions of replaced pages go the same way. What identifies the record (archive code,
+        title, type, dates, SHA-256) stays as its trace.
         """
         keys = [self.object_key]
+        for content in (*self.pages, *self.page_versions):
+            keys += content.object_keys()
+            content.ocr_text = None
         for page in self.pages:
-            keys += [page.object_key, *([page.text_object_key] if page.text_object_key else [])]
-            page.ocr_text = None
             if page.ocr_status == "pending":
                 page.ocr_status, page.ocr_error = "failed", "document shredded"
         self.wrapped_key, self.key_id, self.status, self.pii_hashes = b"", SHREDDED, SHREDDED, []
         return keys
 
     def refresh_status(self) -> None:
-        """Become ready once every page is recognised; failed if any page failed for good."""
+        """Become ready once every page is recognised; failed, with the first reason, if any page failed
+        for good; processing while any page waits."""
         if self.is_shredded:
             return
-        states = {p.ocr_status for p in self.pages}
-        if "failed" in states:
+        failed = [p for p in self.pages if p.ocr_status == "failed"]
+        if failed:
             self.status = "failed"
-            self.failure_reason = next(p.ocr_error for p in self.pages if p.ocr_status == "failed")
-        elif states <= {"done"}:
-            self.status = "ready"
+            self.failure_reason = f"page {failed[0].number}: {failed[0].ocr_error or 'OCR failed'}"
+        elif all(p.ocr_status == "done" for p in self.pages):
+            self.status, self.failure_reason = "ready", None
+        else:
+            self.status, self.failure_reason = "processing", None
 
 
 class Page(Base):
+    """The current version of a page. A replaced version moves to PageVersion, so `page` holds exactly
+    the pages a document has now."""
+
     __tablename__ = "page"
     __table_args__ = (UniqueConstraint("document_id", "number", name="uq_page_document_number"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     object_key: Mapped[str] = mapped_column(String(200))
+    image_sha256: Mapped[str | None] = mapped_column(String(64))  # of the stored image; None before 0003
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     text_layer: Mapped[bool] = mapped_column(Boolean, default=False)
-    ocr_status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|done|failed
+    ocr_status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending|done|failed
     ocr_error: Mapped[str | None] = mapped_column(Text)
+    # Set when a job starts on the page, cleared when it is queued: a page pending long after its job
+    # started lost its worker (jobs.py re-queues it).
+    ocr_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ocr_text: Mapped[str | None] = mapped_column(Text)  # PII redacted; the full text is an encrypted object
     ocr_confidence: Mapped[float | None] = mapped_column(Float)
     text_object_key: Mapped[str | None] = mapped_column(String(200))
-    rescan_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    words_object_key: Mapped[str | None] = mapped_column(String(200))  # word boxes, encrypted JSON
+    rescan_needed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    replaced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     document: Mapped[Document] = relationship(back_populates="pages")
+
+    def object_keys(self) -> list[str]:
+        """The stored objects of this version: image, full text, word boxes."""
+        return [k for k in (self.object_key, self.text_object_key, self.words_object_key) if k]
+
+    def queue_ocr(self) -> None:
+        """Wait for (another) recognition; the text so far stays until the new one replaces it."""
+        self.ocr_status, self.ocr_error, self.ocr_started_at = "pending", None, None
+
+    def supersede(self, *, by_id: int | None, at: datetime) -> PageVersion:
+        """Keep this version as a PageVersion and clear the page for the next one (the caller sets
+        its image). The page keeps its number; its version goes up by one."""
+        kept = PageVersion(
+            document_id=self.document_id, page_id=self.id, number=self.number, version=self.version,
+            object_key=self.object_key, image_sha256=self.image_sha256, width=self.width, height=self.height,
+            text_layer=self.text_layer, ocr_status=self.ocr_status, ocr_error=self.ocr_error,
+            ocr_text=self.ocr_text, ocr_confidence=self.ocr_confidence, text_object_key=self.text_object_key,
+            words_object_key=self.words_object_key, rescan_needed=self.rescan_needed,
+            created_at=self.replaced_at or self.document.captured_at, superseded_at=at, superseded_by_id=by_id,
+        )
+        self.version += 1
+        self.text_layer, self.ocr_text, self.ocr_confidence = False, None, None
+        self.text_object_key = self.words_object_key = None
+        self.rescan_needed, self.replaced_at, self.replaced_by_id = False, at, by_id
+        self.queue_ocr()
+        return kept
+
+
+class PageVersion(Base):
+    """An earlier version of a page, replaced by a rescan; kept, with its objects, until shredding."""
+
+    __tablename__ = "page_version"
+    __table_args__ = (UniqueConstraint("page_id", "version", name="uq_page_version_page_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    object_key: Mapped[str] = mapped_column(String(200))
+    image_sha256: Mapped[str | None] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    text_layer: Mapped[bool] = mapped_column(Boolean, default=False)
+    ocr_status: Mapped[str] = mapped_column(String(20))
+    ocr_error: Mapped[str | None] = mapped_column(Text)
+    ocr_text: Mapped[str | None] = mapped_column(Text)  # PII redacted, as on Page
+    ocr_confidence: Mapped[float | None] = mapped_column(Float)
+    text_object_key: Mapped[str | None] = mapped_column(String(200))
+    words_object_key: Mapped[str | None] = mapped_column(String(200))
+    rescan_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column()  # when this version became the page
+    superseded_at: Mapped[datetime] = mapped_column()
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    def object_keys(self) -> list[str]:
+        return [k for k in (self.object_key, self.text_object_key, self.words_object_key) if k]
 
 
 class ArchiveCodeCounter(Base):

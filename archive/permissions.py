@@ -11,6 +11,8 @@ permission_audit_view = "audit.view"
 permission_user_manage = "user.manage"
 permission_reference_manage = "reference.manage"
 permission_integrity_verify = "integrity.verify"  # run the fixity check and sweep uncommitted objects
+permission_page_rescan = "page.rescan"  # see the rescan list, upload a replacement for a page
+permission_document_reprocess = "document.reprocess"  # run OCR again over documents (`archive ocr rerun`)
 
 # Permissions that concern one customer's data are also scoped: department and clearance (access.py).
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -23,6 +25,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             permission_document_download,
             permission_document_capture,
             permission_document_search,
+            permission_page_rescan,
+            permission_document_reprocess,
         }
     ),
     "staff": frozenset({permission_customer_view, permission_document_view, permission_document_search}),

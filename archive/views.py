@@ -25,6 +25,15 @@ class UserView:
 
 
 @dataclass(frozen=True)
+class PageVersionSummary:
+    """An earlier version of a page, as listed beside the current one."""
+
+    version: int
+    superseded_at: datetime
+    ocr_confidence: float | None
+
+
+@dataclass(frozen=True)
 class PageView:
     number: int
     ocr_status: str
@@ -32,6 +41,88 @@ class PageView:
     ocr_confidence: float | None
     rescan_needed: bool
     ocr_error: str | None
+    version: int = 1
+    earlier_versions: list[PageVersionSummary] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PageVersionView:
+    """One earlier version of a page: what it showed before a rescan replaced it."""
+
+    document_id: int
+    archive_code: str
+    title: str
+    number: int
+    version: int
+    current_version: int
+    width: int
+    height: int
+    ocr_status: str
+    ocr_text: str  # full text to those who may see PII, else redacted
+    ocr_confidence: float | None
+    ocr_error: str | None
+    created_at: datetime
+    superseded_at: datetime
+    superseded_by: str
+
+
+@dataclass(frozen=True)
+class WordBoxView:
+    """A recognised word and its box in the page image's pixels."""
+
+    text: str
+    confidence: float
+    left: int
+    top: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class PageWordsView:
+    document_id: int
+    number: int
+    version: int
+    width: int  # of the page image the boxes are drawn on
+    height: int
+    words: list[WordBoxView]
+
+
+@dataclass(frozen=True)
+class RescanItemView:
+    """A page a clerk should scan again: OCR confidence below the threshold, or OCR failed."""
+
+    document_id: int
+    archive_code: str
+    title: str
+    customer_name: str
+    number: int
+    version: int
+    ocr_status: str
+    ocr_confidence: float | None
+    ocr_error: str | None
+
+
+@dataclass(frozen=True)
+class RescanList:
+    total: int
+    threshold: float
+    items: list[RescanItemView]
+
+
+@dataclass(frozen=True)
+class PageReplacementResult:
+    document_id: int
+    archive_code: str
+    number: int
+    version: int  # the new current version
+    sha256: str  # of the uploaded file
+
+
+@dataclass(frozen=True)
+class OcrRerunResult:
+    documents: dict[int, str]  # id: archive code, of every document queued again
+    pages_queued: int
 
 
 @dataclass(frozen=True)
@@ -71,6 +162,7 @@ class DocumentView:
     captured_at: datetime
     may_download: bool
     pages: list[PageView] = field(default_factory=list)
+    may_replace_pages: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,6 +206,8 @@ class OcrProgress:
     pages_total: int
     pages_done: int
     pages_failed: int
+    status: str = ""  # the document's (processing, ready, failed), when one document is meant
+    failure_reason: str | None = None
 
     @property
     def finished(self) -> bool:

@@ -1,11 +1,15 @@
-"""A document: metadata, page images beside their OCR text, and the original for download."""
+"""A document: metadata, page images beside their OCR text, earlier versions of rescanned pages, the
+original for download, and the upload of a replacement page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, send_file
+from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
+from archive.errors import ValidationError
 from archive.services import documents
+from web.rescan import replace_uploaded_page
 from web.support import current_actor, new_uow, require_login, stream_chunks
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
@@ -18,13 +22,51 @@ def show(document_id: int) -> ResponseReturnValue:
     return render_template("documents/show.html", document=view)
 
 
-@bp.get("/<int:document_id>/pages/<int:number>.png")
-def page_image(document_id: int, number: int) -> ResponseReturnValue:
-    stream = documents.open_page_image(new_uow(), actor=current_actor(), document_id=document_id, number=number)
+def _png(document_id: int, number: int, version: int | None = None) -> ResponseReturnValue:
+    stream = documents.open_page_image(new_uow(), actor=current_actor(), document_id=document_id, number=number,
+                                       version=version)
     response = Response(stream_chunks(stream), mimetype="image/png")
     response.call_on_close(stream.close)
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.get("/<int:document_id>/pages/<int:number>.png")
+def page_image(document_id: int, number: int) -> ResponseReturnValue:
+    return _png(document_id, number)
+
+
+@bp.get("/<int:document_id>/pages/<int:number>/versions/<int:version>")
+def page_version(document_id: int, number: int, version: int) -> ResponseReturnValue:
+    view = documents.get_page_version(new_uow(), actor=current_actor(), document_id=document_id, number=number,
+                                      version=version)
+    return render_template("documents/version.html", page=view)
+
+
+@bp.get("/<int:document_id>/pages/<int:number>/versions/<int:version>.png")
+def page_version_image(document_id: int, number: int, version: int) -> ResponseReturnValue:
+    return _png(document_id, number, version)
+
+
+@bp.post("/<int:document_id>/pages/<int:number>/replace")
+def replace_page(document_id: int, number: int) -> ResponseReturnValue:
+    """Upload a new scan of the page (form field `file`); back to the rescan list or the document."""
+    upload = request.files.get("file")
+    if request.form.get("next") == "rescan":
+        back = url_for("rescan.index")
+    else:
+        back = url_for("documents.show", document_id=document_id, _anchor=f"page-{number}")
+    if not upload or not upload.filename:
+        flash(_("Choose the new scan of the page."), "error")
+        return redirect(back)
+    try:
+        result = replace_uploaded_page(upload, document_id, number)
+    except ValidationError as error:
+        flash(_("Replacement refused: %(reason)s", reason=str(error)), "error")
+        return redirect(back)
+    flash(_("Page %(n)s of %(code)s replaced (version %(v)s); OCR is running.", n=result.number,
+            code=result.archive_code, v=result.version), "ok")
+    return redirect(back)
 
 
 @bp.get("/<int:document_id>/original")

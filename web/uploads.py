@@ -114,7 +114,7 @@ def progress_of(ids: list[int]) -> dict[str, object]:
         p = found.get(document_id, OcrProgress(0, 0, 0))  # unknown, or not the user's to see
         per_document[str(document_id)] = {
             "pages_total": p.pages_total, "pages_done": p.pages_done, "pages_failed": p.pages_failed,
-            "finished": p.finished,
+            "finished": p.finished, "status": p.status, "failure_reason": p.failure_reason,
         }
     return {
         "documents": per_document,

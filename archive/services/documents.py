@@ -1,7 +1,9 @@
-"""Reading documents: metadata, page images, OCR text, the original. Every read is audited."""
+"""Reading documents: metadata, page images, OCR text and word boxes, earlier page versions, the original.
+Every read is audited."""
 
 from __future__ import annotations
 
+import json
 from typing import BinaryIO
 
 from sqlalchemy import select
@@ -9,13 +11,31 @@ from sqlalchemy import select
 from archive import access, audit
 from archive.actors import Actor
 from archive.errors import NotFoundError
-from archive.events import event_document_downloaded, event_document_viewed, event_page_image_viewed
-from archive.models import Document, Page
-from archive.permissions import permission_document_download, permission_document_view
+from archive.events import (
+    event_document_downloaded,
+    event_document_viewed,
+    event_page_image_viewed,
+    event_page_version_viewed,
+    event_page_words_viewed,
+)
+from archive.models import Document, Page, PageVersion, User, as_utc
+from archive.permissions import (
+    permission_document_download,
+    permission_document_view,
+    permission_page_rescan,
+    permission_pii_view,
+)
 from archive.services.customers import shown_identity
 from archive.services.recognition import document_key
 from archive.unit_of_work import UnitOfWork
-from archive.views import DocumentView, PageView
+from archive.views import (
+    DocumentView,
+    PageVersionSummary,
+    PageVersionView,
+    PageView,
+    PageWordsView,
+    WordBoxView,
+)
 
 
 def _load(uow: UnitOfWork, actor: Actor, permission: str, document_id: int) -> Document:
@@ -26,20 +46,46 @@ def _load(uow: UnitOfWork, actor: Actor, permission: str, document_id: int) -> D
     return document
 
 
+def _page(uow: UnitOfWork, document: Document, number: int, version: int | None) -> Page | PageVersion:
+    """The page as it is now, or one of its earlier versions; NotFoundError if there is no such one."""
+    page = uow.session.scalar(select(Page).where(Page.document_id == document.id, Page.number == number))
+    if page is None:
+        raise NotFoundError(f"document {document.id} has no page {number}")
+    if version is None or version == page.version:
+        return page
+    earlier = uow.session.scalar(select(PageVersion).where(PageVersion.page_id == page.id,
+                                                           PageVersion.version == version))
+    if earlier is None:
+        raise NotFoundError(f"page {number} of document {document.id} has no version {version}")
+    return earlier
+
+
+def _read_text(uow: UnitOfWork, key: str, data_key: bytes) -> str:
+    with uow.store.open(key, data_key=data_key) as stream:
+        return stream.read().decode("utf-8")
+
+
 def get_document(uow: UnitOfWork, *, actor: Actor, document_id: int) -> DocumentView:
     """Metadata and OCR text of a document. Requires permission_document_view."""
     with uow:
         document = _load(uow, actor, permission_document_view, document_id)
         full_text = access.may_see_pii(actor, document) and not document.is_shredded
         key = document_key(uow, document) if full_text else b""
+        earlier: dict[int, list[PageVersionSummary]] = {}
+        rows = uow.session.execute(
+            select(PageVersion.number, PageVersion.version, PageVersion.superseded_at, PageVersion.ocr_confidence)
+            .where(PageVersion.document_id == document.id).order_by(PageVersion.number, PageVersion.version)
+        )
+        for row in rows:
+            earlier.setdefault(row.number, []).append(
+                PageVersionSummary(row.version, as_utc(row.superseded_at), row.ocr_confidence))
         pages = []
         for page in document.pages:
             text = page.ocr_text or ""
             if full_text and page.text_object_key:
-                with uow.store.open(page.text_object_key, data_key=key) as stream:
-                    text = stream.read().decode("utf-8")
+                text = _read_text(uow, page.text_object_key, key)
             pages.append(PageView(page.number, page.ocr_status, text, page.ocr_confidence,
-                                  page.rescan_needed, page.ocr_error))
+                                  page.rescan_needed, page.ocr_error, page.version, earlier.get(page.number, [])))
         view = DocumentView(
             id=document.id, archive_code=document.archive_code, title=document.title,
             document_type=document.document_type, classification=document.classification,
@@ -52,6 +98,7 @@ def get_document(uow: UnitOfWork, *, actor: Actor, document_id: int) -> Document
             customer_identity=shown_identity(document.customer, actor, uow.keyring),
             dossier=document.dossier.title if document.dossier else "", captured_at=document.captured_at,
             may_download=access.allows(actor, permission_document_download, document), pages=pages,
+            may_replace_pages=not document.is_shredded and access.allows(actor, permission_page_rescan, document),
         )
         audit.record(uow.session, actor, event_document_viewed, target_type="document", target_id=document.id,
                      archive_code=document.archive_code)
@@ -59,18 +106,68 @@ def get_document(uow: UnitOfWork, *, actor: Actor, document_id: int) -> Document
         return view
 
 
-def open_page_image(uow: UnitOfWork, *, actor: Actor, document_id: int, number: int) -> BinaryIO:
-    """A decrypting stream of a page image (PNG). Requires permission_document_view."""
+def open_page_image(uow: UnitOfWork, *, actor: Actor, document_id: int, number: int,
+                    version: int | None = None) -> BinaryIO:
+    """A decrypting stream of a page image (PNG), the current one or an earlier version.
+    Requires permission_document_view."""
     with uow:
         document = _load(uow, actor, permission_document_view, document_id)
-        page = uow.session.scalar(select(Page).where(Page.document_id == document.id, Page.number == number))
-        if page is None:
-            raise NotFoundError(f"document {document_id} has no page {number}")
+        page = _page(uow, document, number, version)
         key = document_key(uow, document)
+        detail = {"page": number} if version is None else {"page": number, "version": page.version}
         audit.record(uow.session, actor, event_page_image_viewed, target_type="document",
-                     target_id=document.id, page=number)
+                     target_id=document.id, **detail)
         uow.commit()
     return uow.store.open(page.object_key, data_key=key)
+
+
+def get_page_version(uow: UnitOfWork, *, actor: Actor, document_id: int, number: int,
+                     version: int) -> PageVersionView:
+    """An earlier version of a page: its OCR text (in full to those who may see PII) and when it was
+    replaced. Requires permission_document_view; audited as page.version_viewed."""
+    with uow:
+        document = _load(uow, actor, permission_document_view, document_id)
+        page = _page(uow, document, number, version)
+        if not isinstance(page, PageVersion):
+            raise NotFoundError(f"version {version} of page {number} is the current one")
+        text = page.ocr_text or ""
+        if page.text_object_key and access.may_see_pii(actor, document):
+            text = _read_text(uow, page.text_object_key, document_key(uow, document))
+        replaced_by = uow.session.get(User, page.superseded_by_id) if page.superseded_by_id else None
+        current = uow.session.scalar(select(Page.version).where(Page.id == page.page_id))
+        view = PageVersionView(
+            document_id=document.id, archive_code=document.archive_code, title=document.title,
+            number=number, version=page.version, current_version=current or page.version, width=page.width,
+            height=page.height, ocr_status=page.ocr_status, ocr_text=text, ocr_confidence=page.ocr_confidence,
+            ocr_error=page.ocr_error, created_at=as_utc(page.created_at), superseded_at=as_utc(page.superseded_at),
+            superseded_by=replaced_by.username if replaced_by else "",
+        )
+        audit.record(uow.session, actor, event_page_version_viewed, target_type="document",
+                     target_id=document.id, page=number, version=page.version)
+        uow.commit()
+        return view
+
+
+def get_page_words(uow: UnitOfWork, *, actor: Actor, document_id: int, number: int,
+                   version: int | None = None) -> PageWordsView:
+    """The recognised words of a page with their boxes in the page image's pixels (to highlight hits).
+
+    They hold PII, so this requires permission_document_view and permission_pii_view on the document;
+    audited as page.words_viewed. A page without word boxes (not yet recognised, or a PDF text layer)
+    gives an empty list.
+    """
+    with uow:
+        document = _load(uow, actor, permission_document_view, document_id)
+        access.require(actor, permission_pii_view, document)
+        page = _page(uow, document, number, version)
+        stored = {"width": page.width, "height": page.height, "words": []}
+        if page.words_object_key:
+            stored = json.loads(_read_text(uow, page.words_object_key, document_key(uow, document)))
+        audit.record(uow.session, actor, event_page_words_viewed, target_type="document", target_id=document.id,
+                     page=number, version=page.version, words=len(stored["words"]))
+        uow.commit()
+    return PageWordsView(document_id, number, page.version, stored["width"], stored["height"],
+                         [WordBoxView(**word) for word in stored["words"]])
 
 
 def open_original(uow: UnitOfWork, *, actor: Actor, document_id: int) -> tuple[BinaryIO, str, str]:

@@ -1,10 +1,13 @@
 """Fixity: prove every stored object is present, decrypts and matches its recorded hash; sweep leftovers.
 
 A capture stores its objects under a fresh prefix `documents/<uuid>/` before the short transaction that
-records the document. A crash between the two leaves objects no document references: `verify_archive`
-reports them as orphaned and `sweep_orphans` removes them once they are older than a grace period, so
-a capture still in flight is never swept. A shredded document references no objects: whatever of its
-objects outlived the shredding is an orphan too (undecryptable, and swept like any other).
+records the document; so does a rescan that replaces a page. A crash between the two leaves objects no
+document references: `verify_archive` reports them as orphaned and `sweep_orphans` removes them once
+they are older than a grace period, so a capture still in flight is never swept. A document references
+the prefixes of its original and of every page image, current or an earlier version; each of those
+objects is checked, and a page image also against its recorded SHA-256. A shredded document references
+no objects: whatever of its objects outlived the shredding is an orphan too (undecryptable, and swept
+like any other).
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from sqlalchemy import Row, func, or_, select
@@ -23,7 +25,7 @@ from archive import access, audit
 from archive.actors import Actor
 from archive.batches import in_batches
 from archive.events import event_integrity_swept, event_integrity_verified
-from archive.models import Document, FixityRun, Page, as_utc
+from archive.models import Document, FixityRun, Page, PageVersion, as_utc
 from archive.permissions import permission_audit_view, permission_integrity_verify
 from archive.unit_of_work import UnitOfWork
 from archive.views import FixityProblem, FixityReport, FixityRunView
@@ -46,7 +48,12 @@ class _Document:
     size_bytes: int
     content_sha256: str
     wrapped: WrappedKey
-    page_keys: list[str] = field(default_factory=list)
+    # Every page object (current and earlier versions: image, text, word boxes) with its recorded
+    # SHA-256 when there is one.
+    page_objects: list[tuple[str, str | None]] = field(default_factory=list)
+
+    def prefixes(self) -> set[str]:
+        return {object_prefix(self.object_key), *(object_prefix(key) for key, _ in self.page_objects)}
 
 
 def object_prefix(key: str) -> str:
@@ -73,7 +80,7 @@ def verify_archive(
     documents_checked = objects_checked = 0
     for batch in _document_batches(uow):
         for document in batch:
-            referenced.add(object_prefix(document.object_key))
+            referenced.update(document.prefixes())
             checked, found = _check_document(uow, document)
             objects_checked += checked
             problems.extend(found)
@@ -124,8 +131,9 @@ def sweep_orphans(uow: UnitOfWork, *, actor: Actor, older_than: timedelta = time
         access.require(actor, permission_integrity_verify)
     cutoff = datetime.now(UTC) - older_than
     referenced: set[str] = set()
-    for batch in _document_batches(uow, with_pages=False):
-        referenced.update(object_prefix(d.object_key) for d in batch)
+    for batch in _document_batches(uow):
+        for document in batch:
+            referenced.update(document.prefixes())
     removed: list[str] = []
     for objects in _unreferenced(uow, referenced).values():
         # A prefix goes as a whole, and only when its newest object is past the grace period.
@@ -147,34 +155,36 @@ def sweep_orphans(uow: UnitOfWork, *, actor: Actor, older_than: timedelta = time
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def _document_batches(uow: UnitOfWork, *, with_pages: bool = True) -> Iterator[list[_Document]]:
+def _document_batches(uow: UnitOfWork) -> Iterator[list[_Document]]:
     """Every document not shredded, in id order, each batch read in its own short transaction."""
     query = select(Document.id, Document.archive_code, Document.object_key, Document.size_bytes,
                    Document.content_sha256, Document.key_id, Document.cipher, Document.wrapped_key
                    ).where(~Document.is_shredded)
-    return in_batches(uow, query, Document.id, partial(_load_documents, with_pages=with_pages))
+    return in_batches(uow, query, Document.id, _load_documents)
 
 
-def _load_documents(uow: UnitOfWork, rows: Sequence[Row[Any]], *, with_pages: bool) -> list[_Document]:
+def _load_documents(uow: UnitOfWork, rows: Sequence[Row[Any]]) -> list[_Document]:
     batch = {
         r.id: _Document(r.id, r.archive_code, r.object_key, r.size_bytes, r.content_sha256,
                         WrappedKey(r.key_id, r.cipher, r.wrapped_key))
         for r in rows
     }
-    if with_pages:
+    for table in (Page, PageVersion):
         pages = uow.session.execute(
-            select(Page.document_id, Page.object_key, Page.text_object_key)
-            .where(Page.document_id.in_(batch)).order_by(Page.document_id, Page.number)
+            select(table.document_id, table.object_key, table.image_sha256, table.text_object_key,
+                   table.words_object_key)
+            .where(table.document_id.in_(batch)).order_by(table.document_id, table.number, table.version)
         )
-        for document_id, image_key, text_key in pages:
-            batch[document_id].page_keys.append(image_key)
-            if text_key:
-                batch[document_id].page_keys.append(text_key)
+        for document_id, image_key, image_sha256, text_key, words_key in pages:
+            objects = batch[document_id].page_objects
+            objects.append((image_key, image_sha256))
+            objects.extend((key, None) for key in (text_key, words_key) if key)
     return list(batch.values())
 
 
 def _check_document(uow: UnitOfWork, document: _Document) -> tuple[int, list[FixityProblem]]:
-    """Check the original against its recorded size and hash, and that every page object decrypts."""
+    """Check the original against its recorded size and hash, and that every page object decrypts and
+    matches its recorded hash where one is recorded (page images)."""
     problems: list[FixityProblem] = []
 
     def problem(kind: str, key: str, detail: str) -> None:
@@ -183,7 +193,7 @@ def _check_document(uow: UnitOfWork, document: _Document) -> tuple[int, list[Fix
     try:
         data_key = uow.keyring.unwrap(document.wrapped)
     except DecryptionError as error:
-        keys = [document.object_key, *document.page_keys]
+        keys = [document.object_key, *(key for key, _ in document.page_objects)]
         for key in keys:
             problem("corrupted", key, f"data key cannot be unwrapped: {error}")
         return len(keys), problems
@@ -195,11 +205,13 @@ def _check_document(uow: UnitOfWork, document: _Document) -> tuple[int, list[Fix
                                                   f"{document.content_sha256}")
     elif size != document.size_bytes:
         problem("corrupted", document.object_key, f"{size} bytes, {document.size_bytes} recorded")
-    for key in document.page_keys:
-        _, _, failure = _read(uow, key, data_key)
+    for key, expected in document.page_objects:
+        _, digest, failure = _read(uow, key, data_key)
         if failure:
             problem(*failure)
-    return 1 + len(document.page_keys), problems
+        elif expected and digest != expected:
+            problem("corrupted", key, f"SHA-256 {digest} differs from the recorded {expected}")
+    return 1 + len(document.page_objects), problems
 
 
 def _read(uow: UnitOfWork, key: str, data_key: bytes) -> tuple[int, str, tuple[str, str, str] | None]:
@@ -230,14 +242,13 @@ def _unreferenced(uow: UnitOfWork, referenced: set[str]) -> dict[str, list[Objec
             candidates[prefix].append(info)
     for chunk in _chunks(sorted(candidates), 100):
         with uow:
-            known = uow.session.scalars(
-                select(Document.object_key).where(
-                    ~Document.is_shredded,
-                    or_(*(Document.object_key.startswith(p + "/", autoescape=True) for p in chunk)),
-                )
-            )
-            for key in known:
-                candidates.pop(object_prefix(key), None)
+            for column in (Document.object_key, Page.object_key, PageVersion.object_key):
+                query = select(column).where(~Document.is_shredded,
+                                             or_(*(column.startswith(p + "/", autoescape=True) for p in chunk)))
+                if column is not Document.object_key:
+                    query = query.join(Document, Document.id == column.class_.document_id)
+                for key in uow.session.scalars(query):
+                    candidates.pop(object_prefix(key), None)
     return dict(candidates)
 
 

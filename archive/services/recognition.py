@@ -1,23 +1,41 @@
-"""OCR of one page, run as a background job. Slow work happens outside the transaction."""
+"""OCR of one page, run as a background job. Slow work happens outside the transaction.
+
+A page is `pending` until a job records its result. A job stamps `ocr_started_at` when it starts and
+records its result only if the stamp is still its own: a page queued again meanwhile (a rescan
+replaced its image, `archive ocr rerun`, a duplicate job) keeps the newer job's result. A page that
+cannot be read or recognised fails for good with the reason; other errors propagate so the queue
+retries the job, and the last retry marks the page failed (`mark_page_failed`).
+"""
 
 from __future__ import annotations
 
 import io
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from archive import access
+from archive import access, audit
 from archive.actors import Actor
 from archive.errors import DocumentShreddedError
-from archive.models import Document, Page, SearchOutbox
+from archive.events import event_page_ocr_failed
+from archive.models import Document, Page, SearchOutbox, as_utc, utcnow
 from archive.permissions import permission_document_view
 from archive.pii import identifier_hashes, redact
 from archive.unit_of_work import UnitOfWork
 from archive.views import OcrProgress
-from ocr.base import RecognitionError
-from ocr.prepare import prepare_for_ocr
+from ocr.base import RecognitionError, RecognizedText
+from storage.base import DecryptionError, ObjectNotFoundError
 from storage.envelope import WrappedKey
+
+OCR_ACTOR = Actor.system("ocr")  # who the audit trail names for a failed recognition
+PROGRESS_CHUNK = 500  # document ids per progress query (SQLite limits bound parameters)
+
+
+class PageUnreadableError(Exception):
+    """The stored page image cannot be read or decoded: retrying will not help."""
 
 
 def document_key(uow: UnitOfWork, document: Document) -> bytes:
@@ -27,70 +45,144 @@ def document_key(uow: UnitOfWork, document: Document) -> bytes:
     return uow.keyring.unwrap(WrappedKey(document.key_id, document.cipher, document.wrapped_key))
 
 
-def recognize_page(uow: UnitOfWork, *, page_id: int) -> str:
-    """OCR a pending page; store the full text encrypted and the redacted text in the database.
+def ocr_object_keys(image_key: str) -> tuple[str, str]:
+    """(full text, word boxes) object keys beside a page image: `pages/0001.txt`, `pages/0001.words.json`."""
+    stem = image_key.rsplit(".", 1)[0]
+    return f"{stem}.txt", f"{stem}.words.json"
 
-    Returns the page's final OCR status. Errors other than RecognitionError propagate so the
-    queue retries the job; a page that cannot be recognised is marked failed with the reason.
+
+def recognize_page(uow: UnitOfWork, *, page_id: int) -> str:
+    """OCR a pending page; store the full text and word boxes encrypted, the redacted text in the database.
+
+    Returns the page's status afterwards. A page whose image cannot be read or recognised is marked
+    failed with the reason; any other error propagates so the queue retries the job.
     """
     with uow:
         page = uow.session.get(Page, page_id)
         if page is None or page.ocr_status != "pending":
             return page.ocr_status if page else "missing"
         document = page.document
+        if document.is_shredded:
+            return _fail(uow, page, "document shredded")
         data_key, cipher = document_key(uow, document), document.cipher
-        image_key = page.object_key
+        image_key, width, height = page.object_key, page.width, page.height
+        started = page.ocr_started_at = utcnow()
+        uow.commit()
+    recognized: RecognizedText | None = None
+    error = ""
     try:
-        with uow.store.open(image_key, data_key=data_key) as stream:
-            image = Image.open(io.BytesIO(stream.read()))
-            image.load()
+        image = _page_image(uow, image_key, data_key)
         dpi = image.info.get("dpi")
-        recognized = uow.archive.recognizer.recognize(prepare_for_ocr(image, round(dpi[0]) if dpi else None))
-        error = None
-    except (RecognitionError, OSError) as failure:
-        recognized, error = None, str(failure) or type(failure).__name__
-    text_key = f"{image_key.rsplit('.', 1)[0]}.txt"
-    if recognized is not None:
-        uow.store.put(text_key, io.BytesIO(recognized.text.encode("utf-8")), data_key=data_key, algorithm=cipher)
+        recognized = uow.archive.recognizer.recognize_page(image, round(dpi[0]) if dpi else None)
+    except (PageUnreadableError, RecognitionError) as failure:
+        error = str(failure) or type(failure).__name__
+    text_key, words_key = ocr_object_keys(image_key)
     with uow:
+        # Claim the page (a row write: PostgreSQL locks the row, SQLite the database) before writing the
+        # objects, so a newer job's text is never overwritten by this one's.
+        claimed = uow.session.execute(
+            update(Page).where(Page.id == page_id, Page.ocr_status == "pending", Page.ocr_started_at == started)
+            .values(ocr_started_at=started)
+        ).rowcount
         page = uow.session.get(Page, page_id)
         assert page is not None
-        if page.ocr_status != "pending":  # another worker finished it meanwhile
+        if not claimed:  # queued again meanwhile, or another job finished it: the newer job decides
             return page.ocr_status
         if recognized is None:
-            page.ocr_status, page.ocr_error = "failed", error
-        else:
-            page.ocr_status = "done"
-            page.ocr_text = redact(recognized.text)
-            page.ocr_confidence = recognized.confidence
-            page.text_object_key = text_key
-            page.rescan_needed = recognized.confidence < uow.settings.rescan_threshold
-            hashes = set(page.document.pii_hashes) | set(identifier_hashes(recognized.text, uow.keyring))
-            page.document.pii_hashes = sorted(hashes)
-        page.document.refresh_status()
-        if page.document.status != "processing":
-            uow.session.add(SearchOutbox(document_id=page.document_id, action="index"))
-            uow.after_commit(uow.jobs.enqueue_indexing)
+            return _fail(uow, page, error)
+        uow.store.put(text_key, io.BytesIO(recognized.text.encode("utf-8")), data_key=data_key, algorithm=cipher)
+        uow.store.put(words_key, io.BytesIO(words_json(recognized, width, height)), data_key=data_key,
+                      algorithm=cipher)
+        page.ocr_status, page.ocr_error, page.ocr_started_at = "done", None, None
+        page.ocr_text = redact(recognized.text)
+        page.ocr_confidence = recognized.confidence
+        page.text_object_key, page.words_object_key = text_key, words_key
+        page.rescan_needed = recognized.confidence < uow.settings.rescan_threshold
+        hashes = set(page.document.pii_hashes) | set(identifier_hashes(recognized.text, uow.keyring))
+        page.document.pii_hashes = sorted(hashes)
+        _settle(uow, page.document)
         uow.commit()
         return page.ocr_status
 
 
+def mark_page_failed(uow: UnitOfWork, *, page_id: int, reason: str) -> str:
+    """Mark a still pending page failed for good (the queue gave up on it); returns its status."""
+    with uow:
+        page = uow.session.get(Page, page_id)
+        if page is None or page.ocr_status != "pending":
+            return page.ocr_status if page else "missing"
+        return _fail(uow, page, reason)
+
+
+def _fail(uow: UnitOfWork, page: Page, reason: str) -> str:
+    """Inside an open unit of work: the page failed for good; the document shows the reason."""
+    page.ocr_status, page.ocr_error, page.ocr_started_at = "failed", redact(reason)[:2000], None
+    audit.record(uow.session, OCR_ACTOR, event_page_ocr_failed, outcome="failed", target_type="document",
+                 target_id=page.document_id, page=page.number, version=page.version, reason=page.ocr_error)
+    _settle(uow, page.document)
+    uow.commit()
+    return page.ocr_status
+
+
+def _settle(uow: UnitOfWork, document: Document) -> None:
+    """Update the document's status; once no page waits, queue it for (re)indexing."""
+    document.refresh_status()
+    if document.status != "processing":
+        uow.session.add(SearchOutbox(document_id=document.id, action="index"))
+        uow.after_commit(uow.jobs.enqueue_indexing)
+
+
+def _page_image(uow: UnitOfWork, key: str, data_key: bytes) -> Image.Image:
+    """The decrypted, decoded page image; PageUnreadableError when it is missing, corrupt or too large.
+    Other storage errors (unreachable store) propagate: they may pass."""
+    try:
+        with uow.store.open(key, data_key=data_key) as stream:
+            data = stream.read()
+    except ObjectNotFoundError:
+        raise PageUnreadableError("the page image is missing from the object store") from None
+    except DecryptionError as error:
+        raise PageUnreadableError(f"the page image does not decrypt (damaged): {error}") from None
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Image.DecompressionBombError as error:
+        raise PageUnreadableError(f"the page image is too large to process: {error}") from None
+    except (OSError, ValueError, SyntaxError) as error:  # what Pillow raises for truncated or bad data
+        raise PageUnreadableError(f"the page image cannot be decoded: {error}") from None
+    return image
+
+
+def words_json(recognized: RecognizedText, width: int, height: int) -> bytes:
+    """Word boxes as stored (encrypted, they hold PII): the image size and one entry per word."""
+    words = [{"text": w.text, "confidence": w.confidence, "left": w.left, "top": w.top, "width": w.width,
+              "height": w.height} for w in recognized.words]
+    return json.dumps({"width": width, "height": height, "words": words}, ensure_ascii=False).encode("utf-8")
+
+
 def ocr_progress_by_document(uow: UnitOfWork, document_ids: list[int], *, actor: Actor) -> dict[int, OcrProgress]:
-    """Pages done / failed / total per document, for those the actor may see; one query."""
+    """Pages done / failed / total, status and failure reason per document, for those the actor may see;
+    two queries per 500 documents."""
+    counts: dict[int, dict[str, int]] = {}
+    states: dict[int, tuple[str, str | None]] = {}
     with uow:
         scope = access.visible(actor, permission_document_view)
-        rows = uow.session.execute(
-            select(Page.document_id, Page.ocr_status, func.count(Page.id))
-            .join(Document, Document.id == Page.document_id)
-            .where(Page.document_id.in_(document_ids), scope.documents())
-            .group_by(Page.document_id, Page.ocr_status)
-        ).all()
-    counts: dict[int, dict[str, int]] = {}
-    for document_id, status, count in rows:
-        counts.setdefault(document_id, {})[status] = count
+        for chunk in _chunks(list(dict.fromkeys(document_ids)), PROGRESS_CHUNK):
+            rows = uow.session.execute(
+                select(Page.document_id, Page.ocr_status, func.count(Page.id))
+                .join(Document, Document.id == Page.document_id)
+                .where(Page.document_id.in_(chunk), scope.documents())
+                .group_by(Page.document_id, Page.ocr_status)
+            ).all()
+            for document_id, status, count in rows:
+                counts.setdefault(document_id, {})[status] = count
+            found = uow.session.execute(
+                select(Document.id, Document.status, Document.failure_reason)
+                .where(Document.id.in_(chunk), scope.documents())
+            )
+            states.update({row.id: (row.status, row.failure_reason) for row in found})
     return {
-        document_id: OcrProgress(sum(c.values()), c.get("done", 0), c.get("failed", 0))
-        for document_id, c in counts.items()
+        document_id: OcrProgress(sum(c.values()), c.get("done", 0), c.get("failed", 0), *states[document_id])
+        for document_id, c in counts.items() if document_id in states
     }
 
 
@@ -105,3 +197,24 @@ def pending_page_ids(uow: UnitOfWork) -> list[int]:
     """Pages whose OCR has not finished (for re-queueing after a crash)."""
     with uow:
         return list(uow.session.scalars(select(Page.id).where(Page.ocr_status == "pending").order_by(Page.id)))
+
+
+def stalled_page_ids(uow: UnitOfWork, *, started_before: datetime | timedelta) -> list[int]:
+    """Pending pages whose job started before then and never finished: its worker died mid-page.
+
+    Clears their start stamp (they count as queued again) and returns them for the caller to queue.
+    """
+    cutoff = utcnow() - started_before if isinstance(started_before, timedelta) else as_utc(started_before)
+    with uow:
+        ids = list(uow.session.scalars(
+            select(Page.id).where(Page.ocr_status == "pending", Page.ocr_started_at < cutoff).order_by(Page.id)
+        ))
+        if ids:
+            uow.session.execute(update(Page).where(Page.id.in_(ids)).values(ocr_started_at=None))
+            uow.commit()
+        return ids
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

@@ -1,7 +1,8 @@
 """Crypto-shredding: destroy a document's data key so none of its objects can be read again, anywhere.
 
-Every object of a document is encrypted under the document's own data key, and that key exists only
-wrapped in the database. Overwriting the wrapped key makes every copy of those objects — in the store,
+Every object of a document (the original; each page's image, OCR text and word boxes, of the current
+version and of every earlier version a rescan replaced) is encrypted under the document's own data key,
+and that key exists only wrapped in the database. Overwriting the wrapped key makes every copy of those objects — in the store,
 its replicas and its backups — undecryptable, even for whoever holds the master keys. (A database
 backup taken before the shred still holds the wrapped key: expire database backups within the
 retention schedule's grace period.) The objects are then deleted as a courtesy, best effort.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -38,3 +41,26 @@ class Server:
                 return
             time.sleep(0.3)
         raise AssertionError(f"documents {document_ids} not recognised and indexed within {timeout} s")
+
+
+@contextmanager
+def serving(archive: Archive) -> Iterator[Server]:
+    """Serve the archive's app on a free local port, with CSRF on and two OCR job workers in this process."""
+    from waitress import create_server
+
+    from web import create_app
+
+    app = create_app({}, archive=archive)
+    http = create_server(app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=http.run, name="waitress", daemon=True)
+    consumer = archive.jobs.consumer(2)
+    consumer.start()
+    thread.start()
+    try:
+        yield Server(url=f"http://127.0.0.1:{http.effective_port}", archive=archive)
+    finally:
+        http.close()
+        http.task_dispatcher.shutdown()
+        thread.join(timeout=10)
+        consumer.stop(graceful=True)
+        archive.close()

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from archive_fixtures import PASSWORD, build_archive
-from browser_support import CUSTOMER_ID, Server
+from browser_support import CUSTOMER_ID, Server, serving
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -23,25 +22,8 @@ CHROMIUM_ARGS = [
 def server(tmp_path: Path) -> Iterator[Server]:
     """A fresh SQLite archive (departments YX and KF, one user per role) served on a free local port,
     with CSRF on and two OCR job workers in this process."""
-    from waitress import create_server
-
-    from web import create_app
-
-    archive = build_archive(tmp_path / "home")
-    app = create_app({}, archive=archive)
-    http = create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=http.run, name="waitress", daemon=True)
-    consumer = archive.jobs.consumer(2)
-    consumer.start()
-    thread.start()
-    try:
-        yield Server(url=f"http://127.0.0.1:{http.effective_port}", archive=archive)
-    finally:
-        http.close()
-        http.task_dispatcher.shutdown()
-        thread.join(timeout=10)
-        consumer.stop(graceful=True)
-        archive.close()
+    with serving(build_archive(tmp_path / "home")) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

@@ -101,3 +101,59 @@ def test_help_explains_every_command():
     code, out = run({}, "--help")
     for command in ("init", "user", "serve", "worker", "ingest", "search", "demo", "reindex"):
         assert command in out
+
+
+def test_ingest_wait_names_a_document_whose_ocr_failed_and_ocr_rerun_recovers_it_after_the_fix(initialised, tmp_path):
+    scan = tmp_path / "form.png"
+    write_scan(scan, ["用电申请书", "申请容量 8千瓦"], format="PNG")
+    broken = {**initialised, "ARCHIVE_OCR_LANGUAGES": "nosuchlanguage"}
+    code, out = run(broken, "ingest", str(scan), "--customer", CREDIT_CODE, "--customer-name", "华电", "--type",
+                    "application_form", "--as", "clerk", "--wait", "--json")
+    [result] = json.loads(out)
+    assert code == 1
+    assert result["status"] == "failed" and result["pages_failed"] == 1
+    assert result["failure_reason"].startswith("page 1: tesseract failed") and "nosuchlanguage" in out
+    code, out = run(broken, "ocr", "rerun", result["archive_code"], "--as", "clerk", "--wait")
+    assert code == 1 and f"failed {result['archive_code']}: page 1: tesseract failed" in out
+
+    code, out = run(initialised, "ocr", "rerun", "--status", "failed", "--as", "clerk", "--wait")
+    assert code == 0, out
+    assert "queued 1 pages of 1 documents for OCR (chi_sim+eng)" in out and "recognised 1 documents, 0 failed" in out
+    assert json.loads(run(initialised, "search", "申请", "--as", "staff", "--json")[1])[0]["archive_code"] == \
+        result["archive_code"]
+    code, out = run(initialised, "ocr", "rerun", "--status", "failed", "--as", "clerk", "--json")
+    assert code == 0 and json.loads(out) == {"pages_queued": 0, "documents": []}
+
+
+def test_ingest_wait_prints_the_failure_reason_in_plain_output(initialised, tmp_path):
+    scan = tmp_path / "form.png"
+    write_scan(scan, ["用电申请书"], format="PNG")
+    code, out = run({**initialised, "ARCHIVE_OCR_LANGUAGES": "nosuchlanguage"}, "ingest", str(scan), "--customer",
+                    CREDIT_CODE, "--customer-name", "华电", "--type", "application_form", "--as", "clerk", "--wait")
+    assert code == 1 and "captured" in out
+    assert "OCR: 100%" in out and "1/1" in out  # the progress bar counts a failed page as finished
+    assert "failed Z001-" in out and ": page 1: tesseract failed" in out
+
+
+def test_ocr_rerun_needs_a_named_person_a_selection_and_the_permission(initialised, tmp_path):
+    scan = tmp_path / "a.png"
+    write_scan(scan, ["用电申请书"], format="PNG")
+    code, out = run(initialised, "ingest", str(scan), "--customer", CREDIT_CODE, "--customer-name", "华电",
+                    "--type", "application_form", "--as", "clerk", "--json")
+    archive_code = json.loads(out)[0]["archive_code"]
+    code, out = run(initialised, "ocr", "rerun", archive_code)
+    assert code == 2 and "--as" in out
+    code, out = run(initialised, "ocr", "rerun", "--as", "clerk")
+    assert code == 2 and "error: choose the documents" in out
+    code, out = run(initialised, "ocr", "rerun", archive_code, "--as", "staff")
+    assert code == 3 and "access denied: document.reprocess" in out
+    code, out = run(initialised, "ocr", "rerun", archive_code, "--as", "clerk", "--json")
+    assert code == 0 and json.loads(out)["pages_queued"] == 1
+
+
+def test_help_describes_ocr_rerun():
+    assert "ocr" in run({}, "--help")[1]
+    code, out = run({}, "ocr", "rerun", "--help")
+    assert code == 0
+    for option in ("--all", "--status", "--rescan-needed", "--as", "--wait", "ARCHIVE_OCR_LANGUAGES"):
+        assert option in out

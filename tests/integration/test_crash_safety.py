@@ -1,8 +1,10 @@
-"""A capture killed at any point leaves no visible trace, and the sweep removes what it stored.
+"""A capture killed at any point leaves no visible trace, and the sweep removes what it stored; an OCR
+worker killed mid-page loses nothing.
 
-Each test runs a capture in a child process and kills it with SIGKILL: from the parent while the
+Each capture test runs a capture in a child process and kills it with SIGKILL: from the parent while the
 encrypted objects are being written, or from inside the child (the child script is test code and
 patches the pipeline) after every object is stored, and in the middle of the database transaction.
+The OCR test kills a real `archive worker` process (and its tesseract) while it recognises a page.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from archive.identity import resident_id_check_digit
 from archive.jobs import FIXITY_ACTOR
 from archive.models import AuditEvent, Customer, Document, Page
 from archive.samples import write_scan
-from archive.services import integrity
+from archive.services import documents, integrity
 
 ID_NUMBER = "11010519491231002" + resident_id_check_digit("11010519491231002")
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,3 +160,55 @@ def test_a_capture_that_is_not_killed_commits_and_verifies(archive: Archive, peo
     assert visible_trace(archive)["documents"] == 1
     report = integrity.verify_archive(archive.uow(), actor=VERIFIER)
     assert report.ok and report.objects_checked == 7
+
+
+# --- an OCR worker killed mid-page --------------------------------------------------------------------
+
+
+def start_worker(archive: Archive) -> subprocess.Popen[str]:
+    """`archive worker` in its own process group, so the kill takes its tesseract child too."""
+    env = dict(os.environ, ARCHIVE_HOME=str(archive.settings.home),
+               ARCHIVE_DATABASE_URL=archive.settings.database_url, PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-m", "archive", "worker", "--workers", "1"], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def page_state(archive: Archive, document_id: int) -> tuple[str, object, str]:
+    with archive.uow() as uow:
+        page = uow.session.scalar(select(Page).where(Page.document_id == document_id))
+        return page.ocr_status, page.ocr_started_at, uow.session.get(Document, document_id).status
+
+
+def wait_for(condition, what: str, worker: subprocess.Popen[str], timeout: float = 120) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            os.killpg(worker.pid, signal.SIGKILL)
+            pytest.fail(f"{what} did not happen (worker exit {worker.returncode}): {worker.communicate()[1][-2000:]}")
+        time.sleep(0.01)
+
+
+def test_an_ocr_worker_killed_mid_page_loses_nothing_the_next_worker_finishes_the_page(
+    archive: Archive, people, tmp_path: Path
+) -> None:
+    lines = [f"第{n}条 供电人应当按照国家规定的供电质量标准和约定安全供电 电费按月结算" for n in range(1, 25)]
+    scan = write_scan(tmp_path / "dense.png", lines, format="PNG")
+    document_id = capture_document(archive.uow(), actor=people["clerk"], request=CaptureRequest(
+        path=scan, customer=ID_NUMBER, customer_name="张三", document_type="supply_contract")).document_id
+    archive.jobs.huey.flush()  # the worker's start-up re-queueing gives the page its only job
+    first = start_worker(archive)
+    wait_for(lambda: page_state(archive, document_id)[1] is not None, "the worker starting on the page", first)
+    os.killpg(first.pid, signal.SIGKILL)  # mid-page: the job was taken off the queue, tesseract is running
+    first.communicate(timeout=30)
+    status, started, document_status = page_state(archive, document_id)
+    assert (status, document_status) == ("pending", "processing") and started is not None
+    assert "ocr_page" not in [task.name for task in archive.jobs.huey.pending()]  # the job died with its worker
+
+    second = start_worker(archive)  # it queues again the pages still pending when it starts
+    try:
+        wait_for(lambda: page_state(archive, document_id)[2] == "ready", "the page being finished", second)
+    finally:
+        os.killpg(second.pid, signal.SIGKILL)
+        second.communicate(timeout=30)
+    view = documents.get_document(archive.uow(), actor=people["clerk"], document_id=document_id)
+    assert view.pages[0].ocr_status == "done" and "电费" in view.pages[0].ocr_text

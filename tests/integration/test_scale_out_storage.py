@@ -35,7 +35,8 @@ def test_a_document_captured_onto_s3_is_encrypted_there_and_found_by_search(s3_s
     indexing.drain_outbox(archive.uow())
 
     keys = [info.key for info in archive.object_store.list()]
-    assert len(keys) == 3 and not (home / "objects").exists()  # original, page image, OCR text: all on S3
+    # Original, page image, OCR text, word boxes: all on S3.
+    assert len(keys) == 4 and not (home / "objects").exists()
     for key in keys:
         with archive.object_store.open(key) as raw:
             data = raw.read()

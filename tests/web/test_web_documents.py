@@ -180,7 +180,8 @@ def test_the_progress_endpoint_reports_ocr_pages_per_document(
     assert web_archive.jobs.run_until(lambda: ocr_progress(web_archive.uow(), [document_id], actor=users.resolve_actor(web_archive.uow(), username="clerk")).finished, timeout=120)
     after = client.get(f"/api/v1/documents/progress?ids={document_id}").get_json()
     assert after == {
-        "documents": {str(document_id): {"pages_total": 1, "pages_done": 1, "pages_failed": 0, "finished": True}},
+        "documents": {str(document_id): {"pages_total": 1, "pages_done": 1, "pages_failed": 0, "finished": True,
+                                         "status": "ready", "failure_reason": None}},
         "finished": True,
     }
     assert client.get("/api/v1/documents/progress?ids=x").status_code == 400

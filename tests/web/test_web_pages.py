@@ -94,7 +94,7 @@ def test_a_clerk_cannot_manage_users(client: FlaskClient, login_as, password: st
 
 def test_the_navigation_shows_only_what_the_role_may_use(client: FlaskClient, app, login_as) -> None:
     expected = {
-        "clerk": {"/customers/", "/search/", "/capture/"},
+        "clerk": {"/customers/", "/search/", "/capture/", "/rescan/"},
         "staff": {"/customers/", "/search/"},
         "auditor": {"/compliance/"},
         "admin": {"/admin/users"},

@@ -91,7 +91,10 @@
         c.ocrBar.max = Math.max(p.pages_total, 1);
         c.ocrBar.value = p.pages_done + p.pages_failed;
         c.ocr.textContent = text.textOcr + ": " + p.pages_done + " / " + p.pages_total +
-          (p.pages_failed ? " (" + p.pages_failed + " ✕)" : "") + (p.finished ? " — " + text.textDone : "");
+          (p.pages_failed ? " (" + p.pages_failed + " ✕)" : "") +
+          (p.status === "failed" ? " — " + text.textOcrFailed + ": " + p.failure_reason :
+           p.finished ? " — " + text.textDone : "");
+        c.ui.item.classList.toggle("ocr-failed", p.status === "failed");
       });
       if (!body.finished) { window.setTimeout(function () { poll(captured); }, 1500); }
     };
