@@ -47,6 +47,16 @@ from storage.envelope import new_data_key
 CHUNK = 1024 * 1024
 
 
+def file_sha256(path: Path) -> tuple[str, int]:
+    """The SHA-256 (hex) and size of a file, read in chunks."""
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
 @dataclass
 class CaptureRequest:
     path: Path
@@ -113,12 +123,7 @@ class DetectDuplicate:
     """The same content for the same customer counts once (seed 004)."""
 
     def run(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
-        digest = hashlib.sha256()
-        with ctx.request.path.open("rb") as handle:
-            while chunk := handle.read(CHUNK):
-                digest.update(chunk)
-                ctx.size += len(chunk)
-        ctx.sha256 = digest.hexdigest()
+        ctx.sha256, ctx.size = file_sha256(ctx.request.path)
         _, normalised = classify_identifier(ctx.request.customer)
         with uow:
             existing = uow.session.scalar(

@@ -10,7 +10,6 @@ objects under a fresh prefix that the fixity sweep removes.
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from sqlalchemy import and_, func, or_, select
 
 from archive import access, audit
 from archive.actors import Actor
+from archive.capture import CHUNK, file_sha256
 from archive.errors import DocumentShreddedError, NotFoundError, ValidationError
 from archive.events import event_page_replaced, event_page_replacement_refused
 from archive.models import Customer, Document, Page, SearchOutbox, utcnow
@@ -32,7 +32,6 @@ from archive.views import PageReplacementResult, RescanItemView, RescanList
 from ocr.base import InputRejectedError
 from ocr.inputs import inspect_source, iter_pages, save_page
 
-CHUNK = 1024 * 1024
 MAX_LIST = 500
 
 
@@ -133,12 +132,7 @@ class StoreEncrypted:
     """Hash the uploaded file and store its page image under the document's data key."""
 
     def run(self, uow: UnitOfWork, ctx: ReplacementContext) -> None:
-        digest = hashlib.sha256()
-        with ctx.request.path.open("rb") as handle:
-            while chunk := handle.read(CHUNK):
-                digest.update(chunk)
-                ctx.size += len(chunk)
-        ctx.sha256 = digest.hexdigest()
+        ctx.sha256, ctx.size = file_sha256(ctx.request.path)
         page = next(iter_pages(ctx.request.path))
         ctx.image_key = f"{ctx.prefix}/pages/{ctx.request.number:04d}.png"
         with tempfile.SpooledTemporaryFile(max_size=8 * CHUNK) as buffer:
