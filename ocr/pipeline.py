@@ -34,8 +34,9 @@ from ocr.tesseract import TesseractRecognizer, TextLine
 # A line is re-read with every configured language when it has at least this many Latin letters
 # and at least twice as many of them as Chinese characters.
 MIN_LATIN_LETTERS = 8
-# Letters meeting digits: where chi_sim may have dropped a hyphen.
-_LETTER_DIGIT = re.compile("[A-Za-z][0-9]")
+# A code whose letters meet its digits and which has a hyphen further on ("HT2024-0107"): chi_sim
+# drops the hyphen after a code's letters and keeps the later ones.
+_LETTER_DIGIT = re.compile("[A-Za-z][0-9][0-9A-Za-z]*-")
 # Crops stacked for that second reading are padded by this share of their height.
 CROP_PADDING = 0.4
 
@@ -126,8 +127,8 @@ class OcrPipeline:
     → "Finis", 签发机关 → "SANA"). With primary_language_first the page is read with the first
     language alone — chi_sim reads Latin letters and digits too — and then, together in one small
     image, read again with all the configured languages: the lines that are mostly Latin letters
-    (their new reading replaces the old), and the words where a letter meets a digit, of which
-    only hyphens the first reading dropped are taken ("HT2024-0107" → "HT-2024-0107").
+    (their new reading replaces the old), and codes like "HT2024-0107", of which only the hyphens
+    the first reading dropped are taken ("HT-2024-0107").
     """
 
     def __init__(self, recognizer: TesseractRecognizer, settings: PipelineSettings | None = None) -> None:
@@ -191,7 +192,7 @@ class OcrPipeline:
             return self._read_lines(image)
         lines = self._read_lines(image, languages=primary)
         # What the primary language may have misread: lines of Latin text, and in other lines the
-        # words where a letter meets a digit (chi_sim drops the hyphen of "HT-2024-0107").
+        # codes that may have lost a hyphen (_LETTER_DIGIT).
         wanted: list[tuple[int, int | None]] = []
         for index, line in enumerate(lines):
             if _mostly_latin(line):
@@ -217,7 +218,8 @@ class OcrPipeline:
         )
 
     def _reread(self, image: Image.Image, groups: list[list[WordBox]]) -> list[list[WordBox]]:
-        """Read each group of words again with all the languages, all groups in one stack of crops."""
+        """Read each group of words again, all groups in one stack of crops: with the secondary
+        languages if the groups hold only Latin text, else with all of them."""
         boxes = []
         for words in groups:
             left = min(w.left for w in words)
@@ -235,8 +237,12 @@ class OcrPipeline:
             y += box[3] - box[1]
         if "dpi" in image.info:
             stack.info["dpi"] = image.info["dpi"]
+        # The secondary languages alone start faster, and read Latin text best, when there is no
+        # Chinese to read.
+        _, _, others = self.recognizer.languages.partition("+")
+        latin_only = all(char.isascii() or not char.isalpha() for words in groups for w in words for char in w.text)
         found: list[list[WordBox]] = [[] for _ in groups]
-        for line in self._read_lines(stack):
+        for line in self._read_lines(stack, languages=others if latin_only and others else None):
             for word in line.words:
                 middle = word.top + word.height / 2
                 index = next((i for i in range(len(boxes) - 1, -1, -1) if offsets[i] <= middle), 0)
