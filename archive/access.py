@@ -69,6 +69,11 @@ def allows(actor: Actor, permission: str, target: Target = None) -> bool:
     return True
 
 
+def allowed_actions(actor: Actor, target: Target) -> frozenset[str]:
+    """Every permission the actor holds that the policy allows on target (what to offer on its page)."""
+    return frozenset(permission for permission in actor.permissions if allows(actor, permission, target))
+
+
 def require(actor: Actor, permission: str, target: Target = None) -> None:
     """Raise AccessDenied unless the actor holds the permission for this target."""
     if permission not in actor.permissions:

@@ -1,10 +1,17 @@
-"""Who acts: a frozen snapshot of a user (or a named system actor) taken at the start of a request."""
+"""Who acts: a frozen snapshot of a user (or a named system actor) taken at the start of a request,
+and every named system actor, so the audit trail always says who acted."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from archive.permissions import ROLE_PERMISSIONS
+from archive import registry
+from archive.permissions import (
+    permission_integrity_verify,
+    permission_keys_manage,
+    permission_reference_manage,
+    permission_user_manage,
+)
 
 
 @dataclass(frozen=True)
@@ -22,7 +29,7 @@ class Actor:
 
     @property
     def permissions(self) -> frozenset[str]:
-        return ROLE_PERMISSIONS.get(self.role, frozenset()) | self.extra_permissions
+        return registry.role_permissions().get(self.role, frozenset()) | self.extra_permissions
 
     @classmethod
     def system(cls, name: str, permissions: frozenset[str] = frozenset()) -> Actor:
@@ -30,6 +37,12 @@ class Actor:
         return cls(user_id=None, username=f"system:{name}", role="system", extra_permissions=permissions)
 
     def at(self, remote_addr: str) -> Actor:
-        from dataclasses import replace
-
         return replace(self, remote_addr=remote_addr)
+
+
+# Operator commands run on the server host (`archive init`, `user add`, `keys rotate`, ...).
+OPERATOR = Actor.system("cli", frozenset({permission_user_manage, permission_reference_manage,
+                                          permission_keys_manage}))
+VERIFIER = Actor.system("cli-verify", frozenset({permission_integrity_verify}))  # `archive verify`, `sweep`
+FIXITY_ACTOR = Actor.system("fixity", frozenset({permission_integrity_verify}))  # the daily fixity job
+OCR_ACTOR = Actor.system("ocr")  # who the audit trail names for a failed recognition

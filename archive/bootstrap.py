@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from archive import registry
 from archive.config import Settings, load_settings
+from archive.jobs import JobQueue
+from archive.ports import DispositionGuard, NoHolds, Recognizer
 from archive.unit_of_work import UnitOfWork
-
-if TYPE_CHECKING:
-    from archive.jobs import JobQueue
-    from ocr.pipeline import OcrPipeline
 from search.base import SearchIndex
 from storage.base import ObjectStore
 from storage.envelope import EncryptedStore, Keyring
@@ -118,7 +118,7 @@ class Archive:
         return TantivyIndex(self.settings.index_path)
 
     @cached_property
-    def recognizer(self) -> OcrPipeline:
+    def recognizer(self) -> Recognizer:
         """The OCR pipeline (preparation, tesseract, word boxes in the stored image's coordinates)."""
         from ocr.pipeline import OcrPipeline
         from ocr.tesseract import TesseractRecognizer
@@ -127,12 +127,32 @@ class Archive:
 
     @cached_property
     def jobs(self) -> JobQueue:
-        from archive.jobs import JobQueue
+        return self.job_queue()
 
-        return JobQueue(self)
+    def job_queue(self, *, task_options: Mapping[str, Mapping[str, Any]] | None = None) -> JobQueue:
+        """A job queue with every feature's tasks registered (task_options: see JobQueue)."""
+        queue = JobQueue(self.settings, task_options=task_options)
+        for feature in registry.features():
+            if feature.tasks is not None:
+                feature.tasks(queue, self.uow)
+        return queue
+
+    @cached_property
+    def disposition_guard(self) -> DispositionGuard:
+        """The guard a feature provides (retention's legal holds), or one that holds nothing."""
+        guards = list(registry.disposition_guards())
+        if len(guards) > 1:
+            raise registry.RegistryError("more than one feature provides a disposition guard")
+        return guards[0] if guards else NoHolds()
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self)
+        """A unit of work over this archive's database, handing out its adapters on first use."""
+        return UnitOfWork(
+            self.session_factory, settings=self.settings,
+            store=lambda: self.store, object_store=lambda: self.object_store, keyring=lambda: self.keyring,
+            index=lambda: self.index, jobs=lambda: self.jobs, recognizer=lambda: self.recognizer,
+            disposition_guard=lambda: self.disposition_guard,
+        )
 
     def migrate(self) -> None:
         migrate(self.engine)

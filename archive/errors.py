@@ -49,3 +49,12 @@ class DocumentShreddedError(NotFoundError):
 
 class KeyManagementError(ArchiveError):
     """Master keys cannot be rotated, re-wrapped or retired as asked; the message says what to do."""
+
+
+class RecordHeldError(ArchiveError):
+    """A legal hold (or another disposition guard) keeps the record from destruction or deletion."""
+
+    def __init__(self, document_id: int, archive_code: str = "") -> None:
+        label = f"{archive_code} (document {document_id})" if archive_code else f"document {document_id}"
+        super().__init__(f"{label} is on hold: it cannot be destroyed or deleted until the hold is released")
+        self.document_id = document_id

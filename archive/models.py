@@ -30,7 +30,6 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("clerk", "staff", "approver", "compliance", "admin")
 SHREDDED = "shredded"  # a shredded document's status and key id: its data key no longer exists
 
 
@@ -225,7 +224,26 @@ class Document(Base):
             self.status, self.failure_reason = "processing", None
 
 
-class Page(Base):
+class PageContent:
+    """What a page version is made of, on the current page and on kept earlier versions alike."""
+
+    object_key: Mapped[str] = mapped_column(String(200))
+    image_sha256: Mapped[str | None] = mapped_column(String(64))  # of the stored image; None before 0003
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    text_layer: Mapped[bool] = mapped_column(Boolean, default=False)
+    ocr_error: Mapped[str | None] = mapped_column(Text)
+    ocr_text: Mapped[str | None] = mapped_column(Text)  # PII redacted; the full text is an encrypted object
+    ocr_confidence: Mapped[float | None] = mapped_column(Float)
+    text_object_key: Mapped[str | None] = mapped_column(String(200))
+    words_object_key: Mapped[str | None] = mapped_column(String(200))  # word boxes, encrypted JSON
+
+    def object_keys(self) -> list[str]:
+        """The stored objects of this version: image, full text, word boxes."""
+        return [k for k in (self.object_key, self.text_object_key, self.words_object_key) if k]
+
+
+class Page(PageContent, Base):
     """The current version of a page. A replaced version moves to PageVersion, so `page` holds exactly
     the pages a document has now."""
 
@@ -235,29 +253,15 @@ class Page(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    object_key: Mapped[str] = mapped_column(String(200))
-    image_sha256: Mapped[str | None] = mapped_column(String(64))  # of the stored image; None before 0003
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    text_layer: Mapped[bool] = mapped_column(Boolean, default=False)
     ocr_status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending|done|failed
-    ocr_error: Mapped[str | None] = mapped_column(Text)
     # Set when a job starts on the page, cleared when it is queued: a page pending long after its job
     # started lost its worker (jobs.py re-queues it).
     ocr_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    ocr_text: Mapped[str | None] = mapped_column(Text)  # PII redacted; the full text is an encrypted object
-    ocr_confidence: Mapped[float | None] = mapped_column(Float)
-    text_object_key: Mapped[str | None] = mapped_column(String(200))
-    words_object_key: Mapped[str | None] = mapped_column(String(200))  # word boxes, encrypted JSON
     rescan_needed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     replaced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     document: Mapped[Document] = relationship(back_populates="pages")
-
-    def object_keys(self) -> list[str]:
-        """The stored objects of this version: image, full text, word boxes."""
-        return [k for k in (self.object_key, self.text_object_key, self.words_object_key) if k]
 
     def queue_ocr(self) -> None:
         """Wait for (another) recognition; the text so far stays until the new one replaces it."""
@@ -282,7 +286,7 @@ class Page(Base):
         return kept
 
 
-class PageVersion(Base):
+class PageVersion(PageContent, Base):
     """An earlier version of a page, replaced by a rescan; kept, with its objects, until shredding."""
 
     __tablename__ = "page_version"
@@ -292,24 +296,11 @@ class PageVersion(Base):
     page_id: Mapped[int] = mapped_column(ForeignKey("page.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer)
-    object_key: Mapped[str] = mapped_column(String(200))
-    image_sha256: Mapped[str | None] = mapped_column(String(64))
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    text_layer: Mapped[bool] = mapped_column(Boolean, default=False)
     ocr_status: Mapped[str] = mapped_column(String(20))
-    ocr_error: Mapped[str | None] = mapped_column(Text)
-    ocr_text: Mapped[str | None] = mapped_column(Text)  # PII redacted, as on Page
-    ocr_confidence: Mapped[float | None] = mapped_column(Float)
-    text_object_key: Mapped[str | None] = mapped_column(String(200))
-    words_object_key: Mapped[str | None] = mapped_column(String(200))
     rescan_needed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column()  # when this version became the page
     superseded_at: Mapped[datetime] = mapped_column()
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-
-    def object_keys(self) -> list[str]:
-        return [k for k in (self.object_key, self.text_object_key, self.words_object_key) if k]
 
 
 class ArchiveCodeCounter(Base):

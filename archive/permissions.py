@@ -1,40 +1,30 @@
-"""The archive's security vocabulary: every permission and which role holds it by default."""
+"""The core's permissions and which role holds each by default (features add their own: registry)."""
+
+from __future__ import annotations
+
+from archive.roles import ADMIN, APPROVER, CLERK, COMPLIANCE, STAFF
 
 permission_customer_view = "customer.view"
 permission_customer_register = "customer.register"
 permission_pii_view = "pii.view"
 permission_document_view = "document.view"
 permission_document_download = "document.download"
-permission_document_capture = "document.capture"
 permission_document_search = "document.search"
 permission_audit_view = "audit.view"
 permission_user_manage = "user.manage"
 permission_reference_manage = "reference.manage"
 permission_integrity_verify = "integrity.verify"  # run the fixity check and sweep uncommitted objects
-permission_page_rescan = "page.rescan"  # see the rescan list, upload a replacement for a page
-permission_document_reprocess = "document.reprocess"  # run OCR again over documents (`archive ocr rerun`)
 
-# Permissions that concern one customer's data are also scoped: department and clearance (access.py).
-ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "clerk": frozenset(
-        {
-            permission_customer_view,
-            permission_customer_register,
-            permission_pii_view,
-            permission_document_view,
-            permission_document_download,
-            permission_document_capture,
-            permission_document_search,
-            permission_page_rescan,
-            permission_document_reprocess,
-        }
-    ),
-    "staff": frozenset({permission_customer_view, permission_document_view, permission_document_search}),
-    "approver": frozenset({permission_customer_view, permission_document_view, permission_document_search}),
-    "compliance": frozenset({permission_audit_view, permission_integrity_verify}),
-    "admin": frozenset({permission_user_manage, permission_reference_manage}),
-}
-
-# Held by no role: only named system actors (the CLI operator, retention's disposal job) get them.
+# Held by no role: only named system actors (archive.actors; retention's disposal job) get them.
 permission_keys_manage = "keys.manage"  # rotate master keys, re-wrap data keys, retire unused keys
 permission_document_shred = "document.shred"  # destroy a document's data key (crypto-shredding)
+
+# Permissions that concern one customer's data are also scoped: department and clearance (access.py).
+GRANTS: dict[str, frozenset[str]] = {
+    CLERK: frozenset({permission_customer_view, permission_customer_register, permission_pii_view,
+                      permission_document_view, permission_document_download, permission_document_search}),
+    STAFF: frozenset({permission_customer_view, permission_document_view, permission_document_search}),
+    APPROVER: frozenset({permission_customer_view, permission_document_view, permission_document_search}),
+    COMPLIANCE: frozenset({permission_audit_view, permission_integrity_verify}),
+    ADMIN: frozenset({permission_user_manage, permission_reference_manage}),
+}

@@ -2,50 +2,80 @@
 
 It rolls back unless committed. An AccessDenied leaving it is audited in its own transaction, so
 every denial is recorded whichever entry point (web, API, CLI, job) triggered it.
+
+Bootstrap hands it each adapter as a provider, called on first use, so a process builds only the
+adapters its work needs (the web app never starts tesseract; `archive init` never opens the index).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive import audit
+from archive.config import Settings
 from archive.errors import AccessDenied
 from archive.events import event_access_denied
+from archive.ports import DispositionGuard, Jobs, ObjectStore, Recognizer, SearchIndex
+from storage.envelope import EncryptedStore, Keyring
 
-if TYPE_CHECKING:
-    from archive.bootstrap import Archive
-    from archive.jobs import JobQueue
-    from search.base import SearchIndex
-    from storage.envelope import EncryptedStore, Keyring
+T = TypeVar("T")
+Provider = Callable[[], T]
 
 
 class UnitOfWork:
-    def __init__(self, archive: Archive) -> None:
-        self.archive = archive
-        self.settings = archive.settings
-        self._session_factory: sessionmaker[Session] = archive.session_factory
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        settings: Settings,
+        store: Provider[EncryptedStore],
+        object_store: Provider[ObjectStore],
+        keyring: Provider[Keyring],
+        index: Provider[SearchIndex],
+        jobs: Provider[Jobs],
+        recognizer: Provider[Recognizer],
+        disposition_guard: Provider[DispositionGuard],
+    ) -> None:
+        self.settings = settings
+        self._session_factory = session_factory
+        self._store, self._object_store, self._keyring = store, object_store, keyring
+        self._index, self._jobs, self._recognizer = index, jobs, recognizer
+        self._disposition_guard = disposition_guard
         self._after_commit: list[Callable[[], None]] = []
 
-    # Adapters are built lazily by bootstrap, on first use.
     @property
     def store(self) -> EncryptedStore:
-        return self.archive.store
+        """Encrypting object store: what services read and write documents through."""
+        return self._store()
+
+    @property
+    def object_store(self) -> ObjectStore:
+        """The raw object store under `store`, for listing and removing objects by key (fixity, sweep)."""
+        return self._object_store()
 
     @property
     def keyring(self) -> Keyring:
-        return self.archive.keyring
+        return self._keyring()
 
     @property
     def index(self) -> SearchIndex:
-        return self.archive.index
+        return self._index()
 
     @property
-    def jobs(self) -> JobQueue:
-        return self.archive.jobs
+    def jobs(self) -> Jobs:
+        return self._jobs()
+
+    @property
+    def recognizer(self) -> Recognizer:
+        return self._recognizer()
+
+    @property
+    def disposition_guard(self) -> DispositionGuard:
+        return self._disposition_guard()
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()

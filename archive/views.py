@@ -89,43 +89,6 @@ class PageWordsView:
 
 
 @dataclass(frozen=True)
-class RescanItemView:
-    """A page a clerk should scan again: OCR confidence below the threshold, or OCR failed."""
-
-    document_id: int
-    archive_code: str
-    title: str
-    customer_name: str
-    number: int
-    version: int
-    ocr_status: str
-    ocr_confidence: float | None
-    ocr_error: str | None
-
-
-@dataclass(frozen=True)
-class RescanList:
-    total: int
-    threshold: float
-    items: list[RescanItemView]
-
-
-@dataclass(frozen=True)
-class PageReplacementResult:
-    document_id: int
-    archive_code: str
-    number: int
-    version: int  # the new current version
-    sha256: str  # of the uploaded file
-
-
-@dataclass(frozen=True)
-class OcrRerunResult:
-    documents: dict[int, str]  # id: archive code, of every document queued again
-    pages_queued: int
-
-
-@dataclass(frozen=True)
 class DocumentSummary:
     id: int
     archive_code: str
@@ -162,7 +125,7 @@ class DocumentView:
     captured_at: datetime
     may_download: bool
     pages: list[PageView] = field(default_factory=list)
-    may_replace_pages: bool = False
+    actions: frozenset[str] = frozenset()  # the permissions the viewer holds on it (none once shredded)
 
 
 @dataclass(frozen=True)
@@ -191,27 +154,6 @@ class CustomerView:
     dossiers: list[DossierView]
     loose_documents: list[DocumentSummary]
     missing_types: list[str]
-
-
-@dataclass(frozen=True)
-class CaptureResult:
-    document_id: int
-    archive_code: str
-    page_count: int
-    customer_id: int
-
-
-@dataclass(frozen=True)
-class OcrProgress:
-    pages_total: int
-    pages_done: int
-    pages_failed: int
-    status: str = ""  # the document's (processing, ready, failed), when one document is meant
-    failure_reason: str | None = None
-
-    @property
-    def finished(self) -> bool:
-        return self.pages_done + self.pages_failed >= self.pages_total
 
 
 @dataclass(frozen=True)

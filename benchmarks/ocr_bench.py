@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image  # noqa: E402
 
-from archive.samples import TURNED, VARIANTS, SamplePage, Variant, sample_pages  # noqa: E402
+from archive.demo.samples import TURNED, VARIANTS, SamplePage, Variant, sample_pages  # noqa: E402
 from ocr.pipeline import OcrPipeline, PipelineSettings  # noqa: E402
 from ocr.tesseract import TesseractRecognizer  # noqa: E402
 

@@ -89,6 +89,19 @@ def inspect_source(path: Path, *, limits: InputLimits = DEFAULT_LIMITS) -> Sourc
     return SourceInfo(media_type=media_type, page_count=pages)
 
 
+def identify_source(path: Path, *, limits: InputLimits = DEFAULT_LIMITS) -> SourceInfo:
+    """Identify the file and check its structure without decoding any image data: the type, the page
+    count and every page's size within the limits. Damaged image data surfaces later, from iter_pages,
+    so a caller that decodes the pages anyway decodes each of them once."""
+    media_type = sniff_media_type(path, limits=limits)
+    if media_type == PDF:
+        return SourceInfo(media_type=PDF, page_count=_inspect_pdf(path, limits))
+    pages = 0
+    for _ in _iter_image_frames(path, media_type, limits, decode=False):
+        pages += 1
+    return SourceInfo(media_type=media_type, page_count=pages)
+
+
 def iter_pages(
     path: Path, *, pdf_dpi: int = 300, limits: InputLimits = DEFAULT_LIMITS
 ) -> Iterator[SourcePage]:
@@ -203,8 +216,11 @@ def _describe_other(head: bytes) -> str:
     return "application/octet-stream"
 
 
-def _iter_image_frames(path: Path, media_type: str, limits: InputLimits) -> Iterator[Image.Image]:
-    """Yield each decoded frame of an image file (several only for TIFF), checking the limits."""
+def _iter_image_frames(
+    path: Path, media_type: str, limits: InputLimits, *, decode: bool = True
+) -> Iterator[Image.Image]:
+    """Yield each frame of an image file (several only for TIFF), checking the limits; decoded unless
+    decode is false (then only the headers are read)."""
     name = _FORMAT_NAMES[media_type]
     # Pillow warns above its own default pixel limit; ours is checked explicitly below.
     with warnings.catch_warnings():
@@ -236,6 +252,9 @@ def _iter_image_frames(path: Path, media_type: str, limits: InputLimits) -> Iter
                     f"the file has more than {limits.max_pages} pages; split it into smaller files"
                 )
             _check_pixels(image.size, number, limits)
+            if not decode:
+                yield image
+                continue
             try:
                 image.load()
             except Exception as error:

@@ -863,6 +863,12 @@ class Keyring:
         self._retired.append(key_id)
         self._subkeys = {k: v for k, v in self._subkeys.items() if k[0] != key_id}
 
+    def adopt(self, other: Keyring) -> None:
+        """Take other's keys in place, so every holder of this keyring sees a rotation or retirement."""
+        self._keys, self._active_id, self._retired = dict(other._keys), other._active_id, list(other._retired)
+        self._lookup_key = other._lookup_key
+        self._subkeys = {}
+
     def _subkey(self, key_id: str, purpose: bytes) -> AESGCM:
         if key_id not in self._keys:
             state = "retired" if key_id in self._retired else "unknown"

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.actors import Actor
+from archive.actors import OPERATOR, Actor
 from archive.bootstrap import Archive
-from archive.cli_support import OPERATOR
 from archive.config import load_settings
 from archive.services import reference, users
 

@@ -55,12 +55,14 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
 
 
 class IsoDateJSONProvider(DefaultJSONProvider):
-    """Dates and times as ISO 8601 in the API, not HTTP dates."""
+    """Dates and times as ISO 8601 in the API, not HTTP dates; sets as sorted lists."""
 
     @staticmethod
     def default(o: object) -> object:
         if isinstance(o, date):
             return o.isoformat()
+        if isinstance(o, set | frozenset):
+            return sorted(o)
         return DefaultJSONProvider.default(o)
 
 

@@ -10,8 +10,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from archive import registry
 from archive.errors import ValidationError
-from archive.models import ROLES
 from archive.services import reference, users
 from web.support import classification_names, current_actor, label, new_uow, require_login
 
@@ -30,7 +30,7 @@ class CreateUserForm(FlaskForm):
 
 def _form() -> CreateUserForm:
     form = CreateUserForm()
-    form.role.choices = [(role, label(role)) for role in ROLES]
+    form.role.choices = [(role, label(role)) for role in registry.roles()]
     form.department.choices = [("", _("(none)"))] + [
         (code, f"{code} {name}") for _id, code, name in reference.list_departments(new_uow())
     ]

@@ -7,8 +7,9 @@ from dataclasses import asdict
 from flask import Blueprint, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
+from archive.capture.services import list_rescan_pages
 from archive.errors import ValidationError
-from archive.services import documents, rescan, searching
+from archive.services import documents, searching
 from web.rescan import replace_uploaded_page
 from web.search import request_filters, search_options
 from web.support import current_actor, new_uow, require_login
@@ -110,7 +111,7 @@ def replace_page(document_id: int, number: int) -> ResponseReturnValue:
 @bp.get("/rescan")
 def rescan_list() -> ResponseReturnValue:
     """Pages to scan again in the user's scope (confidence below the threshold, or OCR failed)."""
-    found = rescan.list_rescan_pages(new_uow(), actor=current_actor(), limit=_int_arg("limit", 100, 1, 500),
+    found = list_rescan_pages(new_uow(), actor=current_actor(), limit=_int_arg("limit", 100, 1, 500),
                                      offset=_int_arg("offset", 0, 0, 1_000_000))
     items = [asdict(item) | {"url": url_for("documents.show", document_id=item.document_id,
                                             _anchor=f"page-{item.number}"),

@@ -5,14 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from archive import events
+from archive import registry
 from archive.services import audit_log, integrity
 from web.support import current_actor, new_uow, require_login
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 require_login(bp)
 
-EVENT_TYPES = sorted(value for name, value in vars(events).items() if name.startswith("event_"))
 OUTCOMES = ("ok", "failed", "denied")
 
 
@@ -25,5 +24,5 @@ def index() -> ResponseReturnValue:
     }
     found = audit_log.list_audit_events(new_uow(), actor=current_actor(), limit=500, **filters)
     fixity = integrity.last_fixity_run(new_uow(), actor=current_actor())
-    return render_template("compliance/index.html", events=found, filters=filters, event_types=EVENT_TYPES,
+    return render_template("compliance/index.html", events=found, filters=filters, event_types=sorted(registry.event_types()),
                            outcomes=OUTCOMES, fixity=fixity)

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from archive.capture.permissions import permission_page_rescan
 from archive.errors import ValidationError
 from archive.services import documents
 from web.rescan import replace_uploaded_page
@@ -19,7 +20,8 @@ require_login(bp)
 @bp.get("/<int:document_id>")
 def show(document_id: int) -> ResponseReturnValue:
     view = documents.get_document(new_uow(), actor=current_actor(), document_id=document_id)
-    return render_template("documents/show.html", document=view)
+    return render_template("documents/show.html", document=view,
+                           may_replace_pages=permission_page_rescan in view.actions)
 
 
 def _png(document_id: int, number: int, version: int | None = None) -> ResponseReturnValue:

@@ -11,6 +11,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from archive import permissions
+from archive.capture.permissions import permission_document_capture
 from archive.errors import NotFoundError
 from archive.services import users
 from web.support import (
@@ -97,7 +98,7 @@ def layout_context() -> dict[str, object]:
         for endpoint, permission in (
             ("customers.index", permissions.permission_customer_view),
             ("search.index", permissions.permission_document_search),
-            ("capture.index", permissions.permission_document_capture),
+            ("capture.index", permission_document_capture),
             ("compliance.index", permissions.permission_audit_view),
             ("admin.users", permissions.permission_user_manage),
         ):

@@ -5,16 +5,17 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from archive.capture import CaptureRequest, capture_document
+from archive.capture import recognition
+from archive.capture.services import CaptureRequest, capture_document
+from archive.capture.views import CaptureResult, OcrProgress
 from archive.errors import DuplicateDocumentError, ValidationError
-from archive.services import recognition
-from archive.views import CaptureResult, OcrProgress
 from web.support import current_actor, new_uow
 
 MAX_PROGRESS_IDS = 100
@@ -57,13 +58,13 @@ def client_filename(upload: FileStorage) -> str:
     return PurePosixPath((upload.filename or "upload").replace("\\", "/")).name[:200] or "upload"
 
 
-def capture_upload(upload: FileStorage, fields: CaptureFields) -> CaptureResult:
-    """Capture one uploaded file. Raises ValidationError, DuplicateDocumentError, AccessDenied."""
-    filename = client_filename(upload)
-    suffix = Path(filename).suffix.lower()
+@contextmanager
+def saved_upload(upload: FileStorage, prefix: str) -> Iterator[Path]:
+    """Stream the upload to a temporary file (keeping a plain suffix) and delete it afterwards."""
+    suffix = Path(client_filename(upload)).suffix.lower()
     if not re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):
         suffix = ""
-    with tempfile.NamedTemporaryFile(prefix="upload-", suffix=suffix, delete=False) as handle:
+    with tempfile.NamedTemporaryFile(prefix=prefix, suffix=suffix, delete=False) as handle:
         path = Path(handle.name)
         try:
             upload.save(handle)
@@ -72,14 +73,20 @@ def capture_upload(upload: FileStorage, fields: CaptureFields) -> CaptureResult:
             path.unlink(missing_ok=True)
             raise
     try:
-        request = CaptureRequest(
-            path=path, customer=fields.customer, document_type=fields.document_type, filename=filename,
-            customer_name=fields.customer_name, classification=fields.classification, dossier=fields.dossier,
-            title=fields.title,
-        )
-        return capture_document(new_uow(), actor=current_actor(), request=request)
+        yield path
     finally:
         os.unlink(path)
+
+
+def capture_upload(upload: FileStorage, fields: CaptureFields) -> CaptureResult:
+    """Capture one uploaded file. Raises ValidationError, DuplicateDocumentError, AccessDenied."""
+    with saved_upload(upload, "upload-") as path:
+        request = CaptureRequest(
+            path=path, customer=fields.customer, document_type=fields.document_type,
+            filename=client_filename(upload), customer_name=fields.customer_name,
+            classification=fields.classification, dossier=fields.dossier, title=fields.title,
+        )
+        return capture_document(new_uow(), actor=current_actor(), request=request)
 
 
 def capture_uploads(uploads: list[FileStorage], fields: CaptureFields) -> CaptureOutcome:

@@ -9,7 +9,7 @@ from archive import access, audit
 from archive.actors import Actor
 from archive.errors import NotFoundError, ValidationError
 from archive.events import event_customer_registered, event_customer_viewed
-from archive.identity import classify_identifier, mask
+from archive.identity import mask
 from archive.models import Customer, Document, Dossier
 from archive.permissions import (
     permission_customer_register,
@@ -24,11 +24,12 @@ from storage.envelope import Keyring, open_sealed, seal
 
 
 def find_or_register(
-    session: Session, keyring: Keyring, *, actor: Actor, identifier: str, name: str | None,
+    session: Session, keyring: Keyring, *, actor: Actor, identifier: tuple[str, str], name: str | None,
     phone: str | None = None,
 ) -> Customer:
-    """Return the customer with this ID number or credit code, registering it when new."""
-    id_type, normalised = classify_identifier(identifier)
+    """Return the customer with this ID number or credit code (as identity.classify_identifier gives
+    it: type and normalised number), registering it when new."""
+    id_type, normalised = identifier
     identity_hash = lookup_hash(normalised, keyring)
     customer = session.scalar(select(Customer).where(Customer.identity_hash == identity_hash))
     if customer is not None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from archive import access, audit
 from archive.actors import Actor
-from archive.errors import NotFoundError
+from archive.errors import DocumentShreddedError, NotFoundError
 from archive.events import (
     event_document_downloaded,
     event_document_viewed,
@@ -19,14 +19,8 @@ from archive.events import (
     event_page_words_viewed,
 )
 from archive.models import Document, Page, PageVersion, User, as_utc
-from archive.permissions import (
-    permission_document_download,
-    permission_document_view,
-    permission_page_rescan,
-    permission_pii_view,
-)
+from archive.permissions import permission_document_download, permission_document_view, permission_pii_view
 from archive.services.customers import shown_identity
-from archive.services.recognition import document_key
 from archive.unit_of_work import UnitOfWork
 from archive.views import (
     DocumentView,
@@ -36,6 +30,14 @@ from archive.views import (
     PageWordsView,
     WordBoxView,
 )
+from storage.envelope import WrappedKey
+
+
+def document_key(uow: UnitOfWork, document: Document) -> bytes:
+    """The document's data key; raises DocumentShreddedError once the key was destroyed."""
+    if document.is_shredded:
+        raise DocumentShreddedError(document.id, document.archive_code)
+    return uow.keyring.unwrap(WrappedKey(document.key_id, document.cipher, document.wrapped_key))
 
 
 def _load(uow: UnitOfWork, actor: Actor, permission: str, document_id: int) -> Document:
@@ -98,7 +100,7 @@ def get_document(uow: UnitOfWork, *, actor: Actor, document_id: int) -> Document
             customer_identity=shown_identity(document.customer, actor, uow.keyring),
             dossier=document.dossier.title if document.dossier else "", captured_at=document.captured_at,
             may_download=access.allows(actor, permission_document_download, document), pages=pages,
-            may_replace_pages=not document.is_shredded and access.allows(actor, permission_page_rescan, document),
+            actions=frozenset() if document.is_shredded else access.allowed_actions(actor, document),
         )
         audit.record(uow.session, actor, event_document_viewed, target_type="document", target_id=document.id,
                      archive_code=document.archive_code)

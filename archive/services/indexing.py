@@ -26,6 +26,14 @@ from storage.envelope import Keyring, open_sealed
 _writer_lock = threading.Lock()  # one index writer per process; the backend handles other processes
 
 Progress = Callable[[int, int], None]
+DRAIN_OUTBOX = "drain_outbox"  # the queued task that runs drain_outbox (archive/tasks.py)
+
+
+def queue_reindex(uow: UnitOfWork, document_id: int, *, action: str = "index") -> None:
+    """Inside an open unit of work: (re)index the document, or with action "delete" remove it from the
+    index, once the transaction commits. The outbox row is written in the same transaction."""
+    uow.session.add(SearchOutbox(document_id=document_id, action=action))
+    uow.after_commit(lambda: uow.jobs.enqueue(DRAIN_OUTBOX))
 
 
 def indexed_document(document: Document, keyring: Keyring) -> IndexedDocument:

@@ -140,9 +140,9 @@ def sweep_orphans(uow: UnitOfWork, *, actor: Actor, older_than: timedelta = time
         if older_than > timedelta(0) and any(o.modified is None or o.modified > cutoff for o in objects):
             continue
         for info in objects:
-            uow.archive.object_store.delete(info.key)
+            uow.object_store.delete(info.key)
             removed.append(info.key)
-    store = uow.archive.object_store
+    store = uow.object_store
     leftovers = store.discard_incomplete_writes(DOCUMENTS, older_than) if isinstance(store, IncompleteWrites) else []
     with uow:
         audit.record(uow.session, actor, event_integrity_swept, objects_removed=len(removed),
@@ -236,7 +236,7 @@ def _unreferenced(uow: UnitOfWork, referenced: set[str]) -> dict[str, list[Objec
     reported, so a capture finishing during the run is not mistaken for an orphan.
     """
     candidates: dict[str, list[ObjectInfo]] = defaultdict(list)
-    for info in uow.archive.object_store.list(DOCUMENTS):
+    for info in uow.object_store.list(DOCUMENTS):
         prefix = object_prefix(info.key)
         if prefix not in referenced:
             candidates[prefix].append(info)

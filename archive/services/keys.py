@@ -70,7 +70,7 @@ def rotate_master_key(uow: UnitOfWork, *, actor: Actor, progress: Progress | Non
         key_id = keyring.add_key()
         # Saved before any row refers to it, so no data key is ever wrapped under a key we could lose.
         keyring.save(uow.settings.key_file)
-        uow.archive.keyring = keyring
+        uow.keyring.adopt(keyring)
         audit.record(uow.session, actor, event_keys_rotated, target_type="master_key", target_id=key_id,
                      previous_key_id=previous)
         uow.commit()
@@ -111,7 +111,7 @@ def retire_unused_keys(uow: UnitOfWork, *, actor: Actor) -> list[str]:
         for key_id in unused:
             keyring.retire(key_id)
         keyring.save(uow.settings.key_file)
-        uow.archive.keyring = keyring
+        uow.keyring.adopt(keyring)
         for key_id in unused:
             audit.record(uow.session, actor, event_keys_retired, target_type="master_key", target_id=key_id,
                          active_key_id=keyring.active_id, documents_under_other_keys=documents_left)

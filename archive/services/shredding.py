@@ -14,10 +14,11 @@ import logging
 
 from archive import access, audit
 from archive.actors import Actor
-from archive.errors import NotFoundError, ValidationError
+from archive.errors import NotFoundError, RecordHeldError, ValidationError
 from archive.events import event_document_shredded
-from archive.models import Document, SearchOutbox
+from archive.models import Document
 from archive.permissions import permission_document_shred
+from archive.services.indexing import queue_reindex
 from archive.unit_of_work import UnitOfWork
 from storage.base import StorageError
 
@@ -29,7 +30,8 @@ def shred_document(uow: UnitOfWork, *, actor: Actor, document_id: int, reason: s
 
     Requires permission_document_shred (held by no role: retention's disposal job acts as a system
     actor). Audited as document.shredded with the reason. Shredding a shredded document only retries
-    deleting its objects. Raises NotFoundError, ValidationError (no reason), AccessDenied.
+    deleting its objects. Asks the disposition guard inside the transaction: a held record is refused
+    (RecordHeldError). Raises NotFoundError, ValidationError (no reason), AccessDenied.
     """
     reason = reason.strip()
     if not reason:
@@ -39,15 +41,16 @@ def shred_document(uow: UnitOfWork, *, actor: Actor, document_id: int, reason: s
         if document is None:
             raise NotFoundError(f"no document {document_id}")
         access.require(actor, permission_document_shred, document)
+        if document.id in uow.disposition_guard.held(uow.session, [document.id]):
+            raise RecordHeldError(document.id, document.archive_code)
         already = document.is_shredded
         key_id = document.key_id
         object_keys = document.shred()
         if not already:
-            uow.session.add(SearchOutbox(document_id=document.id, action="delete"))
+            queue_reindex(uow, document.id, action="delete")
             audit.record(uow.session, actor, event_document_shredded, target_type="document",
                          target_id=document.id, archive_code=document.archive_code, reason=reason,
                          sha256=document.content_sha256, master_key_id=key_id, objects=len(object_keys))
-            uow.after_commit(uow.jobs.enqueue_indexing)
         uow.after_commit(lambda: _delete_objects(uow, object_keys))
         uow.commit()
 

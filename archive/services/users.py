@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive import access, audit
+from archive import access, audit, registry
 from archive.actors import Actor
 from archive.errors import AuthenticationError, NotFoundError, ValidationError
 from archive.events import (
@@ -19,7 +19,7 @@ from archive.events import (
     event_user_logged_out,
     event_user_login_failed,
 )
-from archive.models import ROLES, ClassificationLevel, Department, User, utcnow
+from archive.models import ClassificationLevel, Department, User, utcnow
 from archive.permissions import permission_user_manage
 from archive.unit_of_work import UnitOfWork
 from archive.views import UserView
@@ -42,8 +42,8 @@ def create_user(
     with uow:
         access.require(actor, permission_user_manage)
         session = uow.session
-        if role not in ROLES:
-            raise ValidationError(f"role must be one of {', '.join(ROLES)}")
+        if role not in registry.roles():
+            raise ValidationError(f"role must be one of {', '.join(registry.roles())}")
         if not username.strip():
             raise ValidationError("a username is required")
         if session.scalar(select(User).where(User.username == username)):

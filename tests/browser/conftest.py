@@ -69,7 +69,7 @@ def scan(tmp_path: Path) -> Callable[..., Path]:
     """scan(name, lines) writes a one-page PNG scan with those lines of text."""
 
     def make(name: str, lines: list[str]) -> Path:
-        from archive.samples import write_scan
+        from archive.demo.samples import write_scan
 
         return write_scan(tmp_path / name, lines, format="PNG")
 

@@ -11,7 +11,7 @@ import pytest
 from browser_support import OCR_TIMEOUT_S, Server
 from playwright.sync_api import Page, expect
 
-from archive.capture import CaptureRequest, capture_document
+from archive.capture.services import CaptureRequest, capture_document
 from archive.services import users
 
 pytestmark = pytest.mark.browser

@@ -12,8 +12,8 @@ from browser_support import OCR_TIMEOUT_S, Server, serving
 from playwright.sync_api import Browser, Page, expect
 
 from archive.bootstrap import Archive
-from archive.capture import CaptureRequest, capture_document
-from archive.samples import write_scan
+from archive.capture.services import CaptureRequest, capture_document
+from archive.demo.samples import write_scan
 from archive.services import users
 
 pytestmark = pytest.mark.browser

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from archive.cli import cli
+from archive.demo.samples import write_scan
 from archive.identity import uscc_check_char
-from archive.samples import write_scan
 
 CREDIT_CODE = "91110108MA01ABCD1" + uscc_check_char("91110108MA01ABCD1")
 

@@ -20,13 +20,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from archive.actors import Actor
+from archive.actors import FIXITY_ACTOR, Actor
 from archive.bootstrap import Archive
-from archive.capture import CaptureRequest, capture_document
+from archive.capture.services import CaptureRequest, capture_document
+from archive.demo.samples import write_scan
 from archive.identity import resident_id_check_digit
-from archive.jobs import FIXITY_ACTOR
 from archive.models import AuditEvent, Customer, Document, Page
-from archive.samples import write_scan
 from archive.services import documents, integrity
 
 ID_NUMBER = "11010519491231002" + resident_id_check_digit("11010519491231002")
@@ -38,7 +37,8 @@ import os, signal, sys
 from pathlib import Path
 
 from archive.bootstrap import Archive
-from archive.capture import CaptureRequest, RecordDocument, capture_document
+from archive.capture.services import CaptureRequest, capture_document
+from archive.capture.steps import RecordDocument
 from archive.models import Document
 from archive.services import users
 from archive.unit_of_work import UnitOfWork

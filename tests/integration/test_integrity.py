@@ -14,15 +14,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from archive.actors import Actor
+from archive.actors import FIXITY_ACTOR, Actor
 from archive.bootstrap import Archive
-from archive.capture import CaptureRequest, capture_document
+from archive.capture.services import CaptureRequest, capture_document
 from archive.cli import cli
+from archive.demo.samples import write_scan
 from archive.errors import AccessDenied
 from archive.identity import resident_id_check_digit
-from archive.jobs import FIXITY_ACTOR
 from archive.models import AuditEvent, Document, FixityRun, Page
-from archive.samples import write_scan
 from archive.services import integrity
 from storage.filesystem import FilesystemStore
 from storage.s3 import S3Store
@@ -131,7 +130,7 @@ def test_a_replaced_original_that_still_decrypts_is_caught_by_its_hash(archive, 
     original, _pages = object_keys(archive, document_id)
     with archive.uow() as uow:
         document = uow.session.get(Document, document_id)
-        from archive.services.recognition import document_key
+        from archive.services.documents import document_key
 
         data_key = document_key(uow, document)
     archive.store.put(original, io.BytesIO(b"not the captured scan"), data_key=data_key,
@@ -207,7 +206,7 @@ def test_the_daily_job_verifies_then_sweeps_as_the_fixity_system_actor(archive, 
     put_raw(archive, stray, b"stray")
     age(archive, stray, LONG_AGO)
 
-    archive.jobs.check_fixity()
+    archive.jobs.call_local("check_fixity")
 
     assert not archive.object_store.exists(stray)
     run = integrity.last_fixity_run(archive.uow(), actor=Actor.system("t", frozenset({"audit.view"})))

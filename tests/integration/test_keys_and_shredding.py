@@ -13,18 +13,20 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from archive.actors import Actor
+from archive.actors import (
+    OPERATOR,  # the CLI's system actor: holds permission_keys_manage
+    Actor,
+)
 from archive.bootstrap import Archive
-from archive.capture import CaptureRequest, capture_document
+from archive.capture.services import CaptureRequest, capture_document
 from archive.cli import cli
-from archive.cli_support import OPERATOR  # the CLI's system actor: holds permission_keys_manage
+from archive.demo.samples import write_scan
 from archive.errors import AccessDenied, DocumentShreddedError, KeyManagementError
 from archive.identity import resident_id_check_digit
 from archive.models import AuditEvent, Customer, Document, Page
 from archive.permissions import permission_document_shred
-from archive.samples import write_scan
 from archive.services import customers, documents, indexing, keys, searching, shredding
-from archive.services.recognition import document_key
+from archive.services.documents import document_key
 from storage.base import DecryptionError
 from storage.envelope import Keyring, WrappedKey, decrypt_stream, new_data_key, open_sealed, seal
 

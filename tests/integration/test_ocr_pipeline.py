@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from archive.samples import VARIANTS, render_scan, sample_pages, write_scan
+from archive.demo.samples import VARIANTS, render_scan, sample_pages, write_scan
 from ocr.base import RecognizedText, WordBox
 from ocr.inputs import iter_pages
 from ocr.pipeline import OcrPipeline

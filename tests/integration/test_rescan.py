@@ -11,19 +11,24 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select, text, update
 
-from archive.actors import Actor
+from archive.actors import FIXITY_ACTOR, OPERATOR, Actor
 from archive.bootstrap import Archive
-from archive.capture import CaptureRequest, capture_document
-from archive.cli_support import OPERATOR
+from archive.capture import ocr_runs
+from archive.capture.recognition import ocr_progress, stalled_page_ids
+from archive.capture.services import (
+    CaptureRequest,
+    PageReplacementRequest,
+    capture_document,
+    list_rescan_pages,
+    replace_page,
+)
+from archive.demo.samples import write_scan
 from archive.errors import AccessDenied, DocumentShreddedError, NotFoundError, ValidationError
 from archive.identity import resident_id_check_digit
-from archive.jobs import FIXITY_ACTOR, JobQueue
 from archive.models import AuditEvent, Document, Page, PageVersion, utcnow
 from archive.permissions import permission_document_shred
-from archive.samples import write_scan
-from archive.services import documents, indexing, integrity, ocr_runs, rescan, searching, shredding, users
-from archive.services.recognition import document_key, ocr_progress, stalled_page_ids
-from archive.services.rescan import PageReplacementRequest
+from archive.services import documents, indexing, integrity, searching, shredding, users
+from archive.services.documents import document_key
 from storage.base import DecryptionError
 from storage.envelope import decrypt_stream
 
@@ -72,7 +77,7 @@ def document_row(archive: Archive, document_id: int) -> SimpleNamespace:
 
 
 def replace(archive: Archive, actor: Actor, document_id: int, path: Path, number: int = 1):  # noqa: ANN201
-    return rescan.replace_page(archive.uow(), actor=actor, request=PageReplacementRequest(
+    return replace_page(archive.uow(), actor=actor, request=PageReplacementRequest(
         document_id=document_id, number=number, path=path, filename=path.name))
 
 
@@ -145,7 +150,7 @@ def test_a_page_image_that_no_longer_decrypts_fails_at_once_and_the_document_sho
     [failed] = events(archive, "page.ocr_failed", "failed")
     assert failed.actor_name == "system:ocr" and failed.target_id == str(document_id)
     # A failed page is on the rescan list: a new scan is the way out.
-    assert [(i.document_id, i.ocr_status) for i in rescan.list_rescan_pages(
+    assert [(i.document_id, i.ocr_status) for i in list_rescan_pages(
         archive.uow(), actor=people["clerk"]).items] == [(document_id, "failed")]
 
 
@@ -177,7 +182,7 @@ def _code(archive: Archive, document_id: int) -> str:
 
 
 def test_an_error_that_persists_through_every_retry_marks_the_page_failed_with_it(archive, people, scans):
-    archive.jobs = JobQueue(archive, ocr_retries=1, ocr_retry_delay=0)  # the same task, quicker retries
+    archive.jobs = archive.job_queue(task_options={"ocr_page": {"retries": 1, "retry_delay": 0}})  # the same task, quicker retries
     document_id = capture(archive, people["clerk"], scans.good)
     text_key = page_row(archive, document_id).object_key.rsplit(".", 1)[0] + ".txt"
     # An object *under* the text's key: every attempt to store the text fails (a storage error, which
@@ -198,7 +203,7 @@ def test_a_page_whose_worker_died_mid_page_is_queued_again_and_finished(archive,
         uow.commit()
     page_id = page_row(archive, document_id).id
     assert stalled_page_ids(archive.uow(), started_before=timedelta(minutes=30)) == []
-    archive.jobs.requeue_stalled()  # the periodic task, every 10 minutes (15 minutes is stalled)
+    archive.jobs.call_local("requeue_stalled_ocr")  # the periodic task, every 10 minutes (15 minutes is stalled)
     assert archive.jobs.pending() == 1 and page_row(archive, document_id).ocr_started_at is None
     assert stalled_page_ids(archive.uow(), started_before=timedelta(0)) == []  # queued, not stalled
     recognise(archive, [document_id])
@@ -211,7 +216,7 @@ def test_a_page_whose_worker_died_mid_page_is_queued_again_and_finished(archive,
 def test_a_poorly_read_page_is_flagged_and_listed_for_clerks_of_its_department_only(archive, people, flagged):
     page = page_row(archive, flagged)
     assert page.ocr_status == "done" and page.rescan_needed and page.ocr_confidence < 60
-    found = rescan.list_rescan_pages(archive.uow(), actor=people["clerk"])
+    found = list_rescan_pages(archive.uow(), actor=people["clerk"])
     assert found.total == 1 and found.threshold == 60
     [item] = found.items
     assert (item.document_id, item.number, item.version, item.customer_name) == (flagged, 1, 1, "张伟")
@@ -219,10 +224,10 @@ def test_a_poorly_read_page_is_flagged_and_listed_for_clerks_of_its_department_o
     users.create_user(archive.uow(), actor=OPERATOR, username="clerk_kf", password="pass-word-1", role="clerk",
                       department="KF", clearance="secret")
     clerk_kf = users.resolve_actor(archive.uow(), username="clerk_kf")
-    assert rescan.list_rescan_pages(archive.uow(), actor=clerk_kf).total == 0
+    assert list_rescan_pages(archive.uow(), actor=clerk_kf).total == 0
     for who in ("staff", "admin", "auditor"):
         with pytest.raises(AccessDenied):
-            rescan.list_rescan_pages(archive.uow(), actor=people[who])
+            list_rescan_pages(archive.uow(), actor=people[who])
     assert {e.actor_name for e in events(archive, "access.denied")} == {"staff", "admin", "auditor"}
 
 
@@ -253,7 +258,7 @@ def test_a_replacement_becomes_the_page_and_the_previous_version_stays_viewable(
     assert not page.rescan_needed and page.ocr_confidence > 60 and page.object_key != before.object_key
     assert page.image_sha256 and page.replaced_by_id == people["clerk"].user_id
     assert document_row(archive, flagged).status == "ready"
-    assert rescan.list_rescan_pages(archive.uow(), actor=people["clerk"]).total == 0
+    assert list_rescan_pages(archive.uow(), actor=people["clerk"]).total == 0
     # Re-indexed: the new text is found.
     assert searching.search_documents(archive.uow(), actor=people["staff"], query="银行代扣").total == 1
 
@@ -443,7 +448,7 @@ def test_migration_0003_keeps_existing_pages_as_their_first_version(archive, peo
     page = page_row(archive, document_id)
     assert (page.version, page.image_sha256, page.words_object_key) == (1, None, None)
     assert integrity.verify_archive(archive.uow(), actor=VERIFIER).ok  # no hash recorded: decryption only
-    assert rescan.list_rescan_pages(archive.uow(), actor=people["clerk"]).total == 0
+    assert list_rescan_pages(archive.uow(), actor=people["clerk"]).total == 0
 
 
 # --- the setting ------------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ from archive_fixtures import build_archive
 from test_capture_to_search import ID_NUMBER, LINES
 
 from archive.bootstrap import Archive
-from archive.capture import CaptureRequest, capture_document
+from archive.capture.recognition import ocr_progress
+from archive.capture.services import CaptureRequest, capture_document
 from archive.config import load_settings
-from archive.samples import write_scan
+from archive.demo.samples import write_scan
 from archive.services import documents, indexing, searching, users
-from archive.services.recognition import ocr_progress
 
 
 def test_a_document_captured_onto_s3_is_encrypted_there_and_found_by_search(s3_server, tmp_path):

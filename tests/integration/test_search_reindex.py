@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 
 from archive.actors import Actor
 from archive.bootstrap import Archive
-from archive.capture import CaptureRequest, capture_document
+from archive.capture.services import CaptureRequest, capture_document
 from archive.cli import cli
+from archive.demo.samples import write_scan
 from archive.identity import resident_id_check_digit
 from archive.models import Document, SearchOutbox
 from archive.permissions import permission_document_shred
-from archive.samples import write_scan
 from archive.services import indexing, searching, shredding
 
 ID_NUMBER = "11010519491231002" + resident_id_check_digit("11010519491231002")

@@ -7,7 +7,7 @@ import shutil
 import pytest
 from PIL import Image
 
-from archive.samples import render_scan
+from archive.demo.samples import render_scan
 from ocr.base import RecognitionError, RecognizedText
 from ocr.tesseract import TesseractRecognizer, normalize_cjk_spacing
 

@@ -4,14 +4,10 @@ import pytest
 
 from archive import access
 from archive.actors import Actor
+from archive.capture.permissions import permission_document_capture
 from archive.errors import AccessDenied
 from archive.models import Document
-from archive.permissions import (
-    permission_audit_view,
-    permission_document_capture,
-    permission_document_download,
-    permission_document_view,
-)
+from archive.permissions import permission_audit_view, permission_document_download, permission_document_view
 
 LEVELS = ["public", "internal", "confidential", "secret"]
 

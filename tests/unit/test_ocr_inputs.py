@@ -12,7 +12,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from archive.samples import write_scan
+from archive.demo.samples import write_scan
 from ocr.base import (
     CorruptFileError,
     EmptyFileError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from archive.samples import render_scan
+from archive.demo.samples import render_scan
 from ocr.deskew import measure_skew, otsu_threshold
 from ocr.prepare import clean_background
 from ocr.tesseract import normalize_cjk_text

@@ -72,7 +72,7 @@ def scan(tmp_path: Path) -> Callable[..., Path]:
     """scan(name, lines) writes a one-page PNG scan with those lines of text."""
 
     def make(name: str = "scan.png", lines: tuple[str, ...] = ("供用电合同", "Supply contract 2024")) -> Path:
-        from archive.samples import write_scan
+        from archive.demo.samples import write_scan
 
         return write_scan(tmp_path / name, list(lines), format="PNG")
 

@@ -175,7 +175,7 @@ def test_the_progress_endpoint_reports_ocr_pages_per_document(
     assert before["documents"][str(document_id)]["pages_total"] == 1
     assert before["finished"] is False
 
-    from archive.services.recognition import ocr_progress
+    from archive.capture.recognition import ocr_progress
 
     assert web_archive.jobs.run_until(lambda: ocr_progress(web_archive.uow(), [document_id], actor=users.resolve_actor(web_archive.uow(), username="clerk")).finished, timeout=120)
     after = client.get(f"/api/v1/documents/progress?ids={document_id}").get_json()

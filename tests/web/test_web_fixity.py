@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from archive.actors import Actor
+from archive.actors import FIXITY_ACTOR, Actor
 from archive.bootstrap import Archive
-from archive.jobs import FIXITY_ACTOR
 from archive.services import integrity
 
 

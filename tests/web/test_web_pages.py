@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from archive.bootstrap import Archive
+from archive.capture.recognition import ocr_progress
 from archive.services import indexing, users
-from archive.services.recognition import ocr_progress
 
 
 def nav_links(html: str) -> set[str]:

@@ -13,10 +13,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from archive.bootstrap import Archive
+from archive.capture.recognition import ocr_progress
+from archive.demo.samples import write_scan
 from archive.models import Page
-from archive.samples import write_scan
 from archive.services import audit_log, indexing, users
-from archive.services.recognition import ocr_progress
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 LINES = ("供用电合同", "电费结算方式 银行代扣", "Supply contract 2024")

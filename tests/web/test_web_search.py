@@ -11,10 +11,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from archive.bootstrap import Archive
-from archive.capture import CaptureRequest, capture_document
+from archive.capture.services import CaptureRequest, capture_document
+from archive.demo.samples import write_scan
 from archive.identity import resident_id_check_digit
 from archive.models import Document, SearchOutbox
-from archive.samples import write_scan
 from archive.services import indexing, users
 
 ID_NUMBER = "11010519491231002" + resident_id_check_digit("11010519491231002")

@@ -18,19 +18,19 @@ from PIL import Image
 from sqlalchemy import func, select, update
 
 from archive import access, audit
-from archive.actors import Actor
-from archive.errors import DocumentShreddedError
-from archive.events import event_page_ocr_failed
-from archive.models import Document, Page, SearchOutbox, as_utc, utcnow
+from archive.actors import OCR_ACTOR, Actor
+from archive.capture.events import event_page_ocr_failed
+from archive.capture.views import OcrProgress
+from archive.models import Document, Page, as_utc, utcnow
 from archive.permissions import permission_document_view
 from archive.pii import identifier_hashes, redact
+from archive.services.documents import document_key
+from archive.services.indexing import queue_reindex
 from archive.unit_of_work import UnitOfWork
-from archive.views import OcrProgress
 from ocr.base import RecognitionError, RecognizedText
 from storage.base import DecryptionError, ObjectNotFoundError
-from storage.envelope import WrappedKey
 
-OCR_ACTOR = Actor.system("ocr")  # who the audit trail names for a failed recognition
+OCR_PAGE = "ocr_page"  # the queued task that runs recognize_page (capture/tasks.py)
 PROGRESS_CHUNK = 500  # document ids per progress query (SQLite limits bound parameters)
 
 
@@ -38,11 +38,16 @@ class PageUnreadableError(Exception):
     """The stored page image cannot be read or decoded: retrying will not help."""
 
 
-def document_key(uow: UnitOfWork, document: Document) -> bytes:
-    """The document's data key; raises DocumentShreddedError once the key was destroyed."""
-    if document.is_shredded:
-        raise DocumentShreddedError(document.id, document.archive_code)
-    return uow.keyring.unwrap(WrappedKey(document.key_id, document.cipher, document.wrapped_key))
+def queue_ocr(uow: UnitOfWork, page_ids: list[int]) -> None:
+    """Inside an open unit of work: queue OCR of the pages once the transaction commits."""
+    ids = list(page_ids)
+
+    def enqueue() -> None:
+        for page_id in ids:
+            uow.jobs.enqueue(OCR_PAGE, page_id)
+
+    if ids:
+        uow.after_commit(enqueue)
 
 
 def ocr_object_keys(image_key: str) -> tuple[str, str]:
@@ -73,7 +78,7 @@ def recognize_page(uow: UnitOfWork, *, page_id: int) -> str:
     try:
         image = _page_image(uow, image_key, data_key)
         dpi = image.info.get("dpi")
-        recognized = uow.archive.recognizer.recognize_page(image, round(dpi[0]) if dpi else None)
+        recognized = uow.recognizer.recognize_page(image, round(dpi[0]) if dpi else None)
     except (PageUnreadableError, RecognitionError) as failure:
         error = str(failure) or type(failure).__name__
     text_key, words_key = ocr_object_keys(image_key)
@@ -128,8 +133,7 @@ def _settle(uow: UnitOfWork, document: Document) -> None:
     """Update the document's status; once no page waits, queue it for (re)indexing."""
     document.refresh_status()
     if document.status != "processing":
-        uow.session.add(SearchOutbox(document_id=document.id, action="index"))
-        uow.after_commit(uow.jobs.enqueue_indexing)
+        queue_reindex(uow, document.id)
 
 
 def _page_image(uow: UnitOfWork, key: str, data_key: bytes) -> Image.Image:

@@ -15,12 +15,13 @@ from sqlalchemy import Row, Select, select
 from archive import access, audit
 from archive.actors import Actor
 from archive.batches import in_batches
+from archive.capture.events import event_documents_reprocessed
+from archive.capture.permissions import permission_document_reprocess
+from archive.capture.recognition import queue_ocr
+from archive.capture.views import OcrRerunResult
 from archive.errors import DocumentShreddedError, NotFoundError, ValidationError
-from archive.events import event_documents_reprocessed
 from archive.models import Document, Page
-from archive.permissions import permission_document_reprocess
 from archive.unit_of_work import UnitOfWork
-from archive.views import OcrRerunResult
 
 STATUSES = ("processing", "ready", "failed")
 
@@ -98,6 +99,6 @@ def _requeue(uow: UnitOfWork, actor: Actor, documents: list[Document], languages
         audit.record(uow.session, actor, event_documents_reprocessed, target_type="document",
                      target_id=document.id, archive_code=document.archive_code, pages=len(pages),
                      languages=languages)
-    uow.after_commit(lambda: uow.jobs.enqueue_ocr(page_ids))
+    queue_ocr(uow, page_ids)
     uow.commit()
     return OcrRerunResult(chosen, len(page_ids))

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Any
 
@@ -12,34 +11,9 @@ import click
 
 from archive.actors import Actor
 from archive.bootstrap import Archive
-from archive.cli_support import archive_of, progress_bar
-from archive.services import indexing, users
-from archive.services.ocr_runs import STATUSES, rerun_ocr
-from archive.services.recognition import ocr_progress, ocr_progress_by_document
-
-
-def _actor(archive: Archive, username: str | None) -> Actor:
-    username = username or os.environ.get("ARCHIVE_USER")
-    if not username:
-        raise click.UsageError("name the person acting with --as USER (or ARCHIVE_USER): every action is one "
-                               "named person's")
-    return users.resolve_actor(archive.uow(), username=username, remote_addr="cli")
-
-
-def wait_for_ocr(archive: Archive, actor: Actor, document_ids: list[int], *, quiet: bool) -> None:
-    """Process jobs here, with a progress bar of pages, until every page of the documents is done or
-    failed; then index them."""
-    latest = ocr_progress(archive.uow(), document_ids, actor=actor)
-    with progress_bar("OCR", "page", disable=quiet) as update:
-        def tick() -> None:
-            nonlocal latest
-            latest = ocr_progress(archive.uow(), document_ids, actor=actor)
-            update(latest.pages_done + latest.pages_failed, latest.pages_total)
-
-        finished = archive.jobs.run_until(lambda: latest.finished and archive.jobs.pending() == 0, on_tick=tick)
-    indexing.drain_outbox(archive.uow())
-    if not finished:
-        raise click.ClickException("timed out waiting for OCR")
+from archive.capture.ocr_runs import STATUSES, rerun_ocr
+from archive.capture.recognition import ocr_progress_by_document
+from archive.cli.support import archive_of, named_actor, wait_for_ocr
 
 
 def tell_ocr_outcomes(archive: Archive, actor: Actor, results: list[dict[str, Any]], *, quiet: bool) -> int:
@@ -85,7 +59,7 @@ def rerun(ctx: click.Context, archive_codes: tuple[str, ...], all_documents: boo
     change. With --wait, exits 1 if any document's OCR failed.
     """
     archive = archive_of(ctx)
-    actor = _actor(archive, username)
+    actor = named_actor(archive, username)
     result = rerun_ocr(archive.uow(), actor=actor, archive_codes=archive_codes, all_documents=all_documents,
                        status=status, rescan_needed=rescan_needed)
     if not as_json:

@@ -6,14 +6,14 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from archive.actors import OPERATOR
 from archive.bootstrap import Archive
-from archive.capture import CaptureRequest, capture_document
-from archive.cli_support import OPERATOR
+from archive.capture.recognition import ocr_progress
+from archive.capture.services import CaptureRequest, capture_document
+from archive.demo.samples import write_scan
 from archive.errors import DuplicateDocumentError, ValidationError
 from archive.identity import resident_id_check_digit, uscc_check_char
-from archive.samples import write_scan
 from archive.services import indexing, reference, users
-from archive.services.recognition import ocr_progress
 
 DEPARTMENTS = [("YX", "营销部 Marketing"), ("KF", "客户服务中心 Customer service")]
 LOGINS = [

@@ -1,8 +1,9 @@
-"""What every `archive` command shares: the archive of this run, the operator actor, progress bars,
+"""What every `archive` command shares: the archive of this run, the person acting, progress bars,
 and how a domain error reaches the terminal."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,13 +14,9 @@ from tqdm import tqdm
 
 from archive.actors import Actor
 from archive.bootstrap import Archive
+from archive.capture.recognition import ocr_progress
 from archive.errors import AccessDenied, ArchiveError
-from archive.permissions import permission_keys_manage, permission_reference_manage, permission_user_manage
-
-# The named system actor for operator commands run on the server host.
-OPERATOR = Actor.system(
-    "cli", frozenset({permission_user_manage, permission_reference_manage, permission_keys_manage})
-)
+from archive.services import indexing, users
 
 
 def archive_of(ctx: click.Context) -> Archive:
@@ -57,3 +54,28 @@ class ArchiveGroup(click.Group):
             return super().invoke(ctx)
         except ArchiveError as error:
             raise CommandFailed(error) from error
+
+
+def named_actor(archive: Archive, username: str | None) -> Actor:
+    """The person a command acts as (--as USER or ARCHIVE_USER); shared accounts are refused."""
+    username = username or os.environ.get("ARCHIVE_USER")
+    if not username:
+        raise click.UsageError("name the person acting with --as USER (or ARCHIVE_USER): every action is one "
+                               "named person's")
+    return users.resolve_actor(archive.uow(), username=username, remote_addr="cli")
+
+
+def wait_for_ocr(archive: Archive, actor: Actor, document_ids: list[int], *, quiet: bool) -> None:
+    """Process jobs here, with a progress bar of pages, until every page of the documents is done or
+    failed; then index them."""
+    latest = ocr_progress(archive.uow(), document_ids, actor=actor)
+    with progress_bar("OCR", "page", disable=quiet) as update:
+        def tick() -> None:
+            nonlocal latest
+            latest = ocr_progress(archive.uow(), document_ids, actor=actor)
+            update(latest.pages_done + latest.pages_failed, latest.pages_total)
+
+        finished = archive.jobs.run_until(lambda: latest.finished and archive.jobs.pending() == 0, on_tick=tick)
+    indexing.drain_outbox(archive.uow())
+    if not finished:
+        raise click.ClickException("timed out waiting for OCR")

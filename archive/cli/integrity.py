@@ -9,12 +9,9 @@ from datetime import timedelta
 
 import click
 
-from archive.actors import Actor
-from archive.cli_support import archive_of, progress_bar
-from archive.permissions import permission_integrity_verify
+from archive.actors import VERIFIER
+from archive.cli.support import archive_of, progress_bar
 from archive.services import integrity
-
-VERIFIER = Actor.system("cli-verify", frozenset({permission_integrity_verify}))
 
 
 @click.command()

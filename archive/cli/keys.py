@@ -6,7 +6,8 @@ import json
 
 import click
 
-from archive.cli_support import OPERATOR, archive_of, progress_bar
+from archive.actors import OPERATOR
+from archive.cli.support import archive_of, progress_bar
 from archive.services import keys as key_service
 
 

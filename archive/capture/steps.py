@@ -1,0 +1,389 @@
+"""The steps of capture and of page replacement, over one CaptureContext (runner.py: the contract).
+
+Capture:     CheckCaptureRequest → CheckFile → StoreOriginal → DetectDuplicate → StorePages → RecordDocument
+Replacement: CheckPageReplacement → CheckFile(one page) → HashUpload → StorePages → RecordReplacement
+
+Cheap checks come first; the slow work (encrypting, rendering pages) happens outside the short
+database transaction of the last step. The original is read once, by the store's put, whose SHA-256 is
+the content hash; each page is decoded once, by StorePages, which also finds damaged image data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from archive import access, audit
+from archive.actors import Actor
+from archive.capture.events import event_document_captured, event_page_replaced
+from archive.capture.permissions import permission_document_capture, permission_page_rescan
+from archive.capture.recognition import queue_ocr
+from archive.capture.views import CaptureResult, PageReplacementResult
+from archive.errors import DocumentShreddedError, DuplicateDocumentError, NotFoundError, ValidationError
+from archive.identity import classify_identifier
+from archive.models import (
+    ArchiveCodeCounter,
+    ClassificationLevel,
+    Customer,
+    Department,
+    Document,
+    DocumentType,
+    Dossier,
+    Page,
+    RetentionPeriod,
+    utcnow,
+)
+from archive.pii import identifier_hashes, lookup_hash, redact
+from archive.services.customers import find_or_register
+from archive.services.documents import document_key
+from archive.services.indexing import queue_reindex
+from archive.unit_of_work import UnitOfWork
+from ocr.base import InputRejectedError, SourceInfo
+from ocr.inputs import identify_source, iter_pages, save_page
+from storage.envelope import new_data_key
+
+CHUNK = 1024 * 1024
+
+
+@dataclass
+class CaptureRequest:
+    path: Path
+    customer: str  # resident ID number or unified social credit code
+    document_type: str
+    filename: str = ""
+    customer_name: str | None = None
+    classification: str | None = None
+    dossier: str | None = None
+    title: str | None = None
+    document_date: date | None = None
+    original_or_copy: str = "copy"
+
+
+@dataclass
+class PageReplacementRequest:
+    document_id: int
+    number: int
+    path: Path
+    filename: str = ""
+
+
+@dataclass
+class StoredPage:
+    number: int
+    key: str
+    width: int
+    height: int
+    sha256: str  # of the stored PNG, from the store's put
+    text_layer: str | None
+
+
+@dataclass
+class CaptureContext:
+    """What the steps share. Fields below `request` are filled in as the steps run."""
+
+    actor: Actor
+    request: CaptureRequest | PageReplacementRequest
+    prefix: str = field(default_factory=lambda: f"documents/{uuid.uuid4().hex}")
+    first_page_number: int = 1  # a replacement stores its one page under the page's own number
+    identifier: tuple[str, str] = ("", "")  # the customer's (id_type, normalised number)
+    data_key: bytes = b""
+    cipher: str = ""
+    source: SourceInfo | None = None
+    sha256: str = ""  # of the uploaded file
+    size: int = 0
+    previous_version: int = 0
+    stored_keys: list[str] = field(default_factory=list)
+    pages: list[StoredPage] = field(default_factory=list)
+    result: CaptureResult | PageReplacementResult | None = None
+
+    @property
+    def display_name(self) -> str:
+        """The uploaded file's name, as errors and the audit show it (PII masked)."""
+        return redact(self.request.filename or self.request.path.name)
+
+    def rejected(self, error: InputRejectedError) -> ValidationError:
+        return ValidationError(f"{self.display_name}: {error}")
+
+
+class NothingToUndo:
+    def cleanup(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
+        pass
+
+
+class RemoveStored:
+    """Cleanup of the steps that store objects: delete what this capture stored."""
+
+    def cleanup(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
+        for key in reversed(ctx.stored_keys):
+            uow.store.delete(key)
+        ctx.stored_keys.clear()
+
+
+# --- shared -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckFile(NothingToUndo):
+    """Size, type and structure of the upload, without decoding it (StorePages decodes each page once)."""
+
+    max_pages: int | None = None
+
+    def run(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
+        limit = uow.settings.max_upload_mb
+        if ctx.request.path.stat().st_size > limit * 1024 * 1024:
+            raise ValidationError(f"file is larger than ARCHIVE_MAX_UPLOAD_MB={limit}")
+        try:
+            ctx.source = identify_source(ctx.request.path)
+        except InputRejectedError as error:
+            raise ctx.rejected(error) from error
+        if self.max_pages is not None and ctx.source.page_count > self.max_pages:
+            raise ValidationError(f"{ctx.display_name}: a replacement is one page; this file has "
+                                  f"{ctx.source.page_count}")
+
+
+class StorePages(RemoveStored):
+    """Decode each page once, store it as a lossless PNG encrypted under the data key."""
+
+    def run(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
+        try:
+            for page in iter_pages(ctx.request.path):
+                number = ctx.first_page_number + page.number - 1
+                key = f"{ctx.prefix}/pages/{number:04d}.png"
+                with tempfile.SpooledTemporaryFile(max_size=8 * CHUNK) as buffer:
+                    save_page(page.image, buffer, dpi=page.dpi)
+                    buffer.seek(0)
+                    ctx.stored_keys.append(key)
+                    stored = uow.store.put(key, buffer, data_key=ctx.data_key, algorithm=ctx.cipher)
+                ctx.pages.append(StoredPage(number, key, page.image.width, page.image.height, stored.sha256,
+                                            page.text_layer))
+                page.image.close()
+        except InputRejectedError as error:
+            raise ctx.rejected(error) from error
+
+
+def apply_text_layer(page: Page, document: Document, text: str | None, uow: UnitOfWork) -> None:
+    """A PDF page with its own text needs no OCR: its text (redacted) is the page's, its PII hashed."""
+    if not text:
+        return
+    page.text_layer, page.ocr_status, page.ocr_confidence = True, "done", 100.0
+    page.ocr_text = redact(text)
+    document.pii_hashes = sorted(set(document.pii_hashes) | set(identifier_hashes(text, uow.keyring)))
+
+
+# --- capture ----------------------------------------------------------------------------------------
+
+
+class CheckCaptureRequest(NothingToUndo):
+    """Permission, reference data and the customer's identifier: refuse before anything is stored."""
+
+    def run(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
+        request = ctx.request
+        assert isinstance(request, CaptureRequest)
+        access.require(ctx.actor, permission_document_capture)
+        ctx.identifier = classify_identifier(request.customer)
+        with uow:
+            if uow.session.get(DocumentType, request.document_type) is None:
+                raise ValidationError(f"unknown document type {request.document_type!r}")
+            if request.classification and uow.session.get(ClassificationLevel, request.classification) is None:
+                raise ValidationError(f"unknown classification {request.classification!r}")
+        if request.original_or_copy not in ("original", "copy"):
+            raise ValidationError("original_or_copy must be 'original' or 'copy'")
+
+
+class StoreOriginal(RemoveStored):
+    """Encrypt the original under a new data key; the put's SHA-256 is the content hash."""
+
+    def run(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
+        ctx.cipher = uow.settings.cipher
+        ctx.data_key = new_data_key(ctx.cipher)
+        key = f"{ctx.prefix}/original"
+        with ctx.request.path.open("rb") as handle:
+            ctx.stored_keys.append(key)
+            stored = uow.store.put(key, handle, data_key=ctx.data_key, algorithm=ctx.cipher)
+        ctx.sha256, ctx.size = stored.sha256, stored.size
+
+
+class DetectDuplicate(NothingToUndo):
+    """The same content for the same customer counts once (seed 004)."""
+
+    def run(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
+        with uow:
+            existing = uow.session.scalar(
+                select(Document.id)
+                .join(Customer, Customer.id == Document.customer_id)
+                .where(Customer.identity_hash == lookup_hash(ctx.identifier[1], uow.keyring),
+                       Document.content_sha256 == ctx.sha256)
+            )
+        if existing is not None:
+            raise DuplicateDocumentError(
+                f"重复采集: 该客户已有相同内容的文件 / duplicate: this customer already has this content "
+                f"(document {existing})",
+                existing,
+            )
+
+
+class RecordDocument(NothingToUndo):
+    """One short transaction: customer, dossier, archive code, document, pages, audit, outbox."""
+
+    def run(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
+        request, actor = ctx.request, ctx.actor
+        assert isinstance(request, CaptureRequest)
+        with uow:
+            session = uow.session
+            customer = find_or_register(session, uow.keyring, actor=actor, identifier=ctx.identifier,
+                                        name=request.customer_name)
+            doc_type = session.get(DocumentType, request.document_type)
+            assert doc_type is not None  # checked first
+            dossier = _dossier(session, customer, request.dossier) if request.dossier else None
+            wrapped = uow.keyring.wrap(ctx.data_key, ctx.cipher)
+            document = Document(
+                customer_id=customer.id, dossier_id=dossier.id if dossier else None,
+                document_type=doc_type.code,
+                title=request.title or f"{customer.name} {doc_type.name_zh}",
+                archive_code=allocate_archive_code(session, uow.settings.fonds, doc_type, actor.department_id),
+                classification=request.classification or doc_type.default_classification,
+                retention=doc_type.retention_code,
+                department_id=actor.department_id, original_or_copy=request.original_or_copy,
+                document_date=request.document_date, source_filename=ctx.display_name,
+                media_type=ctx.source.media_type if ctx.source else "application/octet-stream",
+                size_bytes=ctx.size, content_sha256=ctx.sha256, object_key=f"{ctx.prefix}/original",
+                cipher=wrapped.algorithm, key_id=wrapped.key_id, wrapped_key=wrapped.wrapped,
+                pii_hashes=[customer.identity_hash], captured_by_id=actor.user_id,
+            )
+            access.require(actor, permission_document_capture, document)
+            for stored in ctx.pages:
+                row = Page(number=stored.number, object_key=stored.key, width=stored.width,
+                           height=stored.height, image_sha256=stored.sha256)
+                document.pages.append(row)
+                apply_text_layer(row, document, stored.text_layer, uow)
+            document.refresh_status()
+            session.add(document)
+            try:
+                session.flush()
+            except IntegrityError as error:
+                raise DuplicateDocumentError("duplicate: captured concurrently", 0) from error
+            queue_reindex(uow, document.id)
+            audit.record(session, actor, event_document_captured, target_type="document", target_id=document.id,
+                         archive_code=document.archive_code, pages=len(ctx.pages), sha256=ctx.sha256,
+                         filename=document.source_filename)
+            queue_ocr(uow, [p.id for p in document.pages if p.ocr_status == "pending"])
+            ctx.result = CaptureResult(document.id, document.archive_code, len(ctx.pages), customer.id)
+            uow.commit()
+
+
+def _dossier(session: Session, customer: Customer, title: str) -> Dossier:
+    dossier = session.scalar(select(Dossier).where(Dossier.customer_id == customer.id, Dossier.title == title))
+    if dossier is None:
+        dossier = Dossier(customer_id=customer.id, title=title.strip(), department_id=customer.department_id)
+        session.add(dossier)
+        session.flush()
+    return dossier
+
+
+def allocate_archive_code(session: Session, fonds: str, doc_type: DocumentType, department_id: int | None) -> str:
+    """档号 per DA/T 22: fonds-category·year-retention-department-item, item numbers without gaps."""
+    retention = session.get(RetentionPeriod, doc_type.retention_code)
+    department = session.get(Department, department_id)
+    if department is None:
+        raise ValidationError("the capturing user belongs to no department")
+    assert retention is not None  # reference data: every type names a period
+    scope = f"{fonds}-{doc_type.category}·{date.today().year}-{retention.archive_code}-{department.code}"
+    counter = session.scalar(select(ArchiveCodeCounter).where(ArchiveCodeCounter.scope == scope).with_for_update())
+    if counter is None:
+        try:
+            with session.begin_nested():
+                counter = ArchiveCodeCounter(scope=scope, last_number=0)
+                session.add(counter)
+        except IntegrityError:
+            counter = session.scalar(
+                select(ArchiveCodeCounter).where(ArchiveCodeCounter.scope == scope).with_for_update()
+            )
+    assert counter is not None
+    counter.last_number += 1
+    return f"{scope}-{counter.last_number:04d}"
+
+
+# --- page replacement -------------------------------------------------------------------------------
+
+
+def document_and_page(uow: UnitOfWork, actor: Actor, document_id: int, number: int) -> tuple[Document, Page]:
+    """Inside an open unit of work: the document (rescan permission asked) and its page."""
+    document = uow.session.get(Document, document_id)
+    if document is None:
+        raise NotFoundError(f"no document {document_id}")
+    access.require(actor, permission_page_rescan, document)
+    if document.is_shredded:
+        raise DocumentShreddedError(document.id, document.archive_code)
+    page = uow.session.scalar(select(Page).where(Page.document_id == document.id, Page.number == number))
+    if page is None:
+        raise NotFoundError(f"document {document_id} has no page {number}")
+    return document, page
+
+
+class CheckPageReplacement(NothingToUndo):
+    """Permission and the page; the new image goes under the document's own data key."""
+
+    def run(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
+        request = ctx.request
+        assert isinstance(request, PageReplacementRequest)
+        with uow:
+            document, page = document_and_page(uow, ctx.actor, request.document_id, request.number)
+            ctx.data_key, ctx.cipher = document_key(uow, document), document.cipher
+            ctx.previous_version, ctx.first_page_number = page.version, page.number
+
+
+class HashUpload(NothingToUndo):
+    """The uploaded file's SHA-256 and size, for the audit trail (a replacement keeps no original)."""
+
+    def run(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
+        digest = hashlib.sha256()
+        with ctx.request.path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+                ctx.size += len(chunk)
+        ctx.sha256 = digest.hexdigest()
+
+
+class RecordReplacement(NothingToUndo):
+    """One short transaction: keep the current version, make the new image the page, audit, queue OCR."""
+
+    def run(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
+        request, actor = ctx.request, ctx.actor
+        assert isinstance(request, PageReplacementRequest)
+        (stored,) = ctx.pages
+        with uow:
+            document, page = document_and_page(uow, actor, request.document_id, request.number)
+            if page.version != ctx.previous_version:
+                raise ValidationError(f"page {page.number} was replaced by someone else meanwhile; "
+                                      "look at the new version before replacing it again")
+            uow.session.add(page.supersede(by_id=actor.user_id, at=utcnow()))
+            page.object_key, page.image_sha256 = stored.key, stored.sha256
+            page.width, page.height = stored.width, stored.height
+            apply_text_layer(page, document, stored.text_layer, uow)
+            document.refresh_status()
+            if document.status != "processing":
+                queue_reindex(uow, document.id)
+            audit.record(uow.session, actor, event_page_replaced, target_type="document", target_id=document.id,
+                         archive_code=document.archive_code, page=page.number, version=page.version,
+                         previous_version=ctx.previous_version, filename=redact(request.filename),
+                         sha256=ctx.sha256, size=ctx.size, image_sha256=stored.sha256)
+            uow.session.flush()
+            if page.ocr_status == "pending":
+                queue_ocr(uow, [page.id])
+            ctx.result = PageReplacementResult(document.id, document.archive_code, page.number, page.version,
+                                               ctx.sha256)
+            uow.commit()
+
+
+CAPTURE_STEPS = (CheckCaptureRequest(), CheckFile(), StoreOriginal(), DetectDuplicate(), StorePages(),
+                 RecordDocument())
+REPLACEMENT_STEPS = (CheckPageReplacement(), CheckFile(max_pages=1), HashUpload(), StorePages(),
+                     RecordReplacement())

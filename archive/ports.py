@@ -1,0 +1,52 @@
+"""The Protocols that adapters and other packages implement for the archive.
+
+Services see adapters only through these (and the unit of work hands them out); bootstrap builds the
+concrete ones from configuration. The object store and search index contracts are the adapters' own
+(`storage.base.ObjectStore`, `search.base.SearchIndex`); the rest are the archive's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any, Protocol
+
+from PIL import Image
+from sqlalchemy.orm import Session
+
+from ocr.base import RecognizedText
+from search.base import SearchIndex
+from storage.base import ObjectStore
+
+__all__ = ["DispositionGuard", "Jobs", "NoHolds", "ObjectStore", "Recognizer", "SearchIndex"]
+
+
+class Jobs(Protocol):
+    """The background job queue. `enqueue` hands a registered task (by name) its arguments and returns
+    at once; tasks are idempotent, so queueing one twice is harmless. Raises KeyError for a task no
+    feature registered."""
+
+    def enqueue(self, task: str, *args: Any) -> None: ...
+
+
+class Recognizer(Protocol):
+    """OCR of one page image: text, mean confidence and word boxes in the image's own pixels.
+    Raises ocr.base.RecognitionError when recognition itself fails."""
+
+    def recognize_page(self, image: Image.Image, dpi: int | None) -> RecognizedText: ...
+
+
+class DispositionGuard(Protocol):
+    """Whether records may leave the archive (destruction, deletion) or have their retention or
+    classification lowered. Retention implements it with legal holds; it is asked inside the
+    transaction that would act, so a hold placed a moment earlier wins."""
+
+    def held(self, session: Session, document_ids: Collection[int]) -> set[int]:
+        """The ids among document_ids that something (a hold) keeps from disposition."""
+        ...
+
+
+class NoHolds:
+    """The guard when no feature provides one: nothing is held."""
+
+    def held(self, session: Session, document_ids: Collection[int]) -> set[int]:
+        return set()

@@ -1,0 +1,107 @@
+"""The feature registry: how a package adds roles, permissions, events and jobs to the archive.
+
+Each feature (the core, capture, and packages such as retention that archive must not import) declares
+one `Feature` in its `feature.py` and names it under the `archive.features` entry-point group in
+pyproject.toml. Bootstrap and the access policy read the registry; nothing is registered by importing
+a module. CLI commands of packages outside archive (`archive serve` from web, `archive retention` from
+retention) are named under the `archive.commands` group, which only the `archive` command reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import Any, Protocol
+
+from archive.ports import DispositionGuard
+
+FEATURES_GROUP = "archive.features"
+COMMANDS_GROUP = "archive.commands"
+CORE = "archive"
+
+
+class TaskRegistry(Protocol):
+    """What a feature's `tasks.register` receives to declare its jobs (archive.jobs.JobQueue)."""
+
+    def task(self, name: str, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register a queued task under name (Huey options: retries, retry_delay, retry_backoff, context)."""
+        ...
+
+    def periodic(self, name: str, **cron: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+        """Register a task every long-running worker schedules (cron fields in UTC: minute, hour, ...)."""
+        ...
+
+    def on_start(self, name: str) -> None:
+        """Queue the registered task name whenever a worker starts (re-queue what a crash left)."""
+        ...
+
+    def lock(self, name: str) -> AbstractContextManager[None]:
+        """A lock shared by every worker of the queue, so a periodic task runs once at a time."""
+        ...
+
+    def enqueue(self, task: str, *args: Any) -> None: ...
+
+
+NewUnitOfWork = Callable[[], Any]  # archive.unit_of_work.UnitOfWork, typed where it is used
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    roles: tuple[str, ...] = ()  # roles this feature introduces
+    permissions: tuple[str, ...] = ()  # every permission it declares
+    grants: Mapping[str, frozenset[str]] = field(default_factory=dict)  # role -> permissions held by default
+    events: tuple[str, ...] = ()  # every audit event type it records
+    tasks: Callable[[TaskRegistry, NewUnitOfWork], None] | None = None
+    disposition_guard: Callable[[], DispositionGuard] | None = None
+
+
+def vocabulary(module: ModuleType, prefix: str) -> tuple[str, ...]:
+    """The values of a permissions.py or events.py module's `permission_*` / `event_*` names."""
+    return tuple(value for name, value in vars(module).items() if name.startswith(prefix) and isinstance(value, str))
+
+
+class RegistryError(RuntimeError):
+    """The features are not registered: the package metadata (entry points) is missing."""
+
+
+@cache
+def features() -> tuple[Feature, ...]:
+    """Every registered feature, the core first, then by name."""
+    found = {ep.name: ep.load() for ep in entry_points(group=FEATURES_GROUP)}
+    if CORE not in found:
+        raise RegistryError(f"no {CORE!r} feature under the {FEATURES_GROUP!r} entry points: install the "
+                            "package (`make venv`, or `pip install -e .`) so its metadata exists")
+    return (found.pop(CORE), *(found[name] for name in sorted(found)))
+
+
+@cache
+def roles() -> tuple[str, ...]:
+    return tuple(role for feature in features() for role in feature.roles)
+
+
+@cache
+def role_permissions() -> Mapping[str, frozenset[str]]:
+    """Which permissions each role holds by default, over every feature."""
+    granted: dict[str, set[str]] = {role: set() for role in roles()}
+    for feature in features():
+        for role, permissions in feature.grants.items():
+            if role not in granted:
+                raise RegistryError(f"feature {feature.name!r} grants permissions to unknown role {role!r}")
+            granted[role] |= permissions
+    return {role: frozenset(permissions) for role, permissions in granted.items()}
+
+
+@cache
+def event_types() -> tuple[str, ...]:
+    return tuple(event for feature in features() for event in feature.events)
+
+
+def disposition_guards() -> Iterator[DispositionGuard]:
+    for feature in features():
+        if feature.disposition_guard is not None:
+            yield feature.disposition_guard()

@@ -1,0 +1,1 @@
+"""Audit event types that retention records (none yet)."""
