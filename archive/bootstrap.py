@@ -131,10 +131,10 @@ class Archive:
 
     def job_queue(self, *, task_options: Mapping[str, Mapping[str, Any]] | None = None) -> JobQueue:
         """A job queue with every feature's tasks registered (task_options: see JobQueue)."""
-        queue = JobQueue(self.settings, task_options=task_options)
+        queue = JobQueue(self.settings, self.uow, task_options=task_options)
         for feature in registry.features():
             if feature.tasks is not None:
-                feature.tasks(queue, self.uow)
+                feature.tasks(queue, queue.new_uow)
         return queue
 
     @cached_property

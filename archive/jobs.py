@@ -29,13 +29,16 @@ def build_huey(settings: Settings) -> Huey:
 
 
 class JobQueue:
-    """One Huey instance per process and the tasks the features registered on it.
+    """One Huey instance per process and the tasks the features registered on it; the tasks open their
+    units of work with new_uow.
 
     task_options override a task's registered options by name (tests shorten retry delays with it).
     """
 
-    def __init__(self, settings: Settings, *, task_options: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    def __init__(self, settings: Settings, new_uow: Callable[[], Any], *,
+                 task_options: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.huey = build_huey(settings)
+        self.new_uow = new_uow
         self._task_options = task_options or {}
         self._tasks: dict[str, TaskWrapper] = {}
         self._start: list[str] = []

@@ -21,7 +21,7 @@ from archive.bootstrap import Archive
 from archive.capture.services import CaptureRequest, capture_document
 from archive.cli import cli
 from archive.demo.samples import write_scan
-from archive.errors import AccessDenied, DocumentShreddedError, KeyManagementError
+from archive.errors import AccessDenied, DocumentShreddedError, KeyManagementError, RecordHeldError
 from archive.identity import resident_id_check_digit
 from archive.models import AuditEvent, Customer, Document, Page
 from archive.permissions import permission_document_shred
@@ -360,6 +360,27 @@ def test_shredding_is_denied_without_the_permission_and_changes_nothing(archive,
     denials = audit_events(archive, "access.denied")
     assert [(e.actor_name, e.detail["permission"]) for e in denials] == [
         ("clerk", "document.shred"), ("admin", "document.shred")]
+
+
+class HoldsOne:
+    """A disposition guard (retention implements the real one) that holds one document."""
+
+    def __init__(self, document_id: int) -> None:
+        self.document_id = document_id
+
+    def held(self, session, document_ids):  # noqa: ANN001, ANN201 - ports.DispositionGuard
+        return {self.document_id} & set(document_ids)
+
+
+def test_a_record_the_disposition_guard_holds_is_not_shredded_and_nothing_changes(archive, captured):
+    archive.disposition_guard = HoldsOne(captured[0])
+    before, rows = snapshot(archive, [captured[0]]), document_rows(archive)
+    with pytest.raises(RecordHeldError, match="on hold"):
+        shredding.shred_document(archive.uow(), actor=RETENTION, document_id=captured[0], reason="disposal")
+    assert document_rows(archive) == rows and snapshot(archive, [captured[0]]) == before
+    assert audit_events(archive, "document.shredded") == []
+    shredding.shred_document(archive.uow(), actor=RETENTION, document_id=captured[1], reason="disposal")
+    assert document_rows(archive)[captured[1]].status == "shredded"
 
 
 def test_the_fixity_check_passes_after_shredding_and_sweeps_objects_that_outlived_it(archive, captured):
