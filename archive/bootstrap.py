@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive import registry
 from archive.config import Settings, load_settings
 from archive.jobs import JobQueue
-from archive.ports import DispositionGuard, NoHolds, Recognizer
+from archive.ports import Clock, DispositionGuard, NoHolds, Recognizer, SystemClock
 from archive.unit_of_work import UnitOfWork
 from search.base import SearchIndex
 from storage.base import ObjectStore
@@ -145,13 +145,18 @@ class Archive:
             raise registry.RegistryError("more than one feature provides a disposition guard")
         return guards[0] if guards else NoHolds()
 
+    @cached_property
+    def clock(self) -> Clock:
+        """The system clock; tests put one that travels in its place."""
+        return SystemClock()
+
     def uow(self) -> UnitOfWork:
         """A unit of work over this archive's database, handing out its adapters on first use."""
         return UnitOfWork(
             self.session_factory, settings=self.settings,
             store=lambda: self.store, object_store=lambda: self.object_store, keyring=lambda: self.keyring,
             index=lambda: self.index, jobs=lambda: self.jobs, recognizer=lambda: self.recognizer,
-            disposition_guard=lambda: self.disposition_guard,
+            disposition_guard=lambda: self.disposition_guard, clock=lambda: self.clock,
         )
 
     def migrate(self) -> None:

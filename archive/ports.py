@@ -8,6 +8,7 @@ concrete ones from configuration. The object store and search index contracts ar
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from PIL import Image
@@ -17,7 +18,27 @@ from ocr.base import RecognizedText
 from search.base import SearchIndex
 from storage.base import ObjectStore
 
-__all__ = ["DispositionGuard", "Jobs", "NoHolds", "ObjectStore", "Recognizer", "SearchIndex"]
+__all__ = ["Clock", "DispositionGuard", "Jobs", "NoHolds", "ObjectStore", "Recognizer", "SearchIndex",
+           "SystemClock"]
+
+
+class Clock(Protocol):
+    """What time it is, for rules that count time (retention periods, grant expiry). Tests inject one
+    that travels; nothing that waits sleeps through a period."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware (UTC)."""
+        ...
+
+    def today(self) -> date: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def today(self) -> date:
+        return self.now().date()
 
 
 class Jobs(Protocol):

@@ -47,6 +47,7 @@ class TaskRegistry(Protocol):
 
 
 NewUnitOfWork = Callable[[], Any]  # archive.unit_of_work.UnitOfWork, typed where it is used
+Login = tuple[str, str, str]  # a demo account: username, password, what it is
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class Feature:
     events: tuple[str, ...] = ()  # every audit event type it records
     tasks: Callable[[TaskRegistry, NewUnitOfWork], None] | None = None
     disposition_guard: Callable[[], DispositionGuard] | None = None
+    # Adds the feature's sample data to `archive demo` (after the core's customers and scans) and
+    # returns the logins it created.
+    demo: Callable[[NewUnitOfWork], list[Login]] | None = None
 
 
 def vocabulary(module: ModuleType, prefix: str) -> tuple[str, ...]:

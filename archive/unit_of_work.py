@@ -19,7 +19,7 @@ from archive import audit
 from archive.config import Settings
 from archive.errors import AccessDenied
 from archive.events import event_access_denied
-from archive.ports import DispositionGuard, Jobs, ObjectStore, Recognizer, SearchIndex
+from archive.ports import Clock, DispositionGuard, Jobs, ObjectStore, Recognizer, SearchIndex
 from storage.envelope import EncryptedStore, Keyring
 
 T = TypeVar("T")
@@ -39,12 +39,13 @@ class UnitOfWork:
         jobs: Provider[Jobs],
         recognizer: Provider[Recognizer],
         disposition_guard: Provider[DispositionGuard],
+        clock: Provider[Clock],
     ) -> None:
         self.settings = settings
         self._session_factory = session_factory
         self._store, self._object_store, self._keyring = store, object_store, keyring
         self._index, self._jobs, self._recognizer = index, jobs, recognizer
-        self._disposition_guard = disposition_guard
+        self._disposition_guard, self._clock = disposition_guard, clock
         self._after_commit: list[Callable[[], None]] = []
 
     @property
@@ -76,6 +77,10 @@ class UnitOfWork:
     @property
     def disposition_guard(self) -> DispositionGuard:
         return self._disposition_guard()
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock()
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()

@@ -57,8 +57,7 @@ def floor(pdf: Path) -> None:
 
 
 def ours(pdf: Path) -> None:
-    from archive.vocabulary import OPERATOR
-
+    from archive.actors import OPERATOR
     from archive.bootstrap import Archive
     from archive.capture.services import CaptureRequest, capture_document
     from archive.config import load_settings

@@ -1,13 +1,19 @@
-"""Retention's entry in the archive's feature registry (pyproject: `archive.features`)."""
+"""Retention's entry in the archive's feature registry (pyproject: `archive.features`): the records
+manager role, its permissions and events, the daily disposition run, and the legal-hold guard."""
 
 from __future__ import annotations
 
 from archive.registry import Feature, vocabulary
-from retention import events, permissions
+from retention import demo, events, permissions, tasks
+from retention.services.holds import HoldGuard
 
 FEATURE = Feature(
     name="retention",
+    roles=(permissions.RECORDS_MANAGER,),
     permissions=vocabulary(permissions, "permission_"),
     grants=permissions.GRANTS,
     events=vocabulary(events, "event_"),
+    tasks=tasks.register,
+    disposition_guard=HoldGuard,
+    demo=demo.load,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from archive.cli.support import archive_of
-from archive.demo.loading import LOGINS, load_demo
+from archive.demo.loading import load_demo
 
 
 @click.command()
@@ -15,9 +15,9 @@ from archive.demo.loading import LOGINS, load_demo
 @click.pass_context
 def demo(ctx: click.Context, host: str, port: int, then_serve: bool) -> None:
     """Initialise an embedded instance with sample customers and scans, then serve it."""
-    load_demo(archive_of(ctx), echo=click.echo)
+    logins = load_demo(archive_of(ctx), echo=click.echo)
     click.echo("demo logins (username / password):")
-    for username, password, role in LOGINS:
+    for username, password, role in logins:
         click.echo(f"  {username:<12} {password:<16} {role}")
     if then_serve:
         serve = ctx.find_root().command.get_command(ctx, "serve")  # type: ignore[attr-defined]

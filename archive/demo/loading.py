@@ -6,6 +6,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from archive import registry
 from archive.actors import OPERATOR
 from archive.bootstrap import Archive
 from archive.capture.recognition import ocr_progress
@@ -62,8 +63,9 @@ CUSTOMERS = [
 ]
 
 
-def load_demo(archive: Archive, *, echo: Callable[[str], None] = print) -> None:
-    """Initialise the instance and capture sample customers' scans, then run OCR and indexing."""
+def load_demo(archive: Archive, *, echo: Callable[[str], None] = print) -> list[registry.Login]:
+    """Initialise the instance and capture sample customers' scans, run OCR and indexing, then let every
+    feature add its sample data (registry.Feature.demo). Returns every demo login."""
     archive.migrate()
     reference.seed_reference_data(archive.uow())
     for code, name in DEPARTMENTS:
@@ -96,4 +98,9 @@ def load_demo(archive: Archive, *, echo: Callable[[str], None] = print) -> None:
         echo(f"recognising {ocr_progress(archive.uow(), captured, actor=clerk).pages_total} pages ...")
         archive.jobs.run_until(lambda: ocr_progress(archive.uow(), captured, actor=clerk).finished, timeout=900)
         indexing.drain_outbox(archive.uow())
+    logins = list(LOGINS)
+    for feature in registry.features():
+        if feature.demo is not None:
+            logins += feature.demo(archive.uow)
     echo(f"demo archive ready in {archive.settings.home}")
+    return logins

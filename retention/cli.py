@@ -1,0 +1,197 @@
+"""`archive retention ...`: schedules, trigger events, what is due, legal holds (pyproject: the
+`archive.commands` entry points). Each command acts as `--as USER` and prints one line, or `--json`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+
+import click
+
+from archive.cli.support import archive_of, named_actor
+from retention.models import ACTIONS, HOLD_TARGETS, HOLD_TYPES, TRIGGERS
+from retention.services import dispositions, holds, schedules
+
+AS_USER = click.option("--as", "username", help="The person acting (default $ARCHIVE_USER).")
+AS_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+DATE = click.DateTime(["%Y-%m-%d"])
+
+
+def _echo_json(value: object) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, default=str))
+
+
+@click.group()
+def retention() -> None:
+    """Retention schedules, trigger events, records due for disposition, legal holds 冻结."""
+
+
+@retention.group()
+def schedule() -> None:
+    """Retention schedules per document type."""
+
+
+@schedule.command("list")
+@AS_USER
+@AS_JSON
+@click.pass_context
+def schedule_list(ctx: click.Context, username: str | None, as_json: bool) -> None:
+    """Every document type's schedule (its own, or the default from its retention period)."""
+    archive = archive_of(ctx)
+    rows = schedules.list_schedules(archive.uow(), actor=named_actor(archive, username))
+    if as_json:
+        _echo_json([asdict(row) for row in rows])
+        return
+    for row in rows:
+        period = "permanent" if row.years is None and row.months is None else \
+            f"{row.years or 0}y{row.months or 0}m"
+        trigger = f"event:{row.event_name}" if row.trigger == "event" else row.trigger
+        click.echo(f"{row.document_type:<24} {period:<10} from {trigger:<28} then {row.action}"
+                   + ("" if row.explicit else "  (default)"))
+
+
+@schedule.command("set")
+@click.argument("document_type")
+@click.option("--years", type=click.IntRange(min=0), help="Period in years (with --months, or alone).")
+@click.option("--months", type=click.IntRange(min=0), help="Period in months.")
+@click.option("--permanent", is_flag=True, help="Keep for ever (no period).")
+@click.option("--trigger", type=click.Choice(TRIGGERS), default="filing_date", show_default=True)
+@click.option("--event", "event_name", default="", help="The event's name when --trigger event (e.g. account_closed).")
+@click.option("--action", type=click.Choice(ACTIONS), default="review", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Only say how many records the change would move.")
+@AS_USER
+@AS_JSON
+@click.pass_context
+def schedule_set(ctx: click.Context, document_type: str, years: int | None, months: int | None, permanent: bool,
+                 trigger: str, event_name: str, action: str, dry_run: bool, username: str | None,
+                 as_json: bool) -> None:
+    """Set a document type's schedule and recompute its documents' disposition dates."""
+    if permanent == (years is not None or months is not None):
+        raise click.UsageError("give either --permanent or a period (--years and/or --months)")
+    archive = archive_of(ctx)
+    change = schedules.set_schedule(archive.uow(), actor=named_actor(archive, username), document_type=document_type,
+                                    years=years, months=months, trigger=trigger, event_name=event_name,
+                                    action=action, dry_run=dry_run)
+    if as_json:
+        _echo_json(asdict(change))
+        return
+    verb = "saved" if change.saved else "would move (not saved)"
+    click.echo(f"{document_type}: {verb}; {change.records_moved} records move"
+               + (f", {change.records_held} kept by a hold" if change.records_held else ""))
+
+
+@retention.command("event")
+@click.argument("name")
+@click.option("--on", "occurred_on", type=DATE, required=True, help="The day it happened.")
+@click.option("--customer", help="The customer's ID number or credit code.")
+@click.option("--document", "archive_code", help="The document's archive code.")
+@AS_USER
+@AS_JSON
+@click.pass_context
+def event(ctx: click.Context, name: str, occurred_on: datetime, customer: str | None, archive_code: str | None,
+          username: str | None, as_json: bool) -> None:
+    """Record a named trigger event (account_closed, contract_terminated, ...) for a customer or a document."""
+    archive = archive_of(ctx)
+    changed = schedules.record_trigger_event(archive.uow(), actor=named_actor(archive, username), name=name,
+                                             occurred_on=occurred_on.date(), customer=customer,
+                                             archive_code=archive_code)
+    if as_json:
+        _echo_json({"event": name, "dispositions_changed": changed})
+    else:
+        click.echo(f"recorded {name} on {occurred_on.date()}: {changed} disposition dates changed")
+
+
+@retention.command("refresh")
+@AS_USER
+@AS_JSON
+@click.pass_context
+def refresh(ctx: click.Context, username: str | None, as_json: bool) -> None:
+    """Recompute every disposition date now (the daily job does it at 03:00 UTC)."""
+    archive = archive_of(ctx)
+    changed, held = dispositions.refresh_dispositions(archive.uow(), actor=named_actor(archive, username))
+    if as_json:
+        _echo_json({"changed": changed, "held": held})
+    else:
+        click.echo(f"{changed} disposition dates changed, {held} kept by a hold")
+
+
+@retention.command("due")
+@click.option("--on", "on", type=DATE, help="Due by this day (default today).")
+@AS_USER
+@AS_JSON
+@click.pass_context
+def due(ctx: click.Context, on: datetime | None, username: str | None, as_json: bool) -> None:
+    """Records whose disposition date has come, not on hold, oldest first."""
+    archive = archive_of(ctx)
+    rows = dispositions.due_records(archive.uow(), actor=named_actor(archive, username),
+                                    on=on.date() if on else None)
+    if as_json:
+        _echo_json([asdict(row) for row in rows])
+        return
+    for row in rows:
+        click.echo(f"{row.due_on}  {row.archive_code}  {row.document_type}  {row.department}  {row.action}")
+    click.echo(f"{len(rows)} records due")
+
+
+@retention.group()
+def hold() -> None:
+    """Legal holds 冻结: they block disposition of everything under their target."""
+
+
+@hold.command("place")
+@click.option("--customer", help="ID number or credit code: every document of the customer, later ones too.")
+@click.option("--dossier", help="Dossier id: its documents.")
+@click.option("--document", "archive_code", help="One document, by archive code.")
+@click.option("--type", "hold_type", type=click.Choice(HOLD_TYPES), required=True)
+@click.option("--reason", required=True, help="Why (the case, the inspection, the audit).")
+@AS_USER
+@AS_JSON
+@click.pass_context
+def hold_place(ctx: click.Context, customer: str | None, dossier: str | None, archive_code: str | None,
+               hold_type: str, reason: str, username: str | None, as_json: bool) -> None:
+    """Place a legal hold."""
+    given = [(kind, ref) for kind, ref in zip(HOLD_TARGETS, (customer, dossier, archive_code), strict=True) if ref]
+    if len(given) != 1:
+        raise click.UsageError("name exactly one of --customer, --dossier, --document")
+    archive = archive_of(ctx)
+    hold_id = holds.place_legal_hold(archive.uow(), actor=named_actor(archive, username),
+                                     target=holds.HoldTarget(*given[0]), hold_type=hold_type, reason=reason)
+    if as_json:
+        _echo_json({"hold_id": hold_id})
+    else:
+        click.echo(f"hold {hold_id} placed on {given[0][0]}")
+
+
+@hold.command("release")
+@click.argument("hold_id", type=int)
+@click.option("--reason", required=True, help="Why it ends.")
+@AS_USER
+@AS_JSON
+@click.pass_context
+def hold_release(ctx: click.Context, hold_id: int, reason: str, username: str | None, as_json: bool) -> None:
+    """Release a legal hold."""
+    archive = archive_of(ctx)
+    holds.release_legal_hold(archive.uow(), actor=named_actor(archive, username), hold_id=hold_id, reason=reason)
+    if as_json:
+        _echo_json({"hold_id": hold_id, "released": True})
+    else:
+        click.echo(f"hold {hold_id} released")
+
+
+@hold.command("list")
+@click.option("--all", "everything", is_flag=True, help="Released holds too.")
+@AS_USER
+@AS_JSON
+@click.pass_context
+def hold_list(ctx: click.Context, everything: bool, username: str | None, as_json: bool) -> None:
+    """Legal holds, newest first."""
+    archive = archive_of(ctx)
+    rows = holds.list_legal_holds(archive.uow(), actor=named_actor(archive, username), active_only=not everything)
+    if as_json:
+        _echo_json([asdict(row) for row in rows])
+        return
+    for row in rows:
+        state = f"released {row.released_at:%Y-%m-%d}" if row.released_at else "active"
+        click.echo(f"{row.id:>4}  {row.target_type:<8} {row.target_label:<28} {row.hold_type:<22} {state}  "
+                   f"{row.reason}")

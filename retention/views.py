@@ -1,0 +1,51 @@
+"""What retention's services return: frozen values, never ORM objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    document_type: str
+    years: int | None  # years and months both None: permanent
+    months: int | None
+    trigger: str
+    event_name: str
+    action: str
+    explicit: bool  # False: derived from the type's retention period (保管期限), counted from filing
+
+
+@dataclass(frozen=True)
+class ScheduleChange:
+    before: ScheduleView
+    after: ScheduleView
+    records_moved: int  # documents whose disposition date changes
+    records_held: int  # documents the change would move but a hold keeps as they are
+    saved: bool
+
+
+@dataclass(frozen=True)
+class DueRecordView:
+    document_id: int
+    archive_code: str
+    document_type: str
+    department: str
+    due_on: date
+    action: str
+
+
+@dataclass(frozen=True)
+class LegalHoldView:
+    id: int
+    target_type: str
+    target_id: int
+    target_label: str  # archive code, dossier title or masked customer identity
+    hold_type: str
+    reason: str
+    placed_by: str
+    placed_at: datetime
+    released_by: str | None
+    released_at: datetime | None
+    release_reason: str | None
