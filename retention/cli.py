@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from datetime import datetime
+from pathlib import Path
 
 import click
 
-from archive.cli.support import archive_of, named_actor
-from retention.models import ACTIONS, HOLD_TARGETS, HOLD_TYPES, TRIGGERS
-from retention.services import dispositions, holds, schedules
+from archive.cli.support import archive_of, named_actor, progress_bar
+from retention.models import ACTIONS, DECISIONS, HOLD_TARGETS, HOLD_TYPES, TRIGGERS
+from retention.services import appraisal, dispositions, holds, register, schedules
 
 AS_USER = click.option("--as", "username", help="The person acting (default $ARCHIVE_USER).")
 AS_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -118,20 +119,125 @@ def refresh(ctx: click.Context, username: str | None, as_json: bool) -> None:
 
 @retention.command("due")
 @click.option("--on", "on", type=DATE, help="Due by this day (default today).")
+@click.option("--gather", is_flag=True, help="Also put them into their departments' appraisal batches.")
 @AS_USER
 @AS_JSON
 @click.pass_context
-def due(ctx: click.Context, on: datetime | None, username: str | None, as_json: bool) -> None:
-    """Records whose disposition date has come, not on hold, oldest first."""
+def due(ctx: click.Context, on: datetime | None, gather: bool, username: str | None, as_json: bool) -> None:
+    """Records whose disposition date has come, not on hold, oldest first (--gather: into batches)."""
     archive = archive_of(ctx)
-    rows = dispositions.due_records(archive.uow(), actor=named_actor(archive, username),
-                                    on=on.date() if on else None)
+    actor = named_actor(archive, username)
+    day = on.date() if on else None
+    rows = dispositions.due_records(archive.uow(), actor=actor, on=day)
+    batches = appraisal.gather_due_records(archive.uow(), actor=actor, on=day) if gather else []
+    if as_json:
+        _echo_json({"due": [asdict(row) for row in rows], "batches": batches})
+        return
+    for row in rows:
+        click.echo(f"{row.due_on}  {row.archive_code}  {row.document_type}  {row.department}  {row.action}")
+    click.echo(f"{len(rows)} records due" + (f"; in appraisal batches {', '.join(map(str, batches))}"
+                                             if batches else ""))
+
+
+@retention.command("batches")
+@click.option("--status", help="Only batches in this state (appraising, appraised, approved, done).")
+@AS_USER
+@AS_JSON
+@click.pass_context
+def batches(ctx: click.Context, status: str | None, username: str | None, as_json: bool) -> None:
+    """Appraisal batches and their records."""
+    archive = archive_of(ctx)
+    rows = appraisal.list_batches(archive.uow(), actor=named_actor(archive, username), status=status)
+    if as_json:
+        _echo_json([asdict(row) for row in rows])
+        return
+    for batch in rows:
+        click.echo(f"batch {batch.id}  {batch.department}  {batch.status}  {len(batch.items)} records"
+                   + (f"  ({batch.comment})" if batch.comment else ""))
+        for item in batch.items:
+            click.echo(f"    {item.archive_code}  due {item.due_on}  votes {item.votes}  "
+                       f"{item.decision or 'undecided'}" + (f"  → {item.outcome}" if item.outcome else ""))
+
+
+@retention.command("appraise")
+@click.argument("batch_id", type=int)
+@click.argument("archive_code")
+@click.option("--decision", type=click.Choice(DECISIONS), required=True)
+@click.option("--years", "extend_years", type=click.IntRange(min=1), help="With --decision extend.")
+@click.option("--reason", default="", help="Required to extend.")
+@AS_USER
+@AS_JSON
+@click.pass_context
+def appraise(ctx: click.Context, batch_id: int, archive_code: str, decision: str, extend_years: int | None,
+             reason: str, username: str | None, as_json: bool) -> None:
+    """Give your decision on one record of a batch (two appraisers must agree)."""
+    archive = archive_of(ctx)
+    agreed = appraisal.appraise_record(archive.uow(), actor=named_actor(archive, username), batch_id=batch_id,
+                                       archive_code=archive_code, decision=decision, extend_years=extend_years,
+                                       reason=reason)
+    if as_json:
+        _echo_json({"archive_code": archive_code, "agreed": agreed})
+    else:
+        click.echo(f"{archive_code}: {'agreed: ' + agreed if agreed else 'waiting for a second appraiser to agree'}")
+
+
+@retention.command("approve")
+@click.argument("batch_id", type=int)
+@click.option("--reject", is_flag=True, help="Return the batch to the appraisal group.")
+@click.option("--comment", default="", help="Required with --reject.")
+@AS_USER
+@AS_JSON
+@click.pass_context
+def approve(ctx: click.Context, batch_id: int, reject: bool, comment: str, username: str | None,
+            as_json: bool) -> None:
+    """Approve an appraised batch (a leader), or --reject it with a comment."""
+    archive = archive_of(ctx)
+    appraisal.decide_batch(archive.uow(), actor=named_actor(archive, username), batch_id=batch_id,
+                           approve=not reject, comment=comment)
+    if as_json:
+        _echo_json({"batch_id": batch_id, "approved": not reject})
+    else:
+        click.echo(f"batch {batch_id} {'returned to the appraisal group' if reject else 'approved'}")
+
+
+@retention.command("destroy")
+@click.argument("batch_id", type=int)
+@AS_USER
+@AS_JSON
+@click.pass_context
+def destroy(ctx: click.Context, batch_id: int, username: str | None, as_json: bool) -> None:
+    """Execute an approved batch: destroy, extend or mark for transfer each record (rerun to resume)."""
+    archive = archive_of(ctx)
+    with progress_bar("destroy", "record", disable=as_json) as progress:
+        run = appraisal.destroy_batch(archive.uow(), actor=named_actor(archive, username), batch_id=batch_id,
+                                      progress=progress)
+    if as_json:
+        _echo_json(asdict(run))
+    else:
+        click.echo(f"batch {batch_id}: {run.destroyed} destroyed, {run.extended} extended, "
+                   f"{run.for_transfer} for transfer, {run.held} kept by a hold")
+
+
+@retention.command("register")
+@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Write it as Excel.")
+@AS_USER
+@AS_JSON
+@click.pass_context
+def register_(ctx: click.Context, xlsx: Path | None, username: str | None, as_json: bool) -> None:
+    """The destruction register 销毁清册 (permanent), or --xlsx FILE."""
+    archive = archive_of(ctx)
+    actor = named_actor(archive, username)
+    if xlsx is not None:
+        count = register.export_register_xlsx(archive.uow(), actor=actor, path=xlsx)
+        click.echo(json.dumps({"entries": count, "file": str(xlsx)}) if as_json else f"wrote {count} entries to {xlsx}")
+        return
+    rows = register.list_register(archive.uow(), actor=actor)
     if as_json:
         _echo_json([asdict(row) for row in rows])
         return
     for row in rows:
-        click.echo(f"{row.due_on}  {row.archive_code}  {row.document_type}  {row.department}  {row.action}")
-    click.echo(f"{len(rows)} records due")
+        click.echo(f"{row.id:>5}  {row.destroyed_at:%Y-%m-%d}  {row.archive_code}  {row.document_type}  "
+                   f"appraised by {row.appraisers}, approved by {row.approved_by}")
 
 
 @retention.group()

@@ -9,7 +9,7 @@ from retention.services.holds import HoldGuard
 
 FEATURE = Feature(
     name="retention",
-    roles=(permissions.RECORDS_MANAGER,),
+    roles=(permissions.RECORDS_MANAGER, permissions.APPRAISER, permissions.LEADER),
     permissions=vocabulary(permissions, "permission_"),
     grants=permissions.GRANTS,
     events=vocabulary(events, "event_"),

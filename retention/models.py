@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive.models import Base, utcnow
@@ -76,3 +76,75 @@ class LegalHold(Base):
     released_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     released_at: Mapped[datetime | None] = mapped_column()
     release_reason: Mapped[str | None] = mapped_column(Text)
+
+
+BATCH_STATES = ("appraising", "appraised", "approved", "destroying", "done")
+DECISIONS = ("destroy", "extend", "transfer")
+
+
+class AppraisalBatch(Base):
+    """鉴定: the records of one department that came due, decided by a group, approved by a leader."""
+
+    __tablename__ = "appraisal_batch"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="appraising", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # the leader
+    decided_at: Mapped[datetime | None] = mapped_column()
+    comment: Mapped[str] = mapped_column(Text, default="")  # the leader's, on approval or rejection
+
+
+class AppraisalItem(Base):
+    """One record of a batch: the group's agreed decision (None until at least two appraisers agree)."""
+
+    __tablename__ = "appraisal_item"
+    __table_args__ = (UniqueConstraint("batch_id", "document_id", name="uq_appraisal_item_batch_document"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("appraisal_batch.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    decision: Mapped[str | None] = mapped_column(String(16))
+    extend_years: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str | None] = mapped_column(String(16))  # destroyed | extended | transfer | held
+
+
+class AppraisalVote(Base):
+    """One appraiser's decision on one record of a batch."""
+
+    __tablename__ = "appraisal_vote"
+    __table_args__ = (UniqueConstraint("item_id", "appraiser_id", name="uq_appraisal_vote_item_appraiser"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("appraisal_item.id"), index=True)
+    appraiser_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    decision: Mapped[str] = mapped_column(String(16))
+    extend_years: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    voted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DestructionRecord(Base):
+    """销毁清册: one destroyed record, kept for ever. The database refuses UPDATE and DELETE (and, on
+    SQLite, an INSERT that would replace a row), as for the audit table."""
+
+    __tablename__ = "destruction_register"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), unique=True)
+    archive_code: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300))  # PII masked
+    document_type: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(32))
+    document_date: Mapped[date | None] = mapped_column(Date)
+    captured_at: Mapped[datetime] = mapped_column()
+    pages: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    schedule: Mapped[str] = mapped_column(String(200))  # the schedule it was destroyed under, in words
+    due_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    appraisers: Mapped[str] = mapped_column(String(300))
+    approved_by: Mapped[str] = mapped_column(String(64))
+    approved_at: Mapped[datetime] = mapped_column()
+    executed_by: Mapped[str] = mapped_column(String(64))
+    destroyed_at: Mapped[datetime] = mapped_column()
+    batch_id: Mapped[int] = mapped_column(ForeignKey("appraisal_batch.id"), index=True)

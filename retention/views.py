@@ -49,3 +49,47 @@ class LegalHoldView:
     released_by: str | None
     released_at: datetime | None
     release_reason: str | None
+
+
+@dataclass(frozen=True)
+class RegisterEntryView:
+    """One line of the destruction register 销毁清册."""
+
+    id: int
+    archive_code: str
+    title: str
+    document_type: str
+    department: str
+    document_date: date | None
+    pages: int
+    content_sha256: str
+    schedule: str
+    due_on: date
+    reason: str
+    appraisers: str
+    approved_by: str
+    approved_at: datetime
+    executed_by: str
+    destroyed_at: datetime
+    batch_id: int
+
+
+@dataclass(frozen=True)
+class AppraisalItemView:
+    document_id: int
+    archive_code: str
+    document_type: str
+    due_on: date
+    decision: str | None  # agreed by at least two appraisers
+    votes: int
+    outcome: str | None
+
+
+@dataclass(frozen=True)
+class AppraisalBatchView:
+    id: int
+    department: str
+    status: str
+    created_at: datetime
+    comment: str
+    items: list[AppraisalItemView]

@@ -220,7 +220,7 @@ class DetectDuplicate(NothingToUndo):
                 select(Document.id)
                 .join(Customer, Customer.id == Document.customer_id)
                 .where(Customer.identity_hash == lookup_hash(ctx.identifier[1], uow.keyring),
-                       Document.content_sha256 == ctx.sha256)
+                       Document.content_sha256 == ctx.sha256, ~Document.is_shredded)
             )
         if existing is not None:
             raise DuplicateDocumentError(

@@ -33,26 +33,32 @@ def shred_document(uow: UnitOfWork, *, actor: Actor, document_id: int, reason: s
     deleting its objects. Asks the disposition guard inside the transaction: a held record is refused
     (RecordHeldError). Raises NotFoundError, ValidationError (no reason), AccessDenied.
     """
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError("say why the document is shredded (e.g. the disposition decision)")
     with uow:
         document = uow.session.get(Document, document_id)
         if document is None:
             raise NotFoundError(f"no document {document_id}")
-        access.require(actor, permission_document_shred, document)
-        if document.id in uow.disposition_guard.held(uow.session, [document.id]):
-            raise RecordHeldError(document.id, document.archive_code)
-        already = document.is_shredded
-        key_id = document.key_id
-        object_keys = document.shred()
-        if not already:
-            queue_reindex(uow, document.id, action="delete")
-            audit.record(uow.session, actor, event_document_shredded, target_type="document",
-                         target_id=document.id, archive_code=document.archive_code, reason=reason,
-                         sha256=document.content_sha256, master_key_id=key_id, objects=len(object_keys))
-        uow.after_commit(lambda: _delete_objects(uow, object_keys))
+        shred(uow, actor=actor, document=document, reason=reason)
         uow.commit()
+
+
+def shred(uow: UnitOfWork, *, actor: Actor, document: Document, reason: str) -> None:
+    """Inside an open unit of work, as shred_document: the caller commits, and the objects are deleted
+    once it has (so a destruction can write its register entry in the same transaction)."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("say why the document is shredded (e.g. the disposition decision)")
+    access.require(actor, permission_document_shred, document)
+    if document.id in uow.disposition_guard.held(uow.session, [document.id]):
+        raise RecordHeldError(document.id, document.archive_code)
+    already = document.is_shredded
+    key_id = document.key_id
+    object_keys = document.shred()
+    if not already:
+        queue_reindex(uow, document.id, action="delete")
+        audit.record(uow.session, actor, event_document_shredded, target_type="document",
+                     target_id=document.id, archive_code=document.archive_code, reason=reason,
+                     sha256=document.content_sha256, master_key_id=key_id, objects=len(object_keys))
+    uow.after_commit(lambda: _delete_objects(uow, object_keys))
 
 
 def _delete_objects(uow: UnitOfWork, keys: list[str]) -> None:

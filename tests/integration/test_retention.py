@@ -19,11 +19,11 @@ from archive.cli import cli
 from archive.demo.samples import write_scan
 from archive.errors import AccessDenied, RecordHeldError, ValidationError
 from archive.identity import resident_id_check_digit
-from archive.models import AuditEvent
+from archive.models import AuditEvent, Document
 from archive.services import shredding, users
 from retention.models import Disposition, LegalHold
 from retention.permissions import RETENTION_ACTOR
-from retention.services import dispositions, holds, schedules
+from retention.services import appraisal, dispositions, holds, register, schedules
 from retention.services.dispositions import add_period
 from tests.archive_fixtures import PASSWORD
 
@@ -237,10 +237,10 @@ def test_the_cli_sets_schedules_places_holds_and_lists_what_is_due(archive, peop
     assert run("schedule", "set", "supply_contract", "--years", "1", "--action", "destroy",
                "--dry-run")["records_moved"] == 1
     assert run("schedule", "set", "supply_contract", "--years", "1", "--action", "destroy")["saved"] is True
-    assert run("due", "--on", add_period(date.today(), 1, None).isoformat())[0]["archive_code"] == document.code
+    assert run("due", "--on", add_period(date.today(), 1, None).isoformat())["due"][0]["archive_code"] == document.code
     hold_id = run("hold", "place", "--document", document.code, "--type", "litigation", "--reason", "案件")["hold_id"]
     assert [h["id"] for h in run("hold", "list")] == [hold_id]
-    assert run("due", "--on", "2100-01-01") == []
+    assert run("due", "--on", "2100-01-01")["due"] == []
     run("hold", "release", str(hold_id), "--reason", "结案")
     assert run("hold", "list") == [] and len(run("hold", "list", "--all")) == 1
     refused = CliRunner().invoke(cli, ["retention", "hold", "place", "--document", document.code, "--type", "other",
@@ -272,3 +272,210 @@ def test_migration_0006_goes_down_and_up_keeping_the_archive(archive, people, ma
     assert holds.list_legal_holds(archive.uow(), actor=manager) == []
     dispositions.refresh_dispositions(archive.uow(), actor=RETENTION_ACTOR)
     assert disposition(archive, document.id).due_on == add_period(date.today(), 30, None)
+
+
+# --- appraisal, destruction, the register ------------------------------------------------------------
+
+
+@pytest.fixture
+def group(archive: Archive, manager):  # noqa: ANN201
+    for username, role in (("appraiser1", "appraiser"), ("appraiser2", "appraiser"), ("leader", "leader")):
+        users.create_user(archive.uow(), actor=OPERATOR, username=username, password=PASSWORD, role=role,
+                          department="YX", clearance="internal")
+    return SimpleNamespace(manager=manager, **{name: users.resolve_actor(archive.uow(), username=name)
+                                               for name in ("appraiser1", "appraiser2", "leader")})
+
+
+def due_batch(archive: Archive, group, documents: list[SimpleNamespace]) -> int:  # noqa: ANN001
+    """Make the documents due (a one-year schedule, a clock two years on) and gather them into a batch."""
+    schedules.set_schedule(archive.uow(), actor=group.manager, document_type="supply_contract", years=1,
+                           months=None, trigger="filing_date", action="destroy")
+    archive.clock = TravellingClock(add_period(date.today(), 2, None))
+    (batch_id,) = appraisal.gather_due_records(archive.uow(), actor=group.manager)
+    assert appraisal.gather_due_records(archive.uow(), actor=group.manager) == []  # already in the batch
+    return batch_id
+
+
+def agree(archive: Archive, group, batch_id: int, code: str, decision: str, **extra) -> str | None:  # noqa: ANN001
+    appraisal.appraise_record(archive.uow(), actor=group.appraiser1, batch_id=batch_id, archive_code=code,
+                              decision=decision, **extra)
+    return appraisal.appraise_record(archive.uow(), actor=group.appraiser2, batch_id=batch_id, archive_code=code,
+                                     decision=decision, **extra)
+
+
+def test_a_due_record_goes_through_appraisal_approval_and_destruction_and_enters_the_register(
+        archive, people, group, tmp_path):
+    from archive.services import searching
+
+    doomed = capture(archive, people["clerk"], tmp_path, "doomed")
+    kept = capture(archive, people["clerk"], tmp_path, "kept")
+    archive.jobs.run_until(lambda: archive.jobs.pending() == 0, timeout=300)  # OCR and indexing
+    from archive.services import indexing
+
+    indexing.drain_outbox(archive.uow())
+    assert searching.search_documents(archive.uow(), actor=people["clerk"], query=ID_NUMBER).total == 2
+    batch_id = due_batch(archive, group, [doomed, kept])
+    appraisal.appraise_record(archive.uow(), actor=group.appraiser1, batch_id=batch_id, archive_code=doomed.code,
+                              decision="destroy")
+    with pytest.raises(ValidationError):  # nothing is approved before the group has decided every record
+        appraisal.decide_batch(archive.uow(), actor=group.leader, batch_id=batch_id, approve=True)
+    assert appraisal.appraise_record(archive.uow(), actor=group.appraiser2, batch_id=batch_id,
+                                     archive_code=doomed.code, decision="destroy") == "destroy"
+    assert agree(archive, group, batch_id, kept.code, "extend", extend_years=5, reason="诉讼时效") == "extend"
+    with pytest.raises(ValidationError):  # no destruction before a leader approves
+        appraisal.destroy_batch(archive.uow(), actor=group.manager, batch_id=batch_id)
+    appraisal.decide_batch(archive.uow(), actor=group.leader, batch_id=batch_id, approve=True, comment="同意")
+    run = appraisal.destroy_batch(archive.uow(), actor=group.manager, batch_id=batch_id)
+    assert (run.destroyed, run.extended, run.held) == (1, 1, 0)
+    indexing.drain_outbox(archive.uow())
+    # No byte of the destroyed record's objects decrypts with any key; search finds nothing of it.
+    with archive.uow() as uow:
+        document = uow.session.get(Document, doomed.id)
+        assert document.is_shredded and document.content_sha256 == f"destroyed:{doomed.id}"
+    assert [info for info in archive.object_store.list() if info.key.startswith(doomed_prefix(archive, doomed.id))] == []
+    hits = searching.search_documents(archive.uow(), actor=people["clerk"], query=ID_NUMBER)
+    assert [h.document_id for h in hits.hits] == [kept.id]
+    assert disposition(archive, kept.id).due_on == add_period(add_period(date.today(), 1, None), 5, None)
+    (entry,) = register.list_register(archive.uow(), actor=group.leader)
+    assert (entry.archive_code, entry.appraisers, entry.approved_by, entry.executed_by, entry.batch_id) == (
+        doomed.code, "appraiser1, appraiser2", "leader", "records", batch_id)
+    assert entry.schedule == "supply_contract: 1 years 0 months from filing_date, then destroy"
+    assert len(entry.content_sha256) == 64
+    # The same content may be captured again: the duplicate check forgot it; the register did not.
+    again = capture(archive, people["clerk"], tmp_path, "doomed")
+    assert again.id != doomed.id
+    path = tmp_path / "register.xlsx"
+    assert register.export_register_xlsx(archive.uow(), actor=group.leader, path=path) == 1
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    assert rows[0][1].startswith("档号") and rows[1][1] == doomed.code
+
+
+def doomed_prefix(archive: Archive, document_id: int) -> str:
+    with archive.uow() as uow:
+        return uow.session.get(Document, document_id).object_key.rsplit("/", 1)[0]
+
+
+def test_a_hold_placed_between_approval_and_execution_wins(archive, people, group, tmp_path):
+    documents = [capture(archive, people["clerk"], tmp_path, f"c{n}") for n in range(2)]
+    batch_id = due_batch(archive, group, documents)
+    for document in documents:
+        agree(archive, group, batch_id, document.code, "destroy")
+    appraisal.decide_batch(archive.uow(), actor=group.leader, batch_id=batch_id, approve=True)
+    holds.place_legal_hold(archive.uow(), actor=group.manager, target=holds.HoldTarget("document", documents[1].code),
+                           hold_type="litigation", reason="新的诉讼")
+    run = appraisal.destroy_batch(archive.uow(), actor=group.manager, batch_id=batch_id)
+    assert (run.destroyed, run.held) == (1, 1)
+    with archive.uow() as uow:
+        assert not uow.session.get(Document, documents[1].id).is_shredded
+    assert [e.archive_code for e in register.list_register(archive.uow(), actor=group.leader)] == [documents[0].code]
+    assert [e.target_id for e in audit_rows(archive, "retention.destruction_skipped")] == [str(documents[1].id)]
+
+
+def test_a_rejected_batch_returns_to_the_group_with_the_comment_and_its_votes_cleared(archive, people, group,
+                                                                                       tmp_path):
+    document = capture(archive, people["clerk"], tmp_path, "contract")
+    batch_id = due_batch(archive, group, [document])
+    agree(archive, group, batch_id, document.code, "destroy")
+    with pytest.raises(ValidationError):
+        appraisal.decide_batch(archive.uow(), actor=group.leader, batch_id=batch_id, approve=False)
+    appraisal.decide_batch(archive.uow(), actor=group.leader, batch_id=batch_id, approve=False, comment="再议")
+    (batch,) = appraisal.list_batches(archive.uow(), actor=group.leader)
+    assert (batch.status, batch.comment, batch.items[0].decision, batch.items[0].votes) == ("appraising", "再议",
+                                                                                         None, 0)
+    assert audit_rows(archive, "retention.appraisal_batch_rejected")[0].detail["comment"] == "再议"
+
+
+def test_two_appraisers_who_disagree_decide_nothing_and_only_appraisers_and_leaders_take_their_steps(
+        archive, people, group, tmp_path):
+    document = capture(archive, people["clerk"], tmp_path, "contract")
+    batch_id = due_batch(archive, group, [document])
+    appraisal.appraise_record(archive.uow(), actor=group.appraiser1, batch_id=batch_id, archive_code=document.code,
+                              decision="destroy")
+    assert appraisal.appraise_record(archive.uow(), actor=group.appraiser2, batch_id=batch_id,
+                                     archive_code=document.code, decision="transfer") is None
+    for actor in (group.leader, group.manager, people["clerk"]):
+        with pytest.raises(AccessDenied):
+            appraisal.appraise_record(archive.uow(), actor=actor, batch_id=batch_id, archive_code=document.code,
+                                      decision="destroy")
+    agree(archive, group, batch_id, document.code, "transfer")
+    for actor in (group.appraiser1, group.manager):
+        with pytest.raises(AccessDenied):
+            appraisal.decide_batch(archive.uow(), actor=actor, batch_id=batch_id, approve=True)
+    with pytest.raises(AccessDenied):
+        appraisal.destroy_batch(archive.uow(), actor=group.leader, batch_id=batch_id)
+    (batch,) = appraisal.list_batches(archive.uow(), actor=group.leader)
+    assert batch.status == "appraised" and batch.items[0].decision == "transfer"
+
+
+def test_the_register_refuses_update_delete_and_replace_in_the_database(archive, people, group, tmp_path):
+    document = capture(archive, people["clerk"], tmp_path, "contract")
+    batch_id = due_batch(archive, group, [document])
+    agree(archive, group, batch_id, document.code, "destroy")
+    appraisal.decide_batch(archive.uow(), actor=group.leader, batch_id=batch_id, approve=True)
+    appraisal.destroy_batch(archive.uow(), actor=group.manager, batch_id=batch_id)
+    statements = ["UPDATE destruction_register SET reason = 'nothing happened'",
+                  "DELETE FROM destruction_register"]
+    if archive.engine.dialect.name == "sqlite":
+        statements.append("INSERT OR REPLACE INTO destruction_register SELECT * FROM destruction_register")
+    else:
+        statements.append("TRUNCATE destruction_register")
+    for statement in statements:
+        with pytest.raises(Exception, match="permanent"), archive.engine.begin() as connection:
+            connection.execute(text(statement))
+    (entry,) = register.list_register(archive.uow(), actor=group.leader)
+    assert entry.reason == "due"
+
+
+DESTROY_CHILD = """
+import os, signal, sys
+
+from archive.bootstrap import Archive
+from archive.services import users
+from retention.services import appraisal
+
+batch_id = int(sys.argv[1])
+archive = Archive()
+original, calls = appraisal._destroy, []
+
+
+def destroy_then_die(*args, **kwargs):
+    original(*args, **kwargs)  # the record is shredded and its register entry written, not yet committed
+    calls.append(1)
+    if len(calls) == 2:
+        print("killed in the second record's transaction", file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+appraisal._destroy = destroy_then_die
+appraisal.destroy_batch(archive.uow(), actor=users.resolve_actor(archive.uow(), username="records"), batch_id=batch_id)
+"""
+
+
+def test_a_destruction_killed_mid_batch_resumes_to_completion_on_rerun(archive, people, group, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    documents = [capture(archive, people["clerk"], tmp_path, f"c{n}") for n in range(3)]
+    batch_id = due_batch(archive, group, documents)
+    for document in documents:
+        agree(archive, group, batch_id, document.code, "destroy")
+    appraisal.decide_batch(archive.uow(), actor=group.leader, batch_id=batch_id, approve=True)
+    env = dict(os.environ, ARCHIVE_HOME=str(archive.settings.home), ARCHIVE_DATABASE_URL=archive.settings.database_url,
+               PYTHONPATH=str(root))
+    child = subprocess.run([sys.executable, "-c", DESTROY_CHILD, str(batch_id)], env=env, cwd=root,
+                           capture_output=True, text=True, timeout=300)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    with archive.uow() as uow:
+        shredded = [uow.session.get(Document, d.id).is_shredded for d in documents]
+    assert shredded == [True, False, False]  # the second record's transaction died whole
+    assert [e.archive_code for e in register.list_register(archive.uow(), actor=group.leader)] == [documents[0].code]
+    run = appraisal.destroy_batch(archive.uow(), actor=group.manager, batch_id=batch_id)
+    assert run.destroyed == 3
+    assert [e.archive_code for e in register.list_register(archive.uow(), actor=group.leader)] == [
+        d.code for d in documents]
+    assert len(audit_rows(archive, "document.shredded")) == 3

@@ -1,10 +1,12 @@
-"""retention: schedules per document type, trigger events, disposition dates, legal holds
+"""retention: schedules, trigger events, disposition dates, legal holds, appraisal, destruction register
 
 Revision ID: 0006
 Revises: 0003
 
 The tables belong to the retention package (retention/models.py); they live in the one schema so that
-destruction can check holds inside its own transaction.
+destruction checks holds and writes its register entry inside its own transaction. The destruction
+register is permanent: triggers refuse UPDATE, DELETE (and TRUNCATE on PostgreSQL), and on SQLite an
+INSERT that names an existing id (INSERT OR REPLACE would otherwise overwrite a row without a trigger).
 """
 
 import sqlalchemy as sa
@@ -72,9 +74,110 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_legal_hold'))
     )
     op.create_index('ix_legal_hold_target', 'legal_hold', ['target_type', 'target_id'])
+    op.create_table('appraisal_batch',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'],
+                            name=op.f('fk_appraisal_batch_department_id_department')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['user_account.id'],
+                            name=op.f('fk_appraisal_batch_decided_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_appraisal_batch'))
+    )
+    op.create_index(op.f('ix_appraisal_batch_department_id'), 'appraisal_batch', ['department_id'])
+    op.create_index(op.f('ix_appraisal_batch_status'), 'appraisal_batch', ['status'])
+    op.create_table('appraisal_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('document_id', sa.Integer(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('decision', sa.String(length=16), nullable=True),
+    sa.Column('extend_years', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['batch_id'], ['appraisal_batch.id'], name=op.f('fk_appraisal_item_batch_id_appraisal_batch')),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_appraisal_item_document_id_document')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_appraisal_item')),
+    sa.UniqueConstraint('batch_id', 'document_id', name='uq_appraisal_item_batch_document')
+    )
+    op.create_index(op.f('ix_appraisal_item_batch_id'), 'appraisal_item', ['batch_id'])
+    op.create_index(op.f('ix_appraisal_item_document_id'), 'appraisal_item', ['document_id'])
+    op.create_table('appraisal_vote',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('appraiser_id', sa.Integer(), nullable=False),
+    sa.Column('decision', sa.String(length=16), nullable=False),
+    sa.Column('extend_years', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('voted_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['appraisal_item.id'], name=op.f('fk_appraisal_vote_item_id_appraisal_item')),
+    sa.ForeignKeyConstraint(['appraiser_id'], ['user_account.id'],
+                            name=op.f('fk_appraisal_vote_appraiser_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_appraisal_vote')),
+    sa.UniqueConstraint('item_id', 'appraiser_id', name='uq_appraisal_vote_item_appraiser')
+    )
+    op.create_index(op.f('ix_appraisal_vote_item_id'), 'appraisal_vote', ['item_id'])
+    op.create_table('destruction_register',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('document_id', sa.Integer(), nullable=False),
+    sa.Column('archive_code', sa.String(length=100), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('document_type', sa.String(length=64), nullable=False),
+    sa.Column('department', sa.String(length=32), nullable=False),
+    sa.Column('document_date', sa.Date(), nullable=True),
+    sa.Column('captured_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('pages', sa.Integer(), nullable=False),
+    sa.Column('content_sha256', sa.String(length=64), nullable=False),
+    sa.Column('schedule', sa.String(length=200), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('appraisers', sa.String(length=300), nullable=False),
+    sa.Column('approved_by', sa.String(length=64), nullable=False),
+    sa.Column('approved_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('executed_by', sa.String(length=64), nullable=False),
+    sa.Column('destroyed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'],
+                            name=op.f('fk_destruction_register_document_id_document')),
+    sa.ForeignKeyConstraint(['batch_id'], ['appraisal_batch.id'],
+                            name=op.f('fk_destruction_register_batch_id_appraisal_batch')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_destruction_register')),
+    sa.UniqueConstraint('document_id', name=op.f('uq_destruction_register_document_id'))
+    )
+    op.create_index(op.f('ix_destruction_register_batch_id'), 'destruction_register', ['batch_id'])
+    _protect_register()
+
+
+def _protect_register() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for action in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER destruction_register_no_{action.lower()} BEFORE {action} ON "
+                       "destruction_register BEGIN SELECT RAISE(ABORT, 'destruction_register is permanent'); END")
+        op.execute("CREATE TRIGGER destruction_register_no_replace BEFORE INSERT ON destruction_register "
+                   "WHEN EXISTS (SELECT 1 FROM destruction_register WHERE id = NEW.id) "
+                   "BEGIN SELECT RAISE(ABORT, 'destruction_register is permanent'); END")
+    else:
+        op.execute("CREATE FUNCTION destruction_register_permanent() RETURNS trigger LANGUAGE plpgsql AS "
+                   "$$ BEGIN RAISE EXCEPTION 'destruction_register is permanent'; END $$")
+        op.execute("CREATE TRIGGER destruction_register_permanent BEFORE UPDATE OR DELETE OR TRUNCATE ON "
+                   "destruction_register FOR EACH STATEMENT EXECUTE FUNCTION destruction_register_permanent()")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for name in ("update", "delete", "replace"):
+            op.execute(f"DROP TRIGGER IF EXISTS destruction_register_no_{name}")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS destruction_register_permanent ON destruction_register")
+        op.execute("DROP FUNCTION IF EXISTS destruction_register_permanent()")
+    op.drop_table('destruction_register')
+    op.drop_table('appraisal_vote')
+    op.drop_table('appraisal_item')
+    op.drop_table('appraisal_batch')
     op.drop_index('ix_legal_hold_target', table_name='legal_hold')
     op.drop_table('legal_hold')
     op.drop_index(op.f('ix_retention_disposition_due_on'), table_name='retention_disposition')
