@@ -28,7 +28,8 @@ from PIL import Image, ImageFilter
 
 from ocr.base import RecognizedText, WordBox
 from ocr.deskew import measure_skew
-from ocr.prepare import clean_background, noise_level, upscale_factor
+from ocr.layout import arrange_lines, sample_lines, stack, text_line_height
+from ocr.prepare import UNTRUSTED_DPI, clean_background, noise_level, upscale_factor
 from ocr.tesseract import TesseractRecognizer, TextLine
 
 # A line is re-read with every configured language when it has at least this many Latin letters
@@ -37,6 +38,16 @@ MIN_LATIN_LETTERS = 8
 # A code whose letters meet its digits and which has a hyphen further on ("HT2024-0107"): chi_sim
 # drops the hyphen after a code's letters and keeps the later ones.
 _LETTER_DIGIT = re.compile("[A-Za-z][0-9][0-9A-Za-z]*-")
+# Lines read with a low confidence are re-read when they hold at least this many Latin letters.
+MIN_GARBLED_LETTERS = 3
+# A page is in Latin script when its sampled lines, read with the CJK language, hold this many
+# times more Latin letters than CJK characters (a Chinese character is about two letters wide,
+# and Chinese pages carry codes and numbers, rarely runs of Latin words).
+LATIN_PAGE_RATIO = 3
+CJK_LANGUAGES = ("chi_sim", "chi_tra", "chi_sim_vert", "chi_tra_vert", "jpn", "jpn_vert", "kor", "kor_vert")
+AUTOMATIC_PSM = 3
+# Crops stacked one under the other are read as one uniform block of lines.
+STACK_PSM = 4
 # Crops stacked for that second reading are padded by this share of their height.
 CROP_PADDING = 0.4
 
@@ -55,11 +66,19 @@ class PipelineSettings:
     orientation: bool = True
     deskew: bool = True
     primary_language_first: bool = True
-    # Tesseract's page segmentation: 4, one column of lines, reads a form row by row (label,
-    # value, then the next field on the row) where 3, automatic layout, often splits a form's
-    # columns into blocks and scrambles its reading order. The price: text set in two columns
-    # is read across both, line by line.
-    psm: int = 4
+    # With a CJK primary language and Latin ones after it, a few lines sampled from the page are
+    # read first to tell its script: a page in Latin script is then read with the Latin languages
+    # alone (as well as `-l eng` reads it), a Chinese one with the primary language first.
+    detect_script: bool = True
+    script_sample_lines: int = 8
+    # Tesseract's page segmentation. None: its automatic layout (PSM 3), which reads text set in
+    # columns column by column, with the small blocks it cuts tables and forms into put back
+    # together row by row (ocr.layout.arrange_lines), so a label stays beside its value. A number
+    # forces that PSM for the whole page as read (4: one column of lines, across any columns).
+    psm: int | None = None
+    # A line of the primary (CJK) reading with Latin letters in it and a mean word confidence
+    # below this is taken for Latin text misread, and read again with every language.
+    garbled_below: float = 60.0
     # Tesseract's global Otsu threshold reads our pages best (Sauvola loses the first character
     # of some lines and keeps seal remnants); clean_background makes it safe on noisy pages.
     thresholding_method: int = 0
@@ -118,6 +137,18 @@ class _Page:
         return _Page(image, frame, self.dpi)
 
 
+@dataclass
+class _Reading:
+    """A page's lines in reading order, the layout they were read in and the languages used."""
+
+    lines: list[TextLine]
+    layout: str
+    languages: str
+
+    def recognized(self, recognizer: TesseractRecognizer) -> RecognizedText:
+        return replace(recognizer.assemble(self.lines), layout=self.layout, languages=self.languages)
+
+
 class OcrPipeline:
     """Recognise one page image at a time.
 
@@ -153,14 +184,15 @@ class OcrPipeline:
                 skew = measure_skew(page.image, limit=limit)
         if settings.deskew and skew is not None and abs(skew.angle) >= settings.min_skew_degrees:
             page = _rotate(page, skew.angle)
-        result = self.recognizer.assemble(self._read(page.image))
+        reading = self._read(page.image)
+        result = reading.recognized(self.recognizer)
         has_ink = skew is not None and skew.ink
         misread = has_ink and (not result.words or result.confidence < settings.orientation_check_below)
         if settings.orientation and not checked_orientation and misread:
             turn = self.recognizer.detect_orientation(page.image)
             if turn:
                 turned = _turn(page, turn)
-                again = self.recognizer.assemble(self._read(turned.image))
+                again = self._read(turned.image).recognized(self.recognizer)
                 if again.confidence > result.confidence:
                     page, result = turned, again
         return replace(result, words=[page.frame.to_original(word) for word in result.words])
@@ -172,7 +204,8 @@ class OcrPipeline:
         grey = image.getchannel("R") if image.mode == "RGB" and settings.drop_red else image.convert("L")
         frame = _Frame(image.size)
         if settings.upscale:
-            scale, dpi = upscale_factor(grey.size, dpi)
+            line_height = text_line_height(grey) if not dpi or dpi <= UNTRUSTED_DPI else None
+            scale, dpi = upscale_factor(grey.size, dpi, line_height)
             if scale > 1.0:
                 size = (round(grey.width * scale), round(grey.height * scale))
                 frame = frame.then(size[0] / grey.width, 0, 0, 0, size[1] / grey.height, 0)
@@ -185,36 +218,60 @@ class OcrPipeline:
             grey.info["dpi"] = (dpi, dpi)
         return _Page(grey, frame, dpi)
 
-    def _read(self, image: Image.Image) -> list[TextLine]:
+    def _read(self, image: Image.Image) -> _Reading:
         settings = self.settings
         primary, _, others = self.recognizer.languages.partition("+")
         if not settings.primary_language_first or not others:
-            return self._read_lines(image)
+            return self._arranged(self._read_lines(image), self.recognizer.languages)
+        if settings.detect_script and primary in CJK_LANGUAGES and self._latin_script(image, primary):
+            return self._arranged(self._read_lines(image, languages=others), others)
         lines = self._read_lines(image, languages=primary)
-        # What the primary language may have misread: lines of Latin text, and in other lines the
-        # codes that may have lost a hyphen (_LETTER_DIGIT).
+        # What the primary language may have misread: lines of Latin text (mostly Latin letters, or
+        # Latin letters read with low confidence), and in other lines the codes that may have lost
+        # a hyphen (_LETTER_DIGIT).
         wanted: list[tuple[int, int | None]] = []
         for index, line in enumerate(lines):
-            if _mostly_latin(line):
+            if _mostly_latin(line) or _garbled(line, settings.garbled_below):
                 wanted.append((index, None))
             else:
                 wanted += [(index, number) for number, word in enumerate(line.words) if _LETTER_DIGIT.search(word.text)]
-        if not wanted:
-            return lines
-        boxes = [lines[i].words if n is None else [lines[i].words[n]] for i, n in wanted]
-        for (index, number), words in zip(wanted, self._reread(image, boxes), strict=True):
-            line = lines[index]
-            if number is None and words:
-                lines[index] = TextLine(paragraph=line.paragraph, words=words)
-            elif number is not None and _only_hyphens_added(line.words[number].text, "".join(w.text for w in words)):
-                fixed = [*line.words]
-                fixed[number] = replace(fixed[number], text="".join(w.text for w in words))
-                lines[index] = TextLine(paragraph=line.paragraph, words=fixed)
-        return lines
+        if wanted:
+            boxes = [lines[i].words if n is None else [lines[i].words[n]] for i, n in wanted]
+            for (index, number), words in zip(wanted, self._reread(image, boxes), strict=True):
+                line = lines[index]
+                if number is None and words and (_mostly_latin(line) or _mean_confidence(words) > _mean_confidence(line.words)):
+                    # The new reading replaces the old one: the line's words are these now, once.
+                    lines[index] = TextLine(paragraph=line.paragraph, words=words)
+                elif number is not None and _only_hyphens_added(line.words[number].text, "".join(w.text for w in words)):
+                    fixed = [*line.words]
+                    fixed[number] = replace(fixed[number], text="".join(w.text for w in words))
+                    lines[index] = TextLine(paragraph=line.paragraph, words=fixed)
+        return self._arranged(lines, self.recognizer.languages)
 
-    def _read_lines(self, image: Image.Image, *, languages: str | None = None) -> list[TextLine]:
+    def _arranged(self, lines: list[TextLine], languages: str) -> _Reading:
+        if self.settings.psm is not None:
+            return _Reading(lines, f"psm {self.settings.psm}", languages)
+        arranged, layout = arrange_lines(lines)
+        return _Reading(arranged, layout, languages)
+
+    def _latin_script(self, image: Image.Image, primary: str) -> bool:
+        """Whether the page's text is in Latin script: a few of its lines, read with the primary
+        (CJK) language, give at least LATIN_PAGE_RATIO times more Latin letters than CJK characters."""
+        boxes = sample_lines(image, self.settings.script_sample_lines)
+        if not boxes:
+            return False
+        sample, _ = stack(image, boxes)
+        lines = self.recognizer.read_lines(sample, languages=primary, psm=STACK_PSM,
+                                           thresholding_method=self.settings.thresholding_method)
+        text = "".join(word.text for line in lines for word in line.words)
+        latin = sum(1 for char in text if char.isascii() and char.isalpha())
+        cjk = sum(1 for char in text if _is_cjk(char))
+        return latin >= MIN_LATIN_LETTERS and latin >= LATIN_PAGE_RATIO * cjk
+
+    def _read_lines(self, image: Image.Image, *, languages: str | None = None, psm: int | None = None) -> list[TextLine]:
         return self.recognizer.read_lines(
-            image, languages=languages, psm=self.settings.psm, thresholding_method=self.settings.thresholding_method
+            image, languages=languages, psm=psm or self.settings.psm or AUTOMATIC_PSM,
+            thresholding_method=self.settings.thresholding_method,
         )
 
     def _reread(self, image: Image.Image, groups: list[list[WordBox]]) -> list[list[WordBox]]:
@@ -242,13 +299,30 @@ class OcrPipeline:
         _, _, others = self.recognizer.languages.partition("+")
         latin_only = all(char.isascii() or not char.isalpha() for words in groups for w in words for char in w.text)
         found: list[list[WordBox]] = [[] for _ in groups]
-        for line in self._read_lines(stack, languages=others if latin_only and others else None):
+        for line in self._read_lines(stack, languages=others if latin_only and others else None, psm=STACK_PSM):
             for word in line.words:
                 middle = word.top + word.height / 2
                 index = next((i for i in range(len(boxes) - 1, -1, -1) if offsets[i] <= middle), 0)
                 left, top = boxes[index][0], boxes[index][1]
                 found[index].append(replace(word, left=word.left + left, top=word.top - offsets[index] + top))
         return found
+
+
+def _mean_confidence(words: list[WordBox]) -> float:
+    scored = [word.confidence for word in words if word.confidence >= 0]
+    return sum(scored) / len(scored) if scored else 0.0
+
+
+def _garbled(line: TextLine, below: float) -> bool:
+    """Latin letters read with a mean word confidence below `below`: Latin text the CJK model misread."""
+    latin = sum(1 for word in line.words for char in word.text if char.isascii() and char.isalpha())
+    return latin >= MIN_GARBLED_LETTERS and _mean_confidence(line.words) < below
+
+
+def _is_cjk(char: str) -> bool:
+    code = ord(char)
+    return 0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF \
+        or 0xF900 <= code <= 0xFAFF or code >= 0x20000
 
 
 def _only_hyphens_added(old: str, new: str) -> bool:

@@ -17,14 +17,27 @@ MAX_SCALE = 4.0
 # Many files say 72 or 96 dpi only because the software that wrote them had no better idea;
 # a large image claiming so is a photo or a screenshot, not a low-resolution scan.
 UNTRUSTED_DPI = 96
+# Text whose lines (ascenders to descenders) are at least this many pixels high reads well as it
+# is; smaller text is enlarged to about TARGET_LINE_HEIGHT (12 pt text at 200 dpi).
+MIN_LINE_HEIGHT = 20
+TARGET_LINE_HEIGHT = 30
 # Otsu's threshold is trusted when the pixels it calls ink are, on average, at least this dark.
 INK_MEAN_LIMIT = 128
 
 
-def upscale_factor(size: tuple[int, int], dpi: int | None) -> tuple[float, int | None]:
+def upscale_factor(size: tuple[int, int], dpi: int | None, line_height: int | None = None) -> tuple[float, int | None]:
     """Return (scale, resulting dpi or None) that brings a page of size pixels scanned at dpi to
-    about 300 dpi; the scale is 1.0 for pages already at 250 dpi or more."""
+    about 300 dpi; the scale is 1.0 for pages already at 250 dpi or more.
+
+    line_height, the page's measured height of a line of text in pixels (ocr.layout.text_line_height),
+    decides instead when the resolution is missing or 96 dpi or less: screenshots and photos say
+    72 or 96 dpi whatever their size, and are enlarged only when their text is small.
+    """
     height = max(size)
+    if line_height and (not dpi or dpi <= UNTRUSTED_DPI):
+        if line_height >= MIN_LINE_HEIGHT:
+            return 1.0, None
+        return min(MAX_SCALE, TARGET_LINE_HEIGHT / line_height), None
     trusted = dpi if dpi and not (dpi <= UNTRUSTED_DPI and height >= MIN_GOOD_HEIGHT) else None
     if trusted:
         if trusted >= MIN_GOOD_DPI:

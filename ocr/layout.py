@@ -1,0 +1,198 @@
+"""Page layout from the page itself: where its text lines lie, and in which order to read them.
+
+Two cheap questions the pipeline asks before and after tesseract reads a page:
+
+* sample_lines: a few text lines spread over the page, found in the binarised page's row profile,
+  so that one small reading can tell which script the page is written in;
+* arrange_lines: the reading order of tesseract's automatic layout (PSM 3), kept for text set in
+  columns, but with the little blocks it cuts a table or a form into read again row by row, so a
+  label stays beside its value. The page's layout is named "lines" (one column of lines),
+  "columns" (text columns side by side, each read top to bottom) or "table" (cells row by row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import median
+
+from PIL import Image
+
+from ocr.base import WordBox
+from ocr.deskew import otsu_threshold
+from ocr.tesseract import TextLine
+
+LINES = "lines"
+COLUMNS = "columns"
+TABLE = "table"
+
+# A block of tesseract's layout is running text (prose) when it has at least this many lines, of
+# at least this many words each (median), that fill most of the block's width (median).
+PROSE_MIN_LINES = 2
+PROSE_MIN_WORDS = 4
+PROSE_MIN_FILL = 0.6
+# Two lines are on one row of a table when their vertical extents overlap by this share of the
+# lower one's height.
+ROW_OVERLAP = 0.5
+# The row profile of the page is taken on a copy this many pixels high.
+PROFILE_HEIGHT = 1200
+MIN_BAND_ROWS = 4
+
+
+@dataclass(frozen=True)
+class Box:
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+
+def text_bands(grey: Image.Image) -> list[tuple[int, int]]:
+    """Return (top, bottom) of each band of text rows in grey, in its pixels: the runs of rows of
+    the binarised page that hold ink, of a height near the median run's (rules and pictures left out)."""
+    factor = max(1, grey.height // PROFILE_HEIGHT)
+    small = grey.reduce(factor) if factor > 1 else grey
+    threshold = otsu_threshold(small.histogram())
+    ink = small.point(lambda value: 255 if value <= threshold else 0)
+    profile = ink.resize((1, ink.height), Image.Resampling.BOX).tobytes()
+    # A row belongs to a band of text when at least 1 % of it is ink (paper specks rarely reach
+    # that; a full-width rule does, and is dropped below for being thin).
+    bands, start = [], None
+    for y, value in enumerate([*profile, 0]):
+        if value >= 3 and start is None:
+            start = y
+        elif value < 3 and start is not None:
+            bands.append((start, y))
+            start = None
+    # Rules, underlines and specks are a few rows high at most.
+    bands = [(top, bottom) for top, bottom in bands if bottom - top >= MIN_BAND_ROWS]
+    if not bands:
+        return []
+    typical = median(bottom - top for top, bottom in bands)
+    return [(top * factor, bottom * factor) for top, bottom in bands if 0.5 * typical <= bottom - top <= 3 * typical]
+
+
+def text_line_height(grey: Image.Image) -> int | None:
+    """The median height in pixels of grey's bands of text (about a line's, ascenders to
+    descenders, where lines of neighbouring columns do not straddle each other), or None."""
+    bands = text_bands(grey)
+    return round(median(bottom - top for top, bottom in bands)) if len(bands) >= 2 else None
+
+
+def sample_lines(grey: Image.Image, count: int) -> list[Box]:
+    """Return up to count boxes, full page width, each around one band of text, spread evenly
+    over the page's text."""
+    bands = text_bands(grey)
+    if not bands:
+        return []
+    step = len(bands) / min(count, len(bands))
+    boxes = []
+    for top, bottom in (bands[int(index * step)] for index in range(min(count, len(bands)))):
+        pad = max(2, (bottom - top) // 3)
+        boxes.append(Box(0, max(0, top - pad), grey.width, min(grey.height, bottom + pad)))
+    return boxes
+
+
+def stack(image: Image.Image, boxes: list[Box]) -> tuple[Image.Image, list[int]]:
+    """Paste the crops of image at boxes one under the other; return the stack and each crop's top in it."""
+    result = Image.new("L", (max(b.width for b in boxes), sum(b.height for b in boxes)), 255)
+    offsets, y = [], 0
+    for box in boxes:
+        result.paste(image.crop((box.left, box.top, box.right, box.bottom)), (0, y))
+        offsets.append(y)
+        y += box.height
+    if "dpi" in image.info:
+        result.info["dpi"] = image.info["dpi"]
+    return result, offsets
+
+
+def arrange_lines(lines: list[TextLine]) -> tuple[list[TextLine], str]:
+    """Return lines in reading order and the layout found ("lines", "columns" or "table").
+
+    Tesseract's blocks of running text keep its order; each run of consecutive blocks that are not
+    running text (table cells, form fields, labels beside values) is read row by row, left to
+    right, one output line per row.
+    """
+    blocks: list[list[TextLine]] = []
+    for line in lines:
+        if not line.words:
+            continue
+        if blocks and blocks[-1][0].paragraph[:2] == line.paragraph[:2]:
+            blocks[-1].append(line)
+        else:
+            blocks.append([line])
+    arranged: list[TextLine] = []
+    cells: list[TextLine] = []
+    table = False
+    prose_boxes: list[Box] = []
+    for block in blocks:
+        if _is_prose(block):
+            table |= _flush(cells, arranged)
+            cells = []
+            prose_boxes.append(_bounds([w for line in block for w in line.words]))
+            arranged += block
+        else:
+            cells += block
+    table |= _flush(cells, arranged)
+    if table:
+        return arranged, TABLE
+    if _side_by_side(prose_boxes):
+        return arranged, COLUMNS
+    return arranged, LINES
+
+
+def _flush(cells: list[TextLine], arranged: list[TextLine]) -> bool:
+    """Append cells to arranged row by row; return whether some row joined lines of several blocks."""
+    if not cells:
+        return False
+    rows: list[list[TextLine]] = []
+    bands: list[tuple[int, int]] = []
+    for line in sorted(cells, key=lambda line: _bounds(line.words).top):
+        box = _bounds(line.words)
+        for index, (top, bottom) in enumerate(bands):
+            overlap = min(bottom, box.bottom) - max(top, box.top)
+            if overlap >= ROW_OVERLAP * min(box.height, bottom - top):
+                rows[index].append(line)
+                bands[index] = (min(top, box.top), max(bottom, box.bottom))
+                break
+        else:
+            rows.append([line])
+            bands.append((box.top, box.bottom))
+    joined = False
+    for row in sorted(rows, key=lambda row: min(_bounds(line.words).top for line in row)):
+        ordered = sorted(row, key=lambda line: _bounds(line.words).left)
+        joined |= len({line.paragraph[:2] for line in ordered}) > 1
+        arranged.append(TextLine(paragraph=ordered[0].paragraph, words=[w for line in ordered for w in line.words]))
+    return joined
+
+
+def _is_prose(block: list[TextLine]) -> bool:
+    if len(block) < PROSE_MIN_LINES:
+        return False
+    bounds = _bounds([word for line in block for word in line.words])
+    words = median(len(line.words) for line in block)
+    fill = median(_bounds(line.words).width for line in block) / max(1, bounds.width)
+    return words >= PROSE_MIN_WORDS and fill >= PROSE_MIN_FILL
+
+
+def _side_by_side(boxes: list[Box]) -> bool:
+    """Whether two of the boxes share some height and no width: text set in columns."""
+    for index, first in enumerate(boxes):
+        for second in boxes[index + 1:]:
+            shares_height = min(first.bottom, second.bottom) - max(first.top, second.top) > 0
+            shares_width = min(first.right, second.right) - max(first.left, second.left) > 0
+            if shares_height and not shares_width:
+                return True
+    return False
+
+
+def _bounds(words: list[WordBox]) -> Box:
+    return Box(min(w.left for w in words), min(w.top for w in words),
+               max(w.left + w.width for w in words), max(w.top + w.height for w in words))
