@@ -26,10 +26,12 @@ COLUMNS = "columns"
 TABLE = "table"
 
 # A block of tesseract's layout is running text (prose) when it has at least this many lines, of
-# at least this many words each (median), that fill most of the block's width (median).
+# at least this many words each (median), that fill most of the block's width (median), and this
+# share of its words are words of letters, not all capitals (_is_text_word).
 PROSE_MIN_LINES = 2
 PROSE_MIN_WORDS = 4
 PROSE_MIN_FILL = 0.6
+PROSE_MIN_TEXT_WORDS = 0.6
 # Two lines are on one row of a table when their vertical extents overlap by this share of the
 # lower one's height.
 ROW_OVERLAP = 0.5
@@ -174,12 +176,21 @@ def _flush(cells: list[TextLine], arranged: list[TextLine]) -> bool:
 
 
 def _is_prose(block: list[TextLine]) -> bool:
+    """Running text: several lines of several words, filling the block's width, most of them
+    words of letters that are not capitals only (a table's cells are numbers, codes, headings)."""
     if len(block) < PROSE_MIN_LINES:
         return False
-    bounds = _bounds([word for line in block for word in line.words])
-    words = median(len(line.words) for line in block)
+    words = [word for line in block for word in line.words]
+    bounds = _bounds(words)
     fill = median(_bounds(line.words).width for line in block) / max(1, bounds.width)
-    return words >= PROSE_MIN_WORDS and fill >= PROSE_MIN_FILL
+    if median(len(line.words) for line in block) < PROSE_MIN_WORDS or fill < PROSE_MIN_FILL:
+        return False
+    return sum(1 for word in words if _is_text_word(word.text)) >= PROSE_MIN_TEXT_WORDS * len(words)
+
+
+def _is_text_word(text: str) -> bool:
+    letters = [char for char in text if char.isalpha()]
+    return len(letters) >= max(1, len(text) // 2) and not (len(letters) > 1 and all(c.isupper() for c in letters))
 
 
 def _side_by_side(boxes: list[Box]) -> bool:

@@ -45,9 +45,14 @@ MIN_GARBLED_LETTERS = 3
 # and Chinese pages carry codes and numbers, rarely runs of Latin words).
 LATIN_PAGE_RATIO = 3
 CJK_LANGUAGES = ("chi_sim", "chi_tra", "chi_sim_vert", "chi_tra_vert", "jpn", "jpn_vert", "kor", "kor_vert")
+# A Latin page's doubtful line read again with every language takes that reading when it holds
+# CJK characters read with at least this mean confidence.
+CONFIDENT_CJK_READING = 70
 AUTOMATIC_PSM = 3
-# Crops stacked one under the other are read as one uniform block of lines.
+# Crops stacked one under the other are read as one column of lines (4), or as a uniform block
+# (6), which reads a stack of CJK lines better.
 STACK_PSM = 4
+UNIFORM_BLOCK_PSM = 6
 # Crops stacked for that second reading are padded by this share of their height.
 CROP_PADDING = 0.4
 
@@ -224,7 +229,7 @@ class OcrPipeline:
         if not settings.primary_language_first or not others:
             return self._arranged(self._read_lines(image), self.recognizer.languages)
         if settings.detect_script and primary in CJK_LANGUAGES and self._latin_script(image, primary):
-            return self._arranged(self._read_lines(image, languages=others), others)
+            return self._arranged(self._read_latin_page(image, others), others)
         lines = self._read_lines(image, languages=primary)
         # What the primary language may have misread: lines of Latin text (mostly Latin letters, or
         # Latin letters read with low confidence), and in other lines the codes that may have lost
@@ -247,6 +252,25 @@ class OcrPipeline:
                     fixed[number] = replace(fixed[number], text="".join(w.text for w in words))
                     lines[index] = TextLine(paragraph=line.paragraph, words=fixed)
         return self._arranged(lines, self.recognizer.languages)
+
+    def _read_latin_page(self, image: Image.Image, latin: str) -> list[TextLine]:
+        """Read a page in Latin script with the Latin languages; the lines they read with low
+        confidence (a Chinese title or address on an English page) are read again with the CJK
+        language, and take that reading if it is confident and holds CJK characters."""
+        lines = self._read_lines(image, languages=latin)
+        doubtful = [index for index, line in enumerate(lines)
+                    if _mean_confidence(line.words) < self.settings.garbled_below]
+        if not doubtful:
+            return lines
+        # The primary language alone: with all of them, Chinese after a number turns into Latin letters.
+        primary = self.recognizer.languages.partition("+")[0]
+        rereads = self._reread(image, [lines[i].words for i in doubtful], languages=primary)
+        for index, words in zip(doubtful, rereads, strict=True):
+            confidence = _mean_confidence(words)
+            if (words and confidence >= CONFIDENT_CJK_READING and confidence > _mean_confidence(lines[index].words)
+                    and any(_is_cjk(char) for word in words for char in word.text)):
+                lines[index] = TextLine(paragraph=lines[index].paragraph, words=words)
+        return lines
 
     def _arranged(self, lines: list[TextLine], languages: str) -> _Reading:
         if self.settings.psm is not None:
@@ -274,9 +298,9 @@ class OcrPipeline:
             thresholding_method=self.settings.thresholding_method,
         )
 
-    def _reread(self, image: Image.Image, groups: list[list[WordBox]]) -> list[list[WordBox]]:
-        """Read each group of words again, all groups in one stack of crops: with the secondary
-        languages if the groups hold only Latin text, else with all of them."""
+    def _reread(self, image: Image.Image, groups: list[list[WordBox]], *, languages: str | None = None) -> list[list[WordBox]]:
+        """Read each group of words again, all groups in one stack of crops: with languages if
+        given, else with the secondary languages if the groups hold only Latin text, else with all."""
         boxes = []
         for words in groups:
             left = min(w.left for w in words)
@@ -284,7 +308,9 @@ class OcrPipeline:
             right = max(w.left + w.width for w in words)
             bottom = max(w.top + w.height for w in words)
             pad = round((bottom - top) * CROP_PADDING) + 2
-            boxes.append((max(0, left - pad), max(0, top - pad), min(image.width, right + pad),
+            # Boxes a Latin model drew round CJK text may miss a character at either end.
+            side = pad if languages is None else bottom - top + pad
+            boxes.append((max(0, left - side), max(0, top - pad), min(image.width, right + side),
                           min(image.height, bottom + pad)))
         stack = Image.new("L", (max(b[2] - b[0] for b in boxes), sum(b[3] - b[1] for b in boxes)), 255)
         offsets, y = [], 0
@@ -299,7 +325,10 @@ class OcrPipeline:
         _, _, others = self.recognizer.languages.partition("+")
         latin_only = all(char.isascii() or not char.isalpha() for words in groups for w in words for char in w.text)
         found: list[list[WordBox]] = [[] for _ in groups]
-        for line in self._read_lines(stack, languages=others if latin_only and others else None, psm=STACK_PSM):
+        if languages is None and latin_only and others:
+            languages = others
+        psm = STACK_PSM if languages is None else UNIFORM_BLOCK_PSM
+        for line in self._read_lines(stack, languages=languages, psm=psm):
             for word in line.words:
                 middle = word.top + word.height / 2
                 index = next((i for i in range(len(boxes) - 1, -1, -1) if offsets[i] <= middle), 0)

@@ -35,9 +35,10 @@ def upscale_factor(size: tuple[int, int], dpi: int | None, line_height: int | No
     """
     height = max(size)
     if line_height and (not dpi or dpi <= UNTRUSTED_DPI):
-        if line_height >= MIN_LINE_HEIGHT:
-            return 1.0, None
-        return min(MAX_SCALE, TARGET_LINE_HEIGHT / line_height), None
+        # The stated resolution still goes to tesseract, as it would reading the file itself:
+        # its layout analysis of tables does better with it than with its own estimate.
+        scale = 1.0 if line_height >= MIN_LINE_HEIGHT else min(MAX_SCALE, TARGET_LINE_HEIGHT / line_height)
+        return scale, round(dpi * scale) if dpi else None
     trusted = dpi if dpi and not (dpi <= UNTRUSTED_DPI and height >= MIN_GOOD_HEIGHT) else None
     if trusted:
         if trusted >= MIN_GOOD_DPI:
