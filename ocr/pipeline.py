@@ -29,7 +29,7 @@ from PIL import Image, ImageFilter
 from ocr.base import RecognizedText, WordBox
 from ocr.deskew import measure_skew
 from ocr.layout import arrange_lines, sample_lines, stack, text_line_height
-from ocr.prepare import UNTRUSTED_DPI, clean_background, noise_level, upscale_factor
+from ocr.prepare import UNTRUSTED_DPI, clean_background, noise_level, remove_rules, upscale_factor
 from ocr.tesseract import TesseractRecognizer, TextLine
 
 # A line is re-read with every configured language when it has at least this many Latin letters
@@ -66,6 +66,8 @@ class PipelineSettings:
     clean_background: bool = True
     # A 3 × 3 median filter on grainy pages (ocr.prepare.noise_level at least denoise_above): it
     # helps there and costs accuracy on clean pages, whose thin strokes it erodes.
+    # Long solid rules (a table's grid, a form's underlines) whitened (ocr.prepare.remove_rules).
+    remove_rules: bool = True
     denoise: bool = True
     denoise_above: int = 6
     orientation: bool = True
@@ -217,6 +219,8 @@ class OcrPipeline:
                 grey = grey.resize(size, Image.Resampling.LANCZOS)
         if settings.clean_background:
             grey = clean_background(grey)
+        if settings.remove_rules:
+            grey = remove_rules(grey, text_line_height(grey))
         if settings.denoise and noise_level(grey) >= settings.denoise_above:
             grey = grey.filter(ImageFilter.MedianFilter(3))
         if dpi:
