@@ -37,7 +37,7 @@ PROSE_MIN_TEXT_WORDS = 0.6
 ROW_OVERLAP = 0.5
 # The row profile of the page is taken on a copy this many pixels high.
 PROFILE_HEIGHT = 1200
-MIN_BAND_ROWS = 4
+MIN_BAND_ROWS = 6
 
 
 @dataclass(frozen=True)
@@ -135,19 +135,20 @@ def arrange_lines(lines: list[TextLine]) -> tuple[list[TextLine], str]:
             blocks[-1].append(line)
         else:
             blocks.append([line])
-    arranged: list[TextLine] = []
+    units: list[list[TextLine]] = []  # prose blocks, and the rows of the other blocks
     cells: list[TextLine] = []
     table = False
     prose_boxes: list[Box] = []
     for block in blocks:
         if _is_prose(block):
-            table |= _flush(cells, arranged)
+            table |= _flush(cells, units)
             cells = []
             prose_boxes.append(_bounds([w for line in block for w in line.words]))
-            arranged += block
+            units.append(block)
         else:
             cells += block
-    table |= _flush(cells, arranged)
+    table |= _flush(cells, units)
+    arranged = [line for unit in _above_first(units) for line in unit]
     if table:
         return arranged, TABLE
     if _side_by_side(prose_boxes):
@@ -155,8 +156,22 @@ def arrange_lines(lines: list[TextLine]) -> tuple[list[TextLine], str]:
     return arranged, LINES
 
 
-def _flush(cells: list[TextLine], arranged: list[TextLine]) -> bool:
-    """Append cells to arranged row by row; return whether some row joined lines of several blocks."""
+def _above_first(units: list[list[TextLine]]) -> list[list[TextLine]]:
+    """units in their order, except that each goes before the first earlier one it lies wholly
+    above and does not lie beside, in a column of its own (tesseract puts a title centred over two
+    columns after the first of them): it starts within half that one's width of its right edge."""
+    placed: list[tuple[Box, list[TextLine]]] = []
+    for unit in units:
+        box = _bounds([word for line in unit for word in line.words])
+        position = next((index for index, (other, _) in enumerate(placed)
+                         if box.bottom <= other.top and box.right > other.left
+                         and box.left < other.right + other.width / 2), len(placed))
+        placed.insert(position, (box, unit))
+    return [unit for _, unit in placed]
+
+
+def _flush(cells: list[TextLine], units: list[list[TextLine]]) -> bool:
+    """Append cells to units row by row, a row a unit; return whether some row joined lines of several blocks."""
     if not cells:
         return False
     rows: list[list[TextLine]] = []
@@ -176,7 +191,7 @@ def _flush(cells: list[TextLine], arranged: list[TextLine]) -> bool:
     for row in sorted(rows, key=lambda row: min(_bounds(line.words).top for line in row)):
         ordered = sorted(row, key=lambda line: _bounds(line.words).left)
         joined |= len({line.paragraph[:2] for line in ordered}) > 1
-        arranged.append(TextLine(paragraph=ordered[0].paragraph, words=[w for line in ordered for w in line.words]))
+        units.append([TextLine(paragraph=ordered[0].paragraph, words=[w for line in ordered for w in line.words])])
     return joined
 
 
@@ -188,9 +203,20 @@ def _is_prose(block: list[TextLine]) -> bool:
     words = [word for line in block for word in line.words]
     bounds = _bounds(words)
     fill = median(_bounds(line.words).width for line in block) / max(1, bounds.width)
-    if median(len(line.words) for line in block) < PROSE_MIN_WORDS or fill < PROSE_MIN_FILL:
+    if median(sum(_size(word.text) for word in line.words) for line in block) < PROSE_MIN_WORDS or fill < PROSE_MIN_FILL:
         return False
-    return sum(1 for word in words if _is_text_word(word.text)) >= PROSE_MIN_TEXT_WORDS * len(words)
+    text = sum(_size(word.text) for word in words if _is_text_word(word.text))
+    return text >= PROSE_MIN_TEXT_WORDS * sum(_size(word.text) for word in words)
+
+
+def _size(text: str) -> int:
+    """How many words text counts for: a Chinese character is a word (tesseract's words of
+    Chinese text are runs of characters)."""
+    return max(1, sum(1 for char in text if _is_cjk(char)))
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" or char >= "\U00020000"
 
 
 def _is_text_word(text: str) -> bool:

@@ -146,9 +146,12 @@ def _rule_mask(ink: Image.Image, line_height: int) -> Image.Image | None:
     # A rule fills two windows side by side at least (it is three windows long): a glyph as long
     # as one window is left alone.
     pair = ImageChops.darker(rule, ImageChops.offset(rule, 1, 0))
-    rule = ImageChops.lighter(pair, ImageChops.offset(pair, -1, 0))
-    if not rule.getbbox():
+    if not pair.getbbox():
         return None
+    # The two windows, and one more on either side for the rule's ends, which fill theirs only
+    # in part (no text lies on a rule's own rows, which are clear above and below).
+    rule = ImageChops.lighter(pair, ImageChops.offset(pair, -1, 0))
+    rule = ImageChops.lighter(rule, ImageChops.lighter(ImageChops.offset(rule, 1, 0), ImageChops.offset(rule, -1, 0)))
     # Widen a little across the rule, so its ragged edge goes too.
     thick = rule
     for shift in range(1, max(2, line_height // 10) + 1):
