@@ -38,6 +38,7 @@ ROW_OVERLAP = 0.5
 # The row profile of the page is taken on a copy this many pixels high.
 PROFILE_HEIGHT = 1200
 MIN_BAND_ROWS = 6
+STRIPS = 4
 
 
 @dataclass(frozen=True)
@@ -56,14 +57,44 @@ class Box:
         return self.right - self.left
 
 
-def text_bands(grey: Image.Image) -> list[tuple[int, int]]:
-    """Return (top, bottom) of each band of text rows in grey, in its pixels: the runs of rows of
-    the binarised page that hold ink, of a height near the median run's (rules and pictures left out)."""
+def ink_mask(grey: Image.Image) -> tuple[Image.Image, int]:
+    """A copy of grey at most about PROFILE_HEIGHT pixels high with ink 255 and paper 0 (Otsu's
+    threshold; light text on a dark page counts as ink too), and the factor it was shrunk by."""
     factor = max(1, grey.height // PROFILE_HEIGHT)
     small = grey.reduce(factor) if factor > 1 else grey
     threshold = otsu_threshold(small.histogram())
     ink = small.point(lambda value: 255 if value <= threshold else 0)
-    profile = ink.resize((1, ink.height), Image.Resampling.BOX).tobytes()
+    if ink.histogram()[255] > ink.width * ink.height / 2:
+        ink = ink.point(lambda value: 255 - value)
+    return ink, factor
+
+
+def text_bands(grey: Image.Image) -> list[tuple[int, int]]:
+    """Return (top, bottom) of each band of text rows in grey, in its pixels: the runs of rows of
+    the binarised page that hold ink, of a height near the median run's (rules and pictures left out)."""
+    ink, factor = ink_mask(grey)
+    bands = _bands(ink.resize((1, ink.height), Image.Resampling.BOX).tobytes())
+    if not bands:
+        return []
+    typical = median(bottom - top for top, bottom in bands)
+    return [(top * factor, bottom * factor) for top, bottom in bands if 0.5 * typical <= bottom - top <= 3 * typical]
+
+
+def text_line_height(grey: Image.Image) -> int | None:
+    """The median height in pixels of a line of text in grey (ascenders to descenders), or None.
+
+    Measured in the bands of STRIPS vertical strips of the page, pooled: across a whole page,
+    lines of neighbouring columns that do not line up, and a slight skew, merge into taller bands.
+    """
+    ink, factor = ink_mask(grey)
+    heights = []
+    for index in range(STRIPS):
+        strip = ink.crop((ink.width * index // STRIPS, 0, ink.width * (index + 1) // STRIPS, ink.height))
+        heights += [bottom - top for top, bottom in _bands(strip.resize((1, strip.height), Image.Resampling.BOX).tobytes())]
+    return round(median(heights) * factor) if len(heights) >= 2 else None
+
+
+def _bands(profile: bytes) -> list[tuple[int, int]]:
     # A row belongs to a band of text when at least 1 % of it is ink (paper specks rarely reach
     # that; a full-width rule does, and is dropped below for being thin), and an eighth of the
     # ink of a typical inked row: the vertical rules of a table alone do not make a band.
@@ -79,18 +110,7 @@ def text_bands(grey: Image.Image) -> list[tuple[int, int]]:
             bands.append((start, y))
             start = None
     # Rules, underlines and specks are a few rows high at most.
-    bands = [(top, bottom) for top, bottom in bands if bottom - top >= MIN_BAND_ROWS]
-    if not bands:
-        return []
-    typical = median(bottom - top for top, bottom in bands)
-    return [(top * factor, bottom * factor) for top, bottom in bands if 0.5 * typical <= bottom - top <= 3 * typical]
-
-
-def text_line_height(grey: Image.Image) -> int | None:
-    """The median height in pixels of grey's bands of text (about a line's, ascenders to
-    descenders, where lines of neighbouring columns do not straddle each other), or None."""
-    bands = text_bands(grey)
-    return round(median(bottom - top for top, bottom in bands)) if len(bands) >= 2 else None
+    return [(top, bottom) for top, bottom in bands if bottom - top >= MIN_BAND_ROWS]
 
 
 def sample_lines(grey: Image.Image, count: int) -> list[Box]:

@@ -116,6 +116,8 @@ def remove_rules(grey: Image.Image, line_height: int | None) -> Image.Image:
         return grey
     threshold = otsu_threshold(grey.histogram())
     ink = grey.point([255 if value <= threshold else 0 for value in range(256)])
+    if ink.histogram()[255] > ink.width * ink.height / 2:  # light text on a dark page: no rules to find
+        return grey
     horizontal = _rule_mask(ink, line_height)
     vertical = _rule_mask(ink.transpose(Image.Transpose.TRANSPOSE), line_height)
     if horizontal is None and vertical is None:
