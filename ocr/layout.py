@@ -39,6 +39,8 @@ ROW_OVERLAP = 0.5
 PROFILE_HEIGHT = 1200
 MIN_BAND_ROWS = 6
 STRIPS = 4
+# A sampled line is this many times its height long (about 25 Chinese characters).
+SAMPLE_LENGTH = 25.0
 
 
 @dataclass(frozen=True)
@@ -90,18 +92,20 @@ def text_line_height(grey: Image.Image) -> int | None:
     heights = []
     for index in range(STRIPS):
         strip = ink.crop((ink.width * index // STRIPS, 0, ink.width * (index + 1) // STRIPS, ink.height))
-        heights += [bottom - top for top, bottom in _bands(strip.resize((1, strip.height), Image.Resampling.BOX).tobytes())]
+        bands = _bands(strip.resize((1, strip.height), Image.Resampling.BOX).tobytes())
+        # A band a tenth of the page high is a picture or a rule running down the strip, not a line.
+        heights += [bottom - top for top, bottom in bands if bottom - top < ink.height / 10]
     return round(median(heights) * factor) if len(heights) >= 2 else None
 
 
 def _bands(profile: bytes) -> list[tuple[int, int]]:
-    # A row belongs to a band of text when at least 1 % of it is ink (paper specks rarely reach
+    # A row belongs to a band of text when at least 2 % of it is ink (paper specks rarely reach
     # that; a full-width rule does, and is dropped below for being thin), and an eighth of the
     # ink of a typical inked row: the vertical rules of a table alone do not make a band.
     inked = sorted(value for value in profile if value)
     if not inked:
         return []
-    least = max(3, inked[len(inked) * 3 // 4] // 8)
+    least = max(5, inked[len(inked) * 3 // 4] // 8)
     bands, start = [], None
     for y, value in enumerate([*profile, 0]):
         if value >= least and start is None:
@@ -113,17 +117,27 @@ def _bands(profile: bytes) -> list[tuple[int, int]]:
     return [(top, bottom) for top, bottom in bands if bottom - top >= MIN_BAND_ROWS]
 
 
-def sample_lines(grey: Image.Image, count: int) -> list[Box]:
-    """Return up to count boxes, full page width, each around one band of text, spread evenly
-    over the page's text."""
+def sample_lines(grey: Image.Image, count: int, *, length: float = SAMPLE_LENGTH) -> list[Box]:
+    """Return up to count boxes, each around the start of one band of text (from its first ink,
+    length times the band's height long: reading costs in proportion to it), spread evenly over
+    the page's text."""
+    line = text_line_height(grey)
     bands = text_bands(grey)
+    if line:
+        # Bands of one line each, where there are some: a band of several is costlier to read.
+        bands = [band for band in bands if band[1] - band[0] <= 2 * line] or bands
     if not bands:
         return []
+    ink, factor = ink_mask(grey)
     step = len(bands) / min(count, len(bands))
     boxes = []
     for top, bottom in (bands[int(index * step)] for index in range(min(count, len(bands)))):
+        found = ink.crop((0, top // factor, ink.width, max(top // factor + 1, bottom // factor))).getbbox()
+        left = found[0] * factor if found else 0
         pad = max(2, (bottom - top) // 3)
-        boxes.append(Box(0, max(0, top - pad), grey.width, min(grey.height, bottom + pad)))
+        long = round(length * (line or bottom - top))
+        boxes.append(Box(max(0, left - pad), max(0, top - pad), min(grey.width, left + long),
+                         min(grey.height, bottom + pad)))
     return boxes
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from PIL import Image, ImageFilter
 
 from ocr.base import RecognizedText, WordBox
-from ocr.deskew import measure_skew
+from ocr.deskew import Skew, measure_skew
 from ocr.layout import arrange_lines, sample_lines, stack, text_line_height
 from ocr.prepare import UNTRUSTED_DPI, clean_background, noise_level, remove_rules, upscale_factor
 from ocr.tesseract import TesseractRecognizer, TextLine
@@ -44,6 +44,9 @@ MIN_GARBLED_LETTERS = 3
 # times more Latin letters than CJK characters (a Chinese character is about two letters wide,
 # and Chinese pages carry codes and numbers, rarely runs of Latin words).
 LATIN_PAGE_RATIO = 3
+# A Latin page's low-confidence lines are tried in the CJK language when its sample held this
+# many CJK characters.
+MIN_CJK_SEEN = 2
 CJK_LANGUAGES = ("chi_sim", "chi_tra", "chi_sim_vert", "chi_tra_vert", "jpn", "jpn_vert", "kor", "kor_vert")
 # A Latin page's doubtful line read again with every language takes that reading when it holds
 # CJK characters read with at least this mean confidence.
@@ -77,7 +80,7 @@ class PipelineSettings:
     # read first to tell its script: a page in Latin script is then read with the Latin languages
     # alone (as well as `-l eng` reads it), a Chinese one with the primary language first.
     detect_script: bool = True
-    script_sample_lines: int = 8
+    script_sample_lines: int = 6
     # Tesseract's page segmentation. None: its automatic layout (PSM 3), which reads text set in
     # columns column by column, with the small blocks it cuts tables and forms into put back
     # together row by row (ocr.layout.arrange_lines), so a label stays beside its value. A number
@@ -183,10 +186,12 @@ class OcrPipeline:
         limit = settings.max_skew_degrees
         skew = measure_skew(page.image, limit=limit) if settings.deskew or settings.orientation else None
         checked_orientation = False
+        as_given: tuple[_Page, Skew] | None = None
         if settings.orientation and skew is not None and skew.sideways:
             checked_orientation = True
             turn = self.recognizer.detect_orientation(page.image)
             if turn:
+                as_given = (page, skew)
                 page = _turn(page, turn)
                 skew = measure_skew(page.image, limit=limit)
         if settings.deskew and skew is not None and abs(skew.angle) >= settings.min_skew_degrees:
@@ -195,6 +200,15 @@ class OcrPipeline:
         result = reading.recognized(self.recognizer)
         has_ink = skew is not None and skew.ink
         misread = has_ink and (not result.words or result.confidence < settings.orientation_check_below)
+        if as_given is not None and misread:
+            # The profile test also takes a table's columns for lines on their side, and OSD then
+            # guesses: a page that reads badly turned is read as it was given, and the better kept.
+            kept, kept_skew = as_given
+            if settings.deskew and abs(kept_skew.angle) >= settings.min_skew_degrees:
+                kept = _rotate(kept, kept_skew.angle)
+            again = self._read(kept.image).recognized(self.recognizer)
+            if again.confidence > result.confidence:
+                page, result = kept, again
         if settings.orientation and not checked_orientation and misread:
             turn = self.recognizer.detect_orientation(page.image)
             if turn:
@@ -232,8 +246,10 @@ class OcrPipeline:
         primary, _, others = self.recognizer.languages.partition("+")
         if not settings.primary_language_first or not others:
             return self._arranged(self._read_lines(image), self.recognizer.languages)
-        if settings.detect_script and primary in CJK_LANGUAGES and self._latin_script(image, primary):
-            return self._arranged(self._read_latin_page(image, others), others)
+        if settings.detect_script and primary in CJK_LANGUAGES:
+            latin, cjk = self._sample_script(image, primary)
+            if latin >= MIN_LATIN_LETTERS and latin >= LATIN_PAGE_RATIO * cjk:
+                return self._arranged(self._read_latin_page(image, others, cjk_seen=cjk >= MIN_CJK_SEEN), others)
         lines = self._read_lines(image, languages=primary)
         # What the primary language may have misread: lines of Latin text (mostly Latin letters, or
         # Latin letters read with low confidence), and in other lines the codes that may have lost
@@ -257,11 +273,15 @@ class OcrPipeline:
                     lines[index] = TextLine(paragraph=line.paragraph, words=fixed)
         return self._arranged(lines, self.recognizer.languages)
 
-    def _read_latin_page(self, image: Image.Image, latin: str) -> list[TextLine]:
-        """Read a page in Latin script with the Latin languages; the lines they read with low
-        confidence (a Chinese title or address on an English page) are read again with the CJK
-        language, and take that reading if it is confident and holds CJK characters."""
+    def _read_latin_page(self, image: Image.Image, latin: str, *, cjk_seen: bool) -> list[TextLine]:
+        """Read a page in Latin script with the Latin languages; if the script sample saw CJK
+        characters, the lines they read with low confidence (a Chinese title or address on an
+        English page) are read again with the CJK language, and take that reading if it is
+        confident and holds CJK characters. (A page with no CJK in its sample is spared that
+        reading: on tables and charts many lines read with low confidence.)"""
         lines = self._read_lines(image, languages=latin)
+        if not cjk_seen:
+            return lines
         doubtful = [index for index, line in enumerate(lines)
                     if _mean_confidence(line.words) < self.settings.garbled_below]
         if not doubtful:
@@ -282,19 +302,18 @@ class OcrPipeline:
         arranged, layout = arrange_lines(lines)
         return _Reading(arranged, layout, languages)
 
-    def _latin_script(self, image: Image.Image, primary: str) -> bool:
-        """Whether the page's text is in Latin script: a few of its lines, read with the primary
-        (CJK) language, give at least LATIN_PAGE_RATIO times more Latin letters than CJK characters."""
+    def _sample_script(self, image: Image.Image, primary: str) -> tuple[int, int]:
+        """(Latin letters, CJK characters) in a few of the page's lines read with the primary (CJK)
+        language: the page is in Latin script with LATIN_PAGE_RATIO times more of the first."""
         boxes = sample_lines(image, self.settings.script_sample_lines)
         if not boxes:
-            return False
+            return 0, 0
         sample, _ = stack(image, boxes)
         lines = self.recognizer.read_lines(sample, languages=primary, psm=STACK_PSM,
                                            thresholding_method=self.settings.thresholding_method)
         text = "".join(word.text for line in lines for word in line.words)
         latin = sum(1 for char in text if char.isascii() and char.isalpha())
-        cjk = sum(1 for char in text if _is_cjk(char))
-        return latin >= MIN_LATIN_LETTERS and latin >= LATIN_PAGE_RATIO * cjk
+        return latin, sum(1 for char in text if _is_cjk(char))
 
     def _read_lines(self, image: Image.Image, *, languages: str | None = None, psm: int | None = None) -> list[TextLine]:
         return self.recognizer.read_lines(
