@@ -170,6 +170,7 @@ def arrange_lines(lines: list[TextLine]) -> tuple[list[TextLine], str]:
         else:
             blocks.append([line])
     units: list[list[TextLine]] = []  # prose blocks, and the rows of the other blocks
+    prose_units: list[list[TextLine]] = []
     cells: list[TextLine] = []
     table = False
     prose_boxes: list[Box] = []
@@ -179,10 +180,12 @@ def arrange_lines(lines: list[TextLine]) -> tuple[list[TextLine], str]:
             cells = []
             prose_boxes.append(_bounds([w for line in block for w in line.words]))
             units.append(block)
+            prose_units.append(block)
         else:
             cells += block
     table |= _flush(cells, units)
-    arranged = [line for unit in _above_first(units) for line in unit]
+    prose = {id(unit) for unit in prose_units}
+    arranged = [line for unit in _above_first(units, [id(unit) in prose for unit in units]) for line in unit]
     if table:
         return arranged, TABLE
     if _side_by_side(prose_boxes):
@@ -190,18 +193,29 @@ def arrange_lines(lines: list[TextLine]) -> tuple[list[TextLine], str]:
     return arranged, LINES
 
 
-def _above_first(units: list[list[TextLine]]) -> list[list[TextLine]]:
-    """units in their order, except that each goes before the first earlier one it lies wholly
-    above and does not lie beside, in a column of its own (tesseract puts a title centred over two
-    columns after the first of them): it starts within half that one's width of its right edge."""
-    placed: list[tuple[Box, list[TextLine]]] = []
-    for unit in units:
-        box = _bounds([word for line in unit for word in line.words])
-        position = next((index for index, (other, _) in enumerate(placed)
-                         if box.bottom <= other.top and box.right > other.left
-                         and box.left < other.right + other.width / 2), len(placed))
-        placed.insert(position, (box, unit))
-    return [unit for _, unit in placed]
+def _above_first(units: list[list[TextLine]], prose: list[bool]) -> list[list[TextLine]]:
+    """units in their order, except that a heading over columns goes before the first of them
+    (tesseract puts a title centred over two columns after the first): a one-line unit that lies
+    wholly above an earlier block of running text and crosses the gutter between it and one
+    beside it to its right."""
+    boxes = [_bounds([word for line in unit for word in line.words]) for unit in units]
+    columns = [box for box, is_prose in zip(boxes, prose, strict=True) if is_prose]
+
+    def heads(box: Box, column: Box) -> bool:
+        if box.bottom > column.top:
+            return False
+        beside = [other for other in columns if other.left >= column.right
+                  and min(other.bottom, column.bottom) > max(other.top, column.top)]
+        return any(box.right > column.right and box.left < other.left for other in beside)
+
+    placed: list[tuple[Box, bool, list[TextLine]]] = []
+    for box, is_prose, unit in zip(boxes, prose, units, strict=True):
+        position = len(placed)
+        if len(unit) == 1 and not is_prose:
+            position = next((index for index, (other, other_prose, _) in enumerate(placed)
+                             if other_prose and heads(box, other)), position)
+        placed.insert(position, (box, is_prose, unit))
+    return [unit for _, _, unit in placed]
 
 
 def _flush(cells: list[TextLine], units: list[list[TextLine]]) -> bool:
