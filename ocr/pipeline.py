@@ -1,18 +1,26 @@
 """From a stored page image to its text, word boxes and confidence: prepare, recognise, map back.
 
-The steps, each kept because benchmarks/ocr_bench.py shows it pays (its --ablation table) —
-except the paper cleanup, which no benchmark page needs and which keeps a sparse noisy page from
-stalling tesseract for minutes (tests/integration/test_ocr_pipeline.py):
+The steps, each kept because benchmarks/ocr_bench.py (generated pages, its --ablation table) or
+benchmarks/ocr_real_bench.py (real pages) shows it pays — except the paper cleanup, which no
+benchmark page needs and which keeps a sparse noisy page from stalling tesseract for minutes
+(tests/integration/test_ocr_pipeline.py):
 
 1. greyscale — from the red channel for colour pages, so red seals fade instead of hiding text;
-2. resolution normalisation — low-resolution scans are enlarged to about 300 dpi (ocr.prepare);
-3. cleanup — paper noise whitened where Otsu's threshold would split it, and a median filter
-   on grainy pages only (ocr.prepare);
+2. resolution normalisation — low-resolution scans are enlarged to about 300 dpi, and pages with
+   no trustworthy resolution (screenshots say 72 or 96 dpi) only when their text is small
+   (ocr.prepare, ocr.layout.text_line_height);
+3. cleanup — paper noise whitened where Otsu's threshold would split it, long solid rules (a
+   table's grid, underlines) whitened, and a median filter on grainy pages only (ocr.prepare);
 4. orientation — only for a page that looks sideways (a cheap profile test) or reads badly
    (low confidence) is tesseract's orientation detection (OSD, as slow as a reading) asked;
 5. deskew — a projection-profile search on a small binarised copy finds the skew (up to 5°);
-6. recognition — the primary language first, then Latin lines with all languages (OcrPipeline);
-7. Chinese text tidying — spaces and punctuation widths (ocr.tesseract.normalize_cjk_text).
+6. script — with a CJK primary language, a few line starts sampled from the page are read first
+   (about a tenth of a reading): a page in Latin script is read with the Latin languages alone;
+7. recognition — tesseract's automatic layout (PSM 3); on a Chinese page the primary language
+   first, then Latin and misread lines again with all languages (OcrPipeline);
+8. reading order — columns of running text one after the other, table cells row by row
+   (ocr.layout.arrange_lines), and the layout so found reported with the text;
+9. Chinese text tidying — spaces and punctuation widths (ocr.tesseract.normalize_cjk_text).
 
 Word boxes come back in the coordinates of the image passed in (the stored page image), whatever
 was scaled or turned on the way.
