@@ -332,13 +332,14 @@ class OcrPipeline:
     def _reread(self, image: Image.Image, groups: list[list[WordBox]], *, languages: str | None = None) -> list[list[WordBox]]:
         """Read each group of words again, all groups in one stack of crops: with languages if
         given, else with the secondary languages if the groups hold only Latin text, else with all."""
-        boxes = []
+        boxes, spans = [], []
         for words in groups:
             left = min(w.left for w in words)
             top = min(w.top for w in words)
             right = max(w.left + w.width for w in words)
             bottom = max(w.top + w.height for w in words)
             pad = round((bottom - top) * CROP_PADDING) + 2
+            spans.append((top, bottom))
             # Boxes a Latin model drew round CJK text may miss a character at either end.
             side = pad if languages is None else bottom - top + pad
             boxes.append((max(0, left - side), max(0, top - pad), min(image.width, right + side),
@@ -356,15 +357,19 @@ class OcrPipeline:
         _, _, others = self.recognizer.languages.partition("+")
         latin_only = all(char.isascii() or not char.isalpha() for words in groups for w in words for char in w.text)
         found: list[list[WordBox]] = [[] for _ in groups]
+        psm = STACK_PSM if languages is None else UNIFORM_BLOCK_PSM
         if languages is None and latin_only and others:
             languages = others
-        psm = STACK_PSM if languages is None else UNIFORM_BLOCK_PSM
         for line in self._read_lines(stack, languages=languages, psm=psm):
             for word in line.words:
                 middle = word.top + word.height / 2
                 index = next((i for i in range(len(boxes) - 1, -1, -1) if offsets[i] <= middle), 0)
                 left, top = boxes[index][0], boxes[index][1]
-                found[index].append(replace(word, left=word.left + left, top=word.top - offsets[index] + top))
+                moved = replace(word, left=word.left + left, top=word.top - offsets[index] + top)
+                # The padding may show a sliver of the lines above and below: what is read there
+                # belongs to them, and would come out twice.
+                if spans[index][0] <= moved.top + moved.height / 2 <= spans[index][1]:
+                    found[index].append(moved)
         return found
 
 
