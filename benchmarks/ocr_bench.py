@@ -1,6 +1,6 @@
 """OCR accuracy and speed: our pipeline against raw tesseract on the same generated pages.
 
-The corpus (archive.samples.sample_pages) is seeded: supply contracts with a red seal,
+The corpus (archive.demo.samples.sample_pages) is seeded: supply contracts with a red seal,
 application forms in a ruled box and ID-card copies, Chinese with numbers and Latin, A4, in four
 variants — clean (300 dpi), skewed 1–4° (300 dpi), noisy and blurred (300 dpi), and 150 dpi.
 Each page is written once as a PNG with its resolution; both contestants read that file:
@@ -12,7 +12,11 @@ Both run single-threaded tesseract (OMP_THREAD_LIMIT=1) in a pool of 1, then 2, 
 CER is the edit distance over the ground truth's length, whitespace ignored (and, in the
 "folded" columns, also after NFKC, which makes full- and half-width forms equal).
 
-Targets: CER <= 1 % clean and <= 2 % on every other variant; ours never worse than raw on any
+Each variant also comes in a second typeface (a Ming/Song face, Debian's fonts-arphic-uming, beside
+the Hei face), and two more layouts are drawn clean at 300 dpi (benchmarks/ocr_layouts.py): a ruled
+table read row by row, and clauses in two columns.
+
+Targets: CER <= 1 % clean (and on the table and two-column pages) and <= 2 % on every other variant; ours never worse than raw on any
 variant; ours with 1 worker >= 0.9x raw's pages/s; ours with 2 workers >= 1.7x ours with 1.
 
     .venv/bin/python benchmarks/ocr_bench.py                 # 12 pages per variant
@@ -39,7 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image  # noqa: E402
 
-from archive.demo.samples import TURNED, VARIANTS, SamplePage, Variant, sample_pages  # noqa: E402
+from archive.demo.samples import FONT_ENV_VAR, TURNED, VARIANTS, SamplePage, Variant, sample_pages  # noqa: E402
+from benchmarks.ocr_layouts import layout_pages  # noqa: E402
 from ocr.pipeline import OcrPipeline, PipelineSettings  # noqa: E402
 from ocr.tesseract import TesseractRecognizer  # noqa: E402
 
@@ -181,17 +186,50 @@ class Corpus:
         return [task for tasks in self.tasks.values() for task in tasks]
 
 
-def build_corpus(folder: Path, variants: tuple[Variant, ...], count: int, seed: int) -> Corpus:
+# The second typeface: a Ming (Song) face, the one most printed Chinese documents use, beside the
+# sans-serif (Hei) face archive.demo.samples finds first.
+TYPEFACES = {
+    "hei": None,
+    "ming": "/usr/share/fonts/truetype/arphic/uming.ttc",  # Debian fonts-arphic-uming
+}
+LAYOUTS = ("table", "two_column")
+
+
+def build_corpus(folder: Path, variants: tuple[Variant, ...], count: int, seed: int,
+                 typefaces: tuple[str, ...] = ("hei",), layouts: tuple[str, ...] = ()) -> Corpus:
+    """count pages of each variant, and of each extra layout (clean, 300 dpi), in each typeface;
+    a variant in another typeface than the first is named "variant/typeface"."""
     corpus = Corpus()
-    for variant in variants:
-        pages = sample_pages(variant, count, seed=seed)
-        corpus.pages[variant.name] = pages
-        corpus.tasks[variant.name] = []
-        for number, page in enumerate(pages):
-            path = folder / f"{variant.name}-{number:03d}-{page.kind}.png"
-            page.image.save(path, "PNG", dpi=(page.dpi, page.dpi))
-            corpus.tasks[variant.name].append(Task(str(path), page.dpi))
+    saved = os.environ.get(FONT_ENV_VAR)
+    try:
+        for typeface in typefaces:
+            font = TYPEFACES[typeface]
+            if font:
+                os.environ[FONT_ENV_VAR] = font
+            elif saved is None:
+                os.environ.pop(FONT_ENV_VAR, None)
+            else:
+                os.environ[FONT_ENV_VAR] = saved
+            suffix = "" if typeface == typefaces[0] else f"/{typeface}"
+            sets = [(variant.name, sample_pages(variant, count, seed=seed)) for variant in variants]
+            sets += [(layout, layout_pages(layout, count, seed=seed)) for layout in layouts]
+            for name, pages in sets:
+                _add(corpus, folder, name + suffix, pages)
+    finally:
+        if saved is None:
+            os.environ.pop(FONT_ENV_VAR, None)
+        else:
+            os.environ[FONT_ENV_VAR] = saved
     return corpus
+
+
+def _add(corpus: Corpus, folder: Path, name: str, pages: list[SamplePage]) -> None:
+    corpus.pages[name] = pages
+    corpus.tasks[name] = []
+    for number, page in enumerate(pages):
+        path = folder / f"{name.replace('/', '-')}-{number:03d}-{page.kind}.png"
+        page.image.save(path, "PNG", dpi=(page.dpi, page.dpi))
+        corpus.tasks[name].append(Task(str(path), page.dpi))
 
 
 def split(corpus: Corpus, run: Run) -> dict[str, list[Outcome]]:
@@ -244,7 +282,7 @@ def compare(corpus: Corpus, languages: str) -> dict[str, float]:
         ])
         metrics[f"ocr_cer_{name}_ours"] = cer_ours
         metrics[f"ocr_cer_{name}_raw"] = cer_raw
-        target = TARGET_CER_CLEAN if name == "clean" else TARGET_CER_OTHER
+        target = TARGET_CER_CLEAN if name.split("/")[0] in ("clean", *LAYOUTS) else TARGET_CER_OTHER
         verdicts[f"{name}: CER {pct(cer_ours)} <= {pct(target)}"] = cer_ours <= target
         verdicts[f"{name}: CER ours {pct(cer_ours)} <= raw tesseract {pct(cer_raw)}"] = cer_ours <= cer_raw
     all_ours = [o for name in corpus.pages for o in ours[name]]
@@ -335,6 +373,10 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=12, help="pages per variant (default 12)")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--languages", default="chi_sim+eng")
+    parser.add_argument("--typefaces", default=",".join(TYPEFACES),
+                        help="comma-separated subset of " + ", ".join(TYPEFACES) + " (default: both)")
+    parser.add_argument("--layouts", default=",".join(LAYOUTS),
+                        help="extra page layouts, clean at 300 dpi: " + ", ".join(LAYOUTS) + " (default: both; '' none)")
     parser.add_argument("--ablation", action="store_true", help="compare the pipeline with each step changed")
     parser.add_argument("--ablation-workers", type=int, default=2)
     parser.add_argument("--variants", default=",".join(v.name for v in VARIANTS),
@@ -346,8 +388,11 @@ def main() -> int:
         chosen = (*VARIANTS, TURNED)
     with tempfile.TemporaryDirectory(prefix="ocr-bench-") as folder:
         started = time.perf_counter()
-        corpus = build_corpus(Path(folder), chosen, args.pages, args.seed)
-        print(f"corpus: {args.pages} pages per variant, seed {args.seed}, generated in "
+        typefaces = tuple(name for name in args.typefaces.split(",") if name)
+        layouts = tuple(name for name in args.layouts.split(",") if name)
+        corpus = build_corpus(Path(folder), chosen, args.pages, args.seed, typefaces, layouts)
+        print(f"corpus: {args.pages} pages per variant, typefaces {', '.join(typefaces)}, extra layouts "
+              f"{', '.join(layouts) or 'none'}, seed {args.seed}, generated in "
               f"{time.perf_counter() - started:.1f} s; languages {args.languages}; tesseract "
               f"{tesseract_version()}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
         if args.ablation:

@@ -54,6 +54,9 @@ class RecognizedText:
     text: str
     confidence: float  # mean word confidence, 0-100
     words: list[WordBox] = field(default_factory=list)
+    # How the page was read (ocr.pipeline): its layout ("lines", "columns", "table") and languages.
+    layout: str = ""
+    languages: str = ""
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,6 +16,8 @@ from archive.bootstrap import Archive
 from archive.capture.ocr_runs import STATUSES, rerun_ocr
 from archive.capture.recognition import ocr_progress_by_document
 from archive.cli.support import archive_of, named_actor, wait_for_ocr
+from ocr.base import InputRejectedError, RecognitionError
+from ocr.reading import pipeline_for, read_pages
 
 
 def tell_ocr_outcomes(archive: Archive, actor: Actor, results: list[dict[str, Any]], *, quiet: bool) -> int:
@@ -37,7 +41,7 @@ def tell_ocr_outcomes(archive: Archive, actor: Actor, results: list[dict[str, An
 
 @click.group()
 def ocr() -> None:
-    """Run OCR again over chosen documents (`ocr rerun`)."""
+    """Run OCR again over chosen documents (`ocr rerun`), or read files without storing them (`ocr read`)."""
 
 
 @ocr.command()
@@ -76,6 +80,31 @@ def rerun(ctx: click.Context, archive_codes: tuple[str, ...], all_documents: boo
     if as_json:
         click.echo(json.dumps({"pages_queued": result.pages_queued, "documents": documents}, ensure_ascii=False))
     sys.exit(1 if failed else 0)
+
+
+@ocr.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--languages", help="Tesseract languages (default: the archive's, ARCHIVE_OCR_LANGUAGES).")
+@click.option("--json", "as_json", is_flag=True, help="Print text, confidence and layout per page as JSON.")
+@click.pass_context
+def read(ctx: click.Context, files: tuple[Path, ...], languages: str | None, as_json: bool) -> None:
+    """Print what OCR reads from each page of image or PDF files, with the settings the archive
+    uses; nothing is stored and nobody needs to be named."""
+    pipeline = pipeline_for(languages) if languages else archive_of(ctx).recognizer
+    pages: list[dict[str, Any]] = []
+    for path in files:
+        try:
+            for page in read_pages(path, pipeline):
+                if as_json:
+                    pages.append({"file": str(path), **asdict(page)})
+                else:
+                    click.echo(f"== {path} page {page.number}: layout {page.layout}, {page.languages}, "
+                               f"confidence {page.confidence:.1f}, {page.seconds:.1f} s")
+                    click.echo(page.text)
+        except (InputRejectedError, RecognitionError) as error:
+            raise click.ClickException(f"{path}: {error}") from error
+    if as_json:
+        click.echo(json.dumps(pages, ensure_ascii=False))
 
 
 COMMANDS: list[click.Command] = [ocr]

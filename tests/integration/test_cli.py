@@ -157,3 +157,41 @@ def test_help_describes_ocr_rerun():
     assert code == 0
     for option in ("--all", "--status", "--rescan-needed", "--as", "--wait", "ARCHIVE_OCR_LANGUAGES"):
         assert option in out
+
+
+def test_ocr_read_prints_each_page_of_a_pdf_and_stores_nothing(tmp_path):
+    scan = tmp_path / "contract.pdf"
+    write_scan(scan, [], format="PDF", pages=[["供用电合同", "合同编号 HT-2024-0107"],
+                                             ["POWER SUPPLY AGREEMENT", "This agreement is made in Beijing"]])
+    env = {"ARCHIVE_HOME": str(tmp_path / "home")}
+
+    code, out = run(env, "ocr", "read", str(scan), "--json")
+
+    assert code == 0, out
+    pages = json.loads(out)
+    assert [page["number"] for page in pages] == [1, 2]
+    assert "供用电合同" in pages[0]["text"] and "HT-2024-0107" in pages[0]["text"]
+    assert "POWER SUPPLY AGREEMENT" in pages[1]["text"]
+    assert pages[1]["languages"] == "eng" and pages[0]["languages"] == "chi_sim+eng"
+    assert all(page["layout"] in ("lines", "columns", "table") and page["confidence"] > 60 for page in pages)
+    assert not (tmp_path / "home").exists() or not any((tmp_path / "home").rglob("*.db"))
+
+
+def test_ocr_read_takes_the_languages_and_prints_text_under_a_heading_per_page(tmp_path):
+    scan = tmp_path / "letter.png"
+    write_scan(scan, ["Customer file 2024", "Meter number 0042"])
+
+    code, out = run({"ARCHIVE_HOME": str(tmp_path / "home")}, "ocr", "read", str(scan), "--languages", "eng")
+
+    assert code == 0, out
+    assert f"== {scan} page 1: layout lines, eng" in out
+    assert "Meter number 0042" in out
+
+
+def test_ocr_read_names_a_file_it_cannot_use(tmp_path):
+    junk = tmp_path / "notes.png"
+    junk.write_bytes(b"not an image at all")
+
+    result = CliRunner().invoke(cli, ["ocr", "read", str(junk)], env={"ARCHIVE_HOME": str(tmp_path / "home")})
+
+    assert result.exit_code == 1 and "notes.png" in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import shutil
 from pathlib import Path
@@ -191,3 +192,56 @@ def test_a_blank_page_gives_no_text_and_zero_confidence(pipeline: OcrPipeline) -
     result = pipeline.recognize_page(Image.new("L", (1240, 1754), 255), 150)
 
     assert (result.text, result.confidence, result.words) == ("", 0.0, [])
+
+
+def test_a_page_in_english_is_read_with_the_latin_language_alone_as_raw_tesseract_reads_it(
+    pipeline: OcrPipeline,
+) -> None:
+    lines = ["POWER SUPPLY AGREEMENT", "This agreement is made between the Supplier and the Customer.",
+             "The Customer pays each invoice within fifteen days of receiving it.",
+             "Meter readings are taken on the first working day of every month."]
+    page = render_scan(lines, dpi=300)
+
+    result = pipeline.recognize_page(page, 300)
+
+    assert result.languages == "eng"
+    for line in lines:
+        assert line in result.text
+    assert len(result.text.split()) == len(" ".join(lines).split())
+
+
+def test_text_in_two_columns_is_read_column_by_column() -> None:
+    from benchmarks.ocr_layouts import two_column_page
+
+    page = two_column_page(random.Random(7))
+    result = OcrPipeline(TesseractRecognizer("chi_sim+eng", timeout=120)).recognize_page(page.image, page.dpi)
+
+    assert result.layout == "columns"
+    text = result.text.replace(" ", "")
+    assert text.index("供用电合同条款") < text.index("第1条") < text.index("第6条") < text.index("第7条")
+
+
+def test_a_ruled_table_is_read_row_by_row_with_its_codes_intact(pipeline: OcrPipeline) -> None:
+    from benchmarks.ocr_layouts import table_page
+
+    page = table_page(random.Random(3))
+    result = pipeline.recognize_page(page.image, page.dpi)
+
+    rows = page.truth.splitlines()[2:]
+    read = [line.replace(" ", "") for line in result.text.splitlines()]
+    for row in rows:
+        cells = row.split()
+        # Each row's number, account number and contract number come out on one line, in order.
+        assert any(cells[2] in line and cells[3] in line and line.index(cells[2]) < line.index(cells[3])
+                   for line in read), row
+    assert "|" not in result.text
+
+
+def test_a_mixed_form_keeps_codes_and_an_id_number_ending_in_x(pipeline: OcrPipeline) -> None:
+    lines = ["用电申请书", "申请人 张伟 身份证号码 11010519491231002X", "合同编号 HT-2024-0107 户号 1038204455",
+             "Contact: Zhang Wei, Beijing Huadian Technology Co., Ltd."]
+    result = pipeline.recognize_page(render_scan(lines, dpi=300), 300)
+
+    text = result.text.replace(" ", "")
+    assert "11010519491231002X" in text and "HT-2024-0107" in text and "1038204455" in text
+    assert "用电申请书" in text and "BeijingHuadianTechnology" in text
