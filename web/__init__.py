@@ -45,9 +45,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
     extensions.init_app(app)
     errors.init_app(app)
 
-    from web import admin, api, auth, capture, compliance, customers, documents, rescan, search
+    from web import admin, api, auth, capture, compliance, customers, documents, rescan, retention, search
 
-    for module in (auth, customers, documents, search, capture, rescan, compliance, admin, api):
+    for module in (auth, customers, documents, search, capture, rescan, retention, compliance, admin, api):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "index", auth.index)
     app.after_request(_security_headers)

@@ -103,6 +103,9 @@ ROLE_LABELS = {
     "approver": _l("Approver"),
     "compliance": _l("Auditor"),
     "admin": _l("Administrator"),
+    "records_manager": _l("Records manager"),
+    "appraiser": _l("Appraiser"),
+    "leader": _l("Leader"),
 }
 STATUS_LABELS = {
     "processing": _l("Processing"),
@@ -122,6 +125,28 @@ STATUS_LABELS = {
     "permanent": _l("Permanent"),
     "30y": _l("30 years"),
     "10y": _l("10 years"),
+    # retention: batch states, decisions and outcomes, triggers, actions, hold types and targets
+    "appraising": _l("Being appraised"),
+    "appraised": _l("Appraised"),
+    "approved": _l("Approved"),
+    "destroying": _l("Being destroyed"),
+    "destroy": _l("Destroy"),
+    "extend": _l("Extend"),
+    "transfer": _l("Transfer"),
+    "review": _l("Review"),
+    "destroyed": _l("Destroyed"),
+    "extended": _l("Extended"),
+    "held": _l("Kept by a hold"),
+    "filing_date": _l("Filing date"),
+    "document_date": _l("Document date"),
+    "event": _l("Event"),
+    "litigation": _l("Litigation"),
+    "regulator_inspection": _l("Regulator inspection"),
+    "internal_audit": _l("Internal audit"),
+    "other": _l("Other"),
+    "customer": _l("Customer"),
+    "dossier": _l("Dossier"),
+    "document": _l("Document"),
 }
 
 

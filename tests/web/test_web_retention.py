@@ -1,0 +1,87 @@
+"""The retention pages: each role's part, from a due record to the register, through the browser's forms."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from io import BytesIO
+
+import pytest
+from archive_fixtures import PASSWORD
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from archive.actors import OPERATOR
+from archive.models import AuditEvent, Document
+from archive.services import users
+from retention.services.dispositions import add_period
+
+
+class Clock:
+    def __init__(self, day: date) -> None:
+        self.day = day
+
+    def now(self) -> datetime:
+        return datetime(self.day.year, self.day.month, self.day.day, tzinfo=UTC)
+
+    def today(self) -> date:
+        return self.day
+
+
+@pytest.fixture
+def retention_people(web_archive):  # noqa: ANN001, ANN201
+    for username, role in (("records", "records_manager"), ("a1", "appraiser"), ("a2", "appraiser"),
+                           ("leader", "leader")):
+        users.create_user(web_archive.uow(), actor=OPERATOR, username=username, password=PASSWORD, role=role,
+                          department="YX", clearance="internal")
+
+
+def as_user(app, login_as, username):  # noqa: ANN001, ANN201
+    client = app.test_client()
+    login_as(client, username)
+    return client
+
+
+def test_a_due_record_is_appraised_approved_and_destroyed_through_the_pages(
+        app, web_archive, retention_people, login_as, upload, scan):
+    clerk = as_user(app, login_as, "clerk")
+    with scan("contract.png").open("rb") as handle:
+        response = clerk.post("/api/v1/documents", content_type="multipart/form-data", data={
+            "customer": "11010519491231002X", "customer_name": "张三", "document_type": "supply_contract",
+            "files": (handle, "contract.png")})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    code = response.get_json()["documents"][0]["archive_code"]
+    records = as_user(app, login_as, "records")
+    preview = records.post("/retention/schedules/supply_contract", data={
+        "years": "1", "trigger": "filing_date", "action": "destroy"})
+    assert preview.status_code == 200 and "1" in preview.get_data(as_text=True)
+    saved = records.post("/retention/schedules/supply_contract", data={
+        "years": "1", "trigger": "filing_date", "action": "destroy", "confirm": "yes"}, follow_redirects=True)
+    assert saved.status_code == 200
+    web_archive.clock = Clock(add_period(date.today(), 2, None))
+    page = records.get("/retention/").get_data(as_text=True)
+    assert code in page and 'href="/retention/"' in page
+    records.post("/retention/gather")
+    for appraiser in ("a1", "a2"):
+        as_user(app, login_as, appraiser).post("/retention/batches/1/votes",
+                                               data={"archive_code": code, "decision": "destroy"})
+    leader = as_user(app, login_as, "leader")
+    assert leader.post("/retention/batches/1/decision", data={"approve": "yes"}).status_code == 302
+    assert records.post("/retention/batches/1/destruction").status_code == 302
+    with web_archive.uow() as uow:
+        assert uow.session.scalar(select(Document.status).where(Document.archive_code == code)) == "shredded"
+    register_page = leader.get("/retention/register").get_data(as_text=True)
+    assert code in register_page
+    workbook = load_workbook(BytesIO(leader.get("/retention/register.xlsx").data))
+    assert list(workbook.active.iter_rows(values_only=True))[1][1] == code
+
+
+def test_staff_see_no_retention_pages_and_a_forged_post_is_refused_and_audited(
+        app, web_archive, retention_people, login_as):
+    staff = as_user(app, login_as, "staff")
+    assert 'href="/retention/"' not in staff.get("/search/").get_data(as_text=True)
+    assert staff.post("/retention/holds", data={"target_type": "customer", "ref": "11010519491231002X",
+                                                "hold_type": "other", "reason": "x"}).status_code == 403
+    assert staff.post("/retention/batches/1/destruction").status_code == 403
+    with web_archive.uow() as uow:
+        denied = list(uow.session.scalars(select(AuditEvent.detail).where(AuditEvent.event_type == "access.denied")))
+    assert [d["permission"] for d in denied] == ["retention.hold_manage", "retention.disposition_execute"]
