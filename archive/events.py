@@ -20,5 +20,7 @@ event_keys_rotated = "keys.rotated"
 event_keys_rewrapped = "keys.rewrapped"
 event_keys_retired = "keys.retired"
 event_document_shredded = "document.shredded"
+event_document_filed = "document.filed"
+event_document_filing_refused = "document.filing_refused"
 event_page_version_viewed = "page.version_viewed"  # an earlier version's text (its image: page.image_viewed)
 event_page_words_viewed = "page.words_viewed"

@@ -174,6 +174,9 @@ class Document(Base):
     pii_hashes: Mapped[list[str]] = mapped_column(JSON, default=list)
     captured_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     captured_at: Mapped[datetime] = mapped_column(default=utcnow)
+    late_capture_reason: Mapped[str | None] = mapped_column(Text)  # 补录 of an earlier year's document
+    filed_at: Mapped[datetime | None] = mapped_column(index=True)  # 归档: None while pending filing
+    filed_by_id: Mapped[int | None] = mapped_column(Integer)  # a user id (no FK: see migration 0006)
 
     customer: Mapped[Customer] = relationship(lazy="joined")
     dossier: Mapped[Dossier | None] = relationship(lazy="joined")

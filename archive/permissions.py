@@ -14,6 +14,7 @@ permission_audit_view = "audit.view"
 permission_user_manage = "user.manage"
 permission_reference_manage = "reference.manage"
 permission_integrity_verify = "integrity.verify"  # run the fixity check and sweep uncommitted objects
+permission_document_file = "document.file"  # 归档: make a captured document an archived record
 
 # Held by no role: only named system actors (archive.actors; retention's disposal job) get them.
 permission_keys_manage = "keys.manage"  # rotate master keys, re-wrap data keys, retire unused keys
@@ -22,7 +23,8 @@ permission_document_shred = "document.shred"  # destroy a document's data key (c
 # Permissions that concern one customer's data are also scoped: department and clearance (access.py).
 GRANTS: dict[str, frozenset[str]] = {
     CLERK: frozenset({permission_customer_view, permission_customer_register, permission_pii_view,
-                      permission_document_view, permission_document_download, permission_document_search}),
+                      permission_document_view, permission_document_download, permission_document_search,
+                      permission_document_file}),
     STAFF: frozenset({permission_customer_view, permission_document_view, permission_document_search}),
     APPROVER: frozenset({permission_customer_view, permission_document_view, permission_document_search}),
     COMPLIANCE: frozenset({permission_audit_view, permission_integrity_verify}),

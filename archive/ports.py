@@ -18,7 +18,7 @@ from ocr.base import RecognizedText
 from search.base import SearchIndex
 from storage.base import ObjectStore
 
-__all__ = ["Clock", "DispositionGuard", "Jobs", "NoHolds", "ObjectStore", "Recognizer", "SearchIndex",
+__all__ = ["Clock", "DispositionGuard", "FilingCheck", "Jobs", "NoHolds", "ObjectStore", "Recognizer", "SearchIndex",
            "SystemClock"]
 
 
@@ -64,6 +64,13 @@ class DispositionGuard(Protocol):
     def held(self, session: Session, document_ids: Collection[int]) -> set[int]:
         """The ids among document_ids that something (a hold) keeps from disposition."""
         ...
+
+
+class FilingCheck(Protocol):
+    """A check a document must pass to be filed 归档 (compliance's four-property checks plug in here).
+    Returns the problems found, each a sentence fit to show the clerk; none means it may be filed."""
+
+    def problems(self, session: Session, document: Any) -> list[str]: ...
 
 
 class NoHolds:

@@ -17,7 +17,7 @@ from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any, Protocol
 
-from archive.ports import DispositionGuard
+from archive.ports import DispositionGuard, FilingCheck
 
 FEATURES_GROUP = "archive.features"
 COMMANDS_GROUP = "archive.commands"
@@ -59,6 +59,10 @@ class Feature:
     events: tuple[str, ...] = ()  # every audit event type it records
     tasks: Callable[[TaskRegistry, NewUnitOfWork], None] | None = None
     disposition_guard: Callable[[], DispositionGuard] | None = None
+    filing_checks: tuple[Callable[[], FilingCheck], ...] = ()  # run on every document being filed
+    # Called inside the filing transaction with (unit of work, actor, ids of the documents filed), e.g. to
+    # start their retention clocks.
+    on_filed: Callable[[Any, Any, list[int]], None] | None = None
     # Adds the feature's sample data to `archive demo` (after the core's customers and scans) and
     # returns the logins it created.
     demo: Callable[[NewUnitOfWork], list[Login]] | None = None
@@ -103,6 +107,14 @@ def role_permissions() -> Mapping[str, frozenset[str]]:
 @cache
 def event_types() -> tuple[str, ...]:
     return tuple(event for feature in features() for event in feature.events)
+
+
+def filing_listeners() -> list[Callable[[Any, Any, list[int]], None]]:
+    return [feature.on_filed for feature in features() if feature.on_filed is not None]
+
+
+def filing_checks() -> list[FilingCheck]:
+    return [make() for feature in features() for make in feature.filing_checks]
 
 
 def disposition_guards() -> Iterator[DispositionGuard]:

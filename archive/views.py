@@ -125,6 +125,8 @@ class DocumentView:
     captured_at: datetime
     may_download: bool
     pages: list[PageView] = field(default_factory=list)
+    filed_at: datetime | None = None  # None: captured, pending filing 归档
+    late_capture_reason: str | None = None
     actions: frozenset[str] = frozenset()  # the permissions the viewer holds on it (none once shredded)
 
 
@@ -213,6 +215,12 @@ class FixityReport:
 
     def count(self, kind: str) -> int:
         return sum(1 for problem in self.problems if problem.kind == kind)
+
+
+@dataclass(frozen=True)
+class FilingResult:
+    filed: list[str]  # archive codes filed now
+    refused: dict[str, str]  # archive code: why it cannot be filed yet
 
 
 # The compliance page reads a recorded run back as the same value.

@@ -37,6 +37,7 @@ from archive.demo.samples import write_scan  # noqa: E402
 from archive.identity import resident_id_check_digit  # noqa: E402
 from archive.models import Customer, Department, Document, User  # noqa: E402
 from archive.services import reference, users  # noqa: E402
+from archive.services.filing import file_documents  # noqa: E402
 from retention.models import RetentionEvent  # noqa: E402
 from retention.permissions import RETENTION_ACTOR  # noqa: E402
 from retention.services import appraisal, dispositions, schedules  # noqa: E402
@@ -84,7 +85,8 @@ def bulk_documents(archive: Archive, count: int) -> None:
                  "department_id": department, "status": "ready", "document_date": date(2020, 1 + n % 12, 1),
                  "source_filename": "scan.png", "media_type": "image/png", "size_bytes": 1, "content_sha256": f"{n:064d}",
                  "object_key": f"documents/{n}/original", "cipher": "AES-256-GCM", "key_id": "k1", "wrapped_key": b"x",
-                 "pii_hashes": [], "captured_by_id": clerk, "captured_at": datetime(2020, 6, 1, tzinfo=UTC)}
+                 "pii_hashes": [], "captured_by_id": clerk, "captured_at": datetime(2020, 6, 1, tzinfo=UTC),
+                 "filed_at": datetime(2020, 6, 2, tzinfo=UTC), "filed_by_id": clerk}
                 for n in range(count)]
         for start in range(0, count, 10000):
             uow.session.execute(insert(Document), rows[start:start + 10000])
@@ -131,7 +133,12 @@ def destruction_run(home: Path, count: int) -> tuple[float, float, int]:
         path = write_scan(scan_dir / f"s{n}.png", [f"合同 {n}"], format="PNG", dpi=50, seed=n)
         capture_document(archive.uow(), actor=people["clerk"], request=CaptureRequest(
             path=path, filename=path.name, customer=identity, customer_name="张伟", document_type="supply_contract"))
-    archive.jobs.huey.flush()  # OCR is not what is measured
+    archive.jobs.huey.flush()  # OCR is not what is measured: the pages are marked read, then filed
+    with archive.engine.begin() as connection:
+        connection.execute(text("UPDATE page SET ocr_status = 'done'"))
+        connection.execute(text("UPDATE document SET status = 'ready'"))
+    codes = [row[0] for row in archive.engine.connect().execute(text("SELECT archive_code FROM document"))]
+    assert len(file_documents(archive.uow(), actor=people["clerk"], archive_codes=codes).filed) == count
     schedules.set_schedule(archive.uow(), actor=people["records"], document_type="supply_contract", years=1,
                            months=None, trigger="filing_date", action="destroy")
     archive.clock = Clock(add_period(date.today(), 2, None))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from archive.registry import Feature, vocabulary
 from retention import demo, events, permissions, tasks
+from retention.services import dispositions
 from retention.services.holds import HoldGuard
 
 FEATURE = Feature(
@@ -16,4 +17,5 @@ FEATURE = Feature(
     tasks=tasks.register,
     disposition_guard=HoldGuard,
     demo=demo.load,
+    on_filed=dispositions.on_filed,
 )

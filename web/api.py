@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from archive.capture.services import list_rescan_pages
 from archive.errors import ValidationError
-from archive.services import documents, searching
+from archive.services import documents, filing, searching
 from web.rescan import replace_uploaded_page
 from web.search import request_filters, search_options
 from web.support import current_actor, new_uow, require_login
@@ -73,6 +73,17 @@ def capture() -> ResponseReturnValue:
         ],
     }
     return jsonify(body), 201 if outcome.captured else 400
+
+
+@bp.post("/documents/filing")
+def file_documents() -> ResponseReturnValue:
+    """File 归档 documents: JSON {"archive_codes": [...]} → {"filed": [...], "refused": {code: reason}}."""
+    body = request.get_json(silent=True) or {}
+    codes = body.get("archive_codes")
+    if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes) or not codes:
+        raise ValidationError("archive_codes must be a non-empty list of archive codes")
+    result = filing.file_documents(new_uow(), actor=current_actor(), archive_codes=codes)
+    return jsonify({"filed": result.filed, "refused": result.refused})
 
 
 @bp.get("/documents/progress")

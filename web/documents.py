@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 
 from archive.capture.permissions import permission_page_rescan
 from archive.errors import ValidationError
-from archive.services import documents
+from archive.permissions import permission_document_file
+from archive.services import documents, filing
 from web.rescan import replace_uploaded_page
 from web.support import current_actor, new_uow, require_login, stream_chunks
 
@@ -21,7 +22,20 @@ require_login(bp)
 def show(document_id: int) -> ResponseReturnValue:
     view = documents.get_document(new_uow(), actor=current_actor(), document_id=document_id)
     return render_template("documents/show.html", document=view,
-                           may_replace_pages=permission_page_rescan in view.actions)
+                           may_replace_pages=permission_page_rescan in view.actions,
+                           may_file=permission_document_file in view.actions and view.filed_at is None)
+
+
+@bp.post("/<int:document_id>/filing")
+def file_document(document_id: int) -> ResponseReturnValue:
+    """File 归档 the document (the archive checks it first); back to its page with the outcome."""
+    code = request.form.get("archive_code", "")
+    result = filing.file_documents(new_uow(), actor=current_actor(), archive_codes=[code])
+    if result.filed:
+        flash(_("%(code)s filed.", code=code), "ok")
+    else:
+        flash(_("Not filed: %(reason)s", reason=result.refused.get(code, "")), "error")
+    return redirect(url_for("documents.show", document_id=document_id))
 
 
 def _png(document_id: int, number: int, version: int | None = None) -> ResponseReturnValue:

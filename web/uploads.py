@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path, PurePosixPath
 
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -29,6 +30,8 @@ class CaptureFields:
     classification: str | None = None
     dossier: str | None = None
     title: str | None = None
+    document_date: date | None = None
+    late_reason: str = ""
 
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> CaptureFields:
@@ -36,10 +39,16 @@ class CaptureFields:
             value = (form.get(name) or "").strip()[:limit]
             return value or None
 
+        raw_date = text("document_date", 10)
+        try:
+            document_date = date.fromisoformat(raw_date) if raw_date else None
+        except ValueError:
+            raise ValidationError(f"document_date {raw_date!r} is not a date (YYYY-MM-DD)") from None
         return cls(
             customer=text("customer", 40) or "", document_type=text("document_type", 60) or "",
             customer_name=text("customer_name"), classification=text("classification", 40),
-            dossier=text("dossier"), title=text("title"),
+            dossier=text("dossier"), title=text("title"), document_date=document_date,
+            late_reason=text("late_reason", 500) or "",
         )
 
 
@@ -85,6 +94,7 @@ def capture_upload(upload: FileStorage, fields: CaptureFields) -> CaptureResult:
             path=path, customer=fields.customer, document_type=fields.document_type,
             filename=client_filename(upload), customer_name=fields.customer_name,
             classification=fields.classification, dossier=fields.dossier, title=fields.title,
+            document_date=fields.document_date, late_reason=fields.late_reason,
         )
         return capture_document(new_uow(), actor=current_actor(), request=request)
 

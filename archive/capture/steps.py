@@ -65,6 +65,7 @@ class CaptureRequest:
     title: str | None = None
     document_date: date | None = None
     original_or_copy: str = "copy"
+    late_reason: str = ""  # 补录: why a document of an earlier year is captured only now (required then)
 
 
 @dataclass
@@ -196,6 +197,10 @@ class CheckCaptureRequest(NothingToUndo):
                 raise ValidationError(f"unknown classification {request.classification!r}")
         if request.original_or_copy not in ("original", "copy"):
             raise ValidationError("original_or_copy must be 'original' or 'copy'")
+        if request.document_date and request.document_date.year < uow.clock.today().year \
+                and not request.late_reason.strip():
+            raise ValidationError(f"补录 late capture: a document of {request.document_date.year} needs a reason "
+                                  "why it is captured only now")
 
 
 class StoreOriginal(RemoveStored):
@@ -257,6 +262,7 @@ class RecordDocument(NothingToUndo):
                 size_bytes=ctx.size, content_sha256=ctx.sha256, object_key=f"{ctx.prefix}/original",
                 cipher=wrapped.algorithm, key_id=wrapped.key_id, wrapped_key=wrapped.wrapped,
                 pii_hashes=[customer.identity_hash], captured_by_id=actor.user_id,
+                late_capture_reason=redact(request.late_reason.strip()) or None,
             )
             access.require(actor, permission_document_capture, document)
             for stored in ctx.pages:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -23,6 +24,8 @@ from archive.errors import AccessDenied, ArchiveError
 @click.option("--classification", help="public, internal, confidential or secret (default: the type's).")
 @click.option("--dossier", help="Dossier (卷宗) or work order to file the documents in.")
 @click.option("--title", help="Document title (default: customer name and type).")
+@click.option("--date", "document_date", type=click.DateTime(["%Y-%m-%d"]), help="The document's own date.")
+@click.option("--late-reason", default="", help="补录: why a document of an earlier year is captured only now.")
 @click.option("--as", "username", help="The capturing clerk (default $ARCHIVE_USER).")
 @click.option("--wait", is_flag=True, help="Wait for OCR, processing jobs here, with a progress bar; a "
               "document whose OCR failed is named with the reason (exit 1).")
@@ -30,7 +33,8 @@ from archive.errors import AccessDenied, ArchiveError
 @click.pass_context
 def ingest(ctx: click.Context, files: tuple[Path, ...], customer: str, customer_name: str | None,
            document_type: str, classification: str | None, dossier: str | None, title: str | None,
-           username: str | None, wait: bool, as_json: bool) -> None:
+           document_date: datetime | None, late_reason: str, username: str | None, wait: bool,
+           as_json: bool) -> None:
     """Capture scanned files (JPEG, PNG, TIFF, PDF) into a customer's file."""
     archive = archive_of(ctx)
     actor = named_actor(archive, username)
@@ -38,7 +42,8 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], customer: str, customer_
     for path in files:
         request = CaptureRequest(path=path, filename=path.name, customer=customer, customer_name=customer_name,
                                  document_type=document_type, classification=classification, dossier=dossier,
-                                 title=title)
+                                 title=title, document_date=document_date.date() if document_date else None,
+                                 late_reason=late_reason)
         try:
             result = capture_document(archive.uow(), actor=actor, request=request)
         except (ArchiveError, AccessDenied) as error:

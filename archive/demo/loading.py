@@ -15,6 +15,7 @@ from archive.demo.samples import write_scan
 from archive.errors import DuplicateDocumentError, ValidationError
 from archive.identity import resident_id_check_digit, uscc_check_char
 from archive.services import indexing, reference, users
+from archive.services.filing import file_documents
 
 DEPARTMENTS = [("YX", "营销部 Marketing"), ("KF", "客户服务中心 Customer service")]
 LOGINS = [
@@ -78,6 +79,7 @@ def load_demo(archive: Archive, *, echo: Callable[[str], None] = print) -> list[
                               role=role, department=department, clearance=clearance)
     clerk = users.resolve_actor(archive.uow(), username="clerk", remote_addr="demo")
     captured: list[int] = []
+    captured_codes: list[tuple[int, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for customer_number, (identifier, name, documents) in enumerate(CUSTOMERS, start=1):
             for number, (doc_type, lines) in enumerate(documents, start=1):
@@ -93,11 +95,15 @@ def load_demo(archive: Archive, *, echo: Callable[[str], None] = print) -> list[
                     echo(f"sample refused: {error}")
                     continue
                 captured.append(result.document_id)
+                captured_codes.append((result.document_id, result.archive_code))
                 echo(f"captured {result.archive_code} for {name}")
     if captured:
         echo(f"recognising {ocr_progress(archive.uow(), captured, actor=clerk).pages_total} pages ...")
         archive.jobs.run_until(lambda: ocr_progress(archive.uow(), captured, actor=clerk).finished, timeout=900)
         indexing.drain_outbox(archive.uow())
+        codes = [code for document_id, code in captured_codes if document_id in captured]
+        filed = file_documents(archive.uow(), actor=clerk, archive_codes=codes[1:])  # one left pending filing
+        echo(f"filed {len(filed.filed)} documents")
     logins = list(LOGINS)
     for feature in registry.features():
         if feature.demo is not None:

@@ -101,6 +101,7 @@ def get_document(uow: UnitOfWork, *, actor: Actor, document_id: int) -> Document
             dossier=document.dossier.title if document.dossier else "", captured_at=document.captured_at,
             may_download=access.allows(actor, permission_document_download, document), pages=pages,
             actions=frozenset() if document.is_shredded else access.allowed_actions(actor, document),
+            filed_at=document.filed_at, late_capture_reason=document.late_capture_reason,
         )
         audit.record(uow.session, actor, event_document_viewed, target_type="document", target_id=document.id,
                      archive_code=document.archive_code)

@@ -1,8 +1,8 @@
 """Disposition dates: computed from each document's schedule and trigger, stored, and recomputed when
 a schedule or a trigger event changes (and by the daily job, which also covers new captures).
 
-A document under a legal hold keeps the date it had: a hold blocks changing its retention. Until
-filing 归档 exists as its own step, a document's filing date is the day it was captured.
+A document under a legal hold keeps the date it had: a hold blocks changing its retention. A document
+not yet filed 归档 has no filing date, so a schedule counted from filing does not start for it.
 """
 
 from __future__ import annotations
@@ -47,10 +47,10 @@ def effective_schedules(uow: UnitOfWork) -> dict[str, ScheduleView]:
     return schedules
 
 
-def compute(schedule: ScheduleView, captured_on: date, document_date: date | None,
+def compute(schedule: ScheduleView, filed_on: date | None, document_date: date | None,
             event_date: date | None) -> tuple[date | None, date | None]:
     """(trigger date, disposition date) of one document; None where permanent or not yet triggered."""
-    trigger = {"filing_date": captured_on, "document_date": document_date, "event": event_date}[schedule.trigger]
+    trigger = {"filing_date": filed_on, "document_date": document_date, "event": event_date}[schedule.trigger]
     if trigger is None or (schedule.years is None and schedule.months is None):
         return trigger, None
     return trigger, add_period(trigger, schedule.years, schedule.months)
@@ -59,7 +59,7 @@ def compute(schedule: ScheduleView, captured_on: date, document_date: date | Non
 def planned(uow: UnitOfWork, schedules: dict[str, ScheduleView], document_ids: Collection[int] | None = None,
             document_type: str | None = None) -> Iterator[tuple[int, date | None, date | None, str]]:
     """(document, trigger date, disposition date, action) for documents not shredded, by batch of ids."""
-    query = select(Document.id, Document.document_type, Document.captured_at, Document.document_date,
+    query = select(Document.id, Document.document_type, Document.filed_at, Document.document_date,
                    Document.customer_id).where(~Document.is_shredded)
     if document_type is not None:
         query = query.where(Document.document_type == document_type)
@@ -85,7 +85,8 @@ def planned(uow: UnitOfWork, schedules: dict[str, ScheduleView], document_ids: C
         if schedule.trigger == "event":
             event = first.get(("document", row.id, schedule.event_name)) or \
                 first.get(("customer", row.customer_id, schedule.event_name))
-        trigger, due = compute(schedule, as_utc(row.captured_at).date(), row.document_date, event)
+        filed_on = as_utc(row.filed_at).date() if row.filed_at else None
+        trigger, due = compute(schedule, filed_on, row.document_date, event)
         yield row.id, trigger, due, schedule.action
 
 
@@ -139,3 +140,8 @@ def refresh_dispositions(uow: UnitOfWork, *, actor: Actor) -> tuple[int, int]:
         result = recompute_dispositions(uow, actor=actor)
         uow.commit()
         return result
+
+
+def on_filed(uow: UnitOfWork, actor: Actor, document_ids: list[int]) -> None:
+    """Inside the filing transaction: the documents just filed get their disposition dates."""
+    recompute_dispositions(uow, actor=actor, document_ids=document_ids)

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
 
 from archive.actors import OPERATOR
@@ -21,6 +22,7 @@ from archive.errors import AccessDenied, RecordHeldError, ValidationError
 from archive.identity import resident_id_check_digit
 from archive.models import AuditEvent, Document
 from archive.services import shredding, users
+from archive.services.filing import file_documents
 from retention.models import Disposition, LegalHold
 from retention.permissions import RETENTION_ACTOR
 from retention.services import appraisal, dispositions, holds, register, schedules
@@ -51,10 +53,20 @@ def manager(archive: Archive):  # noqa: ANN201
 
 
 def capture(archive: Archive, actor, tmp_path: Path, name: str, *, customer: str = ID_NUMBER,  # noqa: ANN001
-            document_type: str = "supply_contract") -> SimpleNamespace:
+            document_type: str = "supply_contract", file: bool = True) -> SimpleNamespace:
+    """Capture a scan and, unless file is false, file it (its OCR marked done here: OCR is not what these
+    tests are about; the full-flow test runs it)."""
     path = write_scan(tmp_path / f"{name}.png", [f"{name} 供用电合同"], format="PNG", dpi=100)
     result = capture_document(archive.uow(), actor=actor, request=CaptureRequest(
         path=path, filename=path.name, customer=customer, customer_name="张伟", document_type=document_type))
+    if file:
+        with archive.uow() as uow:
+            document = uow.session.get(Document, result.document_id)
+            for page in document.pages:
+                page.ocr_status, page.ocr_text = "done", name
+            document.refresh_status()
+            uow.commit()
+        assert file_documents(archive.uow(), actor=actor, archive_codes=[result.archive_code]).filed
     return SimpleNamespace(id=result.document_id, code=result.archive_code)
 
 
@@ -82,8 +94,10 @@ def test_a_period_ends_on_the_same_day_or_the_last_day_of_a_shorter_month():
 
 
 def test_a_contract_is_due_thirty_years_after_filing_and_not_a_day_before(archive, people, manager, tmp_path):
-    document = capture(archive, people["clerk"], tmp_path, "contract")
-    assert dispositions.refresh_dispositions(archive.uow(), actor=RETENTION_ACTOR) == (1, 0)
+    unfiled = capture(archive, people["clerk"], tmp_path, "unfiled", file=False)
+    document = capture(archive, people["clerk"], tmp_path, "contract")  # filing computed its date
+    assert dispositions.refresh_dispositions(archive.uow(), actor=RETENTION_ACTOR) == (1, 0)  # the unfiled one
+    assert disposition(archive, unfiled.id).due_on is None  # its clock has not started
     filed = date.today()
     due = add_period(filed, 30, None)
     assert disposition(archive, document.id).due_on == due
@@ -268,9 +282,12 @@ def test_migration_0006_goes_down_and_up_keeping_the_archive(archive, people, ma
             else "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))}
         assert not {"legal_hold", "retention_schedule", "retention_disposition", "retention_event"} & tables
         assert connection.execute(text("SELECT count(*) FROM document")).scalar() == 1
+        assert "filed_at" not in {column["name"] for column in sa_inspect(connection).get_columns("document")}
     archive.migrate()
     assert holds.list_legal_holds(archive.uow(), actor=manager) == []
     dispositions.refresh_dispositions(archive.uow(), actor=RETENTION_ACTOR)
+    assert disposition(archive, document.id).due_on is None  # going down forgot the filing: file it again
+    assert file_documents(archive.uow(), actor=people["clerk"], archive_codes=[document.code]).filed
     assert disposition(archive, document.id).due_on == add_period(date.today(), 30, None)
 
 
@@ -305,14 +322,16 @@ def agree(archive: Archive, group, batch_id: int, code: str, decision: str, **ex
 
 def test_a_due_record_goes_through_appraisal_approval_and_destruction_and_enters_the_register(
         archive, people, group, tmp_path):
-    from archive.services import searching
+    from archive.services import indexing, searching
 
-    doomed = capture(archive, people["clerk"], tmp_path, "doomed")
-    kept = capture(archive, people["clerk"], tmp_path, "kept")
-    archive.jobs.run_until(lambda: archive.jobs.pending() == 0, timeout=300)  # OCR and indexing
-    from archive.services import indexing
-
+    doomed = capture(archive, people["clerk"], tmp_path, "doomed", file=False)
+    kept = capture(archive, people["clerk"], tmp_path, "kept", file=False)
+    assert file_documents(archive.uow(), actor=people["clerk"], archive_codes=[doomed.code]).refused == {
+        doomed.code: "OCR has not finished"}
+    archive.jobs.run_until(lambda: archive.jobs.pending() == 0, timeout=300)  # real OCR and indexing
     indexing.drain_outbox(archive.uow())
+    assert file_documents(archive.uow(), actor=people["clerk"], archive_codes=[doomed.code, kept.code]).filed == [
+        doomed.code, kept.code]
     assert searching.search_documents(archive.uow(), actor=people["clerk"], query=ID_NUMBER).total == 2
     batch_id = due_batch(archive, group, [doomed, kept])
     appraisal.appraise_record(archive.uow(), actor=group.appraiser1, batch_id=batch_id, archive_code=doomed.code,

@@ -49,7 +49,12 @@ def test_a_due_record_is_appraised_approved_and_destroyed_through_the_pages(
             "customer": "11010519491231002X", "customer_name": "张三", "document_type": "supply_contract",
             "files": (handle, "contract.png")})
     assert response.status_code == 201, response.get_data(as_text=True)
-    code = response.get_json()["documents"][0]["archive_code"]
+    code, document_id = (response.get_json()["documents"][0][key] for key in ("archive_code", "document_id"))
+    assert web_archive.jobs.run_until(lambda: web_archive.jobs.pending() == 0, timeout=300)  # OCR
+    page = clerk.get(f"/documents/{document_id}").get_data(as_text=True)
+    assert 'id="filing"' in page and f"/documents/{document_id}/filing" in page
+    clerk.post(f"/documents/{document_id}/filing", data={"archive_code": code})
+    assert f"/documents/{document_id}/filing" not in clerk.get(f"/documents/{document_id}").get_data(as_text=True)
     records = as_user(app, login_as, "records")
     preview = records.post("/retention/schedules/supply_contract", data={
         "years": "1", "trigger": "filing_date", "action": "destroy"})

@@ -1,4 +1,5 @@
-"""retention: schedules, trigger events, disposition dates, legal holds, appraisal, destruction register
+"""filing and retention: filing and late-capture fields on documents; retention's schedules, trigger
+events, disposition dates, legal holds, appraisal and the destruction register
 
 Revision ID: 0006
 Revises: 0003
@@ -19,6 +20,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Plain ADD COLUMN, no table rebuild: on SQLite rebuilding `document` would have to drop a table that
+    # pages, versions and the outbox reference. filed_by_id is therefore a plain column (no foreign key).
+    op.add_column('document', sa.Column('late_capture_reason', sa.Text(), nullable=True))
+    op.add_column('document', sa.Column('filed_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('document', sa.Column('filed_by_id', sa.Integer(), nullable=True))
+    op.create_index(op.f('ix_document_filed_at'), 'document', ['filed_at'], unique=False)
     op.create_table('retention_schedule',
     sa.Column('document_type', sa.String(length=64), nullable=False),
     sa.Column('years', sa.Integer(), nullable=True),
@@ -186,3 +193,6 @@ def downgrade() -> None:
     op.drop_index('ix_retention_event_customer_name', table_name='retention_event')
     op.drop_table('retention_event')
     op.drop_table('retention_schedule')
+    op.drop_index(op.f('ix_document_filed_at'), table_name='document')
+    for column in ('filed_by_id', 'filed_at', 'late_capture_reason'):
+        op.execute(f"ALTER TABLE document DROP COLUMN {column}")  # SQLite ≥ 3.35 and PostgreSQL alike
