@@ -12,7 +12,8 @@ import click
 
 from archive.cli.support import archive_of, named_actor, progress_bar
 from retention.models import ACTIONS, DECISIONS, HOLD_TARGETS, HOLD_TYPES, TRIGGERS
-from retention.services import appraisal, dispositions, holds, register, schedules
+from retention.pdf import transfer_pdf
+from retention.services import appraisal, dispositions, holds, register, schedules, transfers
 
 AS_USER = click.option("--as", "username", help="The person acting (default $ARCHIVE_USER).")
 AS_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -220,16 +221,20 @@ def destroy(ctx: click.Context, batch_id: int, username: str | None, as_json: bo
 
 @retention.command("register")
 @click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Write it as Excel.")
+@click.option("--pdf", "pdf", type=click.Path(dir_okay=False, path_type=Path), help="Write it as PDF.")
 @AS_USER
 @AS_JSON
 @click.pass_context
-def register_(ctx: click.Context, xlsx: Path | None, username: str | None, as_json: bool) -> None:
-    """The destruction register 销毁清册 (permanent), or --xlsx FILE."""
+def register_(ctx: click.Context, xlsx: Path | None, pdf: Path | None, username: str | None, as_json: bool) -> None:
+    """The destruction register 销毁清册 (permanent), or --xlsx FILE / --pdf FILE."""
     archive = archive_of(ctx)
     actor = named_actor(archive, username)
-    if xlsx is not None:
-        count = register.export_register_xlsx(archive.uow(), actor=actor, path=xlsx)
-        click.echo(json.dumps({"entries": count, "file": str(xlsx)}) if as_json else f"wrote {count} entries to {xlsx}")
+    for path, export in ((xlsx, register.export_register_xlsx), (pdf, register.export_register_pdf)):
+        if path is not None:
+            count = export(archive.uow(), actor=actor, path=path)
+            click.echo(json.dumps({"entries": count, "file": str(path)}) if as_json
+                       else f"wrote {count} entries to {path}")
+    if xlsx is not None or pdf is not None:
         return
     rows = register.list_register(archive.uow(), actor=actor)
     if as_json:
@@ -301,3 +306,59 @@ def hold_list(ctx: click.Context, everything: bool, username: str | None, as_jso
         state = f"released {row.released_at:%Y-%m-%d}" if row.released_at else "active"
         click.echo(f"{row.id:>4}  {row.target_type:<8} {row.target_label:<28} {row.hold_type:<22} {state}  "
                    f"{row.reason}")
+
+
+@retention.group()
+def transfer() -> None:
+    """Transfers 移交 to another department, with handover receipts."""
+
+
+@transfer.command("send")
+@click.argument("archive_codes", nargs=-1, required=True)
+@click.option("--to", "to_department", required=True, help="The receiving department's code.")
+@click.option("--note", default="", help="A note for the receipt.")
+@AS_USER
+@AS_JSON
+@click.pass_context
+def transfer_send(ctx: click.Context, archive_codes: tuple[str, ...], to_department: str, note: str,
+                  username: str | None, as_json: bool) -> None:
+    """Hand filed records over to another department."""
+    archive = archive_of(ctx)
+    transfer_id = transfers.send_transfer(archive.uow(), actor=named_actor(archive, username),
+                                          archive_codes=archive_codes, to_department=to_department, note=note)
+    click.echo(json.dumps({"transfer_id": transfer_id}) if as_json else f"transfer {transfer_id} sent")
+
+
+@transfer.command("receive")
+@click.argument("transfer_id", type=int)
+@AS_USER
+@AS_JSON
+@click.pass_context
+def transfer_receive(ctx: click.Context, transfer_id: int, username: str | None, as_json: bool) -> None:
+    """Confirm receipt of a transfer (the receiving department's records manager)."""
+    archive = archive_of(ctx)
+    view = transfers.receive_transfer(archive.uow(), actor=named_actor(archive, username), transfer_id=transfer_id)
+    click.echo(json.dumps(asdict(view), ensure_ascii=False, default=str) if as_json
+               else f"transfer {transfer_id} received: {len(view.items)} records")
+
+
+@transfer.command("show")
+@click.argument("transfer_id", type=int)
+@click.option("--pdf", "pdf", type=click.Path(dir_okay=False, path_type=Path), help="Write the receipt as PDF.")
+@AS_USER
+@AS_JSON
+@click.pass_context
+def transfer_show(ctx: click.Context, transfer_id: int, pdf: Path | None, username: str | None,
+                  as_json: bool) -> None:
+    """A transfer's handover receipt: records, hashes, page counts."""
+    archive = archive_of(ctx)
+    view = transfers.get_transfer(archive.uow(), actor=named_actor(archive, username), transfer_id=transfer_id)
+    if pdf is not None:
+        transfer_pdf(view, pdf)
+    if as_json:
+        _echo_json(asdict(view))
+        return
+    click.echo(f"transfer {view.id}: {view.from_department} → {view.to_department}, sent by {view.sent_by} "
+               f"{view.sent_at:%Y-%m-%d}, " + (f"received by {view.received_by}" if view.received_by else "not received"))
+    for item in view.items:
+        click.echo(f"    {item.archive_code}  {item.pages} pages  {item.content_sha256}")

@@ -13,3 +13,5 @@ event_record_destroyed = "retention.record_destroyed"  # with its register entry
 event_record_extended = "retention.record_extended"
 event_destruction_skipped = "retention.destruction_skipped"  # a hold placed after approval won
 event_register_exported = "retention.register_exported"
+event_transfer_sent = "retention.transfer_sent"
+event_transfer_received = "retention.transfer_received"

@@ -148,3 +148,29 @@ class DestructionRecord(Base):
     executed_by: Mapped[str] = mapped_column(String(64))
     destroyed_at: Mapped[datetime] = mapped_column()
     batch_id: Mapped[int] = mapped_column(ForeignKey("appraisal_batch.id"), index=True)
+
+
+class Transfer(Base):
+    """移交: records handed over to another department (or fonds); the receiving side confirms receipt."""
+
+    __tablename__ = "transfer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    to_department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    received_at: Mapped[datetime | None] = mapped_column()
+
+
+class TransferItem(Base):
+    """One record of a handover, as it was sent: archive code, content hash and page count."""
+
+    __tablename__ = "transfer_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("transfer.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    archive_code: Mapped[str] = mapped_column(String(100))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int] = mapped_column(Integer)

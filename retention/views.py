@@ -93,3 +93,25 @@ class AppraisalBatchView:
     created_at: datetime
     comment: str
     items: list[AppraisalItemView]
+
+
+@dataclass(frozen=True)
+class TransferItemView:
+    archive_code: str
+    content_sha256: str
+    pages: int
+
+
+@dataclass(frozen=True)
+class TransferView:
+    """A handover receipt 移交清单."""
+
+    id: int
+    from_department: str
+    to_department: str
+    note: str
+    sent_by: str
+    sent_at: datetime
+    received_by: str | None
+    received_at: datetime | None
+    items: list[TransferItemView]

@@ -14,6 +14,7 @@ from archive.actors import Actor
 from archive.unit_of_work import UnitOfWork
 from retention.events import event_register_exported
 from retention.models import DestructionRecord
+from retention.pdf import register_pdf
 from retention.permissions import permission_register_view
 from retention.views import RegisterEntryView
 
@@ -32,6 +33,15 @@ def list_register(uow: UnitOfWork, *, actor: Actor) -> list[RegisterEntryView]:
         return [RegisterEntryView(**{name: getattr(row, name) for name in names}) for row in rows]
 
 
+def export_register_pdf(uow: UnitOfWork, *, actor: Actor, path: Path) -> int:
+    """Write the whole register as a PDF with a Chinese font embedded; returns the entries written.
+    Requires permission_register_view; audited as retention.register_exported."""
+    entries = list_register(uow, actor=actor)
+    register_pdf(entries, path, printed_by=actor.username)
+    _audit_export(uow, actor, len(entries), "pdf")
+    return len(entries)
+
+
 def export_register_xlsx(uow: UnitOfWork, *, actor: Actor, path: Path) -> int:
     """Write the whole register to an Excel file (streamed, write-only); returns the entries written.
     Requires permission_register_view; audited as retention.register_exported."""
@@ -44,7 +54,11 @@ def export_register_xlsx(uow: UnitOfWork, *, actor: Actor, path: Path) -> int:
         sheet.append([value.replace(tzinfo=None) if hasattr(value, "tzinfo") and value.tzinfo else value
                       for value in astuple(entry)])
     book.save(path)
-    with uow:
-        audit.record(uow.session, actor, event_register_exported, entries=len(entries), format="xlsx")
-        uow.commit()
+    _audit_export(uow, actor, len(entries), "xlsx")
     return len(entries)
+
+
+def _audit_export(uow: UnitOfWork, actor: Actor, entries: int, kind: str) -> None:
+    with uow:
+        audit.record(uow.session, actor, event_register_exported, entries=entries, format=kind)
+        uow.commit()

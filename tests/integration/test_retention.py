@@ -498,3 +498,73 @@ def test_a_destruction_killed_mid_batch_resumes_to_completion_on_rerun(archive, 
     assert [e.archive_code for e in register.list_register(archive.uow(), actor=group.leader)] == [
         d.code for d in documents]
     assert len(audit_rows(archive, "document.shredded")) == 3
+
+
+# --- transfer 移交 and the PDFs ------------------------------------------------------------------------
+
+
+def pdf_text(path: Path) -> str:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(path)
+    try:
+        text_ = "".join(page.get_textpage().get_text_bounded() for page in document)
+    finally:
+        document.close()
+    return "".join(text_.split())  # table cells wrap long codes over lines
+
+
+def test_records_handed_over_belong_to_the_receiving_department_once_it_confirms(archive, people, manager, tmp_path):
+    from retention.pdf import transfer_pdf
+    from retention.services import transfers
+
+    form = capture(archive, people["clerk"], tmp_path, "form", document_type="application_form")
+    unfiled = capture(archive, people["clerk"], tmp_path, "late", document_type="application_form", file=False)
+    with pytest.raises(ValidationError, match="not filed"):
+        transfers.send_transfer(archive.uow(), actor=manager, archive_codes=[unfiled.code], to_department="KF")
+    transfer_id = transfers.send_transfer(archive.uow(), actor=manager, archive_codes=[form.code], to_department="KF",
+                                          note="营业厅合并")
+    users.create_user(archive.uow(), actor=OPERATOR, username="records_kf", password=PASSWORD,
+                      role="records_manager", department="KF", clearance="internal")
+    receiver = users.resolve_actor(archive.uow(), username="records_kf")
+    with pytest.raises(ValidationError, match="receiving department"):
+        transfers.receive_transfer(archive.uow(), actor=manager, transfer_id=transfer_id)
+    with pytest.raises(AccessDenied):
+        transfers.receive_transfer(archive.uow(), actor=people["staff_kf"], transfer_id=transfer_id)
+    assert documents_of(archive, people["staff_kf"]) == []  # not theirs until received
+    receipt = transfers.receive_transfer(archive.uow(), actor=receiver, transfer_id=transfer_id)
+    assert (receipt.from_department, receipt.to_department, receipt.received_by) == ("YX", "KF", "records_kf")
+    (item,) = receipt.items
+    assert (item.archive_code, item.pages, len(item.content_sha256)) == (form.code, 1, 64)
+    assert documents_of(archive, people["staff_kf"]) == [form.code]
+    assert [e.event_type for e in audit_rows(archive, "retention.transfer_sent")
+            + audit_rows(archive, "retention.transfer_received")] == ["retention.transfer_sent",
+                                                                       "retention.transfer_received"]
+    transfer_pdf(receipt, tmp_path / "receipt.pdf")
+    text_in_pdf = pdf_text(tmp_path / "receipt.pdf")
+    assert "移交清单" in text_in_pdf and form.code in text_in_pdf and item.content_sha256 in text_in_pdf
+
+
+def documents_of(archive: Archive, actor) -> list[str]:  # noqa: ANN001
+    from archive import access
+    from archive.permissions import permission_document_view
+
+    with archive.uow() as uow:
+        scope = access.visible(actor, permission_document_view)
+        return list(uow.session.scalars(select(Document.archive_code).where(scope.documents())))
+
+
+def test_the_register_is_exported_as_a_pdf_with_its_chinese_headings(archive, people, group, tmp_path):
+    document = capture(archive, people["clerk"], tmp_path, "contract")
+    batch_id = due_batch(archive, group, [document])
+    agree(archive, group, batch_id, document.code, "destroy")
+    appraisal.decide_batch(archive.uow(), actor=group.leader, batch_id=batch_id, approve=True)
+    appraisal.destroy_batch(archive.uow(), actor=group.manager, batch_id=batch_id)
+    path = tmp_path / "register.pdf"
+    assert register.export_register_pdf(archive.uow(), actor=group.leader, path=path) == 1
+    text_in_pdf = pdf_text(path)
+    assert "销毁清册" in text_in_pdf and document.code in text_in_pdf
+    assert b"/FontFile2" in path.read_bytes()  # the font is embedded, not referenced
+    assert [e.detail["format"] for e in audit_rows(archive, "retention.register_exported")] == ["pdf"]
+    with pytest.raises(AccessDenied):
+        register.export_register_pdf(archive.uow(), actor=people["staff"], path=tmp_path / "no.pdf")

@@ -156,6 +156,35 @@ def upgrade() -> None:
     sa.UniqueConstraint('document_id', name=op.f('uq_destruction_register_document_id'))
     )
     op.create_index(op.f('ix_destruction_register_batch_id'), 'destruction_register', ['batch_id'])
+    op.create_table('transfer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('from_department_id', sa.Integer(), nullable=False),
+    sa.Column('to_department_id', sa.Integer(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('sent_by_id', sa.Integer(), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('received_by_id', sa.Integer(), nullable=True),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['from_department_id'], ['department.id'],
+                            name=op.f('fk_transfer_from_department_id_department')),
+    sa.ForeignKeyConstraint(['to_department_id'], ['department.id'], name=op.f('fk_transfer_to_department_id_department')),
+    sa.ForeignKeyConstraint(['sent_by_id'], ['user_account.id'], name=op.f('fk_transfer_sent_by_id_user_account')),
+    sa.ForeignKeyConstraint(['received_by_id'], ['user_account.id'],
+                            name=op.f('fk_transfer_received_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transfer'))
+    )
+    op.create_table('transfer_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('transfer_id', sa.Integer(), nullable=False),
+    sa.Column('document_id', sa.Integer(), nullable=False),
+    sa.Column('archive_code', sa.String(length=100), nullable=False),
+    sa.Column('content_sha256', sa.String(length=64), nullable=False),
+    sa.Column('pages', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['transfer_id'], ['transfer.id'], name=op.f('fk_transfer_item_transfer_id_transfer')),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_transfer_item_document_id_document')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transfer_item'))
+    )
+    op.create_index(op.f('ix_transfer_item_transfer_id'), 'transfer_item', ['transfer_id'])
     _protect_register()
 
 
@@ -181,6 +210,8 @@ def downgrade() -> None:
     else:
         op.execute("DROP TRIGGER IF EXISTS destruction_register_permanent ON destruction_register")
         op.execute("DROP FUNCTION IF EXISTS destruction_register_permanent()")
+    op.drop_table('transfer_item')
+    op.drop_table('transfer')
     op.drop_table('destruction_register')
     op.drop_table('appraisal_vote')
     op.drop_table('appraisal_item')
