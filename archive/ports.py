@@ -19,7 +19,7 @@ from search.base import SearchIndex
 from storage.base import ObjectStore
 
 __all__ = ["Clock", "DispositionGuard", "FilingCheck", "Jobs", "NoHolds", "ObjectStore", "Recognizer", "SearchIndex",
-           "SystemClock"]
+           "FixedClock", "SystemClock"]
 
 
 class Clock(Protocol):
@@ -39,6 +39,19 @@ class SystemClock:
 
     def today(self) -> date:
         return self.now().date()
+
+
+class FixedClock:
+    """A clock that says the day it is set to, at noon UTC: tests and benchmarks travel in time with it."""
+
+    def __init__(self, day: date) -> None:
+        self.day = day
+
+    def now(self) -> datetime:
+        return datetime(self.day.year, self.day.month, self.day.day, 12, tzinfo=UTC)
+
+    def today(self) -> date:
+        return self.day
 
 
 class Jobs(Protocol):

@@ -36,6 +36,7 @@ from archive.config import load_settings  # noqa: E402
 from archive.demo.samples import write_scan  # noqa: E402
 from archive.identity import resident_id_check_digit  # noqa: E402
 from archive.models import Customer, Department, Document, User  # noqa: E402
+from archive.ports import FixedClock  # noqa: E402
 from archive.services import reference, users  # noqa: E402
 from archive.services.filing import file_documents  # noqa: E402
 from retention.models import RetentionEvent  # noqa: E402
@@ -46,17 +47,6 @@ from storage.filesystem import FilesystemStore  # noqa: E402
 
 TYPES = ("supply_contract", "application_form", "bank_authorisation", "meter_work_order", "land_certificate")
 PASSWORD = "benchmark-password-1"
-
-
-class Clock:
-    def __init__(self, day: date) -> None:
-        self.day = day
-
-    def now(self) -> datetime:
-        return datetime(self.day.year, self.day.month, self.day.day, tzinfo=UTC)
-
-    def today(self) -> date:
-        return self.day
 
 
 def new_archive(home: Path) -> Archive:
@@ -106,7 +96,7 @@ def dispositions_run(home: Path, count: int) -> tuple[float, float, int]:
     bulk_documents(archive, count)
     started = time.perf_counter()
     changed, _ = dispositions.refresh_dispositions(archive.uow(), actor=RETENTION_ACTOR)
-    archive.clock = Clock(date(2051, 1, 1))
+    archive.clock = FixedClock(date(2051, 1, 1))
     due = dispositions.due_records(archive.uow(), actor=manager, limit=count)
     ours = time.perf_counter() - started
     assert changed == count, (changed, count)
@@ -141,7 +131,7 @@ def destruction_run(home: Path, count: int) -> tuple[float, float, int]:
     assert len(file_documents(archive.uow(), actor=people["clerk"], archive_codes=codes).filed) == count
     schedules.set_schedule(archive.uow(), actor=people["records"], document_type="supply_contract", years=1,
                            months=None, trigger="filing_date", action="destroy")
-    archive.clock = Clock(add_period(date.today(), 2, None))
+    archive.clock = FixedClock(add_period(date.today(), 2, None))
     (batch,) = appraisal.gather_due_records(archive.uow(), actor=people["records"])
     codes = [item.archive_code for item in appraisal.list_batches(archive.uow(), actor=people["records"])[0].items]
     for code in codes:

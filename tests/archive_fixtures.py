@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 
 from archive.actors import OPERATOR, Actor
 from archive.bootstrap import Archive
 from archive.config import load_settings
+from archive.models import AuditEvent
 from archive.services import reference, users
 
 PEOPLE = {
@@ -60,3 +63,11 @@ def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Archive]
 @pytest.fixture
 def people(archive: Archive) -> dict[str, Actor]:
     return {name: users.resolve_actor(archive.uow(), username=name, remote_addr="127.0.0.1") for name in PEOPLE}
+
+
+def audit_rows(archive: Archive, event_type: str) -> list[SimpleNamespace]:
+    """The audit events of one type, oldest first, as plain values."""
+    with archive.uow() as uow:
+        query = select(AuditEvent).where(AuditEvent.event_type == event_type).order_by(AuditEvent.id)
+        columns = AuditEvent.__table__.columns.keys()
+        return [SimpleNamespace(**{c: getattr(e, c) for c in columns}) for e in uow.session.scalars(query)]

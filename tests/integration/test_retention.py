@@ -4,11 +4,12 @@ injected clock (never sleeping through a period)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from archive_fixtures import PASSWORD, audit_rows
 from click.testing import CliRunner
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
@@ -20,29 +21,18 @@ from archive.cli import cli
 from archive.demo.samples import write_scan
 from archive.errors import AccessDenied, RecordHeldError, ValidationError
 from archive.identity import resident_id_check_digit
-from archive.models import AuditEvent, Document
+from archive.models import Document
+from archive.ports import FixedClock
 from archive.services import shredding, users
 from archive.services.filing import file_documents
 from retention.models import Disposition, LegalHold
 from retention.permissions import RETENTION_ACTOR
 from retention.services import appraisal, dispositions, holds, register, schedules
 from retention.services.dispositions import add_period
-from tests.archive_fixtures import PASSWORD
 
 ID_NUMBER = "11010519491231002" + resident_id_check_digit("11010519491231002")
 OTHER_ID = "31010419900621328" + resident_id_check_digit("31010419900621328")
 SHREDDER = RETENTION_ACTOR.__class__.system("retention-disposal", frozenset({"document.shred"}))
-
-
-class TravellingClock:
-    def __init__(self, day: date) -> None:
-        self.day = day
-
-    def now(self) -> datetime:
-        return datetime(self.day.year, self.day.month, self.day.day, 12, tzinfo=UTC)
-
-    def today(self) -> date:
-        return self.day
 
 
 @pytest.fixture
@@ -74,13 +64,6 @@ def due_codes(archive: Archive, actor, on: date | None = None) -> list[str]:  # 
     return [row.archive_code for row in dispositions.due_records(archive.uow(), actor=actor, on=on)]
 
 
-def audit_rows(archive: Archive, event_type: str) -> list[SimpleNamespace]:
-    with archive.uow() as uow:
-        query = select(AuditEvent).where(AuditEvent.event_type == event_type).order_by(AuditEvent.id)
-        columns = AuditEvent.__table__.columns.keys()
-        return [SimpleNamespace(**{c: getattr(e, c) for c in columns}) for e in uow.session.scalars(query)]
-
-
 def disposition(archive: Archive, document_id: int) -> SimpleNamespace:
     with archive.uow() as uow:
         row = uow.session.get(Disposition, document_id)
@@ -101,9 +84,9 @@ def test_a_contract_is_due_thirty_years_after_filing_and_not_a_day_before(archiv
     filed = date.today()
     due = add_period(filed, 30, None)
     assert disposition(archive, document.id).due_on == due
-    archive.clock = TravellingClock(date.fromordinal(due.toordinal() - 1))
+    archive.clock = FixedClock(date.fromordinal(due.toordinal() - 1))
     assert due_codes(archive, manager) == []
-    archive.clock = TravellingClock(due)  # thirty years on, by the clock the archive is given
+    archive.clock = FixedClock(due)  # thirty years on, by the clock the archive is given
     assert due_codes(archive, manager) == [document.code]
     assert dispositions.refresh_dispositions(archive.uow(), actor=RETENTION_ACTOR) == (0, 0)  # nothing moved
 
@@ -307,7 +290,7 @@ def due_batch(archive: Archive, group, documents: list[SimpleNamespace]) -> int:
     """Make the documents due (a one-year schedule, a clock two years on) and gather them into a batch."""
     schedules.set_schedule(archive.uow(), actor=group.manager, document_type="supply_contract", years=1,
                            months=None, trigger="filing_date", action="destroy")
-    archive.clock = TravellingClock(add_period(date.today(), 2, None))
+    archive.clock = FixedClock(add_period(date.today(), 2, None))
     (batch_id,) = appraisal.gather_due_records(archive.uow(), actor=group.manager)
     assert appraisal.gather_due_records(archive.uow(), actor=group.manager) == []  # already in the batch
     return batch_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from io import BytesIO
 
 import pytest
@@ -12,19 +12,9 @@ from sqlalchemy import select
 
 from archive.actors import OPERATOR
 from archive.models import AuditEvent, Document
+from archive.ports import FixedClock
 from archive.services import users
 from retention.services.dispositions import add_period
-
-
-class Clock:
-    def __init__(self, day: date) -> None:
-        self.day = day
-
-    def now(self) -> datetime:
-        return datetime(self.day.year, self.day.month, self.day.day, tzinfo=UTC)
-
-    def today(self) -> date:
-        return self.day
 
 
 @pytest.fixture
@@ -62,7 +52,7 @@ def test_a_due_record_is_appraised_approved_and_destroyed_through_the_pages(
     saved = records.post("/retention/schedules/supply_contract", data={
         "years": "1", "trigger": "filing_date", "action": "destroy", "confirm": "yes"}, follow_redirects=True)
     assert saved.status_code == 200
-    web_archive.clock = Clock(add_period(date.today(), 2, None))
+    web_archive.clock = FixedClock(add_period(date.today(), 2, None))
     page = records.get("/retention/").get_data(as_text=True)
     assert code in page and 'href="/retention/"' in page
     records.post("/retention/gather")
