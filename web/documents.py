@@ -11,6 +11,8 @@ from archive.capture.permissions import permission_page_rescan
 from archive.errors import ValidationError
 from archive.permissions import permission_document_file
 from archive.services import documents, filing
+from retention.permissions import permission_hold_view
+from retention.services import holds
 from web.rescan import replace_uploaded_page
 from web.support import current_actor, new_uow, require_login, stream_chunks
 
@@ -21,7 +23,9 @@ require_login(bp)
 @bp.get("/<int:document_id>")
 def show(document_id: int) -> ResponseReturnValue:
     view = documents.get_document(new_uow(), actor=current_actor(), document_id=document_id)
-    return render_template("documents/show.html", document=view,
+    holds_shown = (holds.holds_on_document(new_uow(), actor=current_actor(), document_id=document_id)
+                   if permission_hold_view in view.actions else [])
+    return render_template("documents/show.html", document=view, holds=holds_shown,
                            may_replace_pages=permission_page_rescan in view.actions,
                            may_file=permission_document_file in view.actions and view.filed_at is None)
 

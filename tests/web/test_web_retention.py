@@ -80,3 +80,15 @@ def test_staff_see_no_retention_pages_and_a_forged_post_is_refused_and_audited(
     with web_archive.uow() as uow:
         denied = list(uow.session.scalars(select(AuditEvent.detail).where(AuditEvent.event_type == "access.denied")))
     assert [d["permission"] for d in denied] == ["retention.hold_manage", "retention.disposition_execute"]
+
+
+def test_staff_see_a_hold_on_the_document_page_read_only(app, client, web_archive, retention_people, login_as,
+                                                         upload, scan):
+    login_as(client, "clerk")
+    document_id = upload(scan("form.png"), document_type="application_form")["documents"][0]["document_id"]
+    records = as_user(app, login_as, "records")
+    records.post("/retention/holds", data={"target_type": "customer", "ref": "11010519491231002X",
+                                           "hold_type": "litigation", "reason": "诉讼 (2026)京01民初1号"})
+    page = as_user(app, login_as, "staff").get(f"/documents/{document_id}").get_data(as_text=True)
+    assert 'class="hold"' in page and "诉讼 (2026)京01民初1号" in page
+    assert "/retention/holds" not in page  # nothing to change it with
