@@ -175,6 +175,7 @@ class Document(Base):
     captured_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     captured_at: Mapped[datetime] = mapped_column(default=utcnow)
     late_capture_reason: Mapped[str | None] = mapped_column(Text)  # 补录 of an earlier year's document
+    contract_end_date: Mapped[date | None] = mapped_column(Date)  # time-limited documents: history after it
     filed_at: Mapped[datetime | None] = mapped_column(index=True)  # 归档: None while pending filing
     filed_by_id: Mapped[int | None] = mapped_column(Integer)  # a user id (no FK: see migration 0006)
 
@@ -190,6 +191,10 @@ class Document(Base):
     page_versions: Mapped[list[PageVersion]] = relationship(
         order_by=lambda: [PageVersion.number, PageVersion.version], cascade="all, delete-orphan", lazy="select"
     )
+
+    def is_history(self, today: date) -> bool:
+        """A time-limited document (a contract) past its end date: 历史, still kept and searchable."""
+        return self.contract_end_date is not None and self.contract_end_date < today
 
     @hybrid_property
     def is_shredded(self) -> bool:

@@ -127,6 +127,8 @@ class DocumentView:
     pages: list[PageView] = field(default_factory=list)
     filed_at: datetime | None = None  # None: captured, pending filing 归档
     late_capture_reason: str | None = None
+    contract_end_date: date | None = None
+    history: bool = False  # a time-limited document past its end: 历史
     actions: frozenset[str] = frozenset()  # the permissions the viewer holds on it (none once shredded)
 
 

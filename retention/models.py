@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from archive.models import Base, utcnow
 
-TRIGGERS = ("filing_date", "document_date", "event")
+TRIGGERS = ("filing_date", "document_date", "contract_end", "event")
 ACTIONS = ("review", "destroy", "transfer")
 HOLD_TYPES = ("litigation", "regulator_inspection", "internal_audit", "other")
 HOLD_TARGETS = ("customer", "dossier", "document")

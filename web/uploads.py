@@ -32,6 +32,7 @@ class CaptureFields:
     title: str | None = None
     document_date: date | None = None
     late_reason: str = ""
+    contract_end_date: date | None = None
 
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> CaptureFields:
@@ -39,16 +40,18 @@ class CaptureFields:
             value = (form.get(name) or "").strip()[:limit]
             return value or None
 
-        raw_date = text("document_date", 10)
-        try:
-            document_date = date.fromisoformat(raw_date) if raw_date else None
-        except ValueError:
-            raise ValidationError(f"document_date {raw_date!r} is not a date (YYYY-MM-DD)") from None
+        def day(name: str) -> date | None:
+            raw = text(name, 10)
+            try:
+                return date.fromisoformat(raw) if raw else None
+            except ValueError:
+                raise ValidationError(f"{name} {raw!r} is not a date (YYYY-MM-DD)") from None
+
         return cls(
             customer=text("customer", 40) or "", document_type=text("document_type", 60) or "",
             customer_name=text("customer_name"), classification=text("classification", 40),
-            dossier=text("dossier"), title=text("title"), document_date=document_date,
-            late_reason=text("late_reason", 500) or "",
+            dossier=text("dossier"), title=text("title"), document_date=day("document_date"),
+            late_reason=text("late_reason", 500) or "", contract_end_date=day("contract_end_date"),
         )
 
 
@@ -95,6 +98,7 @@ def capture_upload(upload: FileStorage, fields: CaptureFields) -> CaptureResult:
             filename=client_filename(upload), customer_name=fields.customer_name,
             classification=fields.classification, dossier=fields.dossier, title=fields.title,
             document_date=fields.document_date, late_reason=fields.late_reason,
+            contract_end_date=fields.contract_end_date,
         )
         return capture_document(new_uow(), actor=current_actor(), request=request)
 

@@ -66,6 +66,7 @@ class CaptureRequest:
     document_date: date | None = None
     original_or_copy: str = "copy"
     late_reason: str = ""  # 补录: why a document of an earlier year is captured only now (required then)
+    contract_end_date: date | None = None  # a time-limited document (contract): when it ends
 
 
 @dataclass
@@ -263,6 +264,7 @@ class RecordDocument(NothingToUndo):
                 cipher=wrapped.algorithm, key_id=wrapped.key_id, wrapped_key=wrapped.wrapped,
                 pii_hashes=[customer.identity_hash], captured_by_id=actor.user_id,
                 late_capture_reason=redact(request.late_reason.strip()) or None,
+                contract_end_date=request.contract_end_date,
             )
             access.require(actor, permission_document_capture, document)
             for stored in ctx.pages:

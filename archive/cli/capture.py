@@ -26,6 +26,7 @@ from archive.errors import AccessDenied, ArchiveError
 @click.option("--title", help="Document title (default: customer name and type).")
 @click.option("--date", "document_date", type=click.DateTime(["%Y-%m-%d"]), help="The document's own date.")
 @click.option("--late-reason", default="", help="补录: why a document of an earlier year is captured only now.")
+@click.option("--contract-end", type=click.DateTime(["%Y-%m-%d"]), help="A contract's end date (then it is history).")
 @click.option("--as", "username", help="The capturing clerk (default $ARCHIVE_USER).")
 @click.option("--wait", is_flag=True, help="Wait for OCR, processing jobs here, with a progress bar; a "
               "document whose OCR failed is named with the reason (exit 1).")
@@ -33,7 +34,8 @@ from archive.errors import AccessDenied, ArchiveError
 @click.pass_context
 def ingest(ctx: click.Context, files: tuple[Path, ...], customer: str, customer_name: str | None,
            document_type: str, classification: str | None, dossier: str | None, title: str | None,
-           document_date: datetime | None, late_reason: str, username: str | None, wait: bool,
+           document_date: datetime | None, late_reason: str, contract_end: datetime | None, username: str | None,
+           wait: bool,
            as_json: bool) -> None:
     """Capture scanned files (JPEG, PNG, TIFF, PDF) into a customer's file."""
     archive = archive_of(ctx)
@@ -43,7 +45,7 @@ def ingest(ctx: click.Context, files: tuple[Path, ...], customer: str, customer_
         request = CaptureRequest(path=path, filename=path.name, customer=customer, customer_name=customer_name,
                                  document_type=document_type, classification=classification, dossier=dossier,
                                  title=title, document_date=document_date.date() if document_date else None,
-                                 late_reason=late_reason)
+                                 late_reason=late_reason, contract_end_date=contract_end.date() if contract_end else None)
         try:
             result = capture_document(archive.uow(), actor=actor, request=request)
         except (ArchiveError, AccessDenied) as error:

@@ -102,6 +102,7 @@ def get_document(uow: UnitOfWork, *, actor: Actor, document_id: int) -> Document
             may_download=access.allows(actor, permission_document_download, document), pages=pages,
             actions=frozenset() if document.is_shredded else access.allowed_actions(actor, document),
             filed_at=document.filed_at, late_capture_reason=document.late_capture_reason,
+            contract_end_date=document.contract_end_date, history=document.is_history(uow.clock.today()),
         )
         audit.record(uow.session, actor, event_document_viewed, target_type="document", target_id=document.id,
                      archive_code=document.archive_code)

@@ -47,10 +47,11 @@ def effective_schedules(uow: UnitOfWork) -> dict[str, ScheduleView]:
     return schedules
 
 
-def compute(schedule: ScheduleView, filed_on: date | None, document_date: date | None,
+def compute(schedule: ScheduleView, filed_on: date | None, document_date: date | None, contract_end: date | None,
             event_date: date | None) -> tuple[date | None, date | None]:
     """(trigger date, disposition date) of one document; None where permanent or not yet triggered."""
-    trigger = {"filing_date": filed_on, "document_date": document_date, "event": event_date}[schedule.trigger]
+    trigger = {"filing_date": filed_on, "document_date": document_date, "contract_end": contract_end,
+               "event": event_date}[schedule.trigger]
     if trigger is None or (schedule.years is None and schedule.months is None):
         return trigger, None
     return trigger, add_period(trigger, schedule.years, schedule.months)
@@ -60,7 +61,7 @@ def planned(uow: UnitOfWork, schedules: dict[str, ScheduleView], document_ids: C
             document_type: str | None = None) -> Iterator[tuple[int, date | None, date | None, str]]:
     """(document, trigger date, disposition date, action) for documents not shredded, by batch of ids."""
     query = select(Document.id, Document.document_type, Document.filed_at, Document.document_date,
-                   Document.customer_id).where(~Document.is_shredded)
+                   Document.contract_end_date, Document.customer_id).where(~Document.is_shredded)
     if document_type is not None:
         query = query.where(Document.document_type == document_type)
     if document_ids is None:
@@ -86,7 +87,7 @@ def planned(uow: UnitOfWork, schedules: dict[str, ScheduleView], document_ids: C
             event = first.get(("document", row.id, schedule.event_name)) or \
                 first.get(("customer", row.customer_id, schedule.event_name))
         filed_on = as_utc(row.filed_at).date() if row.filed_at else None
-        trigger, due = compute(schedule, filed_on, row.document_date, event)
+        trigger, due = compute(schedule, filed_on, row.document_date, row.contract_end_date, event)
         yield row.id, trigger, due, schedule.action
 
 

@@ -551,3 +551,21 @@ def test_the_register_is_exported_as_a_pdf_with_its_chinese_headings(archive, pe
     assert [e.detail["format"] for e in audit_rows(archive, "retention.register_exported")] == ["pdf"]
     with pytest.raises(AccessDenied):
         register.export_register_pdf(archive.uow(), actor=people["staff"], path=tmp_path / "no.pdf")
+
+
+def test_a_contract_counted_from_its_end_date_is_history_after_it_and_due_ten_years_on(archive, people, manager,
+                                                                                       tmp_path):
+    from archive.services import documents
+
+    schedules.set_schedule(archive.uow(), actor=manager, document_type="supply_contract", years=10, months=None,
+                           trigger="contract_end", action="destroy")
+    path = write_scan(tmp_path / "contract.png", ["供用电合同"], format="PNG", dpi=100)
+    result = capture_document(archive.uow(), actor=people["clerk"], request=CaptureRequest(
+        path=path, customer=ID_NUMBER, customer_name="张伟", document_type="supply_contract",
+        contract_end_date=date(2030, 12, 31)))
+    dispositions.refresh_dispositions(archive.uow(), actor=RETENTION_ACTOR)
+    assert disposition(archive, result.document_id).due_on == date(2040, 12, 31)
+    view = lambda: documents.get_document(archive.uow(), actor=people["clerk"], document_id=result.document_id)  # noqa: E731
+    assert not view().history
+    archive.clock = FixedClock(date(2031, 1, 1))
+    assert view().history and view().contract_end_date == date(2030, 12, 31)  # still there, marked

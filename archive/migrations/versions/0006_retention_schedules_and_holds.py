@@ -25,6 +25,7 @@ def upgrade() -> None:
     op.add_column('document', sa.Column('late_capture_reason', sa.Text(), nullable=True))
     op.add_column('document', sa.Column('filed_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('document', sa.Column('filed_by_id', sa.Integer(), nullable=True))
+    op.add_column('document', sa.Column('contract_end_date', sa.Date(), nullable=True))
     op.create_index(op.f('ix_document_filed_at'), 'document', ['filed_at'], unique=False)
     op.create_table('retention_schedule',
     sa.Column('document_type', sa.String(length=64), nullable=False),
@@ -225,5 +226,5 @@ def downgrade() -> None:
     op.drop_table('retention_event')
     op.drop_table('retention_schedule')
     op.drop_index(op.f('ix_document_filed_at'), table_name='document')
-    for column in ('filed_by_id', 'filed_at', 'late_capture_reason'):
+    for column in ('contract_end_date', 'filed_by_id', 'filed_at', 'late_capture_reason'):
         op.execute(f"ALTER TABLE document DROP COLUMN {column}")  # SQLite ≥ 3.35 and PostgreSQL alike
