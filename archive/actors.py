@@ -19,9 +19,12 @@ class Actor:
     granted_document_ids: frozenset[int] = frozenset()
     remote_addr: str = ""
     extra_permissions: frozenset[str] = field(default_factory=frozenset)
+    must_change_password: bool = False  # an administrator set the password: only changing it is allowed
 
     @property
     def permissions(self) -> frozenset[str]:
+        if self.must_change_password:  # a password an administrator chose opens nothing but its change
+            return frozenset()
         return ROLE_PERMISSIONS.get(self.role, frozenset()) | self.extra_permissions
 
     @classmethod

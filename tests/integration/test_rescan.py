@@ -216,7 +216,7 @@ def test_a_poorly_read_page_is_flagged_and_listed_for_clerks_of_its_department_o
     [item] = found.items
     assert (item.document_id, item.number, item.version, item.customer_name) == (flagged, 1, 1, "张伟")
 
-    users.create_user(archive.uow(), actor=OPERATOR, username="clerk_kf", password="pass-word-1", role="clerk",
+    users.create_user(archive.uow(), actor=OPERATOR, username="clerk_kf", password="pass-word-one-1", role="clerk",
                       department="KF", clearance="secret")
     clerk_kf = users.resolve_actor(archive.uow(), username="clerk_kf")
     assert rescan.list_rescan_pages(archive.uow(), actor=clerk_kf).total == 0

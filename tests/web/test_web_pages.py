@@ -80,7 +80,7 @@ def test_creating_a_user_with_a_short_password_shows_the_reason(client: FlaskCli
         "username": "wang", "password": "short", "role": "staff", "department": "KF", "clearance": "internal",
     })
     assert response.status_code == 400
-    assert "at least 8 characters" in response.get_data(as_text=True)
+    assert "at least 12 characters" in response.get_data(as_text=True)
 
 
 def test_a_clerk_cannot_manage_users(client: FlaskClient, login_as, password: str) -> None:
