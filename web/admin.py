@@ -60,3 +60,33 @@ def users_page() -> ResponseReturnValue:
     listed = users.list_users(new_uow(), actor=current_actor())
     return render_template("admin/users.html", users=listed, form=form), status
 
+
+
+@bp.post("/users/<int:user_id>/unlock")
+def unlock(user_id: int) -> ResponseReturnValue:
+    """Forget the account's failed logins (it need not wait out the growing delay)."""
+    users.unlock_user(new_uow(), actor=current_actor(), user_id=user_id)
+    flash(_("The account may log in again."), "ok")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def deactivate(user_id: int) -> ResponseReturnValue:
+    """Deactivate the account; its sessions end at once."""
+    try:
+        users.set_user_active(new_uow(), actor=current_actor(), user_id=user_id, active=False)
+    except ValidationError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("The account is deactivated and its sessions have ended."), "ok")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+def reset_password(user_id: int) -> ResponseReturnValue:
+    """A one-time password, shown once: it only lets the user choose their own."""
+    one_time = users.reset_password(new_uow(), actor=current_actor(), user_id=user_id)
+    # Shown in this answer only (not flashed: that would keep it in the session store).
+    listed = users.list_users(new_uow(), actor=current_actor())
+    return render_template("admin/users.html", users=listed, form=_form(), one_time=one_time,
+                           one_time_user=next((u.username for u in listed if u.id == user_id), ""))
