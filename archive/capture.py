@@ -37,11 +37,13 @@ from archive.models import (
 )
 from archive.permissions import permission_document_capture
 from archive.pii import identifier_hashes, lookup_hash, redact
+from archive.security.disclosure import check_minimum_classification, duplicate_error
+from archive.security.uploads import screen_upload
 from archive.services.customers import find_or_register
 from archive.unit_of_work import UnitOfWork
 from archive.views import CaptureResult
 from ocr.base import InputRejectedError, SourceInfo
-from ocr.inputs import inspect_source, iter_pages, save_page
+from ocr.inputs import iter_pages, save_page
 from storage.envelope import new_data_key
 
 CHUNK = 1024 * 1024
@@ -105,13 +107,14 @@ class Preflight:
                 raise ValidationError(f"unknown document type {request.document_type!r}")
             if request.classification and uow.session.get(ClassificationLevel, request.classification) is None:
                 raise ValidationError(f"unknown classification {request.classification!r}")
+            check_minimum_classification(uow.session, doc_type, request.classification)
         if request.original_or_copy not in ("original", "copy"):
             raise ValidationError("original_or_copy must be 'original' or 'copy'")
         size = request.path.stat().st_size
         if size > uow.settings.max_upload_mb * 1024 * 1024:
             raise ValidationError(f"file is larger than ARCHIVE_MAX_UPLOAD_MB={uow.settings.max_upload_mb}")
         try:
-            ctx.source = inspect_source(request.path)
+            ctx.source = screen_upload(request.path, uow.settings)
         except InputRejectedError as error:
             raise ValidationError(f"{redact(request.filename or request.path.name)}: {error}") from error
 
@@ -132,12 +135,8 @@ class DetectDuplicate:
                 .where(Customer.identity_hash == lookup_hash(normalised, uow.keyring),
                        Document.content_sha256 == ctx.sha256)
             )
-        if existing is not None:
-            raise DuplicateDocumentError(
-                f"重复采集: 该客户已有相同内容的文件 / duplicate: this customer already has this content "
-                f"(document {existing})",
-                existing,
-            )
+            if existing is not None:  # named only to a clerk who may see it
+                raise duplicate_error(uow.session, ctx.actor, existing)
 
     def cleanup(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
         pass

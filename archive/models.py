@@ -83,7 +83,7 @@ class DocumentType(Base):
     retention_code: Mapped[str] = mapped_column(ForeignKey("retention_period.code"))
     default_classification: Mapped[str] = mapped_column(ForeignKey("classification_level.code"))
     # A document of this type is never captured below this level (an ID copy is never public).
-    minimum_classification: Mapped[str | None] = mapped_column(ForeignKey("classification_level.code"))
+    minimum_classification: Mapped[str | None] = mapped_column(String(32))  # a classification_level code
 
 
 # --- people -----------------------------------------------------------------------------------

@@ -111,9 +111,11 @@ def get_customer(uow: UnitOfWork, *, actor: Actor, customer_id: int) -> Customer
         documents = session.scalars(
             select(Document).where(Document.customer_id == customer.id, scope.documents()).order_by(Document.id)
         ).unique().all()
-        dossiers = session.scalars(select(Dossier).where(Dossier.customer_id == customer.id)).all()
-        present = set(session.scalars(
-            select(Document.document_type).where(Document.customer_id == customer.id).distinct()))
+        # Only dossiers and types the viewer may open: a title or a type can itself be confidential.
+        opened = {d.dossier_id for d in documents}
+        dossiers = [d for d in session.scalars(select(Dossier).where(Dossier.customer_id == customer.id))
+                    if d.id in opened or d.department_id == actor.department_id and actor.role != "system"]
+        present = {d.document_type for d in documents}
         summary = CustomerSummary(
             id=customer.id, name=customer.name, kind=customer.kind,
             identity=shown_identity(customer, actor, uow.keyring), department=customer.department.code,

@@ -26,11 +26,12 @@ from archive.events import event_page_replaced, event_page_replacement_refused
 from archive.models import Customer, Document, Page, SearchOutbox, utcnow
 from archive.permissions import permission_page_rescan
 from archive.pii import identifier_hashes, redact
+from archive.security.uploads import screen_upload
 from archive.services.recognition import document_key
 from archive.unit_of_work import UnitOfWork
 from archive.views import PageReplacementResult, RescanItemView, RescanList
 from ocr.base import InputRejectedError
-from ocr.inputs import inspect_source, iter_pages, save_page
+from ocr.inputs import iter_pages, save_page
 
 MAX_LIST = 500
 
@@ -118,7 +119,7 @@ class Preflight:
             raise ValidationError(f"file is larger than ARCHIVE_MAX_UPLOAD_MB={uow.settings.max_upload_mb}")
         name = redact(request.filename or request.path.name)
         try:
-            source = inspect_source(request.path)
+            source = screen_upload(request.path, uow.settings)
         except InputRejectedError as error:
             raise ValidationError(f"{name}: {error}") from error
         if source.page_count != 1:

@@ -38,7 +38,7 @@ def initialised(env: dict[str, str]) -> dict[str, str]:
     assert run(env, "department", "add", "YX", "营销部")[0] == 0
     assert run(env, "department", "add", "KF", "客服中心")[0] == 0
     for name, role, dept in (("clerk", "clerk", "YX"), ("staff", "staff", "YX"), ("other", "staff", "KF")):
-        code, out = run(env, "user", "add", name, "--role", role, "--department", dept, "--password", "pass-word-1")
+        code, out = run(env, "user", "add", name, "--role", role, "--department", dept, "--password", "pass-word-one-1")
         assert code == 0, out
     return env
 

@@ -22,14 +22,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('must_change_password', sa.Boolean(), server_default=sa.false(),
-                                      nullable=False))
-        batch_op.add_column(sa.Column('password_changed_at', sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table('document_type', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('minimum_classification', sa.String(length=32), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_document_type_minimum_classification_classification_level'),
-                                    'classification_level', ['minimum_classification'], ['code'])
+    op.add_column('user_account', sa.Column('must_change_password', sa.Boolean(), server_default=sa.false(),
+                                            nullable=False))
+    op.add_column('user_account', sa.Column('password_changed_at', sa.DateTime(timezone=True), nullable=True))
+    # Plain ADD/DROP COLUMN (no foreign key): on SQLite a batch rebuild of a referenced table fails.
+    op.add_column('document_type', sa.Column('minimum_classification', sa.String(length=32), nullable=True))
 
     op.create_table('web_session',
     sa.Column('id', sa.String(length=64), nullable=False),
@@ -88,10 +85,6 @@ def downgrade() -> None:
     with op.batch_alter_table('web_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_web_session_user_id'))
     op.drop_table('web_session')
-    with op.batch_alter_table('document_type', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_document_type_minimum_classification_classification_level'),
-                                 type_='foreignkey')
-        batch_op.drop_column('minimum_classification')
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_column('password_changed_at')
-        batch_op.drop_column('must_change_password')
+    op.drop_column('document_type', 'minimum_classification')
+    op.drop_column('user_account', 'password_changed_at')
+    op.drop_column('user_account', 'must_change_password')
