@@ -137,7 +137,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_idle_minutes=_positive(env, "ARCHIVE_SESSION_IDLE_MINUTES", "30"),
         session_absolute_hours=_positive(env, "ARCHIVE_SESSION_ABSOLUTE_HOURS", "12"),
         secure_cookies=_choice(env, "ARCHIVE_SECURE_COOKIES", "false", ("true", "false")) == "true",
-        max_image_megapixels=_positive(env, "ARCHIVE_MAX_IMAGE_MEGAPIXELS", "100"),
+        max_image_megapixels=_positive(env, "ARCHIVE_MAX_IMAGE_MEGAPIXELS", "100", most=120),  # 120: the decoder's own bound
         upload_rate_per_hour=_positive(env, "ARCHIVE_UPLOAD_RATE_PER_HOUR", "600"),
         lookup_rate_per_hour=_positive(env, "ARCHIVE_LOOKUP_RATE_PER_HOUR", "30"),
         cli_trusted=_choice(env, "ARCHIVE_CLI_TRUSTED", "0", ("0", "1")) == "1",
@@ -146,8 +146,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     )
 
 
-def _positive(env: Mapping[str, str], name: str, default: str) -> int:
+def _positive(env: Mapping[str, str], name: str, default: str, *, most: int | None = None) -> int:
     value = int(_number(env, name, default, int))
     if value == 0:
         raise ConfigurationError(f"{name}=0 must be at least 1")
+    if most is not None and value > most:
+        raise ConfigurationError(f"{name}={value} must be at most {most}")
     return value

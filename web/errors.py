@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from archive.errors import AccessDenied, DuplicateDocumentError, NotFoundError, ValidationError
+from archive.security.limits import RateLimitedError
 from search.base import SearchError
 from web.support import wants_json
 
@@ -20,6 +21,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DuplicateDocumentError, invalid)
     app.register_error_handler(SearchError, invalid)
     app.register_error_handler(CSRFError, csrf_failed)
+    app.register_error_handler(RateLimitedError, rate_limited)
     app.register_error_handler(HTTPException, http_error)
 
 
@@ -46,6 +48,10 @@ def invalid(error: Exception) -> ResponseReturnValue:
     if isinstance(error, DuplicateDocumentError) and error.existing_document_id:
         extra["existing_document_id"] = error.existing_document_id
     return error_response(400, _("Cannot do this"), str(error), **extra)
+
+
+def rate_limited(error: RateLimitedError) -> ResponseReturnValue:
+    return error_response(429, _("Too many requests"), _("Too many requests of this kind; try again later."))
 
 
 def csrf_failed(error: CSRFError) -> ResponseReturnValue:

@@ -13,10 +13,11 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
 from archive.permissions import permission_page_rescan
+from archive.security import limits
 from archive.services import rescan
 from archive.services.rescan import PageReplacementRequest
 from archive.views import PageReplacementResult
-from web.support import current_actor, may, new_uow, require_login
+from web.support import current_actor, get_archive, may, new_uow, require_login
 from web.uploads import client_filename
 
 bp = Blueprint("rescan", __name__, url_prefix="/rescan")
@@ -44,6 +45,8 @@ def index() -> ResponseReturnValue:
 def replace_uploaded_page(upload: FileStorage, document_id: int, number: int) -> PageReplacementResult:
     """Stream the upload to a temporary file, make it the page, delete the file. Raises what
     rescan.replace_page raises."""
+    limits.take(new_uow(), actor=current_actor(), action="upload",
+                limit=get_archive().settings.upload_rate_per_hour)
     filename = client_filename(upload)
     suffix = Path(filename).suffix.lower()
     with tempfile.NamedTemporaryFile(prefix="rescan-", suffix=suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix)

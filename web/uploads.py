@@ -13,9 +13,11 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from archive.capture import CaptureRequest, capture_document
 from archive.errors import DuplicateDocumentError, ValidationError
+from archive.security import limits
+from archive.security.uploads import clean_filename
 from archive.services import recognition
 from archive.views import CaptureResult, OcrProgress
-from web.support import current_actor, new_uow
+from web.support import current_actor, get_archive, new_uow
 
 MAX_PROGRESS_IDS = 100
 
@@ -54,11 +56,13 @@ def uploaded_files(files: MultiDict[str, FileStorage]) -> list[FileStorage]:
 
 def client_filename(upload: FileStorage) -> str:
     """The file's own name, without any directory the browser sent."""
-    return PurePosixPath((upload.filename or "upload").replace("\\", "/")).name[:200] or "upload"
+    return clean_filename(PurePosixPath((upload.filename or "upload").replace("\\", "/")).name, default="upload")
 
 
 def capture_upload(upload: FileStorage, fields: CaptureFields) -> CaptureResult:
     """Capture one uploaded file. Raises ValidationError, DuplicateDocumentError, AccessDenied."""
+    limits.take(new_uow(), actor=current_actor(), action="upload",
+                limit=get_archive().settings.upload_rate_per_hour)
     filename = client_filename(upload)
     suffix = Path(filename).suffix.lower()
     if not re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):

@@ -113,8 +113,9 @@ def get_customer(uow: UnitOfWork, *, actor: Actor, customer_id: int) -> Customer
         ).unique().all()
         # Only dossiers and types the viewer may open: a title or a type can itself be confidential.
         opened = {d.dossier_id for d in documents}
+        filled = set(session.scalars(select(Document.dossier_id).where(Document.customer_id == customer.id)))
         dossiers = [d for d in session.scalars(select(Dossier).where(Dossier.customer_id == customer.id))
-                    if d.id in opened or d.department_id == actor.department_id and actor.role != "system"]
+                    if d.id in opened or d.id not in filled and d.department_id == actor.department_id]
         present = {d.document_type for d in documents}
         summary = CustomerSummary(
             id=customer.id, name=customer.name, kind=customer.kind,
