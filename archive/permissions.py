@@ -13,6 +13,8 @@ permission_reference_manage = "reference.manage"
 permission_integrity_verify = "integrity.verify"  # run the fixity check and sweep uncommitted objects
 permission_page_rescan = "page.rescan"  # see the rescan list, upload a replacement for a page
 permission_document_reprocess = "document.reprocess"  # run OCR again over documents (`archive ocr rerun`)
+# Approve or reject a role or clearance above staff/internal that an administrator asked for (三员分立).
+permission_account_change_approve = "account_change.approve"
 
 # Permissions that concern one customer's data are also scoped: department and clearance (access.py).
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -33,6 +35,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "approver": frozenset({permission_customer_view, permission_document_view, permission_document_search}),
     "compliance": frozenset({permission_audit_view, permission_integrity_verify}),
     "admin": frozenset({permission_user_manage, permission_reference_manage}),
+    "security_admin": frozenset({permission_account_change_approve}),
 }
 
 # Held by no role: only named system actors (the CLI operator, retention's disposal job) get them.

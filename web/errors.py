@@ -33,7 +33,7 @@ def error_response(status: int, title: str, message: str, **extra: object) -> Re
 
 def access_denied(error: AccessDenied) -> ResponseReturnValue:
     # The unit of work has already audited the denial; say no more than that it was refused.
-    if getattr(error, "target_id", "") and not error.reason.startswith("role "):
+    if getattr(error, "target_type", "") in ("document", "customer", "dossier") and not error.reason.startswith("role "):
         # A record outside the user's department or clearance answers as one that does not exist.
         return not_found(NotFoundError(""))
     return error_response(403, _("Access denied"), _("You are not allowed to do this."))

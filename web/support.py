@@ -103,6 +103,7 @@ ROLE_LABELS = {
     "approver": _l("Approver"),
     "compliance": _l("Auditor"),
     "admin": _l("Administrator"),
+    "security_admin": _l("Security administrator"),
 }
 STATUS_LABELS = {
     "processing": _l("Processing"),
