@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from archive.errors import AccessDenied, DuplicateDocumentError, NotFoundError, ValidationError
 from archive.security.limits import RateLimitedError
+from archive.security.lookups import IdentifierLookupDeniedError
 from search.base import SearchError
 from web.support import wants_json
 
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(SearchError, invalid)
     app.register_error_handler(CSRFError, csrf_failed)
     app.register_error_handler(RateLimitedError, rate_limited)
+    app.register_error_handler(IdentifierLookupDeniedError, lookup_denied)
     app.register_error_handler(HTTPException, http_error)
 
 
@@ -48,6 +50,11 @@ def invalid(error: Exception) -> ResponseReturnValue:
     if isinstance(error, DuplicateDocumentError) and error.existing_document_id:
         extra["existing_document_id"] = error.existing_document_id
     return error_response(400, _("Cannot do this"), str(error), **extra)
+
+
+def lookup_denied(error: IdentifierLookupDeniedError) -> ResponseReturnValue:
+    return error_response(403, _("Access denied"),
+                          _("You may not look up ID or phone numbers; search by name, archive code or words instead."))
 
 
 def rate_limited(error: RateLimitedError) -> ResponseReturnValue:

@@ -13,6 +13,7 @@ from archive.events import event_documents_searched
 from archive.models import Document, SearchOutbox
 from archive.permissions import permission_document_search, permission_document_view
 from archive.pii import find_identifiers, lookup_hash, redact
+from archive.security import lookups
 from archive.unit_of_work import UnitOfWork
 from archive.views import SearchHitView, SearchPage
 from search.base import QuerySyntaxError, SearchQuery
@@ -38,6 +39,10 @@ def search_documents(
         access.require(actor, permission_document_search)
         scope = access.visible(actor, permission_document_view)
         identifiers = find_identifiers(query)
+        if identifiers and not lookups.guard_identifier_lookup(uow.session, uow.settings, uow.keyring, actor,
+                                                               identifiers):
+            uow.commit()  # keep the refusal in the audit trail
+            raise lookups.refusal(actor, uow.settings)
         text = query
         for value in identifiers:
             text = text.replace(value, " ").replace(value.lower(), " ")
