@@ -180,13 +180,13 @@ class RecordDocument:
                                         name=request.customer_name)
             doc_type = session.get(DocumentType, request.document_type)
             assert doc_type is not None  # checked in preflight
-            dossier = _dossier(session, customer, request.dossier) if request.dossier else None
+            dossier = _dossier(session, customer, redact(request.dossier)) if request.dossier else None
             wrapped = uow.keyring.wrap(ctx.data_key, uow.settings.cipher)
             classification = request.classification or doc_type.default_classification
             document = Document(
                 customer_id=customer.id, dossier_id=dossier.id if dossier else None,
                 document_type=doc_type.code,
-                title=request.title or f"{customer.name} {doc_type.name_zh}",
+                title=redact(request.title or f"{customer.name} {doc_type.name_zh}"),
                 archive_code=allocate_archive_code(session, uow.settings.fonds, doc_type, actor.department_id),
                 classification=classification, retention=doc_type.retention_code,
                 department_id=actor.department_id, original_or_copy=request.original_or_copy,

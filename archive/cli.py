@@ -258,9 +258,9 @@ def main() -> None:
 
 
 def _register_extra_commands() -> None:
-    from archive import cli_integrity, cli_keys, cli_ocr
+    from archive import cli_integrity, cli_keys, cli_ocr, cli_security
 
-    for command in (*cli_integrity.COMMANDS, *cli_keys.COMMANDS, *cli_ocr.COMMANDS):
+    for command in (*cli_integrity.COMMANDS, *cli_keys.COMMANDS, *cli_ocr.COMMANDS, *cli_security.COMMANDS):
         cli.add_command(command)
 
 

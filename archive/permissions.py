@@ -41,3 +41,4 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 # Held by no role: only named system actors (the CLI operator, retention's disposal job) get them.
 permission_keys_manage = "keys.manage"  # rotate master keys, re-wrap data keys, retire unused keys
 permission_document_shred = "document.shred"  # destroy a document's data key (crypto-shredding)
+permission_text_reredact = "text.reredact"  # re-redact stored text after the redaction improved

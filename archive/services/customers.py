@@ -16,7 +16,7 @@ from archive.permissions import (
     permission_customer_view,
     permission_document_view,
 )
-from archive.pii import lookup_hash
+from archive.pii import lookup_hash, redact
 from archive.services.reference import required_document_types
 from archive.unit_of_work import UnitOfWork
 from archive.views import CustomerSummary, CustomerView, DocumentSummary, DossierView
@@ -43,7 +43,7 @@ def find_or_register(
         identity_sealed=seal(normalised, keyring),
         identity_hash=identity_hash,
         identity_masked=mask(normalised),
-        name=name.strip(),
+        name=redact(name.strip()),
         department_id=actor.department_id,
     )
     if phone:

@@ -1,0 +1,28 @@
+"""`archive reredact`: re-redact text stored before the current redaction (resumable)."""
+
+from __future__ import annotations
+
+import click
+
+from archive.actors import Actor
+from archive.cli_support import archive_of, progress_bar
+from archive.permissions import permission_text_reredact
+from archive.services import reredaction
+
+REDACTOR = Actor.system("cli-reredact", frozenset({permission_text_reredact}))
+
+
+@click.command()
+@click.option("--batch", default=200, show_default=True, type=click.IntRange(min=1))
+@click.pass_context
+def reredact(ctx: click.Context, batch: int) -> None:
+    """Redact ID and phone numbers again in stored titles, names, file names and OCR text; changed
+    documents are re-indexed. Interrupted, it resumes where it stopped."""
+    with progress_bar("reredact", "doc") as progress:
+        report = reredaction.reredact_stored_text(archive_of(ctx).uow(), actor=REDACTOR, batch=batch,
+                                                  progress=progress)
+    click.echo(f"checked {report.documents_checked} documents, changed {report.documents_changed}"
+               + (f" (resumed after document {report.resumed_after})" if report.resumed_after else ""))
+
+
+COMMANDS: list[click.Command] = [reredact]
