@@ -16,7 +16,7 @@ from archive.actors import Actor
 from archive.bootstrap import Archive
 from archive.capture import CaptureRequest, capture_document
 from archive.cli_ocr import tell_ocr_outcomes
-from archive.cli_support import OPERATOR, ArchiveGroup, archive_of, progress_bar
+from archive.cli_support import OPERATOR, ArchiveGroup, archive_of, cli_actor, progress_bar
 from archive.errors import AccessDenied, ArchiveError
 from archive.services import indexing, reference, searching, users
 from archive.services.recognition import ocr_progress
@@ -27,7 +27,7 @@ def _actor(archive: Archive, username: str | None) -> Actor:
     if not username:
         raise click.UsageError("name the person acting with --as USER (or ARCHIVE_USER): every action is one "
                                "named person's")
-    return users.resolve_actor(archive.uow(), username=username, remote_addr="cli")
+    return cli_actor(archive, username)
 
 
 @click.group(cls=ArchiveGroup, context_settings={"help_option_names": ["-h", "--help"]})

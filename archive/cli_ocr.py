@@ -12,8 +12,8 @@ import click
 
 from archive.actors import Actor
 from archive.bootstrap import Archive
-from archive.cli_support import archive_of, progress_bar
-from archive.services import indexing, users
+from archive.cli_support import archive_of, cli_actor, progress_bar
+from archive.services import indexing
 from archive.services.ocr_runs import STATUSES, rerun_ocr
 from archive.services.recognition import ocr_progress, ocr_progress_by_document
 
@@ -23,7 +23,7 @@ def _actor(archive: Archive, username: str | None) -> Actor:
     if not username:
         raise click.UsageError("name the person acting with --as USER (or ARCHIVE_USER): every action is one "
                                "named person's")
-    return users.resolve_actor(archive.uow(), username=username, remote_addr="cli")
+    return cli_actor(archive, username)
 
 
 def wait_for_ocr(archive: Archive, actor: Actor, document_ids: list[int], *, quiet: bool) -> None:

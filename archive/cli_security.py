@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from archive.actors import Actor
-from archive.cli_support import archive_of, progress_bar
+from archive.cli_support import archive_of, cli_actor, progress_bar
 from archive.permissions import permission_text_reredact
-from archive.services import reredaction
+from archive.services import reredaction, users
 
 REDACTOR = Actor.system("cli-reredact", frozenset({permission_text_reredact}))
 
@@ -26,3 +26,21 @@ def reredact(ctx: click.Context, batch: int) -> None:
 
 
 COMMANDS: list[click.Command] = [reredact]
+
+
+@click.group()
+def token() -> None:
+    """Personal tokens for acting as yourself on the command line (ARCHIVE_TOKEN)."""
+
+
+@token.command("issue")
+@click.option("--as", "username", required=True, help="You: your password is asked (or ARCHIVE_TOKEN used).")
+@click.pass_context
+def issue_token(ctx: click.Context, username: str) -> None:
+    """Issue a new personal token (the earlier one stops working); it is shown once."""
+    archive = archive_of(ctx)
+    actor = cli_actor(archive, username)
+    click.echo(users.issue_cli_token(archive.uow(), actor=actor))
+
+
+COMMANDS.append(token)

@@ -3,6 +3,7 @@ and how a domain error reaches the terminal."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,19 @@ from archive.permissions import permission_keys_manage, permission_reference_man
 OPERATOR = Actor.system(
     "cli", frozenset({permission_user_manage, permission_reference_manage, permission_keys_manage})
 )
+
+
+def cli_actor(archive: Archive, username: str) -> Actor:
+    """The person named by --as, once proved by ARCHIVE_TOKEN or a password prompt (archive/security/cli_auth.py)."""
+    from archive.security.cli_auth import resolve_cli_actor
+
+    ask = (lambda: click.prompt(f"password for {username}", hide_input=True)) if _interactive() else None
+    return resolve_cli_actor(archive.uow, username=username, trusted=archive.settings.cli_trusted,
+                             token=os.environ.get("ARCHIVE_TOKEN") or None, ask_password=ask)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
 
 
 def archive_of(ctx: click.Context) -> Archive:

@@ -105,6 +105,7 @@ class User(Base):
     # Set when an administrator chose the password: the user must replace it at the next login.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cli_token_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the personal CLI token
 
     department: Mapped[Department | None] = relationship(lazy="joined")
     clearance_level: Mapped[ClassificationLevel] = relationship(lazy="joined")

@@ -12,3 +12,4 @@ event_account_change_rejected = "user.change_rejected"
 event_identifier_lookup = "documents.identifier_lookup"  # an exact ID/phone lookup, as a keyed hash
 event_identifier_lookup_refused = "documents.identifier_lookup_refused"
 event_rate_limited = "security.rate_limited"
+event_user_token_issued = "user.token_issued"  # a personal token for the command line

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 
@@ -27,6 +29,7 @@ from archive.security.events import (
     event_user_password_changed,
     event_user_password_reset,
     event_user_throttled,
+    event_user_token_issued,
     event_user_unlocked,
 )
 from archive.security.sessions import end_sessions
@@ -114,7 +117,7 @@ def resolve_actor(uow: UnitOfWork, *, username: str | None = None, user_id: int 
     with uow:
         query = select(User).where(User.username == username if username is not None else User.id == user_id)
         user = uow.session.scalar(query)
-        if user is None or not user.active:
+        if user is None or not user.active or user.is_locked(utcnow()):
             raise NotFoundError(f"no active user {username or user_id!r}")
         return _actor_for(uow.session, user, remote_addr)
 
@@ -276,3 +279,34 @@ def set_user_active(uow: UnitOfWork, *, actor: Actor, user_id: int, active: bool
 def one_time_password() -> str:
     """A random password that meets the policy (20 URL-safe characters)."""
     return secrets.token_urlsafe(15)
+
+
+def issue_cli_token(uow: UnitOfWork, *, actor: Actor) -> str:
+    """A new personal token for the command line (replacing any earlier one), shown once; only its
+    hash is kept. The actor must be a user (not a system actor)."""
+    with uow:
+        user = uow.session.get(User, actor.user_id) if actor.user_id is not None else None
+        if user is None or not user.active:
+            raise AuthenticationError(WRONG_CREDENTIALS)
+        token = f"arch_{secrets.token_urlsafe(32)}"
+        user.cli_token_hash = hashlib.sha256(token.encode()).hexdigest()
+        audit.record(uow.session, actor, event_user_token_issued, target_type="user", target_id=user.id)
+        uow.commit()
+        return token
+
+
+def actor_for_token(uow: UnitOfWork, *, username: str, token: str, remote_addr: str = "") -> Actor:
+    """The Actor whose personal token this is; AuthenticationError (audited) otherwise."""
+    with uow:
+        session = uow.session
+        user = session.scalar(select(User).where(User.username == username))
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        ok = (user is not None and user.active and not user.is_locked(utcnow()) and user.cli_token_hash is not None
+              and hmac.compare_digest(user.cli_token_hash, digest))
+        if not ok:
+            anonymous = Actor(user_id=None, username=username[:100], role="anonymous", remote_addr=remote_addr)
+            audit.record(session, anonymous, event_user_login_failed, outcome="failed", reason="bad token")
+            uow.commit()
+            raise AuthenticationError("令牌无效 / the personal token is not valid for this user")
+        assert user is not None
+        return _actor_for(session, user, remote_addr)
