@@ -92,7 +92,7 @@ def deactivate(user_id: int) -> ResponseReturnValue:
 @bp.post("/users/<int:user_id>/reset-password")
 def reset_password(user_id: int) -> ResponseReturnValue:
     """A one-time password, shown once: it only lets the user choose their own."""
-    one_time = users.reset_password(new_uow(), actor=current_actor(), user_id=user_id)
+    one_time = accounts.reset_password(new_uow(), actor=current_actor(), user_id=user_id)
     # Shown in this answer only (not flashed: that would keep it in the session store).
     listed = users.list_users(new_uow(), actor=current_actor())
     return render_template("admin/users.html", users=listed, form=_form(), one_time=one_time,

@@ -18,10 +18,12 @@ from archive.errors import AccessDenied, NotFoundError, ValidationError
 from archive.events import event_user_created
 from archive.models import ROLES, ClassificationLevel, Department, User, utcnow
 from archive.permissions import permission_account_change_approve, permission_user_manage
+from archive.security import throttle
 from archive.security.events import (
     event_account_change_approved,
     event_account_change_rejected,
     event_account_change_requested,
+    event_user_password_reset,
 )
 from archive.security.models import AccountChangeRequest
 from archive.security.sessions import end_sessions
@@ -174,3 +176,29 @@ def decide_change_request(uow: UnitOfWork, *, actor: Actor, request_id: int, app
                      target_type="user", target_id=user.id, username=user.username, request_id=request.id,
                      requested_by=request.requested_by, before=before, after=[user.role, user.clearance])
         uow.commit()
+
+
+def reset_password(uow: UnitOfWork, *, actor: Actor, user_id: int) -> str:
+    """Give the user a one-time password (returned once, to hand over) that opens only the password
+    change; the user's sessions end. An account above staff/internal drops to staff/internal and its
+    role and clearance wait for a security administrator again, so a reset is no way into content.
+    Requires permission_user_manage."""
+    with uow:
+        access.require(actor, permission_user_manage)
+        session = uow.session
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFoundError(f"no user {user_id}")
+        one_time = users.one_time_password()
+        user.password_hash = users._hasher.hash(one_time)
+        user.must_change_password = True
+        ended = end_sessions(session, user.id)
+        throttle.clear(session, throttle.login_keys(user.username, "")[0])
+        restore = None
+        if actor.role != "system" and _needs_approval(session, user.role, user.clearance):
+            restore = _request(session, actor, user, user.role, user.clearance)
+            user.role, user.clearance = BASE_ROLE, BASE_CLEARANCE
+        audit.record(session, actor, event_user_password_reset, target_type="user", target_id=user.id,
+                     username=user.username, sessions_ended=ended, restore_request_id=restore)
+        uow.commit()
+        return one_time

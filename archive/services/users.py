@@ -27,7 +27,6 @@ from archive.security import passwords, throttle
 from archive.security.events import (
     event_user_deactivated,
     event_user_password_changed,
-    event_user_password_reset,
     event_user_throttled,
     event_user_token_issued,
     event_user_unlocked,
@@ -233,23 +232,6 @@ def _managed_user(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
     if user is None:
         raise NotFoundError(f"no user {user_id}")
     return user
-
-
-def reset_password(uow: UnitOfWork, *, actor: Actor, user_id: int) -> str:
-    """Give the user a one-time password (returned once, to hand over); it opens only the password
-    change, so the administrator never knows a working password. Ends the user's sessions.
-    Requires permission_user_manage."""
-    with uow:
-        user = _managed_user(uow, actor, user_id)
-        one_time = one_time_password()
-        user.password_hash = _hasher.hash(one_time)
-        user.must_change_password = True
-        ended = end_sessions(uow.session, user.id)
-        throttle.clear(uow.session, throttle.login_keys(user.username, "")[0])
-        audit.record(uow.session, actor, event_user_password_reset, target_type="user", target_id=user.id,
-                     username=user.username, sessions_ended=ended)
-        uow.commit()
-        return one_time
 
 
 def unlock_user(uow: UnitOfWork, *, actor: Actor, user_id: int) -> None:

@@ -134,3 +134,31 @@ def test_the_auditor_sees_account_changes(make_app, login_as, web_archive) -> No
     login_as(auditor, "auditor")
     page = auditor.get("/compliance/").get_data(as_text=True)
     assert "user.created" in page and "user.change_requested" in page
+
+
+def test_resetting_a_clerks_password_is_no_way_into_content(make_app, login_as, web_archive, tmp_path) -> None:
+    app = make_app({"TESTING": True, "WTF_CSRF_ENABLED": False})
+    document_id = _captured(app, login_as, tmp_path)
+    admin = app.test_client()
+    login_as(admin, "admin")
+    page = admin.post(f"/admin/users/{user_id(web_archive, 'clerk')}/reset-password").get_data(as_text=True)
+    one_time = page.split('class="one-time-password">')[1].split("<")[0]
+    clerk = users.resolve_actor(web_archive.uow(), username="clerk")
+    assert (clerk.role, clerk.clearance) == ("staff", "internal")  # until a security administrator restores it
+    taken = app.test_client()
+    login(taken, "clerk", one_time)
+    taken.post("/account/password", data={"current": one_time, "new": MOLE_PASSWORD, "confirm": MOLE_PASSWORD})
+    assert taken.get(f"/documents/{document_id}/original").status_code in (403, 404)
+    [reset] = audit_events(web_archive, event_type="user.password_reset", actor_name="admin")
+    [asked] = audit_events(web_archive, event_type="user.change_requested", actor_name="admin")
+    assert reset.detail["restore_request_id"] == asked.detail["request_id"]
+    assert (asked.detail["role"], asked.detail["clearance"]) == ("clerk", "confidential")
+
+
+def test_resetting_a_security_administrator_takes_away_the_approval_right(make_app, login_as, web_archive,
+                                                                         security_admin) -> None:
+    from archive.services import accounts
+
+    admin = users.resolve_actor(web_archive.uow(), username="admin")
+    accounts.reset_password(web_archive.uow(), actor=admin, user_id=user_id(web_archive, security_admin))
+    assert users.resolve_actor(web_archive.uow(), username=security_admin).role == "staff"
