@@ -92,6 +92,7 @@ def create_account(
         user = User(
             username=username, display_name=display_name or username, password_hash=users._hasher.hash(one_time),
             role=BASE_ROLE, department_id=department_id, clearance=granted_clearance, must_change_password=True,
+            password_changed_at=utcnow(),  # when the one-time password was set: it expires (users.py)
         )
         session.add(user)
         session.flush()
@@ -191,7 +192,7 @@ def reset_password(uow: UnitOfWork, *, actor: Actor, user_id: int) -> str:
             raise NotFoundError(f"no user {user_id}")
         one_time = users.one_time_password()
         user.password_hash = users._hasher.hash(one_time)
-        user.must_change_password = True
+        user.must_change_password, user.password_changed_at = True, utcnow()
         ended = end_sessions(session, user.id)
         throttle.clear(session, throttle.login_keys(user.username, "")[0])
         restore = None

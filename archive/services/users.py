@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,7 +21,7 @@ from archive.events import (
     event_user_logged_out,
     event_user_login_failed,
 )
-from archive.models import ROLES, ClassificationLevel, Department, User, utcnow
+from archive.models import ROLES, ClassificationLevel, Department, User, as_utc, utcnow
 from archive.permissions import permission_user_manage
 from archive.security import passwords, throttle
 from archive.security.events import (
@@ -47,6 +47,15 @@ class LoginThrottledError(AuthenticationError):
     def __init__(self, seconds: int) -> None:
         super().__init__(f"尝试次数过多，请{seconds}秒后再试 / too many attempts, try again in {seconds} s")
         self.seconds = seconds
+
+
+ONE_TIME_VALIDITY = timedelta(hours=72)
+
+
+def _one_time_expired(user: User, now: datetime) -> bool:
+    """A one-time password an administrator set works for 72 hours; then only a new reset helps."""
+    return bool(user.must_change_password and user.password_changed_at
+                and now - as_utc(user.password_changed_at) > ONE_TIME_VALIDITY)
 
 
 def _dummy_hash() -> str:
@@ -149,7 +158,7 @@ def authenticate(uow: UnitOfWork, *, username: str, password: str, remote_addr: 
         # The same Argon2 work for an unknown name as for a known one: no timing difference to measure.
         try:
             _hasher.verify(user.password_hash if known else _dummy_hash(), password)
-            verified = known and not user.is_locked(now)
+            verified = known and not user.is_locked(now) and not _one_time_expired(user, now)
         except (VerificationError, InvalidHashError):
             verified = False
         if not verified:
@@ -159,6 +168,8 @@ def authenticate(uow: UnitOfWork, *, username: str, password: str, remote_addr: 
             reason = "wrong password" if known else "unknown user"
             if known and user.is_locked(now):
                 reason = "locked"
+            elif known and _one_time_expired(user, now):
+                reason = "one-time password expired"
             audit.record(session, actor, event_user_login_failed, outcome="failed", reason=reason,
                          attempts=failures)
             if known and failures == free:

@@ -267,3 +267,15 @@ def test_pages_and_json_are_never_cached(client, login_as) -> None:
 def test_ids_beyond_the_database_range_are_not_found(client, login_as, path) -> None:
     login_as(client, "clerk")
     assert client.get(path).status_code == 404
+
+
+def test_a_one_time_password_expires_after_72_hours(client, web_archive, monkeypatch) -> None:
+    from archive.services import accounts
+
+    admin = users.resolve_actor(web_archive.uow(), username="admin")
+    one_time = accounts.reset_password(web_archive.uow(), actor=admin, user_id=user_id(web_archive, "staff"))
+    later = utcnow() + timedelta(hours=73)
+    monkeypatch.setattr(users, "utcnow", lambda: later)
+    assert login(client, "staff", one_time).status_code == 401
+    [event] = audit_events(web_archive, event_type="user.login_failed", actor_name="staff")
+    assert event.detail["reason"] == "one-time password expired"
