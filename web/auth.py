@@ -24,6 +24,7 @@ bp = Blueprint("auth", __name__)
 class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=100)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    code = StringField(_l("Authenticator code (if enabled)"), validators=[Length(max=10)])
 
 
 def index() -> ResponseReturnValue:
@@ -44,7 +45,7 @@ def login() -> ResponseReturnValue:
         try:
             actor = users.authenticate(
                 new_uow(), username=form.username.data.strip(), password=form.password.data,
-                remote_addr=request.remote_addr or "",
+                remote_addr=request.remote_addr or "", totp_code=form.code.data or None,
             )
         except AuthenticationError as failure:
             error = str(failure)
@@ -106,3 +107,31 @@ def change_password() -> ResponseReturnValue:
     elif form.is_submitted():
         status = 400
     return render_template("auth/password.html", form=form), status
+
+
+class TotpForm(FlaskForm):
+    code = StringField(_l("Code shown by the authenticator app"), validators=[DataRequired(), Length(max=10)])
+
+
+@bp.route("/account/totp", methods=["GET", "POST"])
+@login_required
+def enable_totp() -> ResponseReturnValue:
+    """Turn on a TOTP second factor: the new secret waits in the (server-side) session until confirmed."""
+    import pyotp
+
+    form = TotpForm()
+    status = 200
+    if form.validate_on_submit() and session.get("totp_secret"):
+        try:
+            users.enable_totp(new_uow(), actor=current_actor(), secret=session["totp_secret"], code=form.code.data)
+        except ValidationError as error:
+            form.form_errors.append(str(error))
+            status = 400
+        else:
+            session.pop("totp_secret", None)
+            flash(_("The second factor is on: give its code at every login."), "ok")
+            return redirect(url_for("index"))
+    if not session.get("totp_secret"):
+        session["totp_secret"] = pyotp.random_base32()
+    uri = pyotp.TOTP(session["totp_secret"]).provisioning_uri(name=current_actor().username, issuer_name="客户档案")
+    return render_template("auth/totp.html", form=form, secret=session["totp_secret"], uri=uri), status

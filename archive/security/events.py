@@ -13,3 +13,4 @@ event_identifier_lookup = "documents.identifier_lookup"  # an exact ID/phone loo
 event_identifier_lookup_refused = "documents.identifier_lookup_refused"
 event_rate_limited = "security.rate_limited"
 event_user_token_issued = "user.token_issued"  # a personal token for the command line
+event_user_totp_enabled = "user.totp_enabled"

@@ -193,6 +193,7 @@ def reset_password(uow: UnitOfWork, *, actor: Actor, user_id: int) -> str:
         one_time = users.one_time_password()
         user.password_hash = users._hasher.hash(one_time)
         user.must_change_password, user.password_changed_at = True, utcnow()
+        user.totp_sealed = None  # a lost authenticator is the usual reason for a reset: enrol again
         ended = end_sessions(session, user.id)
         throttle.clear(session, throttle.login_keys(user.username, "")[0])
         restore = None

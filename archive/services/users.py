@@ -29,11 +29,13 @@ from archive.security.events import (
     event_user_password_changed,
     event_user_throttled,
     event_user_token_issued,
+    event_user_totp_enabled,
     event_user_unlocked,
 )
 from archive.security.sessions import end_sessions
 from archive.unit_of_work import UnitOfWork
 from archive.views import UserView
+from storage.envelope import Keyring, open_sealed, seal
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = passwords.MIN_LENGTH
@@ -56,6 +58,33 @@ def _one_time_expired(user: User, now: datetime) -> bool:
     """A one-time password an administrator set works for 72 hours; then only a new reset helps."""
     return bool(user.must_change_password and user.password_changed_at
                 and now - as_utc(user.password_changed_at) > ONE_TIME_VALIDITY)
+
+
+def _second_factor_ok(user: User, code: str | None, keyring: Keyring, now: datetime) -> bool:
+    """No TOTP enrolled, or the code of this or the neighbouring 30-second step."""
+    if not user.totp_sealed:
+        return True
+    import pyotp
+
+    digits = "".join(c for c in (code or "") if c.isdigit())
+    return len(digits) == 6 and pyotp.TOTP(open_sealed(user.totp_sealed, keyring)).verify(
+        digits, for_time=now, valid_window=1)
+
+
+def enable_totp(uow: UnitOfWork, *, actor: Actor, secret: str, code: str) -> None:
+    """Turn on the TOTP second factor once the user shows a code from the new secret. Raises
+    ValidationError for a wrong code."""
+    import pyotp
+
+    with uow:
+        user = uow.session.get(User, actor.user_id) if actor.user_id is not None else None
+        if user is None or not user.active:
+            raise AuthenticationError(WRONG_CREDENTIALS)
+        if not pyotp.TOTP(secret).verify("".join(c for c in code if c.isdigit()), valid_window=1):
+            raise ValidationError("验证码错误 / the code does not match; check the authenticator's clock")
+        user.totp_sealed = seal(secret, uow.keyring)
+        audit.record(uow.session, actor, event_user_totp_enabled, target_type="user", target_id=user.id)
+        uow.commit()
 
 
 def _dummy_hash() -> str:
@@ -130,7 +159,8 @@ def resolve_actor(uow: UnitOfWork, *, username: str | None = None, user_id: int 
         return _actor_for(uow.session, user, remote_addr)
 
 
-def authenticate(uow: UnitOfWork, *, username: str, password: str, remote_addr: str = "") -> Actor:
+def authenticate(uow: UnitOfWork, *, username: str, password: str, remote_addr: str = "",
+                 totp_code: str | None = None) -> Actor:
     """Check credentials. Every attempt is audited and answered alike for known and unknown names.
 
     Failures are counted per account name as typed and per address; beyond ARCHIVE_LOCKOUT_ATTEMPTS
@@ -156,20 +186,24 @@ def authenticate(uow: UnitOfWork, *, username: str, password: str, remote_addr: 
             uow.commit()
             raise LoginThrottledError(wait)
         # The same Argon2 work for an unknown name as for a known one: no timing difference to measure.
+        reason = "unknown user"
         try:
             _hasher.verify(user.password_hash if known else _dummy_hash(), password)
-            verified = known and not user.is_locked(now) and not _one_time_expired(user, now)
         except (VerificationError, InvalidHashError):
-            verified = False
-        if not verified:
-            forget = timedelta(seconds=max(cap * 2, 3600))
-            failures = throttle.record_failure(session, user_key, forget_after=forget, now=now)
-            throttle.record_failure(session, addr_key, forget_after=forget, now=now)
-            reason = "wrong password" if known else "unknown user"
+            reason = "wrong password" if known else reason
+        else:
             if known and user.is_locked(now):
                 reason = "locked"
             elif known and _one_time_expired(user, now):
                 reason = "one-time password expired"
+            elif known and not _second_factor_ok(user, totp_code, uow.keyring, now):
+                reason = "wrong second factor"
+            elif known:
+                reason = ""
+        if reason:
+            forget = timedelta(seconds=max(cap * 2, 3600))
+            failures = throttle.record_failure(session, user_key, forget_after=forget, now=now)
+            throttle.record_failure(session, addr_key, forget_after=forget, now=now)
             audit.record(session, actor, event_user_login_failed, outcome="failed", reason=reason,
                          attempts=failures)
             if known and failures == free:

@@ -279,3 +279,26 @@ def test_a_one_time_password_expires_after_72_hours(client, web_archive, monkeyp
     assert login(client, "staff", one_time).status_code == 401
     [event] = audit_events(web_archive, event_type="user.login_failed", actor_name="staff")
     assert event.detail["reason"] == "one-time password expired"
+
+
+# --- the optional TOTP second factor ----------------------------------------------------------------------
+
+
+def test_with_totp_on_the_password_alone_no_longer_logs_in(make_app, login_as, web_archive) -> None:
+    import pyotp
+
+    app = make_app({"TESTING": True, "WTF_CSRF_ENABLED": False})
+    admin = app.test_client()
+    login_as(admin, "admin")
+    page = admin.get("/account/totp").get_data(as_text=True)
+    secret = page.split('class="totp-secret">')[1].split("<")[0]
+    assert admin.post("/account/totp", data={"code": "000000"}).status_code in (400, 302)
+    assert admin.post("/account/totp", data={"code": pyotp.TOTP(secret).now()}).status_code == 302
+    assert audit_events(web_archive, event_type="user.totp_enabled", actor_name="admin")
+    fresh = app.test_client()
+    assert login(fresh, "admin").status_code == 401  # the password alone
+    [event] = audit_events(web_archive, event_type="user.login_failed", actor_name="admin")
+    assert event.detail["reason"] == "wrong second factor"
+    response = fresh.post("/login", data={"username": "admin", "password": PASSWORD,
+                                          "code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 302

@@ -7,7 +7,8 @@ Revises: 0003
 - `security_counter`: login throttles (per account name and per address) and per-user rate limits.
 - `account_change_request`: a role or clearance above staff/internal waits for a security administrator.
 - `user_account.must_change_password`: a one-time password set by an administrator must be replaced;
-  `cli_token_hash`: the SHA-256 of the user's personal command-line token.
+  `cli_token_hash`: the SHA-256 of the user's personal command-line token; `totp_sealed`: the sealed
+  secret of an optional TOTP second factor.
 - `document_type.minimum_classification`: a type (e.g. an ID copy) cannot be captured below it.
 - SQLite: `INSERT OR REPLACE` over an existing audit row is refused (the REPLACE deletes without firing
   the DELETE trigger).
@@ -27,6 +28,7 @@ def upgrade() -> None:
                                             nullable=False))
     op.add_column('user_account', sa.Column('password_changed_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('user_account', sa.Column('cli_token_hash', sa.String(length=64), nullable=True))
+    op.add_column('user_account', sa.Column('totp_sealed', sa.String(length=200), nullable=True))
     # Plain ADD/DROP COLUMN (no foreign key): on SQLite a batch rebuild of a referenced table fails.
     op.add_column('document_type', sa.Column('minimum_classification', sa.String(length=32), nullable=True))
 
@@ -88,6 +90,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_web_session_user_id'))
     op.drop_table('web_session')
     op.drop_column('document_type', 'minimum_classification')
+    op.drop_column('user_account', 'totp_sealed')
     op.drop_column('user_account', 'cli_token_hash')
     op.drop_column('user_account', 'password_changed_at')
     op.drop_column('user_account', 'must_change_password')
