@@ -65,7 +65,8 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["clerk", "staff", "approver", "compliance", "admin"]), required=True)
+@click.option("--role", type=click.Choice(["clerk", "staff", "approver", "compliance", "admin", "security_admin"]),
+              required=True)
 @click.option("--department", help="Department code (required for clerk, staff, approver).")
 @click.option("--clearance", default="internal", show_default=True,
               help="Highest classification the user may read: public, internal, confidential, secret.")

@@ -67,3 +67,10 @@ def test_a_trusted_host_names_the_person_without_a_credential(web_archive) -> No
     assert run(web_archive, "search", "合同", "--as", "clerk").exit_code == 0
     users.create_user(web_archive.uow(), actor=OPERATOR, username="x_user", password=PASSWORD, role="staff",
                       department="YX")
+
+
+def test_the_operator_creates_the_first_security_administrator(web_archive) -> None:
+    result = run(web_archive, "user", "add", "sec1", "--role", "security_admin", "--clearance", "public",
+                 env={"ARCHIVE_NEW_PASSWORD": "a long enough passphrase"})
+    assert result.exit_code == 0, result.output
+    assert users.resolve_actor(web_archive.uow(), username="sec1").role == "security_admin"
