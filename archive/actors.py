@@ -20,10 +20,11 @@ class Actor:
     remote_addr: str = ""
     extra_permissions: frozenset[str] = field(default_factory=frozenset)
     must_change_password: bool = False  # an administrator set the password: only changing it is allowed
+    must_enrol_totp: bool = False  # the role needs a TOTP second factor (ARCHIVE_TOTP_REQUIRED_ROLES) it lacks
 
     @property
     def permissions(self) -> frozenset[str]:
-        if self.must_change_password:  # a password an administrator chose opens nothing but its change
+        if self.must_change_password or self.must_enrol_totp:  # nothing opens until the account is in order
             return frozenset()
         return ROLE_PERMISSIONS.get(self.role, frozenset()) | self.extra_permissions
 

@@ -50,6 +50,7 @@ class Settings:
     cli_trusted: bool = False
     migration_database_url: str = ""  # the owner role's URL for migrations; empty: database_url
     database_app_role: str = ""  # PostgreSQL role the app connects as (granted INSERT/SELECT on audit_event)
+    totp_required_roles: tuple[str, ...] = ()  # roles that must enrol a TOTP second factor before acting
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -143,6 +144,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cli_trusted=_choice(env, "ARCHIVE_CLI_TRUSTED", "0", ("0", "1")) == "1",
         migration_database_url=env.get("ARCHIVE_MIGRATION_DATABASE_URL", "").strip(),
         database_app_role=env.get("ARCHIVE_DATABASE_APP_ROLE", "").strip(),
+        totp_required_roles=tuple(r.strip() for r in env.get("ARCHIVE_TOTP_REQUIRED_ROLES", "").split(",")
+                                  if r.strip()),
     )
 
 

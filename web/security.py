@@ -16,7 +16,7 @@ from web import sessions
 
 MAX_ID = 2**63 - 1  # the largest id the databases store; beyond it a record cannot exist: 404
 HSTS = "max-age=31536000; includeSubDomains"
-ALLOWED_WHILE_PASSWORD_CHANGE = {"auth.change_password", "auth.logout", "auth.login", "static"}
+ALLOWED_WHILE_PASSWORD_CHANGE = {"auth.change_password", "auth.enable_totp", "auth.logout", "auth.login", "static"}
 _UNSAFE_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
 
 
@@ -36,14 +36,17 @@ def init_app(app: Flask) -> None:
 
 
 def require_password_change(*_args: object) -> ResponseReturnValue | None:
-    """A user whose password an administrator chose may do nothing but choose their own."""
-    if not current_user.is_authenticated or not current_user.actor.must_change_password:
+    """A user whose password an administrator chose may do nothing but choose their own; a role that
+    needs a second factor does nothing before enrolling one."""
+    if not current_user.is_authenticated:
         return None
-    if request.endpoint in ALLOWED_WHILE_PASSWORD_CHANGE:
+    actor = current_user.actor
+    if not (actor.must_change_password or actor.must_enrol_totp) or request.endpoint in ALLOWED_WHILE_PASSWORD_CHANGE:
         return None
     if request.path.startswith("/api/"):
-        return jsonify(error=_("You must change your password first.")), 403
-    return redirect(url_for("auth.change_password"))
+        return jsonify(error=_("You must change your password first.") if actor.must_change_password
+                       else _("You must turn on the second factor first.")), 403
+    return redirect(url_for("auth.change_password" if actor.must_change_password else "auth.enable_totp"))
 
 
 def no_store_and_hsts(response: Response) -> Response:

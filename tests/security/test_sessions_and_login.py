@@ -302,3 +302,17 @@ def test_with_totp_on_the_password_alone_no_longer_logs_in(make_app, login_as, w
     response = fresh.post("/login", data={"username": "admin", "password": PASSWORD,
                                           "code": pyotp.TOTP(secret).now()})
     assert response.status_code == 302
+
+
+def test_a_role_that_needs_totp_can_do_nothing_before_enrolling(client, login_as, web_archive) -> None:
+    import pyotp
+
+    web_archive.settings = web_archive.settings.with_overrides(totp_required_roles=("admin", "compliance"))
+    login_as(client, "admin")
+    assert client.get("/admin/users").location == "/account/totp"
+    assert client.get("/api/v1/search?q=x").status_code == 403
+    assert users.resolve_actor(web_archive.uow(), username="admin").permissions == frozenset()
+    secret = client.get("/account/totp").get_data(as_text=True).split('class="totp-secret">')[1].split("<")[0]
+    client.post("/account/totp", data={"code": pyotp.TOTP(secret).now()})
+    assert client.get("/admin/users").status_code == 200
+    assert users.resolve_actor(web_archive.uow(), username="staff").permissions  # other roles unaffected
