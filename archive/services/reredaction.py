@@ -16,9 +16,11 @@ from archive import access, audit
 from archive.actors import Actor
 from archive.models import Customer, Document, Dossier, PageVersion, SearchOutbox, utcnow
 from archive.permissions import permission_text_reredact
-from archive.pii import redact
+from archive.pii import identifier_hashes, redact
 from archive.security.models import SecurityCounter
+from archive.services.recognition import document_key
 from archive.unit_of_work import UnitOfWork
+from storage.base import StorageError
 
 CURSOR = "job:reredact:cursor"
 event_text_reredacted = "text.reredacted"
@@ -40,6 +42,24 @@ def _fix(obj: object, attribute: str) -> bool:
         return False
     setattr(obj, attribute, redacted)
     return True
+
+
+def _full_texts(uow: UnitOfWork, document: Document) -> dict[int, str]:
+    """The pages' full OCR text (encrypted objects), by page id; nothing for a shredded document."""
+    if document.is_shredded:
+        return {}
+    texts: dict[int, str] = {}
+    data_key = None
+    for page in document.pages:
+        if not page.text_object_key:
+            continue
+        try:
+            data_key = data_key or document_key(uow, document)
+            with uow.store.open(page.text_object_key, data_key=data_key) as stream:
+                texts[page.id] = stream.read().decode("utf-8")
+        except StorageError:  # a missing or damaged object is `archive verify`'s to report, not ours
+            continue
+    return texts
 
 
 def reredact_stored_text(uow: UnitOfWork, *, actor: Actor, batch: int = 200,
@@ -66,8 +86,19 @@ def reredact_stored_text(uow: UnitOfWork, *, actor: Actor, batch: int = 200,
                 break
             for document in documents:
                 touched = _fix(document, "title") | _fix(document, "source_filename")
+                full_texts = _full_texts(uow, document)
                 for page in document.pages:
-                    touched |= _fix(page, "ocr_text")
+                    if page.id in full_texts:  # redact the full text again rather than its old redaction
+                        redacted = redact(full_texts[page.id])
+                        if redacted != page.ocr_text:
+                            page.ocr_text, touched = redacted, True
+                    else:
+                        touched |= _fix(page, "ocr_text")
+                hashes = set(document.pii_hashes)
+                for text in full_texts.values():  # numbers found only now become exact lookups too
+                    hashes.update(identifier_hashes(text, uow.keyring))
+                if hashes != set(document.pii_hashes):
+                    document.pii_hashes, touched = sorted(hashes), True
                 for version in session.scalars(select(PageVersion).where(PageVersion.document_id == document.id)):
                     touched |= _fix(version, "ocr_text")
                 if document.dossier_id:

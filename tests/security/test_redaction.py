@@ -133,3 +133,32 @@ def test_nobody_but_the_operator_runs_the_reredaction(web_archive) -> None:
 
     with pytest.raises(AccessDenied):
         reredact_stored_text(web_archive.uow(), actor=users.resolve_actor(web_archive.uow(), username="admin"))
+
+
+def test_the_reredaction_reads_the_full_text_so_old_split_numbers_become_lookups(client, login_as, web_archive,
+                                                                                  tmp_path) -> None:
+    from archive_cli_actor import REDACTOR
+
+    from archive.models import Page
+    from archive.pii import lookup_hash
+    from archive.services.recognition import document_key
+    from archive.services.reredaction import reredact_stored_text
+
+    login_as(client, "clerk")
+    document_id = _capture(client, tmp_path).get_json()["documents"][0]["document_id"]
+    old_text = "身份证 320102 19800101 1238 电费"
+    with web_archive.uow() as uow:  # as an OCR run before this redaction left it
+        document = uow.session.get(Document, document_id)
+        page = document.pages[0]
+        key = f"{page.object_key}.text-old"
+        uow.store.put(key, io.BytesIO(old_text.encode()), data_key=document_key(uow, document),
+                      algorithm=document.cipher)
+        uow.session.execute(update(Page).where(Page.id == page.id).values(
+            text_object_key=key, ocr_text=old_text, ocr_status="done"))
+        uow.commit()
+    reredact_stored_text(web_archive.uow(), actor=REDACTOR)
+    with web_archive.uow() as uow:
+        document = uow.session.get(Document, document_id)
+        assert "19800101" not in document.pages[0].ocr_text
+        assert lookup_hash(ID, uow.keyring) in document.pii_hashes
+        assert uow.session.scalars(select(SearchOutbox.document_id)).all()  # re-indexed from the outbox
