@@ -10,6 +10,7 @@ from archive.permissions import (
     permission_integrity_verify,
     permission_keys_manage,
     permission_reference_manage,
+    permission_text_reredact,
     permission_user_manage,
 )
 
@@ -26,9 +27,13 @@ class Actor:
     granted_document_ids: frozenset[int] = frozenset()
     remote_addr: str = ""
     extra_permissions: frozenset[str] = field(default_factory=frozenset)
+    must_change_password: bool = False  # an administrator set the password: only changing it is allowed
+    must_enrol_totp: bool = False  # the role needs a TOTP second factor (ARCHIVE_TOTP_REQUIRED_ROLES) it lacks
 
     @property
     def permissions(self) -> frozenset[str]:
+        if self.must_change_password or self.must_enrol_totp:  # nothing opens until the account is in order
+            return frozenset()
         return registry.role_permissions().get(self.role, frozenset()) | self.extra_permissions
 
     @classmethod
@@ -46,3 +51,4 @@ OPERATOR = Actor.system("cli", frozenset({permission_user_manage, permission_ref
 VERIFIER = Actor.system("cli-verify", frozenset({permission_integrity_verify}))  # `archive verify`, `sweep`
 FIXITY_ACTOR = Actor.system("fixity", frozenset({permission_integrity_verify}))  # the daily fixity job
 OCR_ACTOR = Actor.system("ocr")  # who the audit trail names for a failed recognition
+REDACTOR = Actor.system("cli-reredact", frozenset({permission_text_reredact}))  # `archive reredact`

@@ -160,7 +160,19 @@ class Archive:
         )
 
     def migrate(self) -> None:
-        migrate(self.engine)
+        """Migrate as the owner role when one is configured, then grant the app role its rights."""
+        owner_url = self.settings.migration_database_url
+        engine = build_engine(owner_url) if owner_url else self.engine
+        try:
+            migrate(engine)
+            if self.settings.database_app_role:
+                from archive.security.db_roles import grant_app_role
+
+                with engine.begin() as connection:
+                    grant_app_role(connection, self.settings.database_app_role)
+        finally:
+            if owner_url:
+                engine.dispose()
 
     def close(self) -> None:
         if "engine" in self.__dict__:

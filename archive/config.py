@@ -40,6 +40,17 @@ class Settings:
     max_upload_mb: int
     lockout_attempts: int
     lockout_minutes: int
+    # Security controls (issue 10); defaults keep Settings constructible without them.
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    secure_cookies: bool = False
+    max_image_megapixels: int = 100
+    upload_rate_per_hour: int = 600
+    lookup_rate_per_hour: int = 30
+    cli_trusted: bool = False
+    migration_database_url: str = ""  # the owner role's URL for migrations; empty: database_url
+    database_app_role: str = ""  # PostgreSQL role the app connects as (granted INSERT/SELECT on audit_event)
+    totp_required_roles: tuple[str, ...] = ()  # roles that must enrol a TOTP second factor before acting
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -124,4 +135,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_upload_mb=int(_number(env, "ARCHIVE_MAX_UPLOAD_MB", "512", int)),
         lockout_attempts=int(_number(env, "ARCHIVE_LOCKOUT_ATTEMPTS", "5", int)),
         lockout_minutes=int(_number(env, "ARCHIVE_LOCKOUT_MINUTES", "15", int)),
+        session_idle_minutes=_positive(env, "ARCHIVE_SESSION_IDLE_MINUTES", "30"),
+        session_absolute_hours=_positive(env, "ARCHIVE_SESSION_ABSOLUTE_HOURS", "12"),
+        secure_cookies=_choice(env, "ARCHIVE_SECURE_COOKIES", "false", ("true", "false")) == "true",
+        max_image_megapixels=_positive(env, "ARCHIVE_MAX_IMAGE_MEGAPIXELS", "100", most=120),  # 120: the decoder's own bound
+        upload_rate_per_hour=_positive(env, "ARCHIVE_UPLOAD_RATE_PER_HOUR", "600"),
+        lookup_rate_per_hour=_positive(env, "ARCHIVE_LOOKUP_RATE_PER_HOUR", "30"),
+        cli_trusted=_choice(env, "ARCHIVE_CLI_TRUSTED", "0", ("0", "1")) == "1",
+        migration_database_url=env.get("ARCHIVE_MIGRATION_DATABASE_URL", "").strip(),
+        database_app_role=env.get("ARCHIVE_DATABASE_APP_ROLE", "").strip(),
+        totp_required_roles=tuple(r.strip() for r in env.get("ARCHIVE_TOTP_REQUIRED_ROLES", "").split(",")
+                                  if r.strip()),
     )
+
+
+def _positive(env: Mapping[str, str], name: str, default: str, *, most: int | None = None) -> int:
+    value = int(_number(env, name, default, int))
+    if value == 0:
+        raise ConfigurationError(f"{name}=0 must be at least 1")
+    if most is not None and value > most:
+        raise ConfigurationError(f"{name}={value} must be at most {most}")
+    return value

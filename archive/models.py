@@ -81,6 +81,8 @@ class DocumentType(Base):
     category: Mapped[str] = mapped_column(String(16))  # 门类代码 in the 档号
     retention_code: Mapped[str] = mapped_column(ForeignKey("retention_period.code"))
     default_classification: Mapped[str] = mapped_column(ForeignKey("classification_level.code"))
+    # A document of this type is never captured below this level (an ID copy is never public).
+    minimum_classification: Mapped[str | None] = mapped_column(String(32))  # a classification_level code
 
 
 # --- people -----------------------------------------------------------------------------------
@@ -99,6 +101,11 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when an administrator chose the password: the user must replace it at the next login.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cli_token_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the personal CLI token
+    totp_sealed: Mapped[str | None] = mapped_column(String(200))  # the TOTP secret, sealed; None: not enrolled
 
     department: Mapped[Department | None] = relationship(lazy="joined")
     clearance_level: Mapped[ClassificationLevel] = relationship(lazy="joined")

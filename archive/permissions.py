@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archive.roles import ADMIN, APPROVER, CLERK, COMPLIANCE, STAFF
+from archive.roles import ADMIN, APPROVER, CLERK, COMPLIANCE, SECURITY_ADMIN, STAFF
 
 permission_customer_view = "customer.view"
 permission_customer_register = "customer.register"
@@ -15,10 +15,13 @@ permission_user_manage = "user.manage"
 permission_reference_manage = "reference.manage"
 permission_integrity_verify = "integrity.verify"  # run the fixity check and sweep uncommitted objects
 permission_document_file = "document.file"  # 归档: make a captured document an archived record
+# Approve or reject a role or clearance above staff/internal that an administrator asked for (三员分立).
+permission_account_change_approve = "account_change.approve"
 
 # Held by no role: only named system actors (archive.actors; retention's disposal job) get them.
 permission_keys_manage = "keys.manage"  # rotate master keys, re-wrap data keys, retire unused keys
 permission_document_shred = "document.shred"  # destroy a document's data key (crypto-shredding)
+permission_text_reredact = "text.reredact"  # re-redact stored text after the redaction improved
 
 # Permissions that concern one customer's data are also scoped: department and clearance (access.py).
 GRANTS: dict[str, frozenset[str]] = {
@@ -29,4 +32,5 @@ GRANTS: dict[str, frozenset[str]] = {
     APPROVER: frozenset({permission_customer_view, permission_document_view, permission_document_search}),
     COMPLIANCE: frozenset({permission_audit_view, permission_integrity_verify}),
     ADMIN: frozenset({permission_user_manage, permission_reference_manage}),
+    SECURITY_ADMIN: frozenset({permission_account_change_approve}),
 }

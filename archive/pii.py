@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from archive import redaction
 from archive.identity import mask
 from storage.envelope import Keyring, keyed_hash
 
@@ -17,14 +18,18 @@ _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
 def find_identifiers(text: str) -> list[str]:
-    """Every ID-number-like or mobile-number value in the text, normalised, in order."""
-    found = [m.group(0).upper() for m in _ID_LIKE.finditer(text)]
+    """Every ID-number-like or mobile-number value in the text, normalised, in order; split, prefixed
+    and misread forms included (archive/redaction.py)."""
+    found = [value for _, _, value in redaction.spans(text)]
+    text = redaction.substitute(text, lambda _value: " ")
+    found += [m.group(0).upper() for m in _ID_LIKE.finditer(text)]
     found += [m.group(0) for m in _MOBILE.finditer(text)]
     return found
 
 
 def redact(text: str) -> str:
     """Replace identifiers with their masked form."""
+    text = redaction.substitute(text, mask)
     text = _ID_LIKE.sub(lambda m: mask(m.group(0).upper()), text)
     return _MOBILE.sub(lambda m: mask(m.group(0)), text)
 

@@ -7,5 +7,6 @@ STAFF = "staff"  # reads their department's documents up to their clearance
 APPROVER = "approver"
 COMPLIANCE = "compliance"  # reads the audit trail, runs the fixity check
 ADMIN = "admin"  # accounts and reference data; reads no document by virtue of the role
+SECURITY_ADMIN = "security_admin"  # approves roles and clearances above staff/internal (三员分立)
 
-ROLES = (CLERK, STAFF, APPROVER, COMPLIANCE, ADMIN)
+ROLES = (CLERK, STAFF, APPROVER, COMPLIANCE, ADMIN, SECURITY_ADMIN)

@@ -29,8 +29,8 @@ PEOPLE = {
 PASSWORD = "correct horse battery"
 
 
-def build_archive(home: Path, database_url: str | None = None) -> Archive:
-    env = {"ARCHIVE_HOME": str(home)}
+def build_archive(home: Path, database_url: str | None = None, extra_env: dict[str, str] | None = None) -> Archive:
+    env = {"ARCHIVE_HOME": str(home), **(extra_env or {})}
     if database_url:
         env["ARCHIVE_DATABASE_URL"] = database_url
     archive = Archive(load_settings(env))

@@ -28,6 +28,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
         SECRET_KEY=web_secret(archive.settings),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # ARCHIVE_SECURE_COOKIES=true behind HTTPS: Secure, the __Host- prefix, and HSTS (web/security.py).
+        SESSION_COOKIE_SECURE=archive.settings.secure_cookies,
+        SESSION_COOKIE_NAME="__Host-session" if archive.settings.secure_cookies else "session",
         # One file per request from the capture page's script; 1 MiB more for the other form fields.
         MAX_CONTENT_LENGTH=(archive.settings.max_upload_mb + 1) * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
@@ -40,8 +43,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
     app.extensions["archive"] = archive
     app.json = IsoDateJSONProvider(app)
 
-    from web import errors, extensions
+    from web import errors, extensions, security
 
+    security.init_app(app)
     extensions.init_app(app)
     errors.init_app(app)
 

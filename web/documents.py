@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from archive.capture.permissions import permission_page_rescan
 from archive.errors import ValidationError
 from archive.permissions import permission_document_file
+from archive.security.uploads import clean_filename
 from archive.services import documents, filing
 from retention.permissions import permission_hold_view
 from retention.services import holds
@@ -92,7 +93,7 @@ def replace_page(document_id: int, number: int) -> ResponseReturnValue:
 @bp.get("/<int:document_id>/original")
 def download(document_id: int) -> ResponseReturnValue:
     stream, filename, media_type = documents.open_original(new_uow(), actor=current_actor(), document_id=document_id)
-    response = send_file(stream, mimetype=media_type, as_attachment=True, download_name=filename or "document",
+    response = send_file(stream, mimetype=media_type, as_attachment=True, download_name=clean_filename(filename or ""),
                          conditional=False, etag=False, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -9,6 +9,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from archive.errors import AccessDenied, DuplicateDocumentError, NotFoundError, ValidationError
+from archive.security.limits import RateLimitedError
+from archive.security.lookups import IdentifierLookupDeniedError
 from search.base import SearchError
 from web.support import wants_json
 
@@ -20,6 +22,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DuplicateDocumentError, invalid)
     app.register_error_handler(SearchError, invalid)
     app.register_error_handler(CSRFError, csrf_failed)
+    app.register_error_handler(RateLimitedError, rate_limited)
+    app.register_error_handler(IdentifierLookupDeniedError, lookup_denied)
     app.register_error_handler(HTTPException, http_error)
 
 
@@ -31,6 +35,9 @@ def error_response(status: int, title: str, message: str, **extra: object) -> Re
 
 def access_denied(error: AccessDenied) -> ResponseReturnValue:
     # The unit of work has already audited the denial; say no more than that it was refused.
+    if getattr(error, "target_type", "") in ("document", "customer", "dossier") and not error.reason.startswith("role "):
+        # A record outside the user's department or clearance answers as one that does not exist.
+        return not_found(NotFoundError(""))
     return error_response(403, _("Access denied"), _("You are not allowed to do this."))
 
 
@@ -43,6 +50,15 @@ def invalid(error: Exception) -> ResponseReturnValue:
     if isinstance(error, DuplicateDocumentError) and error.existing_document_id:
         extra["existing_document_id"] = error.existing_document_id
     return error_response(400, _("Cannot do this"), str(error), **extra)
+
+
+def lookup_denied(error: IdentifierLookupDeniedError) -> ResponseReturnValue:
+    return error_response(403, _("Access denied"),
+                          _("You may not look up ID or phone numbers; search by name, archive code or words instead."))
+
+
+def rate_limited(error: RateLimitedError) -> ResponseReturnValue:
+    return error_response(429, _("Too many requests"), _("Too many requests of this kind; try again later."))
 
 
 def csrf_failed(error: CSRFError) -> ResponseReturnValue:

@@ -101,6 +101,7 @@ def layout_context() -> dict[str, object]:
             ("capture.index", permission_document_capture),
             ("compliance.index", permissions.permission_audit_view),
             ("admin.users", permissions.permission_user_manage),
+            ("admin.approvals", permissions.permission_account_change_approve),
         ):
             if may(permission):
                 nav.append((endpoint, NAV_LABELS[endpoint]))
@@ -120,6 +121,7 @@ def _labels() -> dict[str, str]:
         "capture.index": _l("Capture"),
         "compliance.index": _l("Audit log"),
         "admin.users": _l("Users"),
+        "admin.approvals": _l("Approvals"),
     }
 
 

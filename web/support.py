@@ -106,6 +106,7 @@ ROLE_LABELS = {
     "records_manager": _l("Records manager"),
     "appraiser": _l("Appraiser"),
     "leader": _l("Leader"),
+    "security_admin": _l("Security administrator"),
 }
 STATUS_LABELS = {
     "processing": _l("Processing"),

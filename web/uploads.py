@@ -17,7 +17,9 @@ from archive.capture import recognition
 from archive.capture.services import CaptureRequest, capture_document
 from archive.capture.views import CaptureResult, OcrProgress
 from archive.errors import DuplicateDocumentError, ValidationError
-from web.support import current_actor, new_uow
+from archive.security import limits
+from archive.security.uploads import clean_filename
+from web.support import current_actor, get_archive, new_uow
 
 MAX_PROGRESS_IDS = 100
 
@@ -67,12 +69,14 @@ def uploaded_files(files: MultiDict[str, FileStorage]) -> list[FileStorage]:
 
 def client_filename(upload: FileStorage) -> str:
     """The file's own name, without any directory the browser sent."""
-    return PurePosixPath((upload.filename or "upload").replace("\\", "/")).name[:200] or "upload"
+    return clean_filename(PurePosixPath((upload.filename or "upload").replace("\\", "/")).name, default="upload")
 
 
 @contextmanager
 def saved_upload(upload: FileStorage, prefix: str) -> Iterator[Path]:
-    """Stream the upload to a temporary file (keeping a plain suffix) and delete it afterwards."""
+    """Stream the upload to a temporary file (keeping a plain suffix) and delete it afterwards; each upload
+    counts against the user's hourly limit (ARCHIVE_UPLOAD_RATE_PER_HOUR)."""
+    limits.take(new_uow(), actor=current_actor(), action="upload", limit=get_archive().settings.upload_rate_per_hour)
     suffix = Path(client_filename(upload)).suffix.lower()
     if not re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):
         suffix = ""

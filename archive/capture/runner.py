@@ -1,11 +1,12 @@
 """The step contract and the one runner that capture and page replacement share.
 
-A step is an object with `run(uow, ctx)` and `cleanup(uow, ctx)`. The runner runs the steps in order
-over one context. If any step raises, the cleanup of every step that was started runs in reverse order,
-the one that raised included, whatever the error (KeyboardInterrupt too), and the error propagates.
-A cleanup undoes only what its own step did (objects it stored), must not raise for what was never
-done, and never commits: the step that records in the database commits last, so after it nothing
-is left to undo.
+A step is an object with `run(uow, ctx)` and `cleanup(uow, ctx, failed)`. The runner runs the steps in
+order over one context, stopping at the first that raises. Then the cleanup of every step that was
+started runs, in reverse order, the one that raised included, whatever happened: `failed` says whether
+a step raised (any error, KeyboardInterrupt too), and the error then propagates. A cleanup always
+releases what its step holds for the run (temporary files); when the run failed it also undoes what its
+step did (objects it stored). It must not raise for what was never done, and never commits: the step
+that records in the database commits last, so once it has, nothing is undone.
 """
 
 from __future__ import annotations
@@ -21,17 +22,18 @@ C = TypeVar("C", contravariant=True)
 class Step(Protocol, Generic[C]):
     def run(self, uow: UnitOfWork, ctx: C) -> None: ...
 
-    def cleanup(self, uow: UnitOfWork, ctx: C) -> None: ...
+    def cleanup(self, uow: UnitOfWork, ctx: C, failed: bool) -> None: ...
 
 
 def run_steps(steps: Sequence[Step[C]], uow: UnitOfWork, ctx: C) -> None:
-    """Run steps in order over ctx; on any error clean up every started step in reverse, then re-raise."""
+    """Run steps in order over ctx; then clean up every started step in reverse, always; re-raise."""
     started: list[Step[C]] = []
+    failed = True
     try:
         for step in steps:
             started.append(step)
             step.run(uow, ctx)
-    except BaseException:
+        failed = False
+    finally:
         for step in reversed(started):
-            step.cleanup(uow, ctx)
-        raise
+            step.cleanup(uow, ctx, failed)

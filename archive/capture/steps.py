@@ -42,12 +42,14 @@ from archive.models import (
     utcnow,
 )
 from archive.pii import identifier_hashes, lookup_hash, redact
+from archive.security.disclosure import check_minimum_classification, duplicate_error
+from archive.security.uploads import input_limits, screen_upload
 from archive.services.customers import find_or_register
 from archive.services.documents import document_key
 from archive.services.indexing import queue_reindex
 from archive.unit_of_work import UnitOfWork
 from ocr.base import InputRejectedError, SourceInfo
-from ocr.inputs import identify_source, iter_pages, save_page
+from ocr.inputs import iter_pages, save_page
 from storage.envelope import new_data_key
 
 CHUNK = 1024 * 1024
@@ -102,9 +104,14 @@ class CaptureContext:
     sha256: str = ""  # of the uploaded file
     size: int = 0
     previous_version: int = 0
+    upload: Path | None = None  # the file the steps read: the request's, or a sanitised copy of it
     stored_keys: list[str] = field(default_factory=list)
     pages: list[StoredPage] = field(default_factory=list)
     result: CaptureResult | PageReplacementResult | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.upload or self.request.path
 
     @property
     def display_name(self) -> str:
@@ -116,16 +123,17 @@ class CaptureContext:
 
 
 class NothingToUndo:
-    def cleanup(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
+    def cleanup(self, uow: UnitOfWork, ctx: CaptureContext, failed: bool) -> None:
         pass
 
 
 class RemoveStored:
-    """Cleanup of the steps that store objects: delete what this capture stored."""
+    """Cleanup of the steps that store objects: when the run failed, delete what this capture stored."""
 
-    def cleanup(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
-        for key in reversed(ctx.stored_keys):
-            uow.store.delete(key)
+    def cleanup(self, uow: UnitOfWork, ctx: CaptureContext, failed: bool) -> None:
+        if failed:
+            for key in reversed(ctx.stored_keys):
+                uow.store.delete(key)
         ctx.stored_keys.clear()
 
 
@@ -133,8 +141,9 @@ class RemoveStored:
 
 
 @dataclass(frozen=True)
-class CheckFile(NothingToUndo):
-    """Size, type and structure of the upload, without decoding it (StorePages decodes each page once)."""
+class CheckFile:
+    """Size, type and structure of the upload without decoding it (StorePages decodes each page once);
+    polyglots refused, a PDF's active content removed in a copy (archive/security/uploads.py)."""
 
     max_pages: int | None = None
 
@@ -143,12 +152,16 @@ class CheckFile(NothingToUndo):
         if ctx.request.path.stat().st_size > limit * 1024 * 1024:
             raise ValidationError(f"file is larger than ARCHIVE_MAX_UPLOAD_MB={limit}")
         try:
-            ctx.source = identify_source(ctx.request.path)
+            ctx.source, ctx.upload = screen_upload(ctx.request.path, uow.settings)
         except InputRejectedError as error:
             raise ctx.rejected(error) from error
         if self.max_pages is not None and ctx.source.page_count > self.max_pages:
             raise ValidationError(f"{ctx.display_name}: a replacement is one page; this file has "
                                   f"{ctx.source.page_count}")
+
+    def cleanup(self, uow: UnitOfWork, ctx: CaptureContext, failed: bool) -> None:
+        if ctx.upload is not None:
+            ctx.upload.unlink(missing_ok=True)
 
 
 class StorePages(RemoveStored):
@@ -156,7 +169,7 @@ class StorePages(RemoveStored):
 
     def run(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
         try:
-            for page in iter_pages(ctx.request.path):
+            for page in iter_pages(ctx.path, limits=input_limits(uow.settings)):
                 number = ctx.first_page_number + page.number - 1
                 key = f"{ctx.prefix}/pages/{number:04d}.png"
                 with tempfile.SpooledTemporaryFile(max_size=8 * CHUNK) as buffer:
@@ -192,10 +205,12 @@ class CheckCaptureRequest(NothingToUndo):
         access.require(ctx.actor, permission_document_capture)
         ctx.identifier = classify_identifier(request.customer)
         with uow:
-            if uow.session.get(DocumentType, request.document_type) is None:
+            doc_type = uow.session.get(DocumentType, request.document_type)
+            if doc_type is None:
                 raise ValidationError(f"unknown document type {request.document_type!r}")
             if request.classification and uow.session.get(ClassificationLevel, request.classification) is None:
                 raise ValidationError(f"unknown classification {request.classification!r}")
+            check_minimum_classification(uow.session, doc_type, request.classification)
         if request.original_or_copy not in ("original", "copy"):
             raise ValidationError("original_or_copy must be 'original' or 'copy'")
         if request.document_date and request.document_date.year < uow.clock.today().year \
@@ -211,7 +226,7 @@ class StoreOriginal(RemoveStored):
         ctx.cipher = uow.settings.cipher
         ctx.data_key = new_data_key(ctx.cipher)
         key = f"{ctx.prefix}/original"
-        with ctx.request.path.open("rb") as handle:
+        with ctx.path.open("rb") as handle:
             ctx.stored_keys.append(key)
             stored = uow.store.put(key, handle, data_key=ctx.data_key, algorithm=ctx.cipher)
         ctx.sha256, ctx.size = stored.sha256, stored.size
@@ -228,12 +243,8 @@ class DetectDuplicate(NothingToUndo):
                 .where(Customer.identity_hash == lookup_hash(ctx.identifier[1], uow.keyring),
                        Document.content_sha256 == ctx.sha256, ~Document.is_shredded)
             )
-        if existing is not None:
-            raise DuplicateDocumentError(
-                f"重复采集: 该客户已有相同内容的文件 / duplicate: this customer already has this content "
-                f"(document {existing})",
-                existing,
-            )
+            if existing is not None:  # named only to a clerk who may see it
+                raise duplicate_error(uow.session, ctx.actor, existing)
 
 
 class RecordDocument(NothingToUndo):
@@ -248,12 +259,12 @@ class RecordDocument(NothingToUndo):
                                         name=request.customer_name)
             doc_type = session.get(DocumentType, request.document_type)
             assert doc_type is not None  # checked first
-            dossier = _dossier(session, customer, request.dossier) if request.dossier else None
+            dossier = _dossier(session, customer, redact(request.dossier)) if request.dossier else None
             wrapped = uow.keyring.wrap(ctx.data_key, ctx.cipher)
             document = Document(
                 customer_id=customer.id, dossier_id=dossier.id if dossier else None,
                 document_type=doc_type.code,
-                title=request.title or f"{customer.name} {doc_type.name_zh}",
+                title=redact(request.title or f"{customer.name} {doc_type.name_zh}"),
                 archive_code=allocate_archive_code(session, uow.settings.fonds, doc_type, actor.department_id),
                 classification=request.classification or doc_type.default_classification,
                 retention=doc_type.retention_code,
@@ -353,7 +364,7 @@ class HashUpload(NothingToUndo):
 
     def run(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
         digest = hashlib.sha256()
-        with ctx.request.path.open("rb") as handle:
+        with ctx.path.open("rb") as handle:
             while chunk := handle.read(CHUNK):
                 digest.update(chunk)
                 ctx.size += len(chunk)

@@ -15,8 +15,13 @@ from tqdm import tqdm
 from archive.actors import Actor
 from archive.bootstrap import Archive
 from archive.capture.recognition import ocr_progress
+from archive.cli.auth import resolve_cli_actor
 from archive.errors import AccessDenied, ArchiveError
-from archive.services import indexing, users
+from archive.services import indexing
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
 
 
 def archive_of(ctx: click.Context) -> Archive:
@@ -57,12 +62,16 @@ class ArchiveGroup(click.Group):
 
 
 def named_actor(archive: Archive, username: str | None) -> Actor:
-    """The person a command acts as (--as USER or ARCHIVE_USER); shared accounts are refused."""
+    """The person a command acts as (--as USER or ARCHIVE_USER), once proved by their token
+    (ARCHIVE_TOKEN) or password, unless the host is trusted (ARCHIVE_CLI_TRUSTED=1); shared accounts are
+    refused, and a locked or deactivated account can do nothing (archive/cli/auth.py)."""
     username = username or os.environ.get("ARCHIVE_USER")
     if not username:
         raise click.UsageError("name the person acting with --as USER (or ARCHIVE_USER): every action is one "
                                "named person's")
-    return users.resolve_actor(archive.uow(), username=username, remote_addr="cli")
+    ask = (lambda: click.prompt(f"password for {username}", hide_input=True)) if _interactive() else None
+    return resolve_cli_actor(archive.uow, username=username, trusted=archive.settings.cli_trusted,
+                             token=os.environ.get("ARCHIVE_TOKEN") or None, ask_password=ask)
 
 
 def wait_for_ocr(archive: Archive, actor: Actor, document_ids: list[int], *, quiet: bool) -> None:

@@ -16,7 +16,7 @@ from archive.permissions import (
     permission_customer_view,
     permission_document_view,
 )
-from archive.pii import lookup_hash
+from archive.pii import lookup_hash, redact
 from archive.services.reference import required_document_types
 from archive.unit_of_work import UnitOfWork
 from archive.views import CustomerSummary, CustomerView, DocumentSummary, DossierView
@@ -44,7 +44,7 @@ def find_or_register(
         identity_sealed=seal(normalised, keyring),
         identity_hash=identity_hash,
         identity_masked=mask(normalised),
-        name=name.strip(),
+        name=redact(name.strip()),
         department_id=actor.department_id,
     )
     if phone:
@@ -112,9 +112,12 @@ def get_customer(uow: UnitOfWork, *, actor: Actor, customer_id: int) -> Customer
         documents = session.scalars(
             select(Document).where(Document.customer_id == customer.id, scope.documents()).order_by(Document.id)
         ).unique().all()
-        dossiers = session.scalars(select(Dossier).where(Dossier.customer_id == customer.id)).all()
-        present = set(session.scalars(
-            select(Document.document_type).where(Document.customer_id == customer.id).distinct()))
+        # Only dossiers and types the viewer may open: a title or a type can itself be confidential.
+        opened = {d.dossier_id for d in documents}
+        filled = set(session.scalars(select(Document.dossier_id).where(Document.customer_id == customer.id)))
+        dossiers = [d for d in session.scalars(select(Dossier).where(Dossier.customer_id == customer.id))
+                    if d.id in opened or d.id not in filled and d.department_id == actor.department_id]
+        present = {d.document_type for d in documents}
         summary = CustomerSummary(
             id=customer.id, name=customer.name, kind=customer.kind,
             identity=shown_identity(customer, actor, uow.keyring), department=customer.department.code,

@@ -41,15 +41,19 @@ def seed_reference_data(uow: UnitOfWork) -> int:
                 added += 1
         session.flush()
         for row in data["document_types"]:
-            if session.get(DocumentType, row["code"]) is None:
+            existing = session.get(DocumentType, row["code"])
+            if existing is None:
                 session.add(
                     DocumentType(
                         code=row["code"], name_zh=row["name_zh"], name_en=row["name_en"],
                         category=row["category"], retention_code=row["retention"],
                         default_classification=row["classification"],
+                        minimum_classification=row.get("minimum_classification"),
                     )
                 )
                 added += 1
+            elif existing.minimum_classification is None and row.get("minimum_classification"):
+                existing.minimum_classification = row["minimum_classification"]  # types seeded before 0004
         uow.commit()
     return added
 

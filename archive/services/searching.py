@@ -6,13 +6,14 @@ from datetime import date
 
 from sqlalchemy import select
 
-from archive import access, audit
+from archive import access, audit, redaction
 from archive.actors import Actor
 from archive.errors import ValidationError
 from archive.events import event_documents_searched
 from archive.models import Document, SearchOutbox
 from archive.permissions import permission_document_search, permission_document_view
 from archive.pii import find_identifiers, lookup_hash, redact
+from archive.security import lookups
 from archive.unit_of_work import UnitOfWork
 from archive.views import SearchHitView, SearchPage
 from search.base import QuerySyntaxError, SearchQuery
@@ -38,7 +39,12 @@ def search_documents(
         access.require(actor, permission_document_search)
         scope = access.visible(actor, permission_document_view)
         identifiers = find_identifiers(query)
-        text = query
+        looked_up = find_identifiers(" ".join([query, *(filters or {}).values()]))  # filters can look up too
+        if looked_up and not lookups.guard_identifier_lookup(uow.session, uow.settings, uow.keyring, actor,
+                                                             looked_up):
+            uow.commit()  # keep the refusal in the audit trail
+            raise lookups.refusal(actor, uow.settings)
+        text = redaction.substitute(query, lambda _value: " ")  # split and misread forms
         for value in identifiers:
             text = text.replace(value, " ").replace(value.lower(), " ")
         withdrawn = frozenset(uow.session.scalars(
@@ -65,7 +71,7 @@ def search_documents(
             if (doc := documents.get(hit.document_id)) is not None
             and access.allows(actor, permission_document_view, doc)
         ]
-        scope_detail = dict(filters or {})
+        scope_detail = {key: redact(str(value)) for key, value in (filters or {}).items()}
         if date_from or date_to:
             scope_detail["date"] = f"{date_from or ''}..{date_to or ''}"
         audit.record(uow.session, actor, event_documents_searched, query=redact(query), results=result.total,

@@ -90,13 +90,13 @@ def test_staff_of_the_department_finds_a_chinese_word_highlighted_and_reads_the_
         page.screenshot(path=SCREENSHOT, full_page=True)
 
 
-def test_staff_of_another_department_opening_the_document_gets_the_403_page(
+def test_staff_of_another_department_opening_the_document_gets_the_not_found_page(
     page: Page, server: Server, login: Callable[..., None], document_id: int
 ) -> None:
     login(page, server, "staff_kf")
     response = page.goto(f"{server.url}/documents/{document_id}")
-    assert response is not None and response.status == 403
-    expect(page.locator("section.error h1")).to_have_text("403 · 无权访问")
+    assert response is not None and response.status == 404  # as if it did not exist
+    expect(page.locator("section.error h1")).to_have_text("404 · 未找到")
     expect(page.locator("body")).not_to_contain_text("供用电合同")
 
 

@@ -21,7 +21,9 @@ CREDIT_CODE = "91110108MA01ABCD1" + uscc_check_char("91110108MA01ABCD1")
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
-    values = {"ARCHIVE_HOME": str(tmp_path / "home"), "ARCHIVE_ADMIN_PASSWORD": "admin-password-1"}
+    # A trusted host: `--as USER` needs no credential here (tests/security/test_cli_actor.py covers the rest).
+    values = {"ARCHIVE_HOME": str(tmp_path / "home"), "ARCHIVE_ADMIN_PASSWORD": "admin-password-1",
+              "ARCHIVE_CLI_TRUSTED": "1"}
     if request.param == "postgres":
         values["ARCHIVE_DATABASE_URL"] = request.getfixturevalue("postgres_url")
     return values
@@ -38,7 +40,7 @@ def initialised(env: dict[str, str]) -> dict[str, str]:
     assert run(env, "department", "add", "YX", "营销部")[0] == 0
     assert run(env, "department", "add", "KF", "客服中心")[0] == 0
     for name, role, dept in (("clerk", "clerk", "YX"), ("staff", "staff", "YX"), ("other", "staff", "KF")):
-        code, out = run(env, "user", "add", name, "--role", role, "--department", dept, "--password", "pass-word-1")
+        code, out = run(env, "user", "add", name, "--role", role, "--department", dept, "--password", "pass-word-one-1")
         assert code == 0, out
     return env
 

@@ -103,6 +103,7 @@ def test_the_cli_files_documents_and_exits_1_when_one_is_refused(archive, people
     first, first_code = capture(archive, people["clerk"], tmp_path, "a")
     _, second_code = capture(archive, people["clerk"], tmp_path, "b")
     recognised(archive, first)
+    archive.settings = archive.settings.with_overrides(cli_trusted=True)  # `--as` without a credential
     result = CliRunner().invoke(cli, ["file", first_code, second_code, "--as", "clerk", "--json"],
                                 obj={"archive": archive})
     assert result.exit_code == 1

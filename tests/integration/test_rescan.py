@@ -13,7 +13,6 @@ from sqlalchemy import select, text, update
 
 from archive.actors import FIXITY_ACTOR, OPERATOR, Actor
 from archive.bootstrap import Archive
-from archive.capture import ocr_runs
 from archive.capture.recognition import ocr_progress, stalled_page_ids
 from archive.capture.services import (
     CaptureRequest,
@@ -22,6 +21,7 @@ from archive.capture.services import (
     list_rescan_pages,
     replace_page,
 )
+from archive.capture import ocr_runs
 from archive.demo.samples import write_scan
 from archive.errors import AccessDenied, DocumentShreddedError, NotFoundError, ValidationError
 from archive.identity import resident_id_check_digit
@@ -221,7 +221,7 @@ def test_a_poorly_read_page_is_flagged_and_listed_for_clerks_of_its_department_o
     [item] = found.items
     assert (item.document_id, item.number, item.version, item.customer_name) == (flagged, 1, 1, "张伟")
 
-    users.create_user(archive.uow(), actor=OPERATOR, username="clerk_kf", password="pass-word-1", role="clerk",
+    users.create_user(archive.uow(), actor=OPERATOR, username="clerk_kf", password="pass-word-one-1", role="clerk",
                       department="KF", clearance="secret")
     clerk_kf = users.resolve_actor(archive.uow(), username="clerk_kf")
     assert list_rescan_pages(archive.uow(), actor=clerk_kf).total == 0

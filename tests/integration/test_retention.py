@@ -224,6 +224,7 @@ def test_staff_who_may_see_a_document_see_its_holds_read_only_and_others_are_ref
 
 def test_the_cli_sets_schedules_places_holds_and_lists_what_is_due(archive, people, manager, tmp_path):
     document = capture(archive, people["clerk"], tmp_path, "contract")
+    archive.settings = archive.settings.with_overrides(cli_trusted=True)  # `--as` without a credential
 
     def run(*args: str) -> str:
         result = CliRunner().invoke(cli, ["retention", *args, "--as", "records", "--json"], obj={"archive": archive},

@@ -120,6 +120,7 @@ def test_a_shredded_document_leaves_hits_totals_and_facets_before_the_outbox_is_
 
 def test_the_cli_reindexes_with_a_progress_bar_and_searches_with_sort_and_dates(archive, people, documents):
     runner = CliRunner()
+    archive.settings = archive.settings.with_overrides(cli_trusted=True)  # `--as` without a credential
     result = runner.invoke(cli, ["reindex"], obj={"archive": archive}, catch_exceptions=False)
     assert result.exit_code == 0
     assert "indexed 3 documents" in result.output

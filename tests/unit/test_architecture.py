@@ -58,8 +58,8 @@ class Recorder:
         if self.fail is not None:
             raise self.fail
 
-    def cleanup(self, uow, ctx) -> None:  # noqa: ANN001
-        self.log.append(f"cleanup {self.name}")
+    def cleanup(self, uow, ctx, failed) -> None:  # noqa: ANN001
+        self.log.append(f"cleanup {self.name}" + (" after failure" if failed else ""))
 
 
 @pytest.mark.parametrize("error", [ValueError("bad page"), KeyboardInterrupt()])
@@ -68,10 +68,10 @@ def test_a_failing_step_cleans_up_every_started_step_in_reverse_and_the_error_pr
     steps = [Recorder("a", log), Recorder("b", log, fail=error), Recorder("c", log)]
     with pytest.raises(type(error)):
         run_steps(steps, None, None)  # type: ignore[arg-type]
-    assert log == ["run a", "run b", "cleanup b", "cleanup a"]
+    assert log == ["run a", "run b", "cleanup b after failure", "cleanup a after failure"]
 
 
-def test_steps_that_all_succeed_clean_up_nothing():
+def test_steps_that_all_succeed_are_still_cleaned_up_in_reverse_and_told_nothing_failed():
     log: list[str] = []
     run_steps([Recorder("a", log), Recorder("b", log)], None, None)  # type: ignore[arg-type]
-    assert log == ["run a", "run b"]
+    assert log == ["run a", "run b", "cleanup b", "cleanup a"]

@@ -80,17 +80,17 @@ def test_a_missing_page_is_404(client: FlaskClient, login_as, upload, scan) -> N
     assert client.get("/documents/999999").status_code == 404
 
 
-def test_staff_of_another_department_gets_403_and_the_denial_is_audited(
+def test_staff_of_another_department_gets_404_as_if_absent_and_the_denial_is_audited(
     client: FlaskClient, app, login_as, upload, scan, web_archive: Archive
 ) -> None:
     document_id = captured(client, login_as, upload, scan)
     outsider = app.test_client()
     login_as(outsider, "staff_kf")
-    assert outsider.get(f"/documents/{document_id}").status_code == 403
-    assert outsider.get(f"/documents/{document_id}/pages/1.png").status_code == 403
+    assert outsider.get(f"/documents/{document_id}").status_code == 404
+    assert outsider.get(f"/documents/{document_id}/pages/1.png").status_code == 404
     api = outsider.get(f"/api/v1/documents/{document_id}")
-    assert api.status_code == 403
-    assert api.get_json() == {"error": "您无权执行此操作。"}
+    assert api.status_code == 404
+    assert api.get_json() == client.get("/api/v1/documents/999999").get_json()
     denials = audit_events(web_archive, event_type="access.denied", actor_name="staff_kf")
     assert len(denials) == 3
     assert {e.target for e in denials} == {f"document:{document_id}"}

@@ -143,9 +143,9 @@ def test_the_earlier_version_is_refused_to_another_department_and_the_denial_is_
         client: FlaskClient, app: Flask, login_as, flagged: int, clean: Path, web_archive: Archive) -> None:
     post_replacement(client, f"/documents/{flagged}/pages/1/replace", clean)
     outsider = other(app, login_as, "staff_kf")
-    assert outsider.get(f"/documents/{flagged}/pages/1/versions/1").status_code == 403
-    assert outsider.get(f"/documents/{flagged}/pages/1/versions/1.png").status_code == 403
-    assert outsider.get(f"/api/v1/documents/{flagged}/pages/1/versions/1").status_code == 403
+    assert outsider.get(f"/documents/{flagged}/pages/1/versions/1").status_code == 404
+    assert outsider.get(f"/documents/{flagged}/pages/1/versions/1.png").status_code == 404
+    assert outsider.get(f"/api/v1/documents/{flagged}/pages/1/versions/1").status_code == 404
     denials = audit_events(web_archive, event_type="access.denied", actor_name="staff_kf")
     assert len(denials) == 3 and {e.target for e in denials} == {f"document:{flagged}"}
     assert audit_events(web_archive, event_type="page.version_viewed") == []
