@@ -13,6 +13,7 @@ from sqlalchemy import select, text, update
 
 from archive.actors import FIXITY_ACTOR, OPERATOR, Actor
 from archive.bootstrap import Archive
+from archive.capture import ocr_runs
 from archive.capture.recognition import ocr_progress, stalled_page_ids
 from archive.capture.services import (
     CaptureRequest,
@@ -21,7 +22,6 @@ from archive.capture.services import (
     list_rescan_pages,
     replace_page,
 )
-from archive.capture import ocr_runs
 from archive.demo.samples import write_scan
 from archive.errors import AccessDenied, DocumentShreddedError, NotFoundError, ValidationError
 from archive.identity import resident_id_check_digit
