@@ -17,6 +17,7 @@ from archive.bootstrap import Archive
 from archive.capture import CaptureRequest, capture_document
 from archive.cli_ocr import tell_ocr_outcomes
 from archive.cli_support import OPERATOR, ArchiveGroup, archive_of, progress_bar
+from archive.compliance.services import signer_for
 from archive.errors import AccessDenied, ArchiveError
 from archive.services import indexing, reference, searching, users
 from archive.services.recognition import ocr_progress
@@ -48,6 +49,7 @@ def init(ctx: click.Context, admin_name: str, admin_password: str | None) -> Non
     archive = archive_of(ctx)
     archive.migrate()
     archive.keyring  # noqa: B018 - creates the key file with 0600 on first run
+    signer_for(archive.settings)  # creates the audit checkpoint signing key (0600) and its public key file
     added = reference.seed_reference_data(archive.uow())
     message = f"archive ready at {archive.settings.home} ({added} reference rows added)"
     if users.count_users(archive.uow()) == 0:
@@ -259,9 +261,11 @@ def main() -> None:
 
 def _register_extra_commands() -> None:
     from archive import cli_integrity, cli_keys, cli_ocr
+    from archive.compliance.cli import audit as audit_commands
 
     for command in (*cli_integrity.COMMANDS, *cli_keys.COMMANDS, *cli_ocr.COMMANDS):
         cli.add_command(command)
+    cli.add_command(audit_commands)
 
 
 _register_extra_commands()

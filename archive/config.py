@@ -10,6 +10,7 @@ from pathlib import Path
 from archive.errors import ConfigurationError
 
 CIPHERS = ("AES-256-GCM", "SM4-GCM")
+AUDIT_SIGNING = ("ed25519", "sm2")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ class Settings:
     max_upload_mb: int
     lockout_attempts: int
     lockout_minutes: int
+    # The audit trail's checkpoint signer (archive/compliance): algorithm, key file, signing interval.
+    audit_signing: str = "ed25519"
+    audit_signing_key_file: Path = Path("audit-signing.json")
+    audit_checkpoint_minutes: int = 15
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -124,4 +129,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_upload_mb=int(_number(env, "ARCHIVE_MAX_UPLOAD_MB", "512", int)),
         lockout_attempts=int(_number(env, "ARCHIVE_LOCKOUT_ATTEMPTS", "5", int)),
         lockout_minutes=int(_number(env, "ARCHIVE_LOCKOUT_MINUTES", "15", int)),
+        audit_signing=_choice(env, "ARCHIVE_AUDIT_SIGNING", "ed25519", AUDIT_SIGNING),
+        audit_signing_key_file=Path(env.get("ARCHIVE_AUDIT_SIGNING_KEY_FILE", "")
+                                    or home / "keys" / "audit-signing.json"),
+        audit_checkpoint_minutes=max(1, int(_number(env, "ARCHIVE_AUDIT_CHECKPOINT_MINUTES", "15", int))),
     )

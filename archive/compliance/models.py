@@ -1,0 +1,45 @@
+"""Compliance tables: the chain head, signed checkpoints, and the audit desk's filter indexes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from archive.models import AuditEvent, Base
+
+
+class AuditChainHead(Base):
+    """One row (id 1): the last seq handed out and that entry's hash. Writers lock it (chain.py)."""
+
+    __tablename__ = "audit_chain_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """A signed chain head: `body` is the exact canonical JSON signed; append-only like audit_event."""
+
+    __tablename__ = "audit_checkpoint"
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    from_seq: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    merkle_root: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(index=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    key_id: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(200))  # base64
+
+
+# The audit desk filters by these and pages by seq (keyset), newest first.
+DESK_INDEXES = (
+    Index("ix_audit_event_actor_id_seq", AuditEvent.actor_id, AuditEvent.seq),
+    Index("ix_audit_event_event_type_seq", AuditEvent.event_type, AuditEvent.seq),
+    Index("ix_audit_event_target_seq", AuditEvent.target_type, AuditEvent.target_id, AuditEvent.seq),
+    Index("ix_audit_event_outcome_seq", AuditEvent.outcome, AuditEvent.seq),
+    Index("ix_audit_event_remote_addr_seq", AuditEvent.remote_addr, AuditEvent.seq),
+)
