@@ -67,6 +67,8 @@ def enqueue(session: Session, row: Chained) -> None:
         event.listen(session, "before_commit", _link_pending)
         event.listen(session, "after_transaction_end", _forget_pending)
         session.info[_HOOKED] = True
+    if not session.in_transaction():
+        session.begin()  # no connection yet; but now a rollback ends a transaction, and forgets the row
     pending.append(row)
 
 

@@ -94,11 +94,11 @@ def _checkpoint_view(row: AuditCheckpoint) -> CheckpointView:
                           row.algorithm, row.key_id, file)
 
 
-def _period_hashes(uow: UnitOfWork, from_seq: int, to_seq: int) -> list[tuple[int, str | None, str | None]]:
+def _period_hashes(uow: UnitOfWork, from_seq: int, to_seq: int) -> list[Any]:
     return list(uow.session.execute(
         select(AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.hash)
         .where(AuditEvent.seq.between(from_seq, to_seq)).order_by(AuditEvent.seq)
-    ).tuples())
+    ).all())
 
 
 # --- checkpoints -----------------------------------------------------------------------------------

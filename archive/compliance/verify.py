@@ -221,10 +221,10 @@ def verify_chain(events: Iterable[Mapping[str, Any]], *, checkpoints: Sequence[M
                  f"{_name(event)} is a second event at seq {seq}: it was inserted")
             continue
         if seq > expected:
-            close_periods(seq - 1)
             missing = f"seq {expected}" if seq == expected + 1 else f"seq {expected}..{seq - 1}"
             _add(report, "deleted", expected, event.get("id"), f"the events at {missing} are missing (deleted); "
                                                                f"the next is {_name(event)} at seq {seq}")
+            close_periods(seq - 1)
         computed = chainformat.entry_hash(_table(event), seq, event.get("prev_hash") or "", _values(event))
         if computed != event.get("hash"):
             original = _original_seq(event) if len(report.problems) < 20 else None
@@ -234,11 +234,15 @@ def verify_chain(events: Iterable[Mapping[str, Any]], *, checkpoints: Sequence[M
             else:
                 shift = seq - original
                 if moved is not None and moved[1] == shift and report.problems and report.problems[-1] is moved[0]:
-                    kind = "inserted" if shift > 0 else "deleted"
-                    what = (f"an event was inserted before seq {moved[0].seq} and the later ones renumbered"
-                            if shift > 0 else f"an event before seq {moved[0].seq} was deleted and the later "
-                                              "ones renumbered")
-                    report.problems[-1] = Problem(kind, moved[0].seq, moved[0].event_id, what)
+                    at = moved[0].seq - shift if shift > 0 else moved[0].seq
+                    if shift > 0:
+                        kind, what = "inserted", (f"{shift} event(s) were inserted at seq {at}"
+                                                  f"{f'..{at + shift - 1}' if shift > 1 else ''} and the later "
+                                                  "ones renumbered")
+                    else:
+                        kind, what = "deleted", (f"{-shift} event(s) were deleted at seq {at} and the later ones "
+                                                 "renumbered")
+                    report.problems[-1] = Problem(kind, at, moved[0].event_id, what)
                     moved = None
                 else:
                     problem = Problem("reordered", seq, event.get("id"),
