@@ -54,6 +54,7 @@ class JobQueue:
 
     def __init__(self, archive: Archive, *, ocr_retries: int = OCR_RETRIES,
                  ocr_retry_delay: float = OCR_RETRY_DELAY) -> None:
+        from archive.compliance import tasks as compliance_tasks
         from archive.services import indexing, integrity, recognition
 
         self.huey = build_huey(archive.settings)
@@ -104,6 +105,7 @@ class JobQueue:
 
         self.requeue_stalled = requeue_stalled
         self._stalled = self.huey.periodic_task(STALLED_SCHEDULE, name="requeue_stalled_ocr")(requeue_stalled)
+        compliance_tasks.register(self, archive)  # audit checkpoints (archive/compliance/tasks.py)
 
     def enqueue_ocr(self, page_ids: list[int]) -> None:
         for page_id in page_ids:

@@ -516,3 +516,13 @@ def test_the_public_key_file_format_is_documented_json(archive):
         public_key_path(archive.settings.audit_signing_key_file).exists() else \
         public_key(archive).as_json()
     assert set(data) == {"algorithm", "public_key", "key_id"} and len(base64.b16decode(data["public_key"].upper())) == 32
+
+
+def test_the_periodic_job_signs_a_checkpoint_as_the_checkpoint_system_actor(archive):
+    archive.jobs.sign_audit_checkpoint()
+    archive.jobs.sign_audit_checkpoint()  # nothing happened since: a heartbeat
+    views = services.list_checkpoints(archive.uow(), actor=AUDITOR)
+    assert [v.number for v in views] == [2, 1] and views[0].event_count == 0
+    assert views[0].file["checkpoint"]["interval_minutes"] == archive.settings.audit_checkpoint_minutes
+    periodic = {task.__name__ for task in archive.jobs.huey._registry._periodic_tasks}
+    assert "sign_audit_checkpoint" in periodic
