@@ -24,7 +24,7 @@ import json
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from sqlalchemy import event, update
+from sqlalchemy import bindparam, event, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from archive.compliance import chainformat
@@ -33,6 +33,9 @@ from archive.compliance.models import AuditChainHead
 _PENDING = "audit_chain_pending"
 _HOOKED = "audit_chain_hooked"
 _head = AuditChainHead.__table__
+_reserve = (update(_head).where(_head.c.id == 1).values(seq=_head.c.seq + bindparam("n"))
+            .returning(_head.c.seq, _head.c.hash))
+_advance = update(_head).where(_head.c.id == 1).values(hash=bindparam("hash"))
 
 
 class Chained(Protocol):
@@ -76,18 +79,16 @@ def _link_pending(session: Session) -> None:
     rows: list[Chained] = session.info.pop(_PENDING, None) or []
     if not rows:
         return
-    last_seq, prev = session.execute(
-        update(_head).where(_head.c.id == 1).values(seq=_head.c.seq + len(rows)).returning(_head.c.seq,
-                                                                                          _head.c.hash)
-    ).one()
+    connection = session.connection()  # Core, not session.execute: no autoflush, no ORM overhead
+    last_seq, prev = connection.execute(_reserve, {"n": len(rows)}).one()
     seq = last_seq - len(rows)
     for row in rows:
         seq += 1
         row.seq, row.prev_hash = seq, prev
         table = row.__tablename__
         row.hash = prev = chainformat.entry_hash(table, seq, prev, CHAINED_TABLES[table](row))
-    session.add_all(rows)
-    session.execute(update(_head).where(_head.c.id == 1).values(hash=prev))
+    connection.execute(_advance, {"hash": prev})
+    session.add_all(rows)  # inserted by the commit's own flush, right after this
 
 
 def _forget_pending(session: Session, transaction: SessionTransaction) -> None:

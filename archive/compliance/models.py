@@ -37,7 +37,7 @@ class AuditCheckpoint(Base):
 
 # The audit desk filters by these and pages by seq (keyset), newest first.
 DESK_INDEXES = (
-    Index("ix_audit_event_actor_id_seq", AuditEvent.actor_id, AuditEvent.seq),
+    Index("ix_audit_event_actor_name_seq", AuditEvent.actor_name, AuditEvent.seq),
     Index("ix_audit_event_event_type_seq", AuditEvent.event_type, AuditEvent.seq),
     Index("ix_audit_event_target_seq", AuditEvent.target_type, AuditEvent.target_id, AuditEvent.seq),
     Index("ix_audit_event_outcome_seq", AuditEvent.outcome, AuditEvent.seq),

@@ -18,7 +18,7 @@ branch_labels = None
 depends_on = None
 
 DESK_INDEXES = {
-    'ix_audit_event_actor_id_seq': ['actor_id', 'seq'],
+    'ix_audit_event_actor_name_seq': ['actor_name', 'seq'],
     'ix_audit_event_event_type_seq': ['event_type', 'seq'],
     'ix_audit_event_target_seq': ['target_type', 'target_id', 'seq'],
     'ix_audit_event_outcome_seq': ['outcome', 'seq'],
