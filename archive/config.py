@@ -45,6 +45,7 @@ class Settings:
     audit_signing: str = "ed25519"
     audit_signing_key_file: Path = Path("audit-signing.json")
     audit_checkpoint_minutes: int = 15
+    audit_alert_rules: Path | None = None  # JSON overriding archive/compliance/alerts.py's default rules
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -133,4 +134,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         audit_signing_key_file=Path(env.get("ARCHIVE_AUDIT_SIGNING_KEY_FILE", "")
                                     or home / "keys" / "audit-signing.json"),
         audit_checkpoint_minutes=max(1, int(_number(env, "ARCHIVE_AUDIT_CHECKPOINT_MINUTES", "15", int))),
+        audit_alert_rules=Path(env.get("ARCHIVE_AUDIT_ALERT_RULES", "") or home / "audit-alert-rules.json"),
     )

@@ -34,16 +34,19 @@ AUDIT_EVENT_FIELDS = ("occurred_at", "actor_id", "actor_name", "event_type", "ta
                       "outcome", "remote_addr", "detail")
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_json(value: Any) -> bytes:
     """The one JSON byte form everything here hashes or signs."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 def format_time(moment: datetime) -> str:
     """UTC ISO 8601 with microseconds; a naive datetime (SQLite gives them back) is taken as UTC."""
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds") + "Z"  # as strftime("%Y-%m-%dT%H:%M:%S.%fZ"), faster
 
 
 def parse_time(text: str) -> datetime:

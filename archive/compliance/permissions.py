@@ -8,5 +8,6 @@ compliance role). Signing a checkpoint is held by no role: only the periodic job
 from archive.permissions import permission_audit_view
 
 permission_audit_checkpoint = "audit.checkpoint"
+permission_audit_alert_scan = "audit.alert_scan"  # system actors only: the periodic anomaly scan
 
-__all__ = ["permission_audit_checkpoint", "permission_audit_view"]
+__all__ = ["permission_audit_alert_scan", "permission_audit_checkpoint", "permission_audit_view"]

@@ -1,4 +1,5 @@
-"""audit hash chain (seq, prev_hash, hash on audit_event), chain head, signed checkpoints, desk indexes
+"""audit hash chain (seq, prev_hash, hash on audit_event), chain head, signed checkpoints, desk indexes,
+anomaly alerts
 
 Revision ID: 0005
 Revises: 0004
@@ -50,6 +51,27 @@ def upgrade() -> None:
     sa.Column('signature', sa.String(length=200), nullable=False),
     sa.PrimaryKeyConstraint('number', name=op.f('pk_audit_checkpoint'))
     )
+    op.create_table('audit_alert',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('fingerprint', sa.String(length=200), nullable=False),
+    sa.Column('rule', sa.String(length=32), nullable=False),
+    sa.Column('subject', sa.String(length=100), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('evidence', sa.JSON(), nullable=False),
+    sa.Column('raised_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('acknowledged_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_by', sa.String(length=100), nullable=True),
+    sa.Column('comment', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_alert')),
+    sa.UniqueConstraint('fingerprint', name=op.f('uq_audit_alert_fingerprint'))
+    )
+    for column in ('rule', 'subject', 'raised_at', 'acknowledged_at'):
+        op.create_index(op.f(f'ix_audit_alert_{column}'), 'audit_alert', [column], unique=False)
+    op.create_table('audit_alert_cursor',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('last_seq', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_alert_cursor'))
+    )
     op.create_index(op.f('ix_audit_checkpoint_seq'), 'audit_checkpoint', ['seq'], unique=False)
     op.create_index(op.f('ix_audit_checkpoint_signed_at'), 'audit_checkpoint', ['signed_at'], unique=False)
     head_seq, head_hash = _link_existing_events()
@@ -69,6 +91,10 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_audit_checkpoint_signed_at'), table_name='audit_checkpoint')
     op.drop_index(op.f('ix_audit_checkpoint_seq'), table_name='audit_checkpoint')
     op.drop_table('audit_checkpoint')
+    op.drop_table('audit_alert_cursor')
+    for column in ('rule', 'subject', 'raised_at', 'acknowledged_at'):
+        op.drop_index(op.f(f'ix_audit_alert_{column}'), table_name='audit_alert')
+    op.drop_table('audit_alert')
     op.drop_table('audit_chain_head')
     for column in ('hash', 'prev_hash', 'seq'):  # ALTER TABLE DROP COLUMN: keeps the triggers
         op.drop_column('audit_event', column)
