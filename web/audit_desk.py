@@ -10,11 +10,12 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, Response, abort, render_template, request, send_file
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from archive.compliance import desk, services
+from archive.compliance import alerts, desk, services
+from archive.errors import ValidationError
 from web.support import current_actor, new_uow, require_login
 
 bp = Blueprint("audit_desk", __name__, url_prefix="/audit-desk")
@@ -56,8 +57,10 @@ def _before() -> int | None:
 def index() -> ResponseReturnValue:
     page = desk.search_trail(new_uow(), actor=current_actor(), filters=_filters(), before=_before())
     status = desk.trail_status(new_uow(), actor=current_actor())
+    open_alerts = len(alerts.list_alerts(new_uow(), actor=current_actor()))
     return render_template("audit_desk/index.html", page=page, status=status, event_types=desk.event_types(),
-                           outcomes=OUTCOMES, args=request.args, heading=_("Audit review desk"))
+                           outcomes=OUTCOMES, args=request.args, heading=_("Audit review desk"),
+                           open_alerts=open_alerts)
 
 
 @bp.get("/documents/<int:document_id>")
@@ -115,3 +118,21 @@ def export() -> ResponseReturnValue:
     out.seek(0)
     name = f"audit-{view.from_seq or 0}-{view.to_seq or 0}.{fmt}"
     return send_file(out, mimetype=EXPORT_TYPES[fmt], as_attachment=True, download_name=name)
+
+
+@bp.get("/alerts")
+def alert_list() -> ResponseReturnValue:
+    include = request.args.get("all") == "1"
+    found = alerts.list_alerts(new_uow(), actor=current_actor(), include_acknowledged=include)
+    return render_template("audit_desk/alerts.html", alerts=found, include_acknowledged=include)
+
+
+@bp.post("/alerts/<int:alert_id>/acknowledge")
+def acknowledge(alert_id: int) -> ResponseReturnValue:
+    try:
+        alerts.acknowledge_alert(new_uow(), actor=current_actor(), alert_id=alert_id,
+                                 comment=request.form.get("comment", "")[:2000])
+        flash(_("Alert acknowledged."), "ok")
+    except ValidationError:
+        flash(_("A comment is required."), "error")
+    return redirect(url_for("audit_desk.alert_list"))

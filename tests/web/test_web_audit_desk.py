@@ -130,3 +130,32 @@ def test_staff_may_not_open_the_desk_and_the_denial_is_audited(client: FlaskClie
         denials = session.scalars(select(AuditEvent).where(AuditEvent.event_type == "access.denied")).all()
     assert len(denials) == 5 and {d.actor_name for d in denials} == {"staff"}
     assert not desk_views(web_archive)
+
+
+def test_alerts_show_with_evidence_and_are_acknowledged_with_a_comment(client: FlaskClient, login_as, web_archive):
+    from archive.compliance import alerts
+    from archive.compliance.tasks import ALERT_ACTOR
+
+    record(web_archive, 1, user="zhang", event_type="document.viewed", target_id=99, address="10.0.0.5")
+    rules = alerts.load_rules(None)
+    rules["mass_access"]["threshold"] = 0
+    rules["mass_access"]["per_role"] = {}
+    [alert] = [a for a in alerts.scan_alerts(web_archive.uow(), actor=ALERT_ACTOR, rules=rules)
+               if a.rule == "mass_access"]
+    login_as(client, "auditor")
+    html = client.get("/audit-desk/alerts?lang=en").get_data(as_text=True)
+    assert "mass_access" in html and "distinct_documents=1" in html
+    assert "Anomaly alerts</a> <strong class=\"alert-count\">" in client.get("/audit-desk/?lang=en").get_data(as_text=True)
+    refused = client.post(f"/audit-desk/alerts/{alert.id}/acknowledge", data={"comment": ""}, follow_redirects=True)
+    assert "A comment is required." in refused.get_data(as_text=True)
+    done = client.post(f"/audit-desk/alerts/{alert.id}/acknowledge", data={"comment": "checked with zhang"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Alert acknowledged." in done and "mass_access" not in done.split("<tbody>")[1]
+    everything = client.get("/audit-desk/alerts?all=1").get_data(as_text=True)
+    assert "checked with zhang" in everything
+
+
+def test_staff_may_not_acknowledge_an_alert(client: FlaskClient, login_as):
+    login_as(client, "staff")
+    assert client.get("/audit-desk/alerts").status_code == 403
+    assert client.post("/audit-desk/alerts/1/acknowledge", data={"comment": "x"}).status_code == 403
