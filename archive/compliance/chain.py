@@ -8,9 +8,10 @@
 which reserves n positions and locks the row until the transaction ends: on PostgreSQL a row lock
 (a second writer's UPDATE waits, then re-reads the committed head), on SQLite the database write lock
 (the UPDATE is a write, so it waits on busy_timeout; nothing was read under an older snapshot first).
-The events get seq, prev_hash and hash, are added, and the head is set to the last hash; the commit's
-own flush inserts them. So the lock is held only from the start of the commit to its end, and a
-transaction that records no audit event never touches the head and never serialises.
+The transaction's other changes are flushed first; then the events get seq, prev_hash and hash, are
+added, and the head is set to the last hash; the commit's own flush inserts them. So the lock is held
+only for those inserts and the COMMIT itself, and a transaction that records no audit event never
+touches the head and never serialises.
 
 Another table joins the chain (the destruction register, borrowing decisions, once they keep their own
 tables) by giving its rows the same three columns (seq unique, prev_hash, hash), adding its field list
@@ -79,6 +80,7 @@ def _link_pending(session: Session) -> None:
     rows: list[Chained] = session.info.pop(_PENDING, None) or []
     if not rows:
         return
+    session.flush()  # the transaction's other changes first, so the lock covers only the audit rows
     connection = session.connection()  # Core, not session.execute: no autoflush, no ORM overhead
     last_seq, prev = connection.execute(_reserve, {"n": len(rows)}).one()
     seq = last_seq - len(rows)
