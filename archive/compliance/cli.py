@@ -64,6 +64,24 @@ def checkpoint(ctx: click.Context, out: Path | None) -> None:
     click.echo(line)
 
 
+@audit.command("checkpoints")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory to write checkpoint-NNNNNN.json files into (existing ones are kept).")
+@as_option
+@click.pass_context
+def checkpoints(ctx: click.Context, out: Path, username: str | None) -> None:
+    """Write every signed checkpoint as a small file, for depositing with customers or a notary."""
+    archive = archive_of(ctx)
+    out.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for view in services.list_checkpoints(archive.uow(), actor=_actor(archive, username)):
+        path = out / f"checkpoint-{view.number:06d}.json"
+        if not path.exists():
+            path.write_text(json.dumps(view.file, ensure_ascii=False) + "\n", encoding="utf-8")
+            written += 1
+    click.echo(f"wrote {written} new checkpoint files to {out}")
+
+
 @audit.command("verify")
 @click.option("--from-checkpoint", "deposited", multiple=True, type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="A checkpoint file deposited elsewhere; the trail must still contain it.")
