@@ -8,8 +8,8 @@
 which reserves n positions and locks the row until the transaction ends: on PostgreSQL a row lock
 (a second writer's UPDATE waits, then re-reads the committed head), on SQLite the database write lock
 (the UPDATE is a write, so it waits on busy_timeout; nothing was read under an older snapshot first).
-The transaction's other changes are flushed first; then the events get seq, prev_hash and hash, are
-added, and the head is set to the last hash; the commit's own flush inserts them. So the lock is held
+The transaction's other changes are flushed first; then the events get seq, prev_hash and hash and are
+added; the commit's own flush inserts them, and inserting the last one sets the head's hash (a trigger). So the lock is held
 only for those inserts and the COMMIT itself, and a transaction that records no audit event never
 touches the head and never serialises.
 
@@ -36,7 +36,6 @@ _HOOKED = "audit_chain_hooked"
 _head = AuditChainHead.__table__
 _reserve = (update(_head).where(_head.c.id == 1).values(seq=_head.c.seq + bindparam("n"))
             .returning(_head.c.seq, _head.c.hash))
-_advance = update(_head).where(_head.c.id == 1).values(hash=bindparam("hash"))
 
 
 class Chained(Protocol):
@@ -89,8 +88,9 @@ def _link_pending(session: Session) -> None:
         row.seq, row.prev_hash = seq, prev
         table = row.__tablename__
         row.hash = prev = chainformat.entry_hash(table, seq, prev, CHAINED_TABLES[table](row))
-    connection.execute(_advance, {"hash": prev})
-    session.add_all(rows)  # inserted by the commit's own flush, right after this
+    # Inserted by the commit's own flush, right after this; inserting the event at the reserved head seq
+    # sets the head's hash (trigger audit_event_chain_head, migration 0005): no extra round trip.
+    session.add_all(rows)
 
 
 def _forget_pending(session: Session, transaction: SessionTransaction) -> None:

@@ -72,13 +72,15 @@ def drop_append_only_guards(archive) -> None:
     with archive.engine.begin() as connection:
         if archive.engine.dialect.name == "sqlite":
             names = connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND "
-                                            "tbl_name IN ('audit_event', 'audit_checkpoint')")).scalars().all()
+                                            "tbl_name IN ('audit_event', 'audit_checkpoint') AND "
+                                            "name LIKE '%no_%'")).scalars().all()
             for name in names:
                 connection.execute(text(f'DROP TRIGGER "{name}"'))
         else:
             for table in ("audit_event", "audit_checkpoint"):
                 names = connection.execute(text("SELECT tgname FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass) "
-                                                "AND NOT tgisinternal"), {"t": table}).scalars().all()
+                                                "AND NOT tgisinternal AND tgname LIKE '%append_only'"),
+                                           {"t": table}).scalars().all()
                 for name in names:
                     connection.execute(text(f'DROP TRIGGER "{name}" ON {table}'))
 

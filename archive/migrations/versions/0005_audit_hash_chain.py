@@ -81,9 +81,11 @@ def upgrade() -> None:
     for name, columns in DESK_INDEXES.items():
         op.create_index(name, 'audit_event', columns, unique=False)
     _make_checkpoints_append_only()
+    _advance_head_on_insert()
 
 
 def downgrade() -> None:
+    _drop_head_advance()
     _drop_checkpoint_guards()
     for name in DESK_INDEXES:
         op.drop_index(name, table_name='audit_event')
@@ -186,3 +188,29 @@ def _drop_checkpoint_guards() -> None:
     else:
         op.execute("DROP TRIGGER IF EXISTS audit_checkpoint_append_only ON audit_checkpoint")
         op.execute("DROP FUNCTION IF EXISTS audit_checkpoint_append_only()")
+
+
+def _advance_head_on_insert() -> None:
+    """The event at the reserved head seq sets the head's hash as it is inserted: no extra round trip."""
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute(
+            "CREATE TRIGGER audit_event_chain_head AFTER INSERT ON audit_event WHEN NEW.seq IS NOT NULL "
+            "BEGIN UPDATE audit_chain_head SET hash = NEW.hash WHERE id = 1 AND seq = NEW.seq; END"
+        )
+    else:
+        op.execute(
+            "CREATE FUNCTION audit_event_chain_head() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN UPDATE audit_chain_head SET hash = NEW.hash WHERE id = 1 AND seq = NEW.seq; RETURN NULL; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_event_chain_head AFTER INSERT ON audit_event FOR EACH ROW "
+            "WHEN (NEW.seq IS NOT NULL) EXECUTE FUNCTION audit_event_chain_head()"
+        )
+
+
+def _drop_head_advance() -> None:
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute("DROP TRIGGER IF EXISTS audit_event_chain_head")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS audit_event_chain_head ON audit_event")
+        op.execute("DROP FUNCTION IF EXISTS audit_event_chain_head()")
