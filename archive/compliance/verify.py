@@ -123,8 +123,8 @@ def _checkpoint_chain(checkpoints: Sequence[Mapping[str, Any]], deposited: Seque
             if why:
                 _add(report, "checkpoint", body.get("seq"), None, f"checkpoint {number} in {source} {why}")
                 continue
-            report.checkpoints_checked += 1
             known = by_number.get(number)
+            report.checkpoints_checked += known is None
             if known is not None and chainformat.checkpoint_digest(known) != chainformat.checkpoint_digest(cp):
                 _add(report, "checkpoint", body.get("seq"), None,
                      f"checkpoint {number} in the trail differs from the deposited copy (both signed)")
