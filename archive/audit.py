@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from archive import audit_chain as chain
 from archive.actors import Actor
-from archive.models import AuditEvent
+from archive.models import AuditEvent, utcnow
 
 
 def record(
@@ -21,6 +22,7 @@ def record(
     **detail: Any,
 ) -> AuditEvent:
     event = AuditEvent(
+        occurred_at=utcnow(),
         actor_id=actor.user_id,
         actor_name=actor.username,
         event_type=event_type,
@@ -28,7 +30,7 @@ def record(
         target_id="" if target_id is None else str(target_id),
         outcome=outcome,
         remote_addr=actor.remote_addr,
-        detail=detail,
+        detail=chain.normalise_json(detail),
     )
-    session.add(event)
+    chain.enqueue(session, event)  # added, with its place in the hash chain, when the session commits
     return event

@@ -10,6 +10,7 @@ from pathlib import Path
 from archive.errors import ConfigurationError
 
 CIPHERS = ("AES-256-GCM", "SM4-GCM")
+AUDIT_SIGNING = ("ed25519", "sm2")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,11 @@ class Settings:
     migration_database_url: str = ""  # the owner role's URL for migrations; empty: database_url
     database_app_role: str = ""  # PostgreSQL role the app connects as (granted INSERT/SELECT on audit_event)
     totp_required_roles: tuple[str, ...] = ()  # roles that must enrol a TOTP second factor before acting
+    # The audit trail's checkpoint signer (archive/compliance): algorithm, key file, signing interval.
+    audit_signing: str = "ed25519"
+    audit_signing_key_file: Path = Path("audit-signing.json")
+    audit_checkpoint_minutes: int = 15
+    audit_alert_rules: Path | None = None  # JSON overriding archive/compliance/alerts.py's default rules
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -146,6 +152,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_app_role=env.get("ARCHIVE_DATABASE_APP_ROLE", "").strip(),
         totp_required_roles=tuple(r.strip() for r in env.get("ARCHIVE_TOTP_REQUIRED_ROLES", "").split(",")
                                   if r.strip()),
+        audit_signing=_choice(env, "ARCHIVE_AUDIT_SIGNING", "ed25519", AUDIT_SIGNING),
+        audit_signing_key_file=Path(env.get("ARCHIVE_AUDIT_SIGNING_KEY_FILE", "")
+                                    or home / "keys" / "audit-signing.json"),
+        audit_checkpoint_minutes=max(1, int(_number(env, "ARCHIVE_AUDIT_CHECKPOINT_MINUTES", "15", int))),
+        audit_alert_rules=Path(env.get("ARCHIVE_AUDIT_ALERT_RULES", "") or home / "audit-alert-rules.json"),
     )
 
 

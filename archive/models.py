@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -350,6 +351,10 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # ok | denied | failed
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The hash chain (archive/compliance/chain.py): position, previous entry's hash, this entry's hash.
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True, index=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -369,3 +374,12 @@ class FixityRun(Base):
     # [{"kind", "object_key", "document_id", "archive_code", "detail"}, ...]
     problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     ok: Mapped[bool] = mapped_column(Boolean)
+
+
+class AuditChainHead(Base):
+    """One row (id 1): the last seq handed out and that entry's hash. Writers lock it (audit_chain.py)."""
+
+    __tablename__ = "audit_chain_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))

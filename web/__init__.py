@@ -53,6 +53,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
 
     for module in (auth, customers, documents, search, capture, rescan, retention, compliance, admin, api):
         app.register_blueprint(module.bp)
+    from web.audit_desk import bp as audit_desk_bp  # the auditor's review desk (archive/compliance)
+
+    app.register_blueprint(audit_desk_bp)
     app.add_url_rule("/", "index", auth.index)
     app.after_request(_security_headers)
     return app

@@ -25,9 +25,21 @@ class ArchiveCommands(ArchiveGroup):
         if self._loaded:
             return
         self._loaded = True
-        from archive.cli import admin, capture, demo, filing, integrity, jobs, keys, ocr, search, security
+        from archive.cli import (
+            admin,
+            audit,
+            capture,
+            demo,
+            filing,
+            integrity,
+            jobs,
+            keys,
+            ocr,
+            search,
+            security,
+        )
 
-        for module in (admin, capture, filing, search, jobs, integrity, keys, ocr, security, demo):
+        for module in (admin, capture, filing, search, jobs, integrity, keys, ocr, security, audit, demo):
             for command in module.COMMANDS:
                 self.add_command(command)
         for entry_point in entry_points(group=COMMANDS_GROUP):

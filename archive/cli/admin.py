@@ -10,6 +10,7 @@ import click
 from archive import registry
 from archive.actors import OPERATOR
 from archive.cli.support import archive_of
+from archive.compliance.services import signer_for
 from archive.roles import ADMIN
 from archive.services import reference, users
 
@@ -23,6 +24,7 @@ def init(ctx: click.Context, admin_name: str, admin_password: str | None) -> Non
     archive = archive_of(ctx)
     archive.migrate()
     archive.keyring  # noqa: B018 - creates the key file with 0600 on first run
+    signer_for(archive.settings)  # creates the audit checkpoint signing key (0600) and its public key file
     added = reference.seed_reference_data(archive.uow())
     message = f"archive ready at {archive.settings.home} ({added} reference rows added)"
     if users.count_users(archive.uow()) == 0:

@@ -1,6 +1,7 @@
-"""Compliance: the tamper-evident audit trail (hash chain, signed checkpoints, offline verification),
-the auditor's review desk and anomaly alerts, and the four-property checks 四性检测 (DA/T 70).
+"""Compliance: the tamper-evident audit trail (hash chain, signed checkpoints, offline verification and
+proofs), the auditor's review desk and anomaly alerts; next, the four-property checks 四性检测 (DA/T 70).
 
-Empty for now. It will hold models.py, permissions.py, events.py, services.py, tasks.py (checkpoints,
-alerts, periodic checks), views.py and feature.py; its commands go in archive/cli/audit.py.
+`chainformat` and `signing` use only the standard library and cryptography (gmssl for SM2), so the
+offline verifier (`verify`) runs without the archive's database, models or keys. Its commands are in
+archive/cli/audit.py; `feature.py` is its registry entry.
 """

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 # Insert and read only: the audit trail and the destruction register (retention), kept for ever.
-APPEND_ONLY_TABLES = ("audit_event", "destruction_register")
+APPEND_ONLY_TABLES = ("audit_event", "audit_checkpoint", "destruction_register")
 READ_ONLY_TABLES = ("alembic_version",)
 
 

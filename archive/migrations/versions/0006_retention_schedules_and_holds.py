@@ -2,7 +2,7 @@
 events, disposition dates, legal holds, appraisal and the destruction register
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 
 The tables belong to the retention package (retention/models.py); they live in the one schema so that
 destruction checks holds and writes its register entry inside its own transaction. The destruction
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
