@@ -41,10 +41,13 @@ from archive import audit_format as chainformat  # noqa: E402
 from archive.actors import Actor  # noqa: E402
 from archive.bootstrap import Archive  # noqa: E402
 from archive.compliance import desk, services  # noqa: E402
-from archive.models import AuditChainHead  # noqa: E402
 from archive.compliance.permissions import AUDITOR, CHECKPOINTER  # noqa: E402
 from archive.config import load_settings  # noqa: E402
-from archive.models import AuditEvent, utcnow  # noqa: E402
+from archive.models import (  # noqa: E402
+    AuditChainHead,  # noqa: E402
+    AuditEvent,
+    utcnow,
+)
 
 TARGET_WRITE_RATIO = 1.3
 TARGET_VERIFY_S = 60.0
