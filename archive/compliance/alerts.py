@@ -11,6 +11,7 @@ Default rules:
   mass_access         more than N distinct documents viewed/downloaded by one user in one clock hour
   after_hours         document access outside working hours (local time, weekends too), per user per day
   repeated_denials    N or more denials for one user in one clock hour
+  repeated_lookups    N or more exact ID-number or phone lookups by one user in one clock hour
   secret_access       any access to a document classified secret
   new_address         a person's account used from an address not seen for them in the lookback period
   failed_verification an `archive audit verify` that found a problem
@@ -40,11 +41,14 @@ from archive.models import AuditEvent, Document, User, as_utc, utcnow
 from archive.unit_of_work import UnitOfWork
 
 ACCESS_EVENTS = ("document.viewed", "document.downloaded", "page.image_viewed")
+LOOKUP_EVENTS = ("documents.identifier_lookup", "documents.identifier_lookup_refused")
 DEFAULT_RULES: dict[str, dict[str, Any]] = {
     "mass_access": {"enabled": True, "threshold": 50, "per_role": {"clerk": 300, "system": None}},
     "after_hours": {"enabled": True, "start": "08:00", "end": "19:00", "utc_offset_hours": 8, "weekends": True,
                     "per_role": {"system": None}},
     "repeated_denials": {"enabled": True, "threshold": 5, "per_role": {}},
+    # Exact ID-number / phone lookups (kept as keyed hashes): many in an hour is someone trying numbers.
+    "repeated_lookups": {"enabled": True, "threshold": 10, "per_role": {"system": None}},
     "secret_access": {"enabled": True, "classification": "secret"},
     "new_address": {"enabled": True, "lookback_days": 90, "ignore": ["", "cli"], "per_role": {"system": None}},
     "failed_verification": {"enabled": True},
@@ -183,6 +187,22 @@ def scan_alerts(uow: UnitOfWork, *, actor: Actor, rules: dict[str, dict[str, Any
                         raise_(f"repeated_denials:{name}:{hour:%Y-%m-%dT%H}", "repeated_denials", name,
                                f"{name} was refused {count} times in the hour from {hour:%Y-%m-%d %H:00} UTC",
                                {"denials": count, "limit": limit, "first_seq": first, "last_seq": last})
+        rule = rules["repeated_lookups"]
+        if rule.get("enabled") and any(e.event_type in LOOKUP_EVENTS for e in events):
+            for hour in hours:
+                rows = session.execute(
+                    select(AuditEvent.actor_name, AuditEvent.actor_id, func.count(), func.min(AuditEvent.seq),
+                           func.max(AuditEvent.seq))
+                    .where(AuditEvent.occurred_at >= hour, AuditEvent.occurred_at < hour + timedelta(hours=1),
+                           AuditEvent.event_type.in_(LOOKUP_EVENTS))
+                    .group_by(AuditEvent.actor_name, AuditEvent.actor_id)).all()
+                for name, actor_id, count, first, last in rows:
+                    limit = _threshold(rule, roles.get(actor_id, "unknown"))
+                    if limit is not None and count >= limit:
+                        raise_(f"repeated_lookups:{name}:{hour:%Y-%m-%dT%H}", "repeated_lookups", name,
+                               f"{name} looked up {count} exact ID or phone numbers in the hour from "
+                               f"{hour:%Y-%m-%d %H:00} UTC", {"lookups": count, "limit": limit, "first_seq": first,
+                                                              "last_seq": last})
         rule = rules["new_address"]
         if rule.get("enabled"):
             seen: dict[tuple[str, str], int] = {}

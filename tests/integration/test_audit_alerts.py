@@ -83,6 +83,14 @@ def test_repeated_denials_fire(archive, staff):
     assert alert.rule == "repeated_denials" and alert.evidence["denials"] == 5
 
 
+def test_repeated_exact_id_lookups_fire_and_a_few_do_not(archive, staff):
+    traffic(archive, staff, 9, event_type="documents.identifier_lookup")
+    assert scan(archive) == []  # nine lookups in the hour: normal work
+    traffic(archive, staff, 1, event_type="documents.identifier_lookup_refused", outcome="denied")
+    [alert] = scan(archive)
+    assert alert.rule == "repeated_lookups" and alert.evidence["lookups"] == 10
+
+
 def test_any_access_to_a_secret_document_fires(archive, people, tmp_path: Path):
     scan_file = write_scan(tmp_path / "secret.png", ["机密文件"], format="PNG", dpi=100)
     result = capture_document(archive.uow(), actor=people["clerk"], request=CaptureRequest(
