@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -222,13 +223,21 @@ def destroy(ctx: click.Context, batch_id: int, username: str | None, as_json: bo
 @retention.command("register")
 @click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Write it as Excel.")
 @click.option("--pdf", "pdf", type=click.Path(dir_okay=False, path_type=Path), help="Write it as PDF.")
+@click.option("--verify", is_flag=True, help="Check every entry against its chained audit event; exit 1 on a difference.")
 @AS_USER
 @AS_JSON
 @click.pass_context
-def register_(ctx: click.Context, xlsx: Path | None, pdf: Path | None, username: str | None, as_json: bool) -> None:
-    """The destruction register 销毁清册 (permanent), or --xlsx FILE / --pdf FILE."""
+def register_(ctx: click.Context, xlsx: Path | None, pdf: Path | None, verify: bool, username: str | None,
+              as_json: bool) -> None:
+    """The destruction register 销毁清册 (permanent), or --xlsx FILE / --pdf FILE / --verify."""
     archive = archive_of(ctx)
     actor = named_actor(archive, username)
+    if verify:
+        differing = register.verify_register(archive.uow(), actor=actor)
+        click.echo(json.dumps({"differing": differing}) if as_json else
+                   ("the register agrees with the audit chain" if not differing
+                    else "entries that differ from their chained audit event: " + ", ".join(differing)))
+        sys.exit(1 if differing else 0)
     for path, export in ((xlsx, register.export_register_xlsx), (pdf, register.export_register_pdf)):
         if path is not None:
             count = export(archive.uow(), actor=actor, path=path)

@@ -54,6 +54,7 @@ from retention.permissions import (
 )
 from retention.services.dispositions import add_period, effective_schedules
 from retention.services.holds import covered_by_active_hold
+from retention.services.register import register_values
 from retention.views import AppraisalBatchView, AppraisalItemView
 
 MIN_APPRAISERS = 2
@@ -244,16 +245,20 @@ def _destroy(uow: UnitOfWork, actor: Actor, item: AppraisalItem, document: Docum
     shred(uow, actor=DISPOSAL_ACTOR, document=document, reason=f"disposition batch {batch.id}: {item.reason or 'due'}")
     document.content_sha256 = f"destroyed:{document.id}"  # the duplicate check forgets it; the register keeps it
     department = uow.session.get(Department, document.department_id)
-    uow.session.add(DestructionRecord(
+    entry = DestructionRecord(
         document_id=document.id, archive_code=document.archive_code, title=redact(document.title),
         document_type=document.document_type, department=department.code if department else "",
         document_date=document.document_date, captured_at=document.captured_at, pages=pages,
         content_sha256=sha256, schedule=_describe(schedule), due_on=item.due_on, reason=item.reason or "due",
         appraisers=", ".join(appraisers), approved_by=names.get(batch.decided_by_id, ""),
-        approved_at=batch.decided_at, executed_by=actor.username, destroyed_at=uow.clock.now(), batch_id=batch.id))
+        approved_at=batch.decided_at, executed_by=actor.username, destroyed_at=uow.clock.now(), batch_id=batch.id)
+    uow.session.add(entry)
     item.outcome = "destroyed"
+    # The chained audit event carries the whole register entry: the hash chain covers the register, and
+    # register.verify_register finds an entry changed behind the database's back.
     audit.record(uow.session, actor, event_record_destroyed, target_type="document", target_id=document.id,
-                 archive_code=document.archive_code, batch_id=batch.id, sha256=sha256)
+                 archive_code=document.archive_code, batch_id=batch.id, sha256=sha256,
+                 register_entry=register_values(entry))
 
 
 def _describe(schedule) -> str:  # noqa: ANN001 - a ScheduleView

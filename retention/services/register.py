@@ -4,6 +4,7 @@ permanent; the database refuses to change it (migration 0006)."""
 from __future__ import annotations
 
 from dataclasses import astuple, fields
+from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -11,8 +12,9 @@ from sqlalchemy import select
 
 from archive import access, audit
 from archive.actors import Actor
+from archive.models import AuditEvent, as_utc
 from archive.unit_of_work import UnitOfWork
-from retention.events import event_register_exported
+from retention.events import event_record_destroyed, event_register_exported
 from retention.models import DestructionRecord
 from retention.pdf import register_pdf
 from retention.permissions import permission_register_view
@@ -22,6 +24,35 @@ HEADINGS_ZH = {"id": "序号", "archive_code": "档号", "title": "题名", "doc
                "document_date": "文件日期", "pages": "页数", "content_sha256": "SHA-256", "schedule": "保管期限表",
                "due_on": "到期日", "reason": "销毁理由", "appraisers": "鉴定人", "approved_by": "批准人",
                "approved_at": "批准时间", "executed_by": "执行人", "destroyed_at": "销毁时间", "batch_id": "鉴定批次"}
+
+
+ENTRY_FIELDS = ("document_id", "archive_code", "title", "document_type", "department", "document_date", "captured_at",
+                "pages", "content_sha256", "schedule", "due_on", "reason", "appraisers", "approved_by", "approved_at",
+                "executed_by", "destroyed_at", "batch_id")
+
+
+def register_values(entry: DestructionRecord) -> dict[str, object]:
+    """A register entry as it is recorded in its chained audit event (dates as ISO text, times in UTC)."""
+    return {name: _plain(getattr(entry, name)) for name in ENTRY_FIELDS}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def verify_register(uow: UnitOfWork, *, actor: Actor) -> list[str]:
+    """Compare every register entry with the register entry its chained audit event recorded; return the
+    archive codes of entries that differ or have no event (empty: the register is as destroyed).
+    Requires permission_register_view."""
+    with uow:
+        access.require(actor, permission_register_view)
+        recorded = {str(detail.get("register_entry", {}).get("document_id")): detail.get("register_entry")
+                    for detail in uow.session.scalars(select(AuditEvent.detail).where(
+                        AuditEvent.event_type == event_record_destroyed))}
+        return [row.archive_code for row in uow.session.scalars(select(DestructionRecord).order_by(DestructionRecord.id))
+                if recorded.get(str(row.document_id)) != register_values(row)]
 
 
 def list_register(uow: UnitOfWork, *, actor: Actor) -> list[RegisterEntryView]:

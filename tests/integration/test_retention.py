@@ -429,6 +429,15 @@ def test_the_register_refuses_update_delete_and_replace_in_the_database(archive,
             connection.execute(text(statement))
     (entry,) = register.list_register(archive.uow(), actor=group.leader)
     assert entry.reason == "due"
+    assert register.verify_register(archive.uow(), actor=group.leader) == []
+    # A database owner sets the triggers aside and edits the register: its chained audit event tells.
+    with archive.engine.begin() as connection:
+        if archive.engine.dialect.name == "sqlite":
+            connection.execute(text("DROP TRIGGER destruction_register_no_update"))
+        else:
+            connection.execute(text("ALTER TABLE destruction_register DISABLE TRIGGER USER"))
+        connection.execute(text("UPDATE destruction_register SET reason = 'nothing happened'"))
+    assert register.verify_register(archive.uow(), actor=group.leader) == [document.code]
 
 
 DESTROY_CHILD = """
