@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from archive import access, audit, registry
+from archive import access, audit
 from archive.actors import Actor
 from archive.errors import AccessDenied, NotFoundError, ValidationError
 from archive.events import event_user_created
@@ -72,12 +72,7 @@ def create_account(
     with uow:
         access.require(actor, permission_user_manage)
         session = uow.session
-        if role not in registry.roles():
-            raise ValidationError(f"role must be one of {', '.join(registry.roles())}")
-        if not username.strip():
-            raise ValidationError("a username is required")
-        if session.scalar(select(User).where(User.username == username)):
-            raise ValidationError(f"user {username!r} already exists")
+        users.check_new_account(session, username, role)
         wants_more = _needs_approval(session, role, clearance)
         department_id = None
         if department:
@@ -113,8 +108,7 @@ def request_account_change(uow: UnitOfWork, *, actor: Actor, user_id: int, role:
         user = session.get(User, user_id)
         if user is None:
             raise NotFoundError(f"no user {user_id}")
-        if role not in registry.roles():
-            raise ValidationError(f"role must be one of {', '.join(registry.roles())}")
+        users.check_role(role)
         if _needs_approval(session, role, clearance):
             request_id = _request(session, actor, user, role, clearance)
             uow.commit()

@@ -101,6 +101,21 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def check_role(role: str) -> None:
+    """Raise ValidationError unless some feature registered the role."""
+    if role not in registry.roles():
+        raise ValidationError(f"role must be one of {', '.join(registry.roles())}")
+
+
+def check_new_account(session: Session, username: str, role: str) -> None:
+    """Raise ValidationError for an unknown role, or a username that is empty or taken."""
+    check_role(role)
+    if not username.strip():
+        raise ValidationError("a username is required")
+    if session.scalar(select(User).where(User.username == username)):
+        raise ValidationError(f"user {username!r} already exists")
+
+
 def create_user(
     uow: UnitOfWork, *, actor: Actor, username: str, password: str, role: str,
     department: str | None = None, clearance: str = "internal", display_name: str = "",
@@ -109,12 +124,7 @@ def create_user(
     with uow:
         access.require(actor, permission_user_manage)
         session = uow.session
-        if role not in registry.roles():
-            raise ValidationError(f"role must be one of {', '.join(registry.roles())}")
-        if not username.strip():
-            raise ValidationError("a username is required")
-        if session.scalar(select(User).where(User.username == username)):
-            raise ValidationError(f"user {username!r} already exists")
+        check_new_account(session, username, role)
         if session.get(ClassificationLevel, clearance) is None:
             raise ValidationError(f"unknown clearance {clearance!r}")
         department_id = None
