@@ -284,7 +284,7 @@ class OcrPipeline:
                     lines[index] = TextLine(paragraph=line.paragraph, words=words)
                 elif number is not None and _only_hyphens_added(line.words[number].text, "".join(w.text for w in words)):
                     fixed = [*line.words]
-                    fixed[number] = replace(fixed[number], text="".join(w.text for w in words))
+                    fixed[number] = replace(fixed[number], text="".join(w.text for w in words).strip(_STRAY_MARKS))
                     lines[index] = TextLine(paragraph=line.paragraph, words=fixed)
         return self._arranged(lines, self.recognizer.languages, psm)
 
@@ -399,7 +399,13 @@ def _is_cjk(char: str) -> bool:
         or 0xF900 <= code <= 0xFAFF or code >= 0x20000
 
 
+# What a trace of a rule or a speck next to a code reads as.
+_STRAY_MARKS = "\"'`|\u2018\u2019\u201c\u201d"
+
+
 def _only_hyphens_added(old: str, new: str) -> bool:
+    """The new reading is the old one with hyphens added (and stray marks at its ends dropped)."""
+    old, new = old.strip(_STRAY_MARKS), new.strip(_STRAY_MARKS)
     return new.count("-") > old.count("-") and new.replace("-", "") == old.replace("-", "")
 
 
