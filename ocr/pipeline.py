@@ -60,7 +60,7 @@ CJK_LANGUAGES = ("chi_sim", "chi_tra", "chi_sim_vert", "chi_tra_vert", "jpn", "j
 # CJK characters read with at least this mean confidence.
 CONFIDENT_CJK_READING = 70
 AUTOMATIC_PSM = 3
-RULED_PSM = 4
+RULED_PSM = 6
 # Crops stacked one under the other are read as one column of lines (4), or as a uniform block
 # (6), which reads a stack of CJK lines better.
 STACK_PSM = 4
@@ -255,7 +255,8 @@ class OcrPipeline:
     def _read(self, image: Image.Image, ruled: bool = False) -> _Reading:
         settings = self.settings
         # A ruled table, its rules whitened, is sparse: tesseract's automatic layout drops short
-        # cells from it, where one column of lines (PSM 4) reads it row by row, every cell.
+        # cells from it, and one column of lines (PSM 4) may still read it column by column; one
+        # uniform block (PSM 6) reads it row by row, every cell.
         psm = RULED_PSM if ruled and settings.psm is None else None
         primary, _, others = self.recognizer.languages.partition("+")
         if not settings.primary_language_first or not others:
