@@ -28,7 +28,7 @@ TABLE = "table"
 # A block of tesseract's layout is running text (prose) when it has at least this many lines, of
 # at least this many words each (median), that fill most of the block's width (median), and this
 # share of its words are words of letters, not all capitals (_is_text_word).
-PROSE_MIN_LINES = 2
+PROSE_MIN_LINES = 3
 PROSE_MIN_WORDS = 4
 PROSE_MIN_FILL = 0.6
 PROSE_MIN_TEXT_WORDS = 0.6
@@ -194,10 +194,10 @@ def arrange_lines(lines: list[TextLine]) -> tuple[list[TextLine], str]:
 
 
 def _above_first(units: list[list[TextLine]], prose: list[bool]) -> list[list[TextLine]]:
-    """units in their order, except that a heading over columns goes before the first of them
-    (tesseract puts a title centred over two columns after the first): a one-line unit that lies
-    wholly above an earlier block of running text and crosses the gutter between it and one
-    beside it to its right."""
+    """units in their order, except that a row goes before the first earlier row it lies wholly
+    above and overlaps in width, and a heading over columns before the first of them (tesseract
+    puts a title centred over two columns after the first): a one-line unit that lies wholly
+    above an earlier block of running text and crosses the gutter between it and one beside it."""
     boxes = [_bounds([word for line in unit for word in line.words]) for unit in units]
     columns = [box for box, is_prose in zip(boxes, prose, strict=True) if is_prose]
 
@@ -208,12 +208,18 @@ def _above_first(units: list[list[TextLine]], prose: list[bool]) -> list[list[Te
                   and min(other.bottom, column.bottom) > max(other.top, column.top)]
         return any(box.right > column.right and box.left < other.left for other in beside)
 
+    def above(box: Box, other: Box) -> bool:
+        return box.bottom <= other.top and min(box.right, other.right) > max(box.left, other.left)
+
     placed: list[tuple[Box, bool, list[TextLine]]] = []
     for box, is_prose, unit in zip(boxes, prose, units, strict=True):
         position = len(placed)
-        if len(unit) == 1 and not is_prose:
+        if not is_prose:
+            # A row goes before the first earlier row it lies above (the rows of a table whose
+            # blocks tesseract read in two runs), or running text it heads.
             position = next((index for index, (other, other_prose, _) in enumerate(placed)
-                             if other_prose and heads(box, other)), position)
+                             if (not other_prose and above(box, other))
+                             or (other_prose and len(unit) == 1 and heads(box, other))), position)
         placed.insert(position, (box, is_prose, unit))
     return [unit for _, _, unit in placed]
 

@@ -36,8 +36,8 @@ from PIL import Image, ImageFilter
 
 from ocr.base import RecognizedText, WordBox
 from ocr.deskew import Skew, measure_skew
-from ocr.layout import arrange_lines, sample_lines, stack, text_line_height
-from ocr.prepare import UNTRUSTED_DPI, clean_background, noise_level, remove_rules, upscale_factor
+from ocr.layout import TABLE, arrange_lines, sample_lines, stack, text_line_height
+from ocr.prepare import UNTRUSTED_DPI, clean_background, find_rules, noise_level, upscale_factor
 from ocr.tesseract import TesseractRecognizer, TextLine
 
 # A line is re-read with every configured language when it has at least this many Latin letters
@@ -60,6 +60,7 @@ CJK_LANGUAGES = ("chi_sim", "chi_tra", "chi_sim_vert", "chi_tra_vert", "jpn", "j
 # CJK characters read with at least this mean confidence.
 CONFIDENT_CJK_READING = 70
 AUTOMATIC_PSM = 3
+RULED_PSM = 6
 # Crops stacked one under the other are read as one column of lines (4), or as a uniform block
 # (6), which reads a stack of CJK lines better.
 STACK_PSM = 4
@@ -148,11 +149,12 @@ class _Page:
     image: Image.Image
     frame: _Frame
     dpi: int | None
+    ruled: bool = False  # it had horizontal and vertical rules: a ruled table or form
 
     def transformed(self, image: Image.Image, frame: _Frame) -> _Page:
         if self.dpi:
             image.info["dpi"] = (self.dpi, self.dpi)
-        return _Page(image, frame, self.dpi)
+        return _Page(image, frame, self.dpi, self.ruled)
 
 
 @dataclass
@@ -204,7 +206,7 @@ class OcrPipeline:
                 skew = measure_skew(page.image, limit=limit)
         if settings.deskew and skew is not None and abs(skew.angle) >= settings.min_skew_degrees:
             page = _rotate(page, skew.angle)
-        reading = self._read(page.image)
+        reading = self._read(page.image, page.ruled)
         result = reading.recognized(self.recognizer)
         has_ink = skew is not None and skew.ink
         misread = has_ink and (not result.words or result.confidence < settings.orientation_check_below)
@@ -214,14 +216,14 @@ class OcrPipeline:
             kept, kept_skew = as_given
             if settings.deskew and abs(kept_skew.angle) >= settings.min_skew_degrees:
                 kept = _rotate(kept, kept_skew.angle)
-            again = self._read(kept.image).recognized(self.recognizer)
+            again = self._read(kept.image, kept.ruled).recognized(self.recognizer)
             if again.confidence > result.confidence:
                 page, result = kept, again
         if settings.orientation and not checked_orientation and misread:
             turn = self.recognizer.detect_orientation(page.image)
             if turn:
                 turned = _turn(page, turn)
-                again = self._read(turned.image).recognized(self.recognizer)
+                again = self._read(turned.image, turned.ruled).recognized(self.recognizer)
                 if again.confidence > result.confidence:
                     page, result = turned, again
         return replace(result, words=[page.frame.to_original(word) for word in result.words])
@@ -241,24 +243,30 @@ class OcrPipeline:
                 grey = grey.resize(size, Image.Resampling.LANCZOS)
         if settings.clean_background:
             grey = clean_background(grey)
+        ruled = False
         if settings.remove_rules:
-            grey = remove_rules(grey, text_line_height(grey))
+            grey, ruled = find_rules(grey, text_line_height(grey))
         if settings.denoise and noise_level(grey) >= settings.denoise_above:
             grey = grey.filter(ImageFilter.MedianFilter(3))
         if dpi:
             grey.info["dpi"] = (dpi, dpi)
-        return _Page(grey, frame, dpi)
+        return _Page(grey, frame, dpi, ruled)
 
-    def _read(self, image: Image.Image) -> _Reading:
+    def _read(self, image: Image.Image, ruled: bool = False) -> _Reading:
         settings = self.settings
+        # A ruled table, its rules whitened, is sparse: tesseract's automatic layout drops short
+        # cells from it, and one column of lines (PSM 4) may still read it column by column; one
+        # uniform block (PSM 6) reads it row by row, every cell.
+        psm = RULED_PSM if ruled and settings.psm is None else None
         primary, _, others = self.recognizer.languages.partition("+")
         if not settings.primary_language_first or not others:
-            return self._arranged(self._read_lines(image), self.recognizer.languages)
+            return self._arranged(self._read_lines(image, psm=psm), self.recognizer.languages, psm)
         if settings.detect_script and primary in CJK_LANGUAGES:
             latin, cjk = self._sample_script(image, primary)
             if latin >= MIN_LATIN_LETTERS and latin >= LATIN_PAGE_RATIO * cjk:
-                return self._arranged(self._read_latin_page(image, others, cjk_seen=cjk >= MIN_CJK_SEEN), others)
-        lines = self._read_lines(image, languages=primary)
+                lines = self._read_latin_page(image, others, cjk_seen=cjk >= MIN_CJK_SEEN, psm=psm)
+                return self._arranged(lines, others, psm)
+        lines = self._read_lines(image, languages=primary, psm=psm)
         # What the primary language may have misread: lines of Latin text (mostly Latin letters, or
         # Latin letters read with low confidence), and in other lines the codes that may have lost
         # a hyphen (_LETTER_DIGIT).
@@ -277,17 +285,17 @@ class OcrPipeline:
                     lines[index] = TextLine(paragraph=line.paragraph, words=words)
                 elif number is not None and _only_hyphens_added(line.words[number].text, "".join(w.text for w in words)):
                     fixed = [*line.words]
-                    fixed[number] = replace(fixed[number], text="".join(w.text for w in words))
+                    fixed[number] = replace(fixed[number], text="".join(w.text for w in words).strip(_STRAY_MARKS))
                     lines[index] = TextLine(paragraph=line.paragraph, words=fixed)
-        return self._arranged(lines, self.recognizer.languages)
+        return self._arranged(lines, self.recognizer.languages, psm)
 
-    def _read_latin_page(self, image: Image.Image, latin: str, *, cjk_seen: bool) -> list[TextLine]:
+    def _read_latin_page(self, image: Image.Image, latin: str, *, cjk_seen: bool, psm: int | None) -> list[TextLine]:
         """Read a page in Latin script with the Latin languages; if the script sample saw CJK
         characters, the lines they read with low confidence (a Chinese title or address on an
         English page) are read again with the CJK language, and take that reading if it is
         confident and holds CJK characters. (A page with no CJK in its sample is spared that
         reading: on tables and charts many lines read with low confidence.)"""
-        lines = self._read_lines(image, languages=latin)
+        lines = self._read_lines(image, languages=latin, psm=psm)
         if not cjk_seen:
             return lines
         doubtful = [index for index, line in enumerate(lines)
@@ -304,7 +312,9 @@ class OcrPipeline:
                 lines[index] = TextLine(paragraph=lines[index].paragraph, words=words)
         return lines
 
-    def _arranged(self, lines: list[TextLine], languages: str) -> _Reading:
+    def _arranged(self, lines: list[TextLine], languages: str, psm: int | None = None) -> _Reading:
+        if psm == RULED_PSM and self.settings.psm is None:
+            return _Reading(lines, TABLE, languages)
         if self.settings.psm is not None:
             return _Reading(lines, f"psm {self.settings.psm}", languages)
         arranged, layout = arrange_lines(lines)
@@ -390,7 +400,13 @@ def _is_cjk(char: str) -> bool:
         or 0xF900 <= code <= 0xFAFF or code >= 0x20000
 
 
+# What a trace of a rule or a speck next to a code reads as.
+_STRAY_MARKS = "\"'`|\u2018\u2019\u201c\u201d"
+
+
 def _only_hyphens_added(old: str, new: str) -> bool:
+    """The new reading is the old one with hyphens added (and stray marks at its ends dropped)."""
+    old, new = old.strip(_STRAY_MARKS), new.strip(_STRAY_MARKS)
     return new.count("-") > old.count("-") and new.replace("-", "") == old.replace("-", "")
 
 

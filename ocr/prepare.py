@@ -105,7 +105,13 @@ def noise_level(grey: Image.Image) -> int:
 
 
 def remove_rules(grey: Image.Image, line_height: int | None) -> Image.Image:
-    """Return grey with its long thin solid straight lines (table rules, form underlines) made white, so tesseract neither reads them as "|" or "_" nor lets them cut its layout
+    """grey with its long thin solid straight lines made white (find_rules)."""
+    return find_rules(grey, line_height)[0]
+
+
+def find_rules(grey: Image.Image, line_height: int | None) -> tuple[Image.Image, bool]:
+    """Return grey with its long thin solid straight lines (table rules, form underlines) made white,
+    and whether it has both horizontal and vertical ones (a ruled table or form); so tesseract neither reads them as "|" or "_" nor lets them cut its layout
     into pieces; grey itself when it has none.
 
     A rule is ink that fills most of a window RULE_LENGTH_LINES line heights long, with no ink a
@@ -113,15 +119,15 @@ def remove_rules(grey: Image.Image, line_height: int | None) -> Image.Image:
     the other of every row it occupies, and no character is that long.
     """
     if not line_height:
-        return grey
+        return grey, False
     threshold = otsu_threshold(grey.histogram())
     ink = grey.point([255 if value <= threshold else 0 for value in range(256)])
     if ink.histogram()[255] > ink.width * ink.height / 2:  # light text on a dark page: no rules to find
-        return grey
+        return grey, False
     horizontal = _rule_mask(ink, line_height)
     vertical = _rule_mask(ink.transpose(Image.Transpose.TRANSPOSE), line_height)
     if horizontal is None and vertical is None:
-        return grey
+        return grey, False
     mask = Image.new("L", grey.size, 0)
     if horizontal is not None:
         mask = ImageChops.lighter(mask, horizontal)
@@ -130,7 +136,7 @@ def remove_rules(grey: Image.Image, line_height: int | None) -> Image.Image:
     cleaned = grey.copy()
     cleaned.paste(255, mask=mask)
     cleaned.info.update(grey.info)
-    return cleaned
+    return cleaned, horizontal is not None and vertical is not None
 
 
 def _rule_mask(ink: Image.Image, line_height: int) -> Image.Image | None:
