@@ -25,6 +25,7 @@ LOGINS = [
     ("staff_kf", "staff-demo-pass", "staff, 客户服务中心 KF, clearance secret"),
     ("approver", "approver-demo-pass", "approver, 营销部 YX, clearance secret"),
     ("auditor", "auditor-demo-pass", "compliance"),
+    ("secadmin", "secadmin-demo-pass", "security_admin: approves roles and clearances (三员分立)"),
 ]
 _ACCOUNTS = [
     ("admin", "admin", None, "public"),
@@ -33,6 +34,7 @@ _ACCOUNTS = [
     ("staff_kf", "staff", "KF", "secret"),
     ("approver", "approver", "YX", "secret"),
     ("auditor", "compliance", None, "public"),
+    ("secadmin", "security_admin", None, "public"),
 ]
 
 
