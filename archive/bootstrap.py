@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive import registry
 from archive.config import Settings, load_settings
 from archive.jobs import JobQueue
-from archive.ports import Clock, DispositionGuard, NoHolds, Recognizer, SystemClock
+from archive.ports import Clock, DispositionGuard, Mailer, NoHolds, Recognizer, SystemClock
 from archive.unit_of_work import UnitOfWork
 from search.base import SearchIndex
 from storage.base import ObjectStore
@@ -146,6 +146,15 @@ class Archive:
         return guards[0] if guards else NoHolds()
 
     @cached_property
+    def mailer(self) -> Mailer | None:
+        """The SMTP mailer when ARCHIVE_SMTP_HOST is set, else None."""
+        if not self.settings.smtp_host:
+            return None
+        from archive.mail import SmtpMailer
+
+        return SmtpMailer(self.settings.smtp_host, self.settings.smtp_port, self.settings.smtp_from)
+
+    @cached_property
     def clock(self) -> Clock:
         """The system clock; tests put one that travels in its place."""
         return SystemClock()
@@ -156,7 +165,7 @@ class Archive:
             self.session_factory, settings=self.settings,
             store=lambda: self.store, object_store=lambda: self.object_store, keyring=lambda: self.keyring,
             index=lambda: self.index, jobs=lambda: self.jobs, recognizer=lambda: self.recognizer,
-            disposition_guard=lambda: self.disposition_guard, clock=lambda: self.clock,
+            disposition_guard=lambda: self.disposition_guard, clock=lambda: self.clock, mailer=lambda: self.mailer,
         )
 
     def migrate(self) -> None:

@@ -49,6 +49,11 @@ class Settings:
     upload_rate_per_hour: int = 600
     lookup_rate_per_hour: int = 30
     cli_trusted: bool = False
+    # Mail (self-service unlock by e-mail; off while smtp_host is empty) and the archive's address for links.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "archive@localhost"
+    public_url: str = "http://127.0.0.1:8000"
     migration_database_url: str = ""  # the owner role's URL for migrations; empty: database_url
     database_app_role: str = ""  # PostgreSQL role the app connects as (granted INSERT/SELECT on audit_event)
     totp_required_roles: tuple[str, ...] = ()  # roles that must enrol a TOTP second factor before acting
@@ -148,6 +153,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         upload_rate_per_hour=_positive(env, "ARCHIVE_UPLOAD_RATE_PER_HOUR", "600"),
         lookup_rate_per_hour=_positive(env, "ARCHIVE_LOOKUP_RATE_PER_HOUR", "30"),
         cli_trusted=_choice(env, "ARCHIVE_CLI_TRUSTED", "0", ("0", "1")) == "1",
+        smtp_host=env.get("ARCHIVE_SMTP_HOST", "").strip(),
+        smtp_port=_positive(env, "ARCHIVE_SMTP_PORT", "25", most=65535),
+        smtp_from=env.get("ARCHIVE_SMTP_FROM", "").strip() or "archive@localhost",
+        public_url=(env.get("ARCHIVE_PUBLIC_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/"),
         migration_database_url=env.get("ARCHIVE_MIGRATION_DATABASE_URL", "").strip(),
         database_app_role=env.get("ARCHIVE_DATABASE_APP_ROLE", "").strip(),
         totp_required_roles=tuple(r.strip() for r in env.get("ARCHIVE_TOTP_REQUIRED_ROLES", "").split(",")

@@ -106,6 +106,7 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cli_token_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the personal CLI token
+    email: Mapped[str | None] = mapped_column(String(200))  # for self-service unlock when SMTP is configured
     totp_sealed: Mapped[str | None] = mapped_column(String(200))  # the TOTP secret, sealed; None: not enrolled
 
     department: Mapped[Department | None] = relationship(lazy="joined")

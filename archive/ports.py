@@ -19,7 +19,7 @@ from search.base import SearchIndex
 from storage.base import ObjectStore
 
 __all__ = ["Clock", "DispositionGuard", "FilingCheck", "Jobs", "NoHolds", "ObjectStore", "Recognizer", "SearchIndex",
-           "FixedClock", "SystemClock"]
+           "FixedClock", "Mailer", "SystemClock"]
 
 
 class Clock(Protocol):
@@ -77,6 +77,12 @@ class DispositionGuard(Protocol):
     def held(self, session: Session, document_ids: Collection[int]) -> set[int]:
         """The ids among document_ids that something (a hold) keeps from disposition."""
         ...
+
+
+class Mailer(Protocol):
+    """Sends one plain-text message; raises OSError (smtplib.SMTPException) when the server refuses it."""
+
+    def send(self, to: str, subject: str, body: str) -> None: ...
 
 
 class FilingCheck(Protocol):

@@ -19,7 +19,7 @@ from archive import audit
 from archive.config import Settings
 from archive.errors import AccessDenied
 from archive.events import event_access_denied
-from archive.ports import Clock, DispositionGuard, Jobs, ObjectStore, Recognizer, SearchIndex
+from archive.ports import Clock, DispositionGuard, Jobs, Mailer, ObjectStore, Recognizer, SearchIndex
 from storage.envelope import EncryptedStore, Keyring
 
 T = TypeVar("T")
@@ -40,12 +40,13 @@ class UnitOfWork:
         recognizer: Provider[Recognizer],
         disposition_guard: Provider[DispositionGuard],
         clock: Provider[Clock],
+        mailer: Provider[Mailer | None] = lambda: None,
     ) -> None:
         self.settings = settings
         self._session_factory = session_factory
         self._store, self._object_store, self._keyring = store, object_store, keyring
         self._index, self._jobs, self._recognizer = index, jobs, recognizer
-        self._disposition_guard, self._clock = disposition_guard, clock
+        self._disposition_guard, self._clock, self._mailer = disposition_guard, clock, mailer
         self._after_commit: list[Callable[[], None]] = []
 
     @property
@@ -81,6 +82,11 @@ class UnitOfWork:
     @property
     def clock(self) -> Clock:
         return self._clock()
+
+    @property
+    def mailer(self) -> Mailer | None:
+        """None when no SMTP server is configured: nothing is sent."""
+        return self._mailer()
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()

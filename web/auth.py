@@ -12,11 +12,12 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from archive.errors import AuthenticationError, ValidationError
+from archive.security import unlock
 from archive.services import users
 from web.extensions import layout_context
 from web.security import safe_next
 from web.sessions import current_session_id
-from web.support import WebUser, current_actor, new_uow
+from web.support import WebUser, current_actor, get_archive, new_uow
 
 bp = Blueprint("auth", __name__)
 
@@ -56,7 +57,34 @@ def login() -> ResponseReturnValue:
                 return redirect(url_for("auth.change_password"))
             return redirect(safe_next(request.args.get("next")) or url_for("index"))
     status = 401 if error else 200
-    return render_template("auth/login.html", form=form, error=error), status
+    return render_template("auth/login.html", form=form, error=error,
+                           may_unlock_by_email=bool(get_archive().settings.smtp_host)), status
+
+
+class UnlockForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+
+
+@bp.route("/login/unlock", methods=["GET", "POST"])
+def request_unlock() -> ResponseReturnValue:
+    """Ask for an unlock link by e-mail; the answer is the same whatever the name (no enumeration)."""
+    form = UnlockForm()
+    if form.validate_on_submit():
+        unlock.request_unlock(new_uow(), username=form.username.data, remote_addr=request.remote_addr or "")
+        flash(_("If the account exists and has an e-mail address, a link to unlock it was sent there."), "ok")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/unlock.html", form=form)
+
+
+@bp.get("/login/unlock/<token>")
+def confirm_unlock(token: str) -> ResponseReturnValue:
+    try:
+        unlock.confirm_unlock(new_uow(), token=token, remote_addr=request.remote_addr or "")
+    except ValidationError as error:
+        flash(str(error), "error")
+        return redirect(url_for("auth.request_unlock"))
+    flash(_("Your account is unlocked: you can log in now."), "ok")
+    return redirect(url_for("auth.login"))
 
 
 @bp.post("/logout")

@@ -62,14 +62,15 @@ class RegisteredRoles(click.Choice):
 @click.option("--clearance", default="internal", show_default=True,
               help="Highest classification the user may read: public, internal, confidential, secret.")
 @click.option("--name", "display_name", default="", help="Display name.")
+@click.option("--email", default="", help="Where a self-service unlock link is sent (when SMTP is configured).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="ARCHIVE_NEW_PASSWORD")
 @click.pass_context
 def user_add(ctx: click.Context, username: str, role: str, department: str | None, clearance: str,
-             display_name: str, password: str) -> None:
+             display_name: str, email: str, password: str) -> None:
     """Create a user account."""
     user_id = users.create_user(archive_of(ctx).uow(), actor=OPERATOR, username=username, password=password,
                                 role=role, department=department, clearance=clearance,
-                                display_name=display_name)
+                                display_name=display_name, email=email)
     click.echo(f"user {username} created (id {user_id})")
 
 

@@ -14,3 +14,4 @@ event_identifier_lookup_refused = "documents.identifier_lookup_refused"
 event_rate_limited = "security.rate_limited"
 event_user_token_issued = "user.token_issued"  # a personal token for the command line
 event_user_totp_enabled = "user.totp_enabled"
+event_unlock_requested = "user.unlock_requested"  # someone asked for an unlock link (sent or not)

@@ -23,6 +23,16 @@ class WebSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class UnlockToken(Base):
+    """A one-time link sent by e-mail that unlocks an account; only its SHA-256 is kept."""
+
+    __tablename__ = "unlock_token"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
 class SecurityCounter(Base):
     """A named counter: failed logins of an account name or an address, or a user's rate-limited actions."""
 

@@ -101,6 +101,14 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def check_email(email: str) -> str | None:
+    """The address, trimmed, or None; raise ValidationError for something that is not one."""
+    email = email.strip()
+    if email and (len(email) > 200 or email.count("@") != 1 or " " in email or "." not in email.split("@")[1]):
+        raise ValidationError(f"{email!r} is not an e-mail address")
+    return email or None
+
+
 def check_role(role: str) -> None:
     """Raise ValidationError unless some feature registered the role."""
     if role not in registry.roles():
@@ -118,9 +126,9 @@ def check_new_account(session: Session, username: str, role: str) -> None:
 
 def create_user(
     uow: UnitOfWork, *, actor: Actor, username: str, password: str, role: str,
-    department: str | None = None, clearance: str = "internal", display_name: str = "",
+    department: str | None = None, clearance: str = "internal", display_name: str = "", email: str = "",
 ) -> int:
-    """Create an account. Requires permission_user_manage."""
+    """Create an account (email: where a self-service unlock link goes). Requires permission_user_manage."""
     with uow:
         access.require(actor, permission_user_manage)
         session = uow.session
@@ -137,7 +145,7 @@ def create_user(
             raise ValidationError(f"a {role} belongs to a department")
         user = User(
             username=username, display_name=display_name or username, password_hash=hash_password(password),
-            role=role, department_id=department_id, clearance=clearance,
+            role=role, department_id=department_id, clearance=clearance, email=check_email(email),
         )
         session.add(user)
         session.flush()
