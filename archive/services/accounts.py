@@ -16,7 +16,7 @@ from archive import access, audit
 from archive.actors import Actor
 from archive.errors import AccessDenied, NotFoundError, ValidationError
 from archive.events import event_user_created
-from archive.models import ClassificationLevel, Department, User, utcnow
+from archive.models import ClassificationLevel, User, utcnow
 from archive.permissions import permission_account_change_approve, permission_user_manage
 from archive.security import throttle
 from archive.security.events import (
@@ -74,14 +74,7 @@ def create_account(
         session = uow.session
         users.check_new_account(session, username, role)
         wants_more = _needs_approval(session, role, clearance)
-        department_id = None
-        if department:
-            dept = session.scalar(select(Department).where(Department.code == department))
-            if dept is None:
-                raise ValidationError(f"unknown department {department!r}")
-            department_id = dept.id
-        elif role in ("clerk", "staff", "approver"):
-            raise ValidationError(f"a {role} belongs to a department")
+        department_id = users.department_of(session, department, role)
         granted_clearance = BASE_CLEARANCE if _rank(session, clearance) > _rank(session, BASE_CLEARANCE) else clearance
         one_time = users.one_time_password()
         user = User(

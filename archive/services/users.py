@@ -109,6 +109,18 @@ def check_email(email: str) -> str | None:
     return email or None
 
 
+def department_of(session: Session, department: str | None, role: str) -> int | None:
+    """The department's id by code (None for roles that belong to none); ValidationError otherwise."""
+    if department:
+        found = session.scalar(select(Department.id).where(Department.code == department))
+        if found is None:
+            raise ValidationError(f"unknown department {department!r}")
+        return found
+    if role in ("clerk", "staff", "approver"):
+        raise ValidationError(f"a {role} belongs to a department")
+    return None
+
+
 def check_role(role: str) -> None:
     """Raise ValidationError unless some feature registered the role."""
     if role not in registry.roles():
@@ -135,14 +147,7 @@ def create_user(
         check_new_account(session, username, role)
         if session.get(ClassificationLevel, clearance) is None:
             raise ValidationError(f"unknown clearance {clearance!r}")
-        department_id = None
-        if department:
-            dept = session.scalar(select(Department).where(Department.code == department))
-            if dept is None:
-                raise ValidationError(f"unknown department {department!r}")
-            department_id = dept.id
-        elif role in ("clerk", "staff", "approver"):
-            raise ValidationError(f"a {role} belongs to a department")
+        department_id = department_of(session, department, role)
         user = User(
             username=username, display_name=display_name or username, password_hash=hash_password(password),
             role=role, department_id=department_id, clearance=clearance, email=check_email(email),
