@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from archive.models import as_utc, utcnow
-from archive.security.models import WebSession
-
-TOUCH_EVERY = timedelta(seconds=30)  # refresh last_seen_at at most this often
+from archive.security import sessions
 
 
 def token_digest(token: str) -> str:
@@ -52,28 +48,21 @@ class ServerSession(CallbackDict, SessionMixin):  # type: ignore[type-arg]
 
 
 class DatabaseSessionInterface(SessionInterface):
-    def _archive(self, app: Flask) -> Any:
-        return app.extensions["archive"]
+    """Flask's session interface over archive/security/sessions.py, which keeps the rows and the timeouts."""
+
+    def _uow(self, app: Flask) -> Any:
+        return app.extensions["archive"].uow()
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 200:
             return ServerSession()
         sid = token_digest(token)
-        archive = self._archive(app)
-        settings = archive.settings
-        now = utcnow()
-        with archive.uow() as uow:
-            row = uow.session.get(WebSession, sid)
-            if row is None:
-                return ServerSession()
-            idle = now - as_utc(row.last_seen_at) > timedelta(minutes=settings.session_idle_minutes)
-            too_old = now - as_utc(row.created_at) > timedelta(hours=settings.session_absolute_hours)
-            if idle or too_old:
-                uow.session.delete(row)
-                uow.commit()
-                return ServerSession()
-            return ServerSession(dict(row.data), sid, stale=now - as_utc(row.last_seen_at) > TOUCH_EVERY)
+        found = sessions.load_session(self._uow(app), sid)
+        if found is None:
+            return ServerSession()
+        data, stale = found
+        return ServerSession(data, sid, stale=stale)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, ServerSession)
@@ -83,45 +72,21 @@ class DatabaseSessionInterface(SessionInterface):
             response.vary.add("Cookie")
         if not (session.modified or session.stale or session.ended):
             return
-        now = utcnow()
-        with self._archive(app).uow() as uow:
-            db = uow.session
-            for old in session.ended:
-                db.query(WebSession).filter(WebSession.id == old).delete()
-            user_id = _user_id(session)
-            if not session:
-                if session.sid:
-                    db.query(WebSession).filter(WebSession.id == session.sid).delete()
-                uow.commit()
-                if session.sid or session.ended:
-                    response.delete_cookie(name, domain=domain, path=path)
-                return
-            if session.sid is None:
-                _forget_expired(uow, now)
-                token = secrets.token_urlsafe(32)
-                db.add(WebSession(id=token_digest(token), user_id=user_id, data=dict(session), created_at=now,
-                                  last_seen_at=now))
-                uow.commit()
-                response.set_cookie(
-                    name, token, httponly=True, domain=domain, path=path,
-                    secure=self.get_cookie_secure(app), samesite=self.get_cookie_samesite(app),
-                )
-                return
-            row = db.get(WebSession, session.sid)
-            if row is None:  # ended meanwhile (logout elsewhere, password change): do not bring it back
-                uow.commit()
+        if not session:
+            if session.sid or session.ended:
+                sessions.store_session(self._uow(app), sid=session.sid or "", new=False, data=None, user_id=None,
+                                       ended=session.ended)
                 response.delete_cookie(name, domain=domain, path=path)
-                return
-            if session.modified:
-                row.data, row.user_id = dict(session), user_id
-            row.last_seen_at = now
-            uow.commit()
-
-
-def _forget_expired(uow: Any, now: Any) -> None:
-    """Drop rows nobody can use any more (idle past the timeout), once per new session."""
-    idle = timedelta(minutes=uow.settings.session_idle_minutes)
-    uow.session.query(WebSession).filter(WebSession.last_seen_at < now - idle).delete()
+            return
+        token = secrets.token_urlsafe(32) if session.sid is None else None
+        kept = sessions.store_session(self._uow(app), sid=token_digest(token) if token else session.sid,
+                                      new=token is not None, data=dict(session), user_id=_user_id(session),
+                                      ended=session.ended)
+        if token:
+            response.set_cookie(name, token, httponly=True, domain=domain, path=path,
+                                secure=self.get_cookie_secure(app), samesite=self.get_cookie_samesite(app))
+        elif not kept:  # ended meanwhile (logout elsewhere, password change): do not bring it back
+            response.delete_cookie(name, domain=domain, path=path)
 
 
 def _user_id(session: SessionMixin) -> int | None:
