@@ -46,6 +46,7 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
 
 from archive_fixtures import archive, people  # noqa: E402,F401
 from argon2 import PasswordHasher  # noqa: E402
+from web_fixtures import app, client, login_as, make_app, web_archive  # noqa: E402,F401 - tests/web, tests/security
 
 from archive.services import users  # noqa: E402
 

@@ -53,6 +53,8 @@ def test_a_due_record_is_appraised_approved_and_destroyed_through_the_pages(
         "years": "1", "trigger": "filing_date", "action": "destroy", "confirm": "yes"}, follow_redirects=True)
     assert saved.status_code == 200
     web_archive.clock = FixedClock(add_period(date.today(), 2, None))
+    assert records.get("/retention/").status_code == 302  # two years on, the session has long timed out
+    records = as_user(app, login_as, "records")
     page = records.get("/retention/").get_data(as_text=True)
     assert code in page and 'href="/retention/"' in page
     records.post("/retention/gather")

@@ -1,4 +1,5 @@
-"""Fixtures for the security tests: the web fixtures' archive, app and client, plus audit helpers."""
+"""The web fixtures both tests/web and tests/security use: a real archive (SQLite) in a temporary home,
+an app over it, a client, and logging in."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ import pytest
 from archive_fixtures import PASSWORD, build_archive
 from flask import Flask
 from flask.testing import FlaskClient
-from security_support import login
 
 from archive.bootstrap import Archive
 
 
 @pytest.fixture
 def web_archive(tmp_path: Path) -> Iterator[Archive]:
+    """A migrated archive with reference data, departments YX and KF and one user per role (SQLite)."""
     archive = build_archive(tmp_path / "home")
     yield archive
     archive.close()
@@ -23,6 +24,7 @@ def web_archive(tmp_path: Path) -> Iterator[Archive]:
 
 @pytest.fixture
 def make_app(web_archive: Archive) -> Callable[[dict], Flask]:
+    """make_app(overrides) builds another app over the same archive (e.g. with CSRF enabled)."""
     from web import create_app
 
     return lambda overrides: create_app(overrides, archive=web_archive)
@@ -38,10 +40,12 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+def log_in(client: FlaskClient, username: str, password: str = PASSWORD) -> None:
+    response = client.post("/login", data={"username": username, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
 @pytest.fixture
 def login_as() -> Callable[..., None]:
-    def go(client: FlaskClient, username: str, password: str = PASSWORD) -> None:
-        response = login(client, username, password)
-        assert response.status_code == 302, response.get_data(as_text=True)
-
-    return go
+    """login_as(client, username) logs the client in with the test password."""
+    return log_in
