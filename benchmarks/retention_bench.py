@@ -17,6 +17,7 @@ Targets: dispositions ≤ 10 s at 100,000 documents; destroying 1,000 documents 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import tempfile
@@ -146,7 +147,7 @@ def destruction_run(home: Path, count: int) -> tuple[float, float, int]:
     assert run.destroyed == count and not list(archive.object_store.list("documents/"))
     floor_store = FilesystemStore(home / "floor")
     for n in range(objects):
-        floor_store.put(f"documents/{n}", __import__("io").BytesIO(os.urandom(4096)))
+        floor_store.put(f"documents/{n}", io.BytesIO(os.urandom(4096)))
     started = time.perf_counter()
     with archive.engine.connect() as connection:
         connection.execute(text("CREATE TABLE floor (id INTEGER PRIMARY KEY)"))
