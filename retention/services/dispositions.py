@@ -96,9 +96,10 @@ def recompute_dispositions(uow: UnitOfWork, *, actor: Actor, document_ids: Colle
     """Inside an open unit of work: store the disposition dates of the documents given (default all)
     that changed; held documents keep theirs. Returns (changed, kept by a hold); audited when any changed."""
     schedules = effective_schedules(uow)
-    current = dict(uow.session.execute(select(Disposition.document_id, Disposition.due_on)).all())
-    changed = [(doc, trigger, due, action) for doc, trigger, due, action
-               in planned(uow, schedules, document_ids, document_type)
+    wanted = list(planned(uow, schedules, document_ids, document_type))
+    current = _current_dates(uow, None if document_ids is None and document_type is None else
+                             [doc for doc, *_ in wanted])
+    changed = [(doc, trigger, due, action) for doc, trigger, due, action in wanted
                if doc not in current or current[doc] != due]
     held = held_document_ids(uow.session, [doc for doc, *_ in changed if doc in current])
     changed = [row for row in changed if row[0] not in held]
@@ -113,6 +114,18 @@ def recompute_dispositions(uow: UnitOfWork, *, actor: Actor, document_ids: Colle
         audit.record(uow.session, actor, event_dispositions_computed, documents=len(changed), held=len(held),
                      document_type=document_type or "")
     return len(changed), len(held)
+
+
+def _current_dates(uow: UnitOfWork, document_ids: list[int] | None) -> dict[int, date | None]:
+    """Stored disposition dates: of these documents (a filing, an event), or of all (a full run)."""
+    query = select(Disposition.document_id, Disposition.due_on)
+    if document_ids is None:
+        return dict(uow.session.execute(query).all())
+    found: dict[int, date | None] = {}
+    for start in range(0, len(document_ids), CHUNK):
+        found.update(uow.session.execute(
+            query.where(Disposition.document_id.in_(document_ids[start:start + CHUNK]))).all())
+    return found
 
 
 def due_records(uow: UnitOfWork, *, actor: Actor, on: date | None = None, limit: int = 500) -> list[DueRecordView]:
