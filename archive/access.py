@@ -6,6 +6,7 @@ that lists can apply as a SQL condition and search backends as an engine filter.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,8 @@ from sqlalchemy import ColumnElement, false, or_, true
 from archive.actors import Actor
 from archive.errors import AccessDenied
 from archive.models import Customer, Document, Dossier
-from archive.permissions import permission_pii_view
+from archive.permissions import DUTIES, READING, permission_pii_view
+from archive.roles import SEPARATED_ROLES
 from search.base import Visibility
 
 Target = Document | Customer | Dossier | None
@@ -100,3 +102,21 @@ def visible(actor: Actor, permission: str) -> Scope:
 
 def may_see_pii(actor: Actor, target: Customer | Document) -> bool:
     return allows(actor, permission_pii_view, target)
+
+
+def check_role_change(duty_role: str | None, role: str) -> None:
+    """三员分立: an account that ever held one of the three administrator roles (duty_role) never takes
+    another of them, so nobody audits what they administered. Raises AccessDenied."""
+    if duty_role is not None and role in SEPARATED_ROLES and role != duty_role:
+        raise AccessDenied("role.assign", f"an account that was {duty_role} cannot become {role} (三员分立)")
+
+
+def check_separation(role_permissions: Mapping[str, frozenset[str]]) -> None:
+    """三员分立 over every feature's grants: no role holds permissions of two of the three duties, and
+    none of the three administrator roles reads documents. Raises RuntimeError at start-up."""
+    for role, held in role_permissions.items():
+        duties = {duty for duty, permissions in DUTIES.items() if held & permissions}
+        if len(duties) > 1:
+            raise RuntimeError(f"role {role!r} holds the duties {sorted(duties)}: 三员分立 forbids it")
+        if role in SEPARATED_ROLES and held & READING:
+            raise RuntimeError(f"role {role!r} would read documents: {sorted(held & READING)}")

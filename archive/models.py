@@ -108,6 +108,8 @@ class User(Base):
     cli_token_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the personal CLI token
     email: Mapped[str | None] = mapped_column(String(200))  # for self-service unlock when SMTP is configured
     totp_sealed: Mapped[str | None] = mapped_column(String(200))  # the TOTP secret, sealed; None: not enrolled
+    # The first of the three administrator roles (三员分立) the account ever held: it never takes another.
+    duty_role: Mapped[str | None] = mapped_column(String(20))
 
     department: Mapped[Department | None] = relationship(lazy="joined")
     clearance_level: Mapped[ClassificationLevel] = relationship(lazy="joined")

@@ -23,6 +23,7 @@ from archive.events import (
 )
 from archive.models import ClassificationLevel, Department, User, as_utc, utcnow
 from archive.permissions import permission_user_manage
+from archive.roles import SEPARATED_ROLES
 from archive.security import passwords, throttle
 from archive.security.events import (
     event_user_deactivated,
@@ -127,6 +128,14 @@ def check_role(role: str) -> None:
         raise ValidationError(f"role must be one of {', '.join(registry.roles())}")
 
 
+def assign_role(user: User, role: str) -> None:
+    """Give the account its role under 三员分立 (access.check_role_change raises AccessDenied)."""
+    access.check_role_change(user.duty_role, role)
+    user.role = role
+    if role in SEPARATED_ROLES and user.duty_role is None:
+        user.duty_role = role
+
+
 def check_new_account(session: Session, username: str, role: str) -> None:
     """Raise ValidationError for an unknown role, or a username that is empty or taken."""
     check_role(role)
@@ -151,6 +160,7 @@ def create_user(
         user = User(
             username=username, display_name=display_name or username, password_hash=hash_password(password),
             role=role, department_id=department_id, clearance=clearance, email=check_email(email),
+            duty_role=role if role in SEPARATED_ROLES else None,
         )
         session.add(user)
         session.flush()

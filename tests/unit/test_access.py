@@ -37,9 +37,9 @@ def test_download_needs_more_than_viewing():
 
 
 def test_admin_and_compliance_do_not_read_documents_by_virtue_of_their_role():
-    for role in ("admin", "compliance"):
+    for role in ("sysadmin", "auditor"):
         assert not access.allows(person(role, 1, "secret"), permission_document_view, document())
-    assert access.allows(person("compliance", None, "public"), permission_audit_view)
+    assert access.allows(person("auditor", None, "public"), permission_audit_view)
     assert not access.allows(person("staff", 1, "secret"), permission_audit_view)
 
 
