@@ -170,7 +170,9 @@ def create_user(
         return user.id
 
 
-def _actor_for(session: Session, user: User, remote_addr: str = "", totp_roles: tuple[str, ...] = ()) -> Actor:
+def _actor_for(uow: UnitOfWork, user: User, remote_addr: str = "") -> Actor:
+    """The user as an Actor now (on the archive's clock), with the borrow grants running at this instant."""
+    session, totp_roles = uow.session, uow.settings.totp_required_roles
     rank = user.clearance_level.rank
     levels = session.scalars(select(ClassificationLevel.code).where(ClassificationLevel.rank <= rank))
     return Actor(
@@ -179,6 +181,7 @@ def _actor_for(session: Session, user: User, remote_addr: str = "", totp_roles: 
         visible_classifications=frozenset(levels), remote_addr=remote_addr,
         must_change_password=user.must_change_password,
         must_enrol_totp=user.role in totp_roles and not user.totp_sealed,
+        grants=registry.document_grants(session, user.id, uow.clock.now()),
     )
 
 
@@ -190,7 +193,7 @@ def resolve_actor(uow: UnitOfWork, *, username: str | None = None, user_id: int 
         user = uow.session.scalar(query)
         if user is None or not user.active or user.is_locked(utcnow()):
             raise NotFoundError(f"no active user {username or user_id!r}")
-        return _actor_for(uow.session, user, remote_addr, uow.settings.totp_required_roles)
+        return _actor_for(uow, user, remote_addr)
 
 
 def authenticate(uow: UnitOfWork, *, username: str, password: str, remote_addr: str = "",
@@ -211,7 +214,7 @@ def authenticate(uow: UnitOfWork, *, username: str, password: str, remote_addr: 
         now = utcnow()
         anonymous = Actor(user_id=None, username=username[:100], role="anonymous", remote_addr=remote_addr)
         known = user is not None and user.active
-        actor = _actor_for(session, user, remote_addr, settings.totp_required_roles) if known else anonymous
+        actor = _actor_for(uow, user, remote_addr) if known else anonymous
         wait = max(throttle.wait_seconds(session, user_key, free=free, max_seconds=cap, now=now),
                    throttle.wait_seconds(session, addr_key, free=free * throttle.ADDRESS_FACTOR,
                                          max_seconds=cap, now=now))
