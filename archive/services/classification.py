@@ -53,8 +53,9 @@ def rank(session, code: str) -> int:  # noqa: ANN001
 
 def check_document_level(session, document: Document, level: str) -> None:  # noqa: ANN001
     """ValidationError when level is below the document's dossier's level."""
-    if document.dossier is not None and rank(session, level) < rank(session, document.dossier.classification):
-        raise ValidationError(f"a document is never below its dossier's level ({document.dossier.classification})")
+    floor = (document.dossier.classification or "public") if document.dossier is not None else "public"
+    if rank(session, level) < rank(session, floor):
+        raise ValidationError(f"a document is never below its dossier's level ({floor})")
 
 
 def _target(uow: UnitOfWork, actor: Actor, target_type: str, target_id: int) -> Document | Dossier:

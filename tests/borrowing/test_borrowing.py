@@ -29,6 +29,7 @@ from archive.ports import SetClock
 from archive.services import classification, documents, inbox, indexing, searching, users
 
 ID_NUMBER = "11010519491231002" + resident_id_check_digit("11010519491231002")
+OTHER_ID = "31010419900621328" + resident_id_check_digit("31010419900621328")
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
@@ -42,22 +43,24 @@ def clock(archive: Archive) -> SetClock:
 def room(archive: Archive, clock) -> SimpleNamespace:  # noqa: ANN001
     """The people of a borrowing: YX's head (approver), KF's head, the archive manager, a leader."""
     for username, role, department in (("head_kf", "approver", "KF"), ("manager", "records_manager", None),
-                                       ("boss", "leader", None)):
+                                       ("boss", "leader", None), ("clerk_s", "clerk", "YX")):
         users.create_user(archive.uow(), actor=OPERATOR, username=username, password=PASSWORD, role=role,
                           department=department, clearance="secret", email=f"{username}@example.com")
     return SimpleNamespace(**{name: actor(archive, name) for name in (
-        "staff", "staff_kf", "staff_secret", "approver", "head_kf", "manager", "boss", "clerk", "admin")})
+        "staff", "staff_kf", "staff_secret", "approver", "head_kf", "manager", "boss", "admin")},
+                           clerk=actor(archive, "clerk_s"))  # a clerk with secret clearance
 
 
 def actor(archive: Archive, name: str):  # noqa: ANN201 - resolved now, on the archive's clock
     return users.resolve_actor(archive.uow(), username=name, remote_addr="127.0.0.1")
 
 
-def capture(archive: Archive, clerk, tmp_path: Path, name: str, level: str, doc_type: str = "supply_contract"):  # noqa: ANN001, ANN201
+def capture(archive: Archive, clerk, tmp_path: Path, name: str, level: str | None,  # noqa: ANN001, ANN201
+            doc_type: str = "supply_contract", customer: str = ID_NUMBER, dossier: str | None = None):
     path = write_scan(tmp_path / f"{name}.png", [f"{name} 供用电合同 增容"], format="PNG", dpi=100)
     result = capture_document(archive.uow(), actor=clerk, request=CaptureRequest(
-        path=path, filename=path.name, customer=ID_NUMBER, customer_name="张伟", document_type=doc_type,
-        classification=level))
+        path=path, filename=path.name, customer=customer, customer_name="张伟", document_type=doc_type,
+        classification=level, dossier=dossier))
     with archive.uow() as uow:
         document = uow.session.get(Document, result.document_id)
         for page in document.pages:
@@ -199,7 +202,7 @@ def test_a_delegate_decides_for_the_head_and_a_step_without_approver_escalates(a
     # KF's only head asks for a KF record: nobody else heads KF, so the step escalates after the set time.
     users.create_user(archive.uow(), actor=OPERATOR, username="clerk_kf", password=PASSWORD, role="clerk",
                       department="KF", clearance="secret")
-    kf_clerk_doc = capture(archive, actor(archive, "clerk_kf"), tmp_path, "d2", "internal")
+    kf_clerk_doc = capture(archive, actor(archive, "clerk_kf"), tmp_path, "d2", "internal", customer=OTHER_ID)
     rid = request_id(archive, services.request_borrow(archive.uow(), actor=room.head_kf, purpose="p", mode="view",
                                                       days=2, codes=[kf_clerk_doc.code]))
     assert services.escalate(archive.uow(), actor=BORROW_ACTOR) == []
@@ -294,7 +297,7 @@ def test_originals_are_lent_returned_and_reminded_in_app_and_by_email(archive, r
 
 def test_classification_changes_wait_for_the_security_admin_and_respect_the_dossier(archive, room, clock,
                                                                                     tmp_path) -> None:  # noqa: ANN001
-    doc = capture(archive, room.clerk, tmp_path, "k1", "confidential")
+    doc = capture(archive, room.clerk, tmp_path, "k1", "confidential", dossier="客户档案")
     users.create_user(archive.uow(), actor=OPERATOR, username="sec", password=PASSWORD, role="security_admin",
                       clearance="public")
     sec = actor(archive, "sec")
@@ -308,10 +311,24 @@ def test_classification_changes_wait_for_the_security_admin_and_respect_the_doss
     with archive.uow() as uow:
         document = uow.session.get(Document, doc.id)
         assert document.classification == "internal"
-        document.dossier.classification = "internal"
-        uow.commit()
+        dossier_id = document.dossier_id
     [changed] = audit_rows(archive, "classification.changed")
     assert (changed.detail["before"], changed.detail["after"]) == ("confidential", "internal")
+    # Raising the dossier lifts what lies below it; then no document of it goes below the dossier.
+    later = capture(archive, room.clerk, tmp_path, "k2", "public", dossier="客户档案")
+    raise_it = classification.request_change(archive.uow(), actor=room.clerk, target_type="dossier",
+                                             target_id=dossier_id, level="confidential", reason="含合同")
+    with pytest.raises(ValidationError, match="reason"):
+        classification.decide_change(archive.uow(), actor=sec, change_id=raise_it, approve=False)
+    classification.decide_change(archive.uow(), actor=sec, change_id=raise_it, approve=True)
+    with archive.uow() as uow:
+        assert uow.session.get(Document, later.id).classification == "confidential"
+        assert uow.session.get(Document, doc.id).classification == "confidential"
     with pytest.raises(ValidationError, match="dossier"):
         classification.request_change(archive.uow(), actor=room.clerk, target_type="document", target_id=doc.id,
                                       level="public", reason="x")
+    with pytest.raises(ValidationError, match="dossier"):  # nor at capture
+        capture(archive, room.clerk, tmp_path, "k3", "public", dossier="客户档案")
+    lifted = capture(archive, room.clerk, tmp_path, "k4", None, doc_type="application_form", dossier="客户档案")
+    with archive.uow() as uow:
+        assert uow.session.get(Document, lifted.id).classification == "confidential"  # the type says internal
