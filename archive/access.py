@@ -116,11 +116,11 @@ def may_see_pii(actor: Actor, target: Customer | Document) -> bool:
     return allows(actor, permission_pii_view, target)
 
 
-def check_role_change(duty_role: str | None, role: str) -> None:
+def check_role_change(actor: Actor, duty_role: str | None, role: str) -> None:
     """三员分立: an account that ever held one of the three administrator roles (duty_role) never takes
-    another of them, so nobody audits what they administered. Raises AccessDenied."""
+    another of them, so nobody audits what they administered. Raises AccessDenied (audited)."""
     if duty_role is not None and role in SEPARATED_ROLES and role != duty_role:
-        raise AccessDenied("role.assign", f"an account that was {duty_role} cannot become {role} (三员分立)")
+        raise _denied(actor, "role.assign", None, f"an account that was {duty_role} cannot become {role} (三员分立)")
 
 
 def check_separation(role_permissions: Mapping[str, frozenset[str]]) -> None:

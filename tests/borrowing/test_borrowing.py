@@ -332,3 +332,27 @@ def test_classification_changes_wait_for_the_security_admin_and_respect_the_doss
     lifted = capture(archive, room.clerk, tmp_path, "k4", None, doc_type="application_form", dossier="客户档案")
     with archive.uow() as uow:
         assert uow.session.get(Document, lifted.id).classification == "confidential"  # the type says internal
+
+
+def test_migration_0009_goes_down_and_up(archive) -> None:  # noqa: ANN001 - SQLite and PostgreSQL
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect, text
+
+    from archive.bootstrap import MIGRATIONS
+
+    tables = {"borrow_request", "borrow_item", "borrow_decision", "borrow_grant", "borrow_delegation",
+              "physical_loan", "approval_chain", "notification", "classification_change"}
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with archive.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+    with archive.engine.connect() as connection:
+        assert not tables & set(inspect(connection).get_table_names())
+        assert "box" not in {c["name"] for c in inspect(connection).get_columns("document")}
+    archive.migrate()
+    with archive.engine.connect() as connection:
+        assert tables <= set(inspect(connection).get_table_names())
+        assert connection.execute(text("SELECT count(*) FROM approval_chain")).scalar() == 8  # the defaults
+        assert "classification" in {c["name"] for c in inspect(connection).get_columns("dossier")}
