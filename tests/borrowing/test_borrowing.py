@@ -356,3 +356,21 @@ def test_migration_0009_goes_down_and_up(archive) -> None:  # noqa: ANN001 - SQL
         assert tables <= set(inspect(connection).get_table_names())
         assert connection.execute(text("SELECT count(*) FROM approval_chain")).scalar() == 8  # the defaults
         assert "classification" in {c["name"] for c in inspect(connection).get_columns("dossier")}
+
+
+def test_discovery_shows_metadata_only_hits_outside_the_scope_when_the_setting_allows(archive, room, clock,
+                                                                                     tmp_path) -> None:  # noqa: ANN001
+    inside = capture(archive, room.clerk, tmp_path, "v1", "internal")
+    outside = capture(archive, room.clerk, tmp_path, "v2", "secret")
+    staff = actor(archive, "staff")  # YX, internal clearance
+    page = searching.search_documents(archive.uow(), actor=staff, query="增容")
+    assert [h.archive_code for h in page.hits] == [inside.code] and page.total == 1  # off by default
+    archive.settings = archive.settings.with_overrides(borrow_discovery=True)
+    page = searching.search_documents(archive.uow(), actor=staff, query="增容")
+    hits = {h.archive_code: h for h in page.hits}
+    assert page.total == 2 and set(hits) == {inside.code, outside.code}
+    assert not hits[inside.code].restricted and hits[inside.code].snippet
+    shown = hits[outside.code]
+    assert shown.restricted and shown.snippet == "" and shown.customer == "" and ID_NUMBER not in shown.title
+    with pytest.raises(AccessDenied):  # a hit is no way in: the request is
+        documents.get_document(archive.uow(), actor=staff, document_id=outside.id)
