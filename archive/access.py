@@ -15,7 +15,13 @@ from sqlalchemy import ColumnElement, false, or_, true
 from archive.actors import Actor, DocumentGrant
 from archive.errors import AccessDenied
 from archive.models import Customer, Document, Dossier
-from archive.permissions import DUTIES, READING, permission_pii_view
+from archive.permissions import (
+    DUTIES,
+    READING,
+    permission_document_search,
+    permission_document_view,
+    permission_pii_view,
+)
 from archive.roles import SEPARATED_ROLES
 from search.base import Visibility
 
@@ -97,6 +103,12 @@ def via_grant(actor: Actor, permission: str, target: Document) -> DocumentGrant 
     if grant is None:
         return None
     return grant if not allows(replace(actor, grants=()), permission, target) else None
+
+
+def require_search(actor: Actor) -> None:
+    """Searching needs permission_document_search, or a running borrow grant (then over what is lent)."""
+    if not any(permission_document_view in g.permissions for g in actor.grants):
+        require(actor, permission_document_search)
 
 
 def visible(actor: Actor, permission: str) -> Scope:

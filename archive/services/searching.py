@@ -11,7 +11,7 @@ from archive.actors import Actor
 from archive.errors import ValidationError
 from archive.events import event_documents_searched
 from archive.models import ClassificationLevel, Document, SearchOutbox
-from archive.permissions import permission_document_search, permission_document_view
+from archive.permissions import permission_document_view
 from archive.pii import find_identifiers, lookup_hash, redact
 from archive.security import lookups
 from archive.unit_of_work import UnitOfWork
@@ -30,7 +30,8 @@ def search_documents(
     filters: dict[str, str] | None = None, sort: str = "relevance", date_from: date | None = None,
     date_to: date | None = None,
 ) -> SearchPage:
-    """Search what the actor may see. Requires permission_document_search; audited with the query.
+    """Search what the actor may see. Requires permission_document_search (or a running borrow grant:
+    access.require_search); audited with the query.
 
     A document whose removal from the index is still queued (shredded, deleted) is already left
     out of hits, totals and facets. Snippets come from text redacted before indexing and are masked
@@ -40,7 +41,7 @@ def search_documents(
     if sort not in SORTS:
         raise ValidationError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     with uow:
-        access.require(actor, permission_document_search)
+        access.require_search(actor)
         scope = access.visible(actor, permission_document_view)
         identifiers = find_identifiers(query)
         looked_up = find_identifiers(" ".join([query, *(filters or {}).values()]))  # filters can look up too
