@@ -28,6 +28,7 @@ class ArchiveCommands(ArchiveGroup):
         from archive.cli import (
             admin,
             audit,
+            backup,
             capture,
             demo,
             filing,
@@ -39,7 +40,7 @@ class ArchiveCommands(ArchiveGroup):
             security,
         )
 
-        for module in (admin, capture, filing, search, jobs, integrity, keys, ocr, security, audit, demo):
+        for module in (admin, capture, filing, search, jobs, integrity, keys, ocr, security, audit, backup, demo):
             for command in module.COMMANDS:
                 self.add_command(command)
         for entry_point in entry_points(group=COMMANDS_GROUP):

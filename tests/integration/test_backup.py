@@ -1,0 +1,355 @@
+"""Backups restore whole on SQLite and PostgreSQL, copy each object once, keep the keyring apart, and the
+restore drill fails when the backup is damaged."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from archive.actors import Actor
+from archive.backup import services
+from archive.backup.keyfile import KeyFileError
+from archive.backup.permissions import BACKUP_OPERATOR
+from archive.bootstrap import Archive
+from archive.capture.services import CaptureRequest, capture_document
+from archive.cli import cli
+from archive.compliance.permissions import CHECKPOINTER
+from archive.compliance.services import sign_checkpoint, signer_for
+from archive.config import load_settings
+from archive.demo.samples import write_scan
+from archive.errors import AccessDenied, DocumentShreddedError
+from archive.identity import resident_id_check_digit
+from archive.models import Document, Page
+from archive.permissions import permission_document_shred
+from archive.services import documents, shredding, users
+from storage.base import DecryptionError
+from storage.envelope import WrappedKey
+
+try:
+    from tests.archive_fixtures import audit_rows
+except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+    from archive_fixtures import audit_rows
+
+ID_NUMBER = "11010519491231002" + resident_id_check_digit("11010519491231002")
+PASSPHRASE = "correct horse battery staple"
+RETENTION = Actor.system("test-retention", frozenset({permission_document_shred}))
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def capture(archive: Archive, actor: Actor, path: Path) -> int:
+    request = CaptureRequest(path=path, customer=ID_NUMBER, customer_name="张三", document_type="supply_contract")
+    return capture_document(archive.uow(), actor=actor, request=request).document_id
+
+
+def original(archive: Archive, document_id: int) -> bytes:
+    clerk = users.resolve_actor(archive.uow(), username="clerk", remote_addr="127.0.0.1")
+    stream, _, _ = documents.open_original(archive.uow(), actor=clerk, document_id=document_id)
+    with stream:
+        return stream.read()
+
+
+def object_keys(archive: Archive, document_id: int) -> list[str]:
+    with archive.uow() as uow:
+        document = uow.session.get(Document, document_id)
+        assert document is not None
+        pages = uow.session.scalars(select(Page.object_key).where(Page.document_id == document_id)).all()
+        return [document.object_key, *pages]
+
+
+def object_files(backup: Path) -> dict[str, int]:
+    """The backup's object files (name: size), temporary ones excluded."""
+    return {p.name: p.stat().st_size for p in (backup / "objects").glob("*/*") if not p.parent.name.startswith(".")}
+
+
+@pytest.fixture
+def scans(tmp_path: Path) -> list[Path]:
+    return [write_scan(tmp_path / "contract.tif", [], format="TIFF", pages=[["供用电合同 第一页"], ["第二页"]], dpi=100),
+            write_scan(tmp_path / "form.png", ["用电申请书"], format="PNG", dpi=100),
+            write_scan(tmp_path / "notice.png", ["电费通知单"], format="PNG", dpi=100)]
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> dict[str, Path]:
+    (tmp_path / "safe").mkdir()
+    return {"backup": tmp_path / "backup", "keyring": tmp_path / "safe" / "keyring.sealed"}
+
+
+@pytest.fixture
+def target(request: pytest.FixtureRequest, archive: Archive, tmp_path: Path) -> Iterator[Archive]:
+    """An empty archive to restore into, on the same kind of database as `archive`."""
+    env = {"ARCHIVE_HOME": str(tmp_path / "restored")}
+    name = None
+    if archive.settings.database_url.startswith("postgresql"):
+        server = request.getfixturevalue("postgres_server")
+        name = f"r_{uuid.uuid4().hex[:16]}"
+        env["ARCHIVE_DATABASE_URL"] = server.create_database(name)
+    restored = Archive(load_settings(env))
+    yield restored
+    restored.close()
+    if name:
+        server.drop_database(name)
+
+
+def sign(archive: Archive) -> None:
+    sign_checkpoint(archive.uow(), actor=CHECKPOINTER, signer=signer_for(archive.settings), interval_minutes=15)
+
+
+def back_up(archive: Archive, paths: dict[str, Path], **options: object) -> services.BackupReport:
+    return services.create_backup(archive.uow(), actor=BACKUP_OPERATOR, destination=paths["backup"],
+                                  keyring_out=paths["keyring"], passphrase=PASSPHRASE, **options)  # type: ignore[arg-type]
+
+
+def restore(target: Archive, paths: dict[str, Path], **options: object) -> services.RestoreReport:
+    return services.restore_backup(target.settings, actor=BACKUP_OPERATOR, source=paths["backup"],
+                                   keyring_path=paths["keyring"], passphrase=PASSPHRASE, **options)  # type: ignore[arg-type]
+
+
+def drill(archive: Archive, paths: dict[str, Path]) -> services.DrillReport:
+    return services.verify_backup(archive.uow(), actor=BACKUP_OPERATOR, source=paths["backup"],
+                                  keyring_path=paths["keyring"], passphrase=PASSPHRASE)
+
+
+# --- round trip -------------------------------------------------------------------------------------
+
+
+def test_a_backup_restores_into_an_empty_archive_with_every_document_readable_and_the_index_rebuilt(
+        archive, people, scans, paths, target):
+    ids = [capture(archive, people["clerk"], scan) for scan in scans[:2]]
+    sign(archive)
+    originals = {i: original(archive, i) for i in ids}
+
+    report = back_up(archive, paths)
+    restored = restore(target, paths)
+
+    assert report.objects == 2 + 3 and report.objects_copied == 5 and report.missing == []
+    assert restored.ok and restored.objects_restored == 5 and restored.documents_indexed == 2
+    assert restored.index == "rebuilt from the database (2 documents)"
+    assert {i: original(target, i) for i in ids} == originals
+    [created] = audit_rows(archive, "backup.created")
+    assert created.actor_name == "system:cli-backup" and created.target_id == report.snapshot
+    assert created.detail["objects_copied"] == 5 and created.detail["keyring_file"] == str(paths["keyring"])
+    [event] = audit_rows(target, "backup.restored")
+    assert event.outcome == "ok" and event.target_id == report.snapshot and event.detail["index"] == "rebuilt"
+
+
+def test_the_backup_holds_no_key_material_and_the_sealed_keyring_file_is_private(archive, people, scans, paths):
+    capture(archive, people["clerk"], scans[1])
+    back_up(archive, paths)
+
+    master_keys, lookup_key = archive.keyring.to_env()
+    secrets_ = [base64.b64decode(entry.split(":", 1)[1]) for entry in master_keys.split(",")]
+    secrets_.append(base64.b64decode(lookup_key))
+    secrets_ += [base64.b64encode(s) for s in secrets_]
+    for path in [*paths["backup"].rglob("*"), paths["keyring"]]:
+        if path.is_file():
+            data = path.read_bytes()
+            assert not any(secret in data for secret in secrets_), path
+    assert paths["keyring"].stat().st_mode & 0o777 == 0o600
+    snapshot = next((paths["backup"] / "snapshots").iterdir())
+    assert json.loads((snapshot / "index.json").read_text())["included"] is False
+    assert {p.name for p in snapshot.iterdir()} == {"database.sqlite" if "sqlite" in archive.settings.database_url
+                                                     else "database.pgdump", "manifest.jsonl", "index.json", "meta.json"}
+
+
+# --- the drill --------------------------------------------------------------------------------------
+
+
+def test_the_drill_passes_on_a_healthy_archive_with_a_shredded_document(archive, people, scans, paths):
+    kept, shredded = (capture(archive, people["clerk"], scan) for scan in scans[:2])
+    shredding.shred_document(archive.uow(), actor=RETENTION, document_id=shredded, reason="disposal 2026-01")
+    sign(archive)
+    back_up(archive, paths)
+
+    report = drill(archive, paths)
+
+    assert report.ok, report.problems
+    assert report.fixity is not None and report.fixity.documents_checked == 1 and report.fixity.objects_checked == 3
+    assert report.audit is not None and report.audit.ok and report.audit.checkpoints_checked == 1
+    assert report.shredded_checked == 1 and report.shred_problems == []
+    [event] = audit_rows(archive, "backup.verified")
+    assert event.outcome == "ok" and event.detail["shredded_checked"] == 1
+    assert original(archive, kept)  # the live archive is untouched
+
+
+def test_the_drill_fails_and_names_the_object_when_one_in_the_backup_is_corrupted(archive, people, scans, paths):
+    document_id = capture(archive, people["clerk"], scans[1])
+    sign(archive)
+    back_up(archive, paths)
+    manifest = {json.loads(line)["key"]: json.loads(line)["sha256"] for line in
+                next((paths["backup"] / "snapshots").iterdir()).joinpath("manifest.jsonl").read_text().splitlines()}
+    key = object_keys(archive, document_id)[0]
+    damaged = paths["backup"] / "objects" / manifest[key][:2] / manifest[key]
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    damaged.write_bytes(bytes(data))
+
+    report = drill(archive, paths)
+
+    assert not report.ok
+    assert [(p.kind, p.key) for p in report.restore.problems] == [("corrupted", key)]
+    assert report.fixity is not None and [(p.kind, p.object_key) for p in report.fixity.problems] == [("missing", key)]
+    assert any(key in problem for problem in report.problems)
+    [event] = audit_rows(archive, "backup.verified")
+    assert event.outcome == "failed"
+
+
+def test_the_drill_command_exits_1_on_a_damaged_backup_and_0_on_a_healthy_one(archive, people, scans, paths,
+                                                                              tmp_path):
+    capture(archive, people["clerk"], scans[1])
+    sign(archive)
+    secret = tmp_path / "safe" / "passphrase"
+    secret.write_text(PASSPHRASE + "\n")
+    runner = CliRunner()
+    created = runner.invoke(cli, ["backup", str(paths["backup"]), "--keyring-out", str(paths["keyring"]),
+                                  "--passphrase-file", str(secret)], obj={"archive": archive})
+    assert created.exit_code == 0, created.output
+    assert "copied 2 new" in created.output and PASSPHRASE not in created.output
+    arguments = ["backup", "verify", str(paths["backup"]), "--keyring", str(paths["keyring"]),
+                 "--passphrase-file", str(secret)]
+
+    healthy = runner.invoke(cli, arguments, obj={"archive": archive})
+    for path in (paths["backup"] / "objects").glob("*/*"):
+        path.write_bytes(b"rot" + path.read_bytes()[3:])
+    damaged = runner.invoke(cli, arguments, obj={"archive": archive})
+
+    assert healthy.exit_code == 0 and "drill passed" in healthy.output, healthy.output
+    assert damaged.exit_code == 1 and "drill FAILED" in damaged.output and "corrupted" in damaged.output
+
+
+# --- shredding --------------------------------------------------------------------------------------
+
+
+def test_a_shredded_document_stays_undecryptable_in_the_restored_copy(archive, people, scans, paths, target):
+    kept, shredded = (capture(archive, people["clerk"], scan) for scan in scans[:2])
+    shredded_keys = object_keys(archive, shredded)
+    shredding.shred_document(archive.uow(), actor=RETENTION, document_id=shredded, reason="disposal 2026-01")
+    report = back_up(archive, paths)
+
+    restore(target, paths)
+
+    assert report.objects == 3  # the kept document's original and two pages only
+    assert original(target, kept) == original(archive, kept)
+    with pytest.raises(DocumentShreddedError):
+        original(target, shredded)
+    with target.uow() as uow:
+        row = uow.session.get(Document, shredded)
+        assert row is not None and row.is_shredded
+        wrapped = WrappedKey(row.key_id, row.cipher, row.wrapped_key)
+    with pytest.raises(DecryptionError):
+        target.keyring.unwrap(wrapped)
+    assert not any(target.object_store.exists(key) for key in shredded_keys)
+
+
+def test_the_shredding_check_reports_a_shredded_document_whose_key_text_or_objects_came_back(
+        archive, people, scans, paths, target):
+    kept, shredded = (capture(archive, people["clerk"], scan) for scan in scans[:2])
+    shredding.shred_document(archive.uow(), actor=RETENTION, document_id=shredded, reason="disposal 2026-01")
+    back_up(archive, paths)
+    restore(target, paths)
+    assert services._check_shredded(target) == (1, [])
+    with target.uow() as uow:
+        alive = uow.session.get(Document, kept)
+        dead = uow.session.get(Document, shredded)
+        assert alive is not None and dead is not None
+        dead.wrapped_key = alive.wrapped_key  # as if the copy had kept the key
+        dead.pages[0].ocr_text = "用电申请书"
+        uow.commit()
+        prefix = dead.object_key.rsplit("/", 1)[0]
+    target.object_store.put(f"{prefix}/original", io.BytesIO(b"left behind"))
+
+    checked, problems = services._check_shredded(target)
+
+    assert checked == 1
+    assert [p.split(" but ", 1)[1] for p in problems] == [
+        "still holds a wrapped data key", f"its data key unwraps under master key {target.keyring.active_id}",
+        "1 of its pages still hold OCR text", "1 of its objects were restored"]
+
+
+# --- incremental ------------------------------------------------------------------------------------
+
+
+def test_a_second_backup_copies_only_the_new_objects_and_a_third_none(archive, people, scans, paths):
+    capture(archive, people["clerk"], scans[0])
+    first = back_up(archive, paths)
+    files = object_files(paths["backup"])
+    added = capture(archive, people["clerk"], scans[1])
+    new_keys = object_keys(archive, added)
+
+    second = back_up(archive, paths)
+    third = back_up(archive, paths)
+    rehashed = back_up(archive, paths, rehash=True)
+
+    new_sizes = {info.key: info.size for info in archive.object_store.list("documents/") if info.key in new_keys}
+    assert (first.objects, first.objects_copied) == (3, 3)
+    assert (second.objects, second.objects_copied, second.objects_unchanged) == (5, 2, 3)
+    assert second.bytes_copied == second.bytes_read == sum(new_sizes.values())
+    assert len(object_files(paths["backup"])) == len(files) + 2
+    assert (third.objects_copied, third.bytes_copied, third.bytes_read) == (0, 0, 0)
+    assert (rehashed.objects_copied, rehashed.bytes_copied, rehashed.objects_unchanged) == (0, 0, 5)
+    assert rehashed.bytes_read == rehashed.bytes
+    assert len(list((paths["backup"] / "snapshots").iterdir())) == 4
+
+
+# --- refusals ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["backup", "home"])
+def test_the_keyring_file_is_refused_inside_the_backup_or_the_archive_home(archive, paths, where):
+    folder = paths["backup"] if where == "backup" else archive.settings.home
+    keyring_out = folder / "keys" / "keyring.sealed"
+
+    with pytest.raises(services.BackupError, match="must not lie inside"):
+        services.create_backup(archive.uow(), actor=BACKUP_OPERATOR, destination=paths["backup"],
+                               keyring_out=keyring_out, passphrase=PASSPHRASE)
+
+    assert not keyring_out.exists() and not (paths["backup"] / "snapshots").exists()
+    assert audit_rows(archive, "backup.created") == []
+
+
+def test_a_wrong_passphrase_is_a_clear_error_and_nothing_is_restored(archive, people, scans, paths, target,
+                                                                     tmp_path):
+    capture(archive, people["clerk"], scans[1])
+    back_up(archive, paths)
+
+    with pytest.raises(KeyFileError, match="wrong passphrase"):
+        services.restore_backup(target.settings, actor=BACKUP_OPERATOR, source=paths["backup"],
+                                keyring_path=paths["keyring"], passphrase="not the passphrase at all")
+    wrong = tmp_path / "safe" / "wrong"
+    wrong.write_text("not the passphrase at all\n")
+    result = CliRunner().invoke(cli, ["restore", str(paths["backup"]), "--keyring", str(paths["keyring"]),
+                                      "--passphrase-file", str(wrong)], obj={"archive": target})
+
+    assert result.exit_code == 2 and "error: wrong passphrase for the keyring file" in result.output
+    assert not target.settings.home.exists()
+
+
+def test_restore_refuses_an_archive_that_is_not_empty_unless_forced(archive, people, scans, paths, target):
+    document_id = capture(archive, people["clerk"], scans[1])
+    back_up(archive, paths)
+    restore(target, paths)
+
+    with pytest.raises(services.BackupError, match="refusing to restore over an existing archive"):
+        restore(target, paths)
+    again = restore(target, paths, force=True)
+
+    assert again.ok and original(target, document_id) == original(archive, document_id)
+
+
+def test_a_too_short_passphrase_and_an_actor_without_the_permission_are_refused(archive, paths):
+    with pytest.raises(KeyFileError, match="at least 12"):
+        services.create_backup(archive.uow(), actor=BACKUP_OPERATOR, destination=paths["backup"],
+                               keyring_out=paths["keyring"], passphrase="short")
+    with pytest.raises(AccessDenied):
+        services.create_backup(archive.uow(), actor=CHECKPOINTER, destination=paths["backup"],
+                               keyring_out=paths["keyring"], passphrase=PASSPHRASE)
+    assert not paths["keyring"].exists() and not paths["backup"].exists()
