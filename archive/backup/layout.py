@@ -102,9 +102,10 @@ class BackupDirectory:
         except FileNotFoundError:
             return False
 
-    def add_object(self, source: BinaryIO) -> tuple[str, int, bool]:
+    def add_object(self, source: BinaryIO, *, check_existing: bool = False) -> tuple[str, int, bool]:
         """Copy a stream in chunks into the object folder: (sha256, size, copied). Not copied when an object
-        with that hash is already there (the temporary copy is dropped)."""
+        with that hash is already there (the temporary copy is dropped); with `check_existing`, one there
+        whose bytes no longer match its name is replaced."""
         temp_dir = self.root / OBJECTS / f"{_TEMP}incoming"
         temp_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         temp = temp_dir / secrets.token_hex(8)
@@ -119,7 +120,7 @@ class BackupDirectory:
                 out.flush()
                 os.fsync(out.fileno())
             sha256 = digest.hexdigest()
-            if self.has_object(sha256, size):
+            if self.has_object(sha256, size) and not (check_existing and file_sha256(self.object_path(sha256)) != sha256):
                 return sha256, size, False
             target = self.object_path(sha256)
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -70,7 +70,7 @@ from archive.views import FixityReport
 from storage.base import DecryptionError, ObjectNotFoundError
 from storage.envelope import Keyring, WrappedKey, keyed_hash
 
-Progress = Callable[[int, int], None]  # (objects done, objects in all)
+Progress = Callable[[str, int, int], None]  # (step, done, in all): "copy", "restore", "index", "fixity"
 LOOKUP_CHECK = "archive-backup/lookup-key-check"  # hashed under the lookup key: which archive a keyring is
 INDEX_REBUILT = {
     "included": False,
@@ -149,6 +149,13 @@ class DrillReport:
         }
 
 
+def _step(progress: Progress | None, step: str) -> Callable[[int, int], None] | None:
+    """A service's progress(done, total) callback feeding one step of ours."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(step, done, total)
+
+
 # --- back up ---------------------------------------------------------------------------------------
 
 
@@ -167,7 +174,9 @@ def create_backup(uow: UnitOfWork, *, actor: Actor, destination: Path, keyring_o
                   progress: Progress | None = None, rehash: bool = False) -> BackupReport:
     """Write a snapshot into `destination` and the sealed keyring file to `keyring_out`.
 
-    Requires permission_backup_create; audited as backup.created. Raises BackupError when the keyring file
+    `rehash` reads every object again, and checks the copies already in the destination against their hash
+    (replacing a damaged one), instead of trusting the previous manifest. Requires permission_backup_create;
+    audited as backup.created. Raises BackupError when the keyring file
     would lie inside the destination or the archive's data, or the destination inside the archive's data;
     KeyFileError for a passphrase too short.
     """
@@ -213,7 +222,7 @@ def create_backup(uow: UnitOfWork, *, actor: Actor, destination: Path, keyring_o
                 else:
                     try:
                         with uow.object_store.open(info.key) as stream:
-                            sha256, size, copied = target.add_object(stream)
+                            sha256, size, copied = target.add_object(stream, check_existing=rehash)
                     except ObjectNotFoundError:
                         missing.append(info.key)
                         continue
@@ -228,7 +237,7 @@ def create_backup(uow: UnitOfWork, *, actor: Actor, destination: Path, keyring_o
                 counts["objects"] += 1
                 counts["bytes"] += entry.size
                 if progress:
-                    progress(done, len(wanted))
+                    progress("copy", done, len(wanted))
         (folder / INDEX_NOTE).write_text(json.dumps(INDEX_REBUILT, indent=1) + "\n", encoding="utf-8")
         files = [database_file, MANIFEST, INDEX_NOTE]
         public = public_key_path(settings.audit_signing_key_file)
@@ -343,7 +352,7 @@ def _restore(settings: Settings, *, actor: Actor, snapshot: Snapshot, material: 
         _write_keys(archive, material)
         archive.migrate()
         restored, restored_bytes, problems = _restore_objects(archive, snapshot, progress)
-        indexed = indexing.reindex(archive.uow())
+        indexed = indexing.reindex(archive.uow(), progress=_step(progress, "index"))
         index = f"rebuilt from the database ({indexed} documents)"
         with archive.uow() as uow:
             audit.record(uow.session, actor, event_backup_restored, outcome="failed" if problems else "ok",
@@ -398,7 +407,7 @@ def _restore_objects(archive: Archive, snapshot: Snapshot,
                 restored += 1
                 restored_bytes += reader.size
         if progress:
-            progress(done, max(total, done))
+            progress("restore", done, max(total, done))
     return restored, restored_bytes, problems
 
 
@@ -457,7 +466,8 @@ def verify_backup(uow: UnitOfWork, *, actor: Actor, source: Path, keyring_path: 
             settings = load_settings(env)
             restored = _restore(settings, actor=actor, snapshot=chosen, material=material, force=False,
                                 progress=progress)
-            report = _drill(settings, actor=actor, snapshot=chosen, material=material, restored=restored)
+            report = _drill(settings, actor=actor, snapshot=chosen, material=material, restored=restored,
+                            progress=progress)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     if record:
@@ -466,13 +476,13 @@ def verify_backup(uow: UnitOfWork, *, actor: Actor, source: Path, keyring_path: 
 
 
 def _drill(settings: Settings, *, actor: Actor, snapshot: Snapshot, material: KeyMaterial,
-           restored: RestoreReport) -> DrillReport:
+           restored: RestoreReport, progress: Progress | None) -> DrillReport:
     archive = Archive(settings)
     try:
         problems = [f"restore: {p.kind} {p.key}: {p.detail}" for p in restored.problems]
         problems += [f"backup: {key} was referenced but missing from the store when backed up"
                      for key in snapshot.meta.get("missing", ())]
-        fixity = verify_archive(archive.uow(), actor=actor)
+        fixity = verify_archive(archive.uow(), actor=actor, progress=_step(progress, "fixity"))
         problems += [f"fixity: {p.kind} {p.object_key} ({p.archive_code or '-'}): {p.detail}" for p in fixity.problems]
         trail = None
         if material.audit_signing_key:

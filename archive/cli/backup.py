@@ -12,10 +12,11 @@ import click
 
 from archive.backup import services
 from archive.backup.permissions import BACKUP_OPERATOR
-from archive.cli.support import archive_of, progress_bar
+from archive.cli.support import archive_of, step_bars
 
 PASSPHRASE_ENV = "ARCHIVE_BACKUP_PASSPHRASE"
 MiB = 1024 * 1024
+STEPS = {"copy": "obj", "restore": "obj", "index": "doc", "fixity": "doc"}
 
 
 def _passphrase(passphrase_file: Path | None, *, confirm: bool) -> str:
@@ -72,7 +73,7 @@ def create(ctx: click.Context, destination: Path, keyring_out: Path, passphrase_
     """Write a snapshot into DEST (created if missing) and the sealed keyring file."""
     archive = archive_of(ctx)
     passphrase = _passphrase(passphrase_file, confirm=True)
-    with progress_bar("backup", "obj", disable=as_json) as progress:
+    with step_bars(STEPS, disable=as_json) as progress:
         report = services.create_backup(archive.uow(), actor=BACKUP_OPERATOR, destination=destination,
                                         keyring_out=keyring_out, passphrase=passphrase, progress=progress,
                                         rehash=rehash)
@@ -103,7 +104,7 @@ def verify(ctx: click.Context, source: Path, keyring_path: Path, passphrase_file
     there, check shredded documents stay undecryptable; exit 1 on any failure."""
     archive = archive_of(ctx)
     passphrase = _passphrase(passphrase_file, confirm=False)
-    with progress_bar("restore", "obj", disable=as_json) as progress:
+    with step_bars(STEPS, disable=as_json) as progress:
         report = services.verify_backup(archive.uow(), actor=BACKUP_OPERATOR, source=source,
                                         keyring_path=keyring_path, passphrase=passphrase, snapshot=snapshot,
                                         scratch_database_url=scratch_database_url, progress=progress)
@@ -143,7 +144,7 @@ def restore(ctx: click.Context, source: Path, keyring_path: Path, passphrase_fil
     """
     archive = archive_of(ctx)
     passphrase = _passphrase(passphrase_file, confirm=False)
-    with progress_bar("restore", "obj", disable=as_json) as progress:
+    with step_bars(STEPS, disable=as_json) as progress:
         report = services.restore_backup(archive.settings, actor=BACKUP_OPERATOR, source=source,
                                          keyring_path=keyring_path, passphrase=passphrase, snapshot=snapshot,
                                          force=force, progress=progress)
