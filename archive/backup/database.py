@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, inspect, select, text
@@ -44,22 +45,30 @@ def sqlite_path(url: str) -> Path:
     return Path(database)
 
 
-def referenced_prefixes(connection: Connection) -> set[str]:
-    """The object prefixes (`documents/<uuid>`) the documents not shredded reference, in this connection's
-    view of the database: the objects a copy of that database needs."""
+@dataclass(frozen=True)
+class DatabaseCopy:
+    file: str  # its name in the snapshot folder
+    prefixes: set[str]  # object prefixes (`documents/<uuid>`) its documents not shredded reference
+    key_ids: set[str]  # master keys their data keys are wrapped under
+
+
+def _references(connection: Connection, file: str) -> DatabaseCopy:
+    """What the database, as this connection sees it, needs besides itself: its objects and master keys."""
     prefixes: set[str] = set()
-    prefixes.update(object_prefix(key) for key in connection.scalars(
-        select(Document.object_key).where(~Document.is_shredded)))
+    key_ids: set[str] = set()
+    for key, key_id in connection.execute(select(Document.object_key, Document.key_id).where(~Document.is_shredded)):
+        prefixes.add(object_prefix(key))
+        key_ids.add(key_id)
     for table in (Page, PageVersion):
         query = (select(table.object_key, table.text_object_key, table.words_object_key)
                  .join(Document, Document.id == table.document_id).where(~Document.is_shredded))
         for row in connection.execute(query):
             prefixes.update(object_prefix(key) for key in row if key)
-    return prefixes
+    return DatabaseCopy(file, prefixes, key_ids)
 
 
-def copy_database(engine: Engine, url: str, folder: Path) -> tuple[str, set[str]]:
-    """Copy the database into `folder`; return the file name and the object prefixes the copy references."""
+def copy_database(engine: Engine, url: str, folder: Path) -> DatabaseCopy:
+    """Copy the database into `folder`, and read from the copy's moment what it references."""
     if kind_of(url) == "sqlite":
         target = folder / SQLITE_FILE
         source = sqlite3.connect(sqlite_path(url), timeout=30)
@@ -74,7 +83,7 @@ def copy_database(engine: Engine, url: str, folder: Path) -> tuple[str, set[str]
         copy = create_engine(f"sqlite:///{target}")
         try:
             with copy.connect() as connection:
-                return SQLITE_FILE, referenced_prefixes(connection)
+                return _references(connection, SQLITE_FILE)
         finally:
             copy.dispose()
     target = folder / PGDUMP_FILE
@@ -84,9 +93,9 @@ def copy_database(engine: Engine, url: str, folder: Path) -> tuple[str, set[str]
             snapshot = connection.scalar(text("SELECT pg_export_snapshot()"))
             _run(_client("pg_dump"), ["--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
                                       f"--file={target}"], make_url(url))
-            prefixes = referenced_prefixes(connection)
+            copied = _references(connection, PGDUMP_FILE)
     os.chmod(target, 0o600)
-    return PGDUMP_FILE, prefixes
+    return copied
 
 
 def database_is_empty(engine: Engine) -> bool:

@@ -49,6 +49,7 @@ from archive.backup.layout import (
     MANIFEST,
     PUBLIC_KEY,
     BackupDirectory,
+    BackupLayoutError,
     HashingReader,
     ManifestEntry,
     Snapshot,
@@ -194,7 +195,8 @@ def create_backup(uow: UnitOfWork, *, actor: Actor, destination: Path, keyring_o
         if _inside(destination, folder):
             raise BackupError(f"the backup {destination} must not lie inside the archive's data ({folder})")
     check_passphrase(passphrase)
-    keyring = uow.keyring
+    # The key file, not this process's copy, is the truth: another process may have rotated since.
+    keyring = Keyring.load(settings.key_file) if not settings.master_keys and settings.key_file.exists() else uow.keyring
     signing_key = (json.loads(settings.audit_signing_key_file.read_text(encoding="utf-8"))
                    if settings.audit_signing_key_file.is_file() else None)
     target = BackupDirectory(destination)
@@ -203,10 +205,12 @@ def create_backup(uow: UnitOfWork, *, actor: Actor, destination: Path, keyring_o
     name = snapshot_name(started)
     folder = target.new_snapshot(name)
     try:
-        database_file, prefixes = database.copy_database(engine, settings.database_url, folder)
-        with uow:
-            keys_in_use = sorted(set(uow.session.scalars(
-                select(Document.key_id).where(~Document.is_shredded).distinct())))
+        copied_database = database.copy_database(engine, settings.database_url, folder)
+        database_file, prefixes = copied_database.file, copied_database.prefixes
+        lacking = sorted(copied_database.key_ids - set(keyring.key_ids))
+        if lacking:
+            raise BackupError(f"the keyring lacks master key(s) {', '.join(lacking)} that documents use: "
+                              "the key file changed under this process; run the backup again")
         counts = {"objects": 0, "bytes": 0, "copied": 0, "bytes_copied": 0, "unchanged": 0, "bytes_read": 0}
         missing: list[str] = []
         wanted = [info for info in uow.object_store.list("")
@@ -249,7 +253,7 @@ def create_backup(uow: UnitOfWork, *, actor: Actor, destination: Path, keyring_o
             "database": database.kind_of(settings.database_url), "database_file": database_file,
             "files": {f: {"sha256": file_sha256(folder / f), "size": (folder / f).stat().st_size} for f in files},
             "objects": counts["objects"], "bytes": counts["bytes"], "missing": missing,
-            "key_ids_in_use": keys_in_use, "lookup_check": keyed_hash(LOOKUP_CHECK, keyring),
+            "key_ids_in_use": sorted(copied_database.key_ids), "lookup_check": keyed_hash(LOOKUP_CHECK, keyring),
             "keyring_file": str(keyring_out), "index": "rebuilt on restore",
             "settings": {"storage": settings.storage, "search": settings.search, "cipher": settings.cipher,
                          "audit_signing": signing_key["algorithm"] if signing_key else None},
@@ -276,7 +280,10 @@ def _previous_manifest(target: BackupDirectory) -> dict[str, ManifestEntry]:
     """The newest snapshot's manifest by key: what need not be read again."""
     if not target.snapshots():
         return {}
-    return {entry.key: entry for entry in target.snapshot().manifest()}
+    try:
+        return {entry.key: entry for entry in target.snapshot().manifest()}
+    except (BackupLayoutError, ValueError, KeyError):
+        return {}  # a damaged last manifest: read every object again
 
 
 # --- restore ---------------------------------------------------------------------------------------
@@ -291,13 +298,14 @@ def open_keyring_file(path: Path, passphrase: str) -> KeyMaterial:
     return open_keys(payload, passphrase)
 
 
-def _check_keys(snapshot: Snapshot, keyring: Keyring) -> None:
+def _check_keys(snapshot: Snapshot, keyring: Keyring, what: str = "the keyring file") -> None:
+    """The keyring is the snapshot's archive's and holds every master key its documents use."""
     if keyed_hash(LOOKUP_CHECK, keyring) != snapshot.meta.get("lookup_check"):
-        raise BackupError(f"the keyring file does not belong to the archive of snapshot {snapshot.name} "
+        raise BackupError(f"{what} does not belong to the archive of snapshot {snapshot.name} "
                           "(its lookup key differs)")
     lacking = sorted(set(snapshot.meta.get("key_ids_in_use", ())) - set(keyring.key_ids))
     if lacking:
-        raise BackupError(f"the keyring file lacks master key(s) {', '.join(lacking)} that snapshot {snapshot.name} "
+        raise BackupError(f"{what} lacks master key(s) {', '.join(lacking)} that snapshot {snapshot.name} "
                           "uses: take the keyring file written with that backup (or a later one)")
 
 
@@ -345,6 +353,8 @@ def _restore(settings: Settings, *, actor: Actor, snapshot: Snapshot, material: 
         if occupied and not force:
             raise BackupError(f"refusing to restore over an existing archive: {'; '.join(occupied)} "
                               "(restore into an empty one, or --force)")
+        if settings.master_keys:  # keys from the environment: they must be the backed-up archive's
+            _check_keys(snapshot, archive.keyring, "ARCHIVE_MASTER_KEYS/ARCHIVE_LOOKUP_KEY")
         dump = snapshot.file(snapshot.meta["database_file"])
         if "engine" in archive.__dict__:  # the emptiness check connected: let pg_restore have the database
             archive.engine.dispose()
@@ -367,11 +377,7 @@ def _restore(settings: Settings, *, actor: Actor, snapshot: Snapshot, material: 
 
 def _write_keys(archive: Archive, material: KeyMaterial) -> None:
     settings = archive.settings
-    if settings.master_keys:
-        if keyed_hash(LOOKUP_CHECK, archive.keyring) != keyed_hash(LOOKUP_CHECK, material.keyring):
-            raise BackupError("ARCHIVE_MASTER_KEYS/ARCHIVE_LOOKUP_KEY of this process are not the backed-up "
-                              "archive's: set them from the keyring file's keys, or unset them")
-    else:
+    if not settings.master_keys:
         write_private(settings.key_file, material.keyring.to_bytes())
     signing = material.audit_signing_key
     if signing:

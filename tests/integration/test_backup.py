@@ -15,7 +15,7 @@ from archive_fixtures import audit_rows, build_archive
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from archive.actors import Actor
+from archive.actors import OPERATOR, Actor
 from archive.backup import services
 from archive.backup.keyfile import KeyFileError
 from archive.backup.layout import file_sha256
@@ -31,7 +31,7 @@ from archive.errors import AccessDenied, DocumentShreddedError
 from archive.identity import resident_id_check_digit
 from archive.models import Document, Page
 from archive.permissions import permission_document_shred
-from archive.services import documents, shredding, users
+from archive.services import documents, keys, shredding, users
 from storage.base import DecryptionError
 from storage.envelope import WrappedKey
 
@@ -330,6 +330,23 @@ def test_a_wrong_passphrase_is_a_clear_error_and_nothing_is_restored(archive, pe
 
     assert result.exit_code == 2 and "error: wrong passphrase for the keyring file" in result.output
     assert not target.settings.home.exists()
+
+
+def test_a_keyring_file_from_before_a_rotation_is_refused_for_a_later_snapshot_by_name(archive, people, scans,
+                                                                                        paths, target, tmp_path):
+    capture(archive, people["clerk"], scans[1])
+    back_up(archive, paths)
+    old_keyring = paths["keyring"].with_name("before-rotation.sealed")
+    paths["keyring"].rename(old_keyring)
+    keys.rotate_master_key(archive.uow(), actor=OPERATOR)
+    capture(archive, people["clerk"], scans[2])
+    back_up(archive, paths)
+
+    with pytest.raises(services.BackupError, match="lacks master key.*k2"):
+        services.restore_backup(target.settings, actor=BACKUP_OPERATOR, source=paths["backup"],
+                                keyring_path=old_keyring, passphrase=PASSPHRASE)
+    assert not target.settings.home.exists()
+    assert restore(target, paths).ok
 
 
 def test_restore_refuses_an_archive_that_is_not_empty_unless_forced(archive, people, scans, paths, target):
