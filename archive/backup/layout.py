@@ -10,17 +10,21 @@
 
 A snapshot is written under `snapshots/.tmp-<name>` and renamed when complete, so a killed backup
 leaves no snapshot that restore would pick. An object is written to a temporary file and renamed to
-its hash, so an object file is whole or absent; one already there is not copied again.
+its hash, so an object file is whole or absent; one already there is not copied again. A backup and a
+prune hold `DEST/.lock` (flock), so a prune never removes an object a running backup has just copied.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
 import secrets
+import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -33,6 +37,7 @@ META = "meta.json"
 MANIFEST = "manifest.jsonl"
 INDEX_NOTE = "index.json"
 PUBLIC_KEY = "audit-signing.pub.json"
+LOCK = ".lock"
 FORMAT = "archive-backup/1"
 CHUNK = 1024 * 1024
 _TEMP = ".tmp-"
@@ -88,6 +93,20 @@ class BackupDirectory:
     def __init__(self, root: Path) -> None:
         self.root = Path(root).absolute()
 
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the directory's lock for a backup or a prune: two at once could lose objects."""
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(self.root / LOCK, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise BackupLayoutError(f"another backup or prune is running on {self.root}") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     # --- objects -------------------------------------------------------------------------------------
 
     def object_path(self, sha256: str) -> Path:
@@ -129,6 +148,14 @@ class BackupDirectory:
         finally:
             temp.unlink(missing_ok=True)
 
+    def object_files(self) -> Iterator[Path]:
+        """Every object file (temporary copies excluded)."""
+        folder = self.root / OBJECTS
+        if folder.is_dir():
+            for sub in sorted(folder.iterdir()):
+                if sub.is_dir() and not sub.name.startswith("."):
+                    yield from (p for p in sorted(sub.iterdir()) if _SHA256.match(p.name))
+
     def open_object(self, sha256: str) -> BinaryIO:
         """The stored bytes of an object; raises FileNotFoundError."""
         return open(self.object_path(sha256), "rb")  # noqa: SIM115 - the caller closes it
@@ -149,6 +176,13 @@ class BackupDirectory:
         target = self.root / SNAPSHOTS / folder.name.removeprefix(_TEMP)
         os.replace(folder, target)
         return target
+
+    def remove_snapshot(self, name: str) -> None:
+        """Delete a snapshot: renamed out of sight first, so a half-removed one is never picked."""
+        folder = self.root / SNAPSHOTS / name
+        doomed = self.root / SNAPSHOTS / f"{_TEMP}removing-{name}"
+        os.replace(folder, doomed)
+        shutil.rmtree(doomed)
 
     def snapshots(self) -> list[str]:
         """Names of the complete snapshots, oldest first."""

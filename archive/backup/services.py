@@ -29,13 +29,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from archive import access, audit
 from archive.actors import Actor
 from archive.backup import database
-from archive.backup.events import event_backup_created, event_backup_restored, event_backup_verified
+from archive.backup.events import (
+    event_backup_created,
+    event_backup_pruned,
+    event_backup_restored,
+    event_backup_verified,
+)
 from archive.backup.keyfile import (
     KeyFileError,
     KeyMaterial,
@@ -200,6 +205,23 @@ def create_backup(uow: UnitOfWork, *, actor: Actor, destination: Path, keyring_o
     signing_key = (json.loads(settings.audit_signing_key_file.read_text(encoding="utf-8"))
                    if settings.audit_signing_key_file.is_file() else None)
     target = BackupDirectory(destination)
+    with target.locked():
+        report = _write_snapshot(uow, target, engine=engine, keyring=keyring, signing_key=signing_key,
+                                 keyring_out=keyring_out, passphrase=passphrase, progress=progress, rehash=rehash)
+    with uow:
+        audit.record(uow.session, actor, event_backup_created, outcome="failed" if report.missing else "ok",
+                     target_type="backup", target_id=report.snapshot, destination=str(destination),
+                     keyring_file=str(keyring_out), database=report.database, objects=report.objects,
+                     bytes=report.bytes, objects_copied=report.objects_copied, bytes_copied=report.bytes_copied,
+                     missing=len(report.missing))
+        uow.commit()
+    return report
+
+
+def _write_snapshot(uow: UnitOfWork, target: BackupDirectory, *, engine: Engine, keyring: Keyring,
+                    signing_key: dict[str, Any] | None, keyring_out: Path, passphrase: str,
+                    progress: Progress | None, rehash: bool) -> BackupReport:
+    settings = uow.settings
     previous = _previous_manifest(target)
     started = datetime.now(UTC)
     name = snapshot_name(started)
@@ -263,17 +285,48 @@ def create_backup(uow: UnitOfWork, *, actor: Actor, destination: Path, keyring_o
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    report = BackupReport(name, str(destination), meta["database"], counts["objects"], counts["bytes"],
-                          counts["copied"], counts["bytes_copied"], counts["unchanged"], counts["bytes_read"],
-                          missing)
+    return BackupReport(name, str(target.root), meta["database"], counts["objects"], counts["bytes"],
+                        counts["copied"], counts["bytes_copied"], counts["unchanged"], counts["bytes_read"], missing)
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    kept: list[str]
+    removed: list[str]
+    objects_removed: int
+    bytes_freed: int
+
+
+def prune_backups(uow: UnitOfWork, *, actor: Actor, destination: Path, keep: int) -> PruneReport:
+    """Remove all but the newest `keep` snapshots, then every object no remaining snapshot lists.
+
+    A snapshot taken before a document was shredded still holds its wrapped data key: pruning it (within
+    the retention schedule's grace period) is what makes the shredding reach the backups. Requires
+    permission_backup_create; audited as backup.pruned.
+    """
+    if keep < 1:
+        raise BackupError("keep at least one snapshot")
     with uow:
-        audit.record(uow.session, actor, event_backup_created, outcome="failed" if missing else "ok",
-                     target_type="backup", target_id=name, destination=str(destination),
-                     keyring_file=str(keyring_out), database=report.database, objects=report.objects,
-                     bytes=report.bytes, objects_copied=report.objects_copied, bytes_copied=report.bytes_copied,
-                     missing=len(missing))
+        access.require(actor, permission_backup_create)
+    target = BackupDirectory(destination)
+    with target.locked():
+        names = target.snapshots()
+        kept, removed = names[-keep:], names[:-keep]
+        # Read first: a kept manifest that cannot be read stops the prune before anything is removed.
+        listed = {entry.sha256 for name in kept for entry in target.snapshot(name).manifest()}
+        for name in removed:
+            target.remove_snapshot(name)
+        objects_removed = bytes_freed = 0
+        for path in target.object_files():
+            if path.name not in listed:
+                bytes_freed += path.stat().st_size
+                path.unlink()
+                objects_removed += 1
+    with uow:
+        audit.record(uow.session, actor, event_backup_pruned, target_type="backup", target_id=kept[-1] if kept else "",
+                     destination=str(target.root), kept=kept, removed=removed, objects_removed=objects_removed, bytes_freed=bytes_freed)
         uow.commit()
-    return report
+    return PruneReport(kept, removed, objects_removed, bytes_freed)
 
 
 def _previous_manifest(target: BackupDirectory) -> dict[str, ManifestEntry]:

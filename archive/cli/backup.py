@@ -1,4 +1,5 @@
-"""`archive backup DEST`, `archive backup verify SRC` (the restore drill) and `archive restore SRC`."""
+"""`archive backup DEST`, `archive backup verify SRC` (the restore drill), `archive backup prune DEST` and
+`archive restore SRC`."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ snapshot_option = click.option("--snapshot", help="Snapshot name (default: the n
 
 
 class BackupGroup(click.Group):
-    """`archive backup DEST ...` runs `create`; `archive backup verify SRC` the drill."""
+    """`archive backup DEST ...` runs `create`; `backup verify SRC` and `backup prune DEST` their commands."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
@@ -51,7 +52,8 @@ class BackupGroup(click.Group):
 
 @click.group(cls=BackupGroup)
 def backup() -> None:
-    """Back up the archive into a directory (`archive backup DEST`), or drill a restore (`backup verify SRC`).
+    """Back up the archive into a directory (`archive backup DEST`), drill a restore (`backup verify SRC`),
+    or remove old snapshots (`backup prune DEST --keep N`).
 
     A snapshot holds a consistent database copy, the manifest of objects with their SHA-256 and a note
     that the search index is rebuilt on restore; objects are stored once, by hash, and shared by every
@@ -125,6 +127,22 @@ def verify(ctx: click.Context, source: Path, keyring_path: Path, passphrase_file
             click.echo(f"problem: {problem}")
         click.echo("drill passed" if report.ok else f"drill FAILED: {len(report.problems)} problems")
     sys.exit(0 if report.ok else 1)
+
+
+@backup.command("prune")
+@click.argument("destination", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--keep", type=click.IntRange(min=1), required=True, help="How many of the newest snapshots to keep.")
+@click.pass_context
+def prune(ctx: click.Context, destination: Path, keep: int) -> None:
+    """Remove all but the newest KEEP snapshots and the objects no kept snapshot lists.
+
+    A snapshot from before a shredding still holds the document's wrapped data key: prune within the
+    retention schedule's grace period so the shredding reaches the backups too.
+    """
+    report = services.prune_backups(archive_of(ctx).uow(), actor=BACKUP_OPERATOR, destination=destination, keep=keep)
+    click.echo(f"kept {len(report.kept)} snapshots, removed {len(report.removed)}"
+               + (f" ({', '.join(report.removed)})" if report.removed else "")
+               + f"; removed {report.objects_removed} objects ({report.bytes_freed / MiB:.1f} MiB)")
 
 
 @click.command()

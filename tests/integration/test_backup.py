@@ -299,6 +299,32 @@ def test_a_second_backup_copies_only_the_new_objects_and_a_third_none(archive, p
     assert len(list((paths["backup"] / "snapshots").iterdir())) == 4
 
 
+def test_pruning_keeps_the_newest_snapshots_and_drops_the_objects_only_older_ones_listed(archive, people, scans,
+                                                                                         paths, target):
+    first, second = (capture(archive, people["clerk"], scan) for scan in scans[:2])
+    back_up(archive, paths)  # holds both documents (and the first one's data key)
+    shredding.shred_document(archive.uow(), actor=RETENTION, document_id=first, reason="disposal 2026-01")
+    back_up(archive, paths)
+    latest = back_up(archive, paths)
+    before = object_files(paths["backup"])
+
+    report = services.prune_backups(archive.uow(), actor=BACKUP_OPERATOR, destination=paths["backup"], keep=1)
+
+    assert report.kept == [latest.snapshot] and len(report.removed) == 2
+    assert report.objects_removed == 3 and len(object_files(paths["backup"])) == len(before) - 3 == 2
+    assert report.bytes_freed == sum(before.values()) - sum(object_files(paths["backup"]).values())
+    assert restore(target, paths).ok and original(target, second) == original(archive, second)
+    [event] = audit_rows(archive, "backup.pruned")
+    assert event.detail["removed"] == report.removed and event.detail["objects_removed"] == 3
+
+
+def test_a_backup_refuses_a_destination_another_backup_holds(archive, paths):
+    with services.BackupDirectory(paths["backup"]).locked(), pytest.raises(services.BackupLayoutError,
+                                                                            match="another backup"):
+        back_up(archive, paths)
+    assert not paths["keyring"].exists()
+
+
 # --- refusals ---------------------------------------------------------------------------------------
 
 
