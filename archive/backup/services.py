@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from archive import access, audit
 from archive.actors import Actor
@@ -191,6 +192,8 @@ def create_backup(uow: UnitOfWork, *, actor: Actor, destination: Path, keyring_o
     with uow:
         access.require(actor, permission_backup_create)
         engine = uow.session.get_bind()
+    if database.kind_of(settings.database_url) == "sqlite" and not database.sqlite_path(settings.database_url).exists():
+        raise BackupError(f"no archive database at {settings.database_url}: nothing to back up")
     if _inside(keyring_out, destination):
         raise BackupError(f"the keyring file {keyring_out} must not lie inside the backup {destination}: "
                           "keep it apart from the data (another disk, a safe)")
@@ -370,8 +373,13 @@ def _not_empty(archive: Archive) -> list[str]:
     for path, what in ((settings.key_file, "the key file"), (settings.audit_signing_key_file, "the signing key")):
         if path.exists() and not path.is_relative_to(settings.home):
             found.append(f"{what} {path} exists")
-    if database.kind_of(settings.database_url) == "postgresql" and not database.database_is_empty(archive.engine):
-        found.append("the PostgreSQL database has tables")
+    if database.kind_of(settings.database_url) == "postgresql":
+        try:
+            if not database.database_is_empty(archive.engine):
+                found.append("the PostgreSQL database has tables")
+        except OperationalError as error:
+            raise BackupError(f"cannot reach the database ARCHIVE_DATABASE_URL names (create it first): "
+                              f"{error.orig}") from None
     elsewhere = settings.storage == "s3" or not settings.storage_path.is_relative_to(settings.home)
     if elsewhere and next(iter(archive.object_store.list("")), None) is not None:
         found.append("the object store holds objects")
@@ -490,8 +498,13 @@ def _scratch_database(kind: str, live_url: str, given: str | None) -> Iterator[s
     name = f"archive_drill_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        except SQLAlchemyError as error:
+            raise BackupError("cannot create a scratch database for the drill on ARCHIVE_DATABASE_URL's server "
+                              f"({getattr(error, 'orig', error)}): give --scratch-database-url (an empty database)"
+                              ) from None
         try:
             yield url.set(database=name).render_as_string(hide_password=False)
         finally:

@@ -96,8 +96,9 @@ def create(ctx: click.Context, destination: Path, keyring_out: Path, passphrase_
 @keyring_option
 @passphrase_option
 @snapshot_option
-@click.option("--scratch-database-url", help="An empty PostgreSQL database to restore a PostgreSQL snapshot into "
-              "(default: one created for the drill on ARCHIVE_DATABASE_URL's server, then dropped).")
+@click.option("--scratch-database-url", help="An empty PostgreSQL database to restore a PostgreSQL snapshot into, "
+              "left as restored: drop it afterwards (default: one created for the drill on ARCHIVE_DATABASE_URL's "
+              "server, then dropped).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def verify(ctx: click.Context, source: Path, keyring_path: Path, passphrase_file: Path | None, snapshot: str | None,

@@ -425,3 +425,34 @@ def test_an_archive_on_s3_backs_up_passes_the_drill_and_restores_into_another_bu
     assert original(target, document_id) == original(live, document_id)
     live.close()
     target.close()
+
+
+@pytest.mark.postgres
+def test_a_postgresql_drill_uses_the_scratch_database_given_and_a_missing_target_database_is_a_clear_error(
+        postgres_server, scans, paths, tmp_path):
+    live_name, scratch_name = f"l_{uuid.uuid4().hex[:16]}", f"s_{uuid.uuid4().hex[:16]}"
+    live = build_archive(tmp_path / "home", postgres_server.create_database(live_name))
+    scratch_url = postgres_server.create_database(scratch_name)
+    try:
+        clerk = users.resolve_actor(live.uow(), username="clerk")
+        capture(live, clerk, scans[1])
+        sign(live)
+        back_up(live, paths)
+
+        report = services.verify_backup(live.uow(), actor=BACKUP_OPERATOR, source=paths["backup"],
+                                        keyring_path=paths["keyring"], passphrase=PASSPHRASE,
+                                        scratch_database_url=scratch_url)
+        missing = Archive(load_settings({"ARCHIVE_HOME": str(tmp_path / "nowhere"),
+                                         "ARCHIVE_DATABASE_URL": postgres_server.url_for("no_such_database")}))
+        with pytest.raises(services.BackupError, match="cannot reach the database"):
+            restore(missing, paths)
+
+        assert report.ok, report.problems
+        scratch = Archive(load_settings({"ARCHIVE_HOME": str(tmp_path / "scratch"), "ARCHIVE_DATABASE_URL": scratch_url}))
+        with scratch.uow() as uow:  # restored there, and left for the operator to drop
+            assert len(uow.session.scalars(select(Document.id)).all()) == 1
+        scratch.close()
+    finally:
+        live.close()
+        postgres_server.drop_database(live_name)
+        postgres_server.drop_database(scratch_name)
