@@ -1,7 +1,7 @@
 """A consistent copy of the database, and putting one back.
 
-SQLite: the online backup API copies the live file page by page under its own read transaction, so
-writers carry on and the copy is one moment's database. PostgreSQL: a REPEATABLE READ transaction
+SQLite: the online backup API copies the live file in one step under its own read transaction (in WAL
+mode writers carry on), so the copy is one moment's database. PostgreSQL: a REPEATABLE READ transaction
 exports its snapshot and `pg_dump --snapshot` dumps exactly that moment (custom format), while the same
 transaction reads which objects that moment's documents reference; `pg_restore` puts it back.
 The password travels in PGPASSWORD, never on a command line.
@@ -75,7 +75,7 @@ def copy_database(engine: Engine, url: str, folder: Path) -> DatabaseCopy:
         destination = sqlite3.connect(target)
         try:
             with destination:
-                source.backup(destination, pages=4096)
+                source.backup(destination)  # one step: a writer meanwhile cannot restart it
         finally:
             destination.close()
             source.close()

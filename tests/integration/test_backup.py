@@ -223,6 +223,29 @@ def test_the_drill_command_exits_1_on_a_damaged_backup_and_0_on_a_healthy_one(ar
     assert damaged.exit_code == 1 and "drill FAILED" in damaged.output and "corrupted" in damaged.output
 
 
+def test_a_capture_committed_while_the_objects_are_copied_is_left_out_whole_and_the_drill_passes(
+        archive, people, scans, paths, monkeypatch):
+    kept = capture(archive, people["clerk"], scans[1])
+    sign(archive)
+    late: list[int] = []
+    copy_database = services.database.copy_database
+
+    def then_a_capture_commits(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        copied = copy_database(*args, **kwargs)
+        late.append(capture(archive, people["clerk"], scans[2]))
+        return copied
+
+    monkeypatch.setattr(services.database, "copy_database", then_a_capture_commits)
+    report = back_up(archive, paths)
+    monkeypatch.undo()
+
+    manifest = (paths["backup"] / "snapshots" / report.snapshot / "manifest.jsonl").read_text()
+    assert late and report.objects == 2 and report.missing == []
+    assert all(key in manifest for key in object_keys(archive, kept))
+    assert not any(key in manifest for key in object_keys(archive, late[0]))
+    assert drill(archive, paths).ok  # no orphans: the copy and its objects are one moment
+
+
 # --- shredding --------------------------------------------------------------------------------------
 
 
