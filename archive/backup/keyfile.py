@@ -53,6 +53,11 @@ class KeyMaterial:
 def _derive(passphrase: str, kdf: dict[str, Any]) -> bytes:
     if kdf.get("name") != "argon2id":
         raise KeyFileError(f"unknown key derivation {kdf.get('name')!r}")
+    # The parameters are read before anything is authenticated: bound them, so a doctored file cannot
+    # make opening it take all memory or forever.
+    if not (1 <= int(kdf["time_cost"]) <= 16 and 8 <= int(kdf["memory_cost"]) <= 1024 * 1024
+            and 1 <= int(kdf["parallelism"]) <= 16):
+        raise KeyFileError("the keyring file's key-derivation parameters are out of bounds")
     return hash_secret_raw(passphrase.encode("utf-8"), base64.b64decode(kdf["salt"]),
                            time_cost=int(kdf["time_cost"]), memory_cost=int(kdf["memory_cost"]),
                            parallelism=int(kdf["parallelism"]), hash_len=32, type=Type.ID)
