@@ -7,9 +7,9 @@ concrete ones from configuration. The object store and search index contracts ar
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from collections.abc import Collection, Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, BinaryIO, Protocol
 
 from PIL import Image
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from search.base import SearchIndex
 from storage.base import ObjectStore
 
 __all__ = ["Clock", "DispositionGuard", "FilingCheck", "Jobs", "NoHolds", "ObjectStore", "Recognizer", "SearchIndex",
-           "FixedClock", "Mailer", "SystemClock"]
+           "FixedClock", "Mailer", "PageMarker", "SetClock", "SystemClock"]
 
 
 class Clock(Protocol):
@@ -54,6 +54,22 @@ class FixedClock:
         return self.day
 
 
+class SetClock:
+    """A clock that says the instant it is set to (`advance` moves it): expiry to the second in tests."""
+
+    def __init__(self, instant: datetime) -> None:
+        self.instant = instant
+
+    def advance(self, **delta: float) -> None:
+        self.instant += timedelta(**delta)
+
+    def now(self) -> datetime:
+        return self.instant
+
+    def today(self) -> date:
+        return self.instant.date()
+
+
 class Jobs(Protocol):
     """The background job queue. `enqueue` hands a registered task (by name) its arguments and returns
     at once; tasks are idempotent, so queueing one twice is harmless. Raises KeyError for a task no
@@ -83,6 +99,18 @@ class Mailer(Protocol):
     """Sends one plain-text message; raises OSError (smtplib.SMTPException) when the server refuses it."""
 
     def send(self, to: str, subject: str, body: str) -> None: ...
+
+
+class PageMarker(Protocol):
+    """Burns a borrow grant's marks into what is served under it (archive.borrowing.marking)."""
+
+    def page(self, image: BinaryIO, grant: Any, actor: Any) -> BinaryIO:
+        """The page image (a stream of the original) as a marked PNG stream."""
+        ...
+
+    def pdf(self, images: Iterable[BinaryIO], grant: Any, actor: Any, out: BinaryIO) -> None:
+        """A PDF of the marked page images, written to out."""
+        ...
 
 
 class FilingCheck(Protocol):

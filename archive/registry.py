@@ -9,15 +9,16 @@ retention) are named under the `archive.commands` group, which only the `archive
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any, Protocol
 
-from archive.ports import DispositionGuard, FilingCheck
+from archive.ports import DispositionGuard, FilingCheck, PageMarker
 
 FEATURES_GROUP = "archive.features"
 COMMANDS_GROUP = "archive.commands"
@@ -66,6 +67,11 @@ class Feature:
     # Adds the feature's sample data to `archive demo` (after the core's customers and scans) and
     # returns the logins it created.
     demo: Callable[[NewUnitOfWork], list[Login]] | None = None
+    # The documents lent to a user at an instant: (session, user id, now) -> archive.actors.DocumentGrant
+    # values, which the access policy honours (borrowing).
+    document_grants: Callable[[Any, int, datetime], Iterable[Any]] | None = None
+    # Marks what is served under a grant: a PageMarker (archive.ports) for page images and downloads.
+    page_marker: Callable[[], PageMarker] | None = None
 
 
 def vocabulary(module: ModuleType, prefix: str) -> tuple[str, ...]:
@@ -115,6 +121,16 @@ def filing_listeners() -> list[Callable[[Any, Any, list[int]], None]]:
 
 def filing_checks() -> list[FilingCheck]:
     return [make() for feature in features() for make in feature.filing_checks]
+
+
+def document_grants(session: Any, user_id: int, now: datetime) -> tuple[Any, ...]:
+    return tuple(grant for feature in features() if feature.document_grants is not None
+                 for grant in feature.document_grants(session, user_id, now))
+
+
+def page_marker() -> PageMarker | None:
+    makers = [feature.page_marker for feature in features() if feature.page_marker is not None]
+    return makers[0]() if makers else None
 
 
 def disposition_guards() -> Iterator[DispositionGuard]:

@@ -10,7 +10,7 @@ from retention.services.holds import HoldGuard
 
 FEATURE = Feature(
     name="retention",
-    roles=(permissions.RECORDS_MANAGER, permissions.APPRAISER, permissions.LEADER),
+    roles=(permissions.APPRAISER,),  # the records manager and the leader are core roles (borrowing too)
     permissions=vocabulary(permissions, "permission_"),
     grants=permissions.GRANTS,
     events=vocabulary(events, "event_"),

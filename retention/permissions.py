@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from archive.actors import Actor
 from archive.permissions import permission_document_shred
-from archive.roles import APPROVER, CLERK, COMPLIANCE, STAFF
+from archive.roles import APPROVER, AUDITOR, CLERK, LEADER, RECORDS_MANAGER, STAFF
 
-RECORDS_MANAGER = "records_manager"  # 档案管理员: schedules, holds and destruction runs for the archive room
 APPRAISER = "appraiser"  # 鉴定小组成员: decides due records, two at least agreeing
-LEADER = "leader"  # 领导: approves or rejects an appraised batch before anything is destroyed
 
 permission_schedule_manage = "retention.schedule_manage"  # set a document type's schedule, record trigger events
 permission_disposition_view = "retention.disposition_view"  # see what is due for disposition
@@ -30,7 +28,7 @@ GRANTS: dict[str, frozenset[str]] = {
     CLERK: frozenset({permission_hold_view}),
     STAFF: frozenset({permission_hold_view}),
     APPROVER: frozenset({permission_hold_view}),
-    COMPLIANCE: frozenset({permission_hold_view, permission_disposition_view, permission_register_view}),
+    AUDITOR: frozenset({permission_hold_view, permission_disposition_view, permission_register_view}),
 }
 
 # The daily disposition run acts as this named system actor, so the audit trail says who recomputed.

@@ -23,8 +23,8 @@ PEOPLE = {
     "staff_secret": ("staff", "YX", "secret"),
     "staff_kf": ("staff", "KF", "secret"),
     "approver": ("approver", "YX", "secret"),
-    "auditor": ("compliance", None, "public"),
-    "admin": ("admin", None, "secret"),
+    "auditor": ("auditor", None, "public"),
+    "admin": ("sysadmin", None, "secret"),
 }
 PASSWORD = "correct horse battery"
 

@@ -13,7 +13,6 @@ Chinese with numbers and Latin (contract numbers, kV and kVA, e-mail addresses, 
 from __future__ import annotations
 
 import math
-import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,45 +21,20 @@ from statistics import NormalDist
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
+# The font finder lives in archive.fonts (borrowing watermarks use it too); kept importable from here.
+from archive.fonts import CJK_FONT_CANDIDATES as CJK_FONT_CANDIDATES
+from archive.fonts import FONT_ENV_VAR as FONT_ENV_VAR
+from archive.fonts import find_cjk_font
 from archive.identity import resident_id_check_digit, uscc_check_char
 
 A4_MM = (210.0, 297.0)
 MARGIN_MM = 25.0
 MM_PER_INCH = 25.4
 
-FONT_ENV_VAR = "ARCHIVE_CJK_FONT"
-CJK_FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-)
-
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "PDF")
 MULTI_PAGE_FORMATS = ("TIFF", "PDF")
 INK = (20, 20, 20)
 STAMP_RED = (215, 40, 40)
-
-
-def find_cjk_font() -> Path:
-    """Return a font file able to draw Chinese; raise FileNotFoundError naming what to install."""
-    override = os.environ.get(FONT_ENV_VAR)
-    if override:
-        path = Path(override)
-        if not path.is_file():
-            raise FileNotFoundError(f"{FONT_ENV_VAR} points to {path}, which is not a file")
-        return path
-    for candidate in CJK_FONT_CANDIDATES:
-        path = Path(candidate)
-        if path.is_file():
-            return path
-    raise FileNotFoundError(
-        "no CJK font found: install fonts-wqy-zenhei or fonts-noto-cjk, "
-        f"or set {FONT_ENV_VAR} to a .ttf/.ttc/.otf file that covers Chinese"
-    )
 
 
 def _mm_to_px(mm: float, dpi: int) -> int:

@@ -102,12 +102,14 @@ def request_account_change(uow: UnitOfWork, *, actor: Actor, user_id: int, role:
         if user is None:
             raise NotFoundError(f"no user {user_id}")
         users.check_role(role)
+        access.check_role_change(actor, user.duty_role, role)
         if _needs_approval(session, role, clearance):
             request_id = _request(session, actor, user, role, clearance)
             uow.commit()
             return request_id
         before = (user.role, user.clearance)
-        user.role, user.clearance = role, clearance
+        users.assign_role(actor, user, role)
+        user.clearance = clearance
         end_sessions(session, user.id)
         audit.record(session, actor, event_account_change_approved, target_type="user", target_id=user.id,
                      username=user.username, before=list(before), after=[role, clearance], approval="not needed")
@@ -158,7 +160,8 @@ def decide_change_request(uow: UnitOfWork, *, actor: Actor, request_id: int, app
         request.decided_by_id, request.decided_at = actor.user_id, utcnow()
         before = [user.role, user.clearance]
         if approve:
-            user.role, user.clearance = request.role, request.clearance
+            users.assign_role(actor, user, request.role)
+            user.clearance = request.clearance
             end_sessions(session, user.id)
         audit.record(session, actor, event_account_change_approved if approve else event_account_change_rejected,
                      target_type="user", target_id=user.id, username=user.username, request_id=request.id,

@@ -80,7 +80,7 @@ def test_a_clerk_cannot_manage_users(client: FlaskClient, login_as, password: st
     login_as(client, "clerk")
     assert client.get("/admin/users").status_code == 403
     response = client.post("/admin/users", data={
-        "username": "intruder", "password": password, "role": "admin", "department": "", "clearance": "internal",
+        "username": "intruder", "password": password, "role": "sysadmin", "department": "", "clearance": "internal",
     })
     assert response.status_code == 403
 

@@ -1,0 +1,20 @@
+"""Borrowing's entry in the archive's feature registry (pyproject: `archive.features`): its permissions
+and events, the grants the access policy honours, the marks on what is served under them, its jobs."""
+
+from __future__ import annotations
+
+from archive.borrowing import demo, events, permissions, tasks
+from archive.borrowing.marking import GrantMarker
+from archive.borrowing.services import grants_for
+from archive.registry import Feature, vocabulary
+
+FEATURE = Feature(
+    name="borrowing",
+    permissions=vocabulary(permissions, "permission_"),
+    grants=permissions.GRANTS,
+    events=vocabulary(events, "event_"),
+    tasks=tasks.register,
+    document_grants=grants_for,
+    page_marker=GrantMarker,
+    demo=demo.load,
+)

@@ -1,0 +1,298 @@
+"""Watermarks burnt into borrowed page images: a visible one that names the borrower, an invisible one
+that carries the grant id, and the PDF a download is made of.
+
+The visible mark is the borrower's lines of text, semi-transparent, tiled diagonally over the whole
+page, so a crop keeps it. The invisible mark is a spread-spectrum pattern in the luminance: a tile of
+TILE x TILE pixels (at 300 dpi) of CHIP x CHIP blocks, each raised or lowered by a few grey levels,
+repeated over the page. Half of a tile's blocks are a fixed synchronisation pattern; the other half
+carry 64 coded bits (the 32-bit payload and a CRC-32 of it), each spread over 8 blocks of every tile
+with pseudo-random signs. Reading folds the page modulo the tile (every tile adds up coherently), finds
+where the tile starts from the sync pattern (so any crop works), sums each bit's blocks, and accepts
+the payload only when its CRC matches (after flipping at most two of the least certain bits), so a
+bad read gives None, never a wrong id. A page read at another scale (downscaled, photographed) is
+tried at the scale its own tiling shows (the autocorrelation of the page's fine detail).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, PdfParser
+
+from archive.fonts import find_cjk_font
+
+TILE = 256  # pixels of the invisible tile at the reference scale (300 dpi)
+CHIP = 8  # pixels of one block of the pattern
+AMPLITUDE = 3  # grey levels each block is raised or lowered by
+PAYLOAD_BITS = 32
+CODED_BITS = 64  # payload and its CRC-32
+MAX_PAYLOAD = (1 << PAYLOAD_BITS) - 1
+SYNC_THRESHOLD = 5.5  # the sync peak, in standard deviations of the correlation surface
+VISIBLE_STRENGTH = 0.28  # how much the visible text darkens what is under it (0 none, 1 black)
+VISIBLE_ANGLE = 30  # degrees, counter-clockwise
+RESCALED_MAX = 2560  # pixels a side of a page brought back to the reference scale
+_KEY = b"customer-file-archive/borrowing/watermark/v1"
+_CHIPS = TILE // CHIP
+
+
+@lru_cache(maxsize=1)
+def _layout() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The keyed tile layout: sync block signs, message block signs, each message block's bit, and
+    which blocks are sync blocks (all _CHIPS x _CHIPS)."""
+    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(_KEY).digest()[:8], "big"))
+    count = _CHIPS * _CHIPS
+    order = rng.permutation(count)
+    is_sync = np.zeros(count, dtype=bool)
+    is_sync[order[: count // 2]] = True
+    signs = rng.choice(np.array([-1, 1], dtype=np.int8), size=count)
+    bit_of = np.full(count, -1, dtype=np.int64)
+    bit_of[order[count // 2:]] = np.arange(count - count // 2) % CODED_BITS
+    shape = (_CHIPS, _CHIPS)
+    sync = np.where(is_sync, signs, 0).reshape(shape)
+    message = np.where(is_sync, 0, signs).reshape(shape)
+    return sync, message, bit_of.reshape(shape), is_sync.reshape(shape)
+
+
+def _code(payload: int) -> np.ndarray:
+    """The 64 coded bits of a payload, as 0/1."""
+    data = payload.to_bytes(4, "big")
+    check = zlib.crc32(_KEY + data).to_bytes(4, "big")
+    return np.unpackbits(np.frombuffer(data + check, dtype=np.uint8))
+
+
+def _decode(bits: np.ndarray) -> int | None:
+    """The payload of 64 coded bits, or None when the CRC does not match."""
+    raw = np.packbits(bits.astype(np.uint8)).tobytes()
+    if zlib.crc32(_KEY + raw[:4]).to_bytes(4, "big") != raw[4:]:
+        return None
+    return int.from_bytes(raw[:4], "big")
+
+
+@lru_cache(maxsize=16)
+def _tile(payload: int) -> np.ndarray:
+    """The invisible tile of a payload: TILE x TILE signed grey-level offsets (int16)."""
+    sync, message, bit_of, _ = _layout()
+    bits = _code(payload).astype(np.int16) * 2 - 1
+    chips = sync + message * np.where(bit_of >= 0, bits[np.maximum(bit_of, 0)], 0)
+    return np.kron(chips.astype(np.int16), np.ones((CHIP, CHIP), dtype=np.int16)) * AMPLITUDE
+
+
+@lru_cache(maxsize=8)
+def _invisible_layer(payload: int, size: tuple[int, int]) -> Image.Image:
+    """The invisible mark over a page of size, as an L image of AMPLITUDE + offset (0..2*AMPLITUDE)."""
+    width, height = size
+    tile = _tile(payload) + AMPLITUDE
+    reps = (-(-height // TILE), -(-width // TILE))
+    return Image.fromarray(np.tile(tile.astype(np.uint8), reps)[:height, :width], mode="L")
+
+
+@lru_cache(maxsize=4)
+def _visible_layer(lines: tuple[str, ...], size: tuple[int, int]) -> Image.Image:
+    """The visible mark over a page of size: an L image to multiply the page by (255 leaves it)."""
+    width, height = size
+    font_px = max(10, round(width / 60))
+    font = ImageFont.truetype(str(find_cjk_font()), font_px)
+    spacing = round(font_px * 0.4)
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    left, top, right, bottom = probe.multiline_textbbox((0, 0), "\n".join(lines), font=font, spacing=spacing)
+    block = Image.new("L", (right - left + 2 * font_px, bottom - top + 2 * font_px), 0)
+    ImageDraw.Draw(block).multiline_text((font_px - left, font_px - top), "\n".join(lines), fill=255, font=font,
+                                         spacing=spacing)
+    text = block.rotate(VISIBLE_ANGLE, resample=Image.Resampling.BICUBIC, expand=True)
+    step_x, step_y = text.width, max(1, round(text.height * 0.75))
+    mask = Image.new("L", size, 0)
+    for row, y in enumerate(range(-step_y, height + step_y, step_y)):
+        shift = (row % 2) * step_x // 2
+        for x in range(-step_x + shift, width + step_x, step_x):
+            mask.paste(255, (x, y), text)
+    return mask.point(lambda value: 255 - round(value * VISIBLE_STRENGTH))
+
+
+def _clamp_lut(bands: int) -> list[int]:
+    """A point table that keeps values AMPLITUDE away from 0 and 255, so the mark can go both ways."""
+    return [min(max(value, AMPLITUDE), 255 - AMPLITUDE) for value in range(256)] * bands
+
+
+def burn(image: Image.Image, lines: Sequence[str], payload: int) -> Image.Image:
+    """Return a copy of image (L or RGB; others become RGB) with the visible lines and the invisible
+    payload (0 ≤ payload < 2**32) burnt in; raise ValueError for a payload out of range."""
+    if not 0 <= payload <= MAX_PAYLOAD:
+        raise ValueError(f"a watermark payload is 0 … {MAX_PAYLOAD}, not {payload}")
+    page = image if image.mode in ("L", "RGB") else image.convert("RGB")
+    bands = len(page.getbands())
+    visible = _visible_layer(tuple(lines), page.size)
+    invisible = _invisible_layer(payload, page.size)
+    if bands > 1:
+        visible = Image.merge("RGB", (visible,) * bands)
+        invisible = Image.merge("RGB", (invisible,) * bands)
+    marked = ImageChops.multiply(page, visible).point(_clamp_lut(bands))
+    marked = ImageChops.add(marked, invisible, scale=1.0, offset=-AMPLITUDE)
+    marked.info.update({key: value for key, value in image.info.items() if key == "dpi"})
+    return marked
+
+
+def _residual(gray: Image.Image) -> np.ndarray:
+    """The page's fine detail, where the mark lives: the page less its local mean, clipped so that the
+    edges of text weigh no more than the mark."""
+    smooth = gray.filter(ImageFilter.BoxBlur(CHIP * 2))
+    residual = np.asarray(gray, dtype=np.float32) - np.asarray(smooth, dtype=np.float32)
+    residual = np.clip(residual, -4 * AMPLITUDE, 4 * AMPLITUDE)
+    return residual - residual.mean()  # clipped text leaves a bias that would sway every bit alike
+
+
+def _fold(residual: np.ndarray) -> np.ndarray:
+    """Sum the residual modulo the tile: TILE x TILE."""
+    height, width = residual.shape
+    padded = np.zeros((-(-height // TILE) * TILE, -(-width // TILE) * TILE), dtype=np.float32)
+    padded[:height, :width] = residual
+    return padded.reshape(padded.shape[0] // TILE, TILE, padded.shape[1] // TILE, TILE).sum(axis=(0, 2))
+
+
+@lru_cache(maxsize=1)
+def _sync_spectrum() -> np.ndarray:
+    sync, _, _, _ = _layout()
+    pattern = np.kron(sync.astype(np.float32), np.ones((CHIP, CHIP), dtype=np.float32))
+    return np.conj(np.fft.rfft2(pattern))
+
+
+def _soft_bits(folded: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The 64 soft bit values of a folded tile and the sync peak's strength, or None without a sync peak."""
+    surface = np.fft.irfft2(np.fft.rfft2(folded) * _sync_spectrum(), s=folded.shape)
+    dy, dx = np.unravel_index(int(np.argmax(surface)), surface.shape)
+    strength = float((surface[dy, dx] - surface.mean()) / (surface.std() + 1e-9))
+    if strength < SYNC_THRESHOLD:
+        return None
+    aligned = np.roll(folded, (-int(dy), -int(dx)), axis=(0, 1))
+    chips = aligned.reshape(_CHIPS, CHIP, _CHIPS, CHIP).sum(axis=(1, 3))
+    _, message, bit_of, is_sync = _layout()
+    spread = (chips * message)[~is_sync]
+    soft = np.bincount(bit_of[~is_sync], weights=spread, minlength=CODED_BITS)
+    return soft, strength
+
+
+def _read_soft(soft: np.ndarray, flips: int = 2, among: int = 6) -> int | None:
+    """Decode soft bits: the hard decision, or it with up to `flips` of the `among` least certain bits
+    flipped, whichever first passes the CRC."""
+    bits = (soft > 0).astype(np.uint8)
+    weakest = np.argsort(np.abs(soft))[:among]
+    for count in range(flips + 1):
+        for chosen in itertools.combinations(weakest, count):
+            trial = bits.copy()
+            trial[list(chosen)] ^= 1
+            payload = _decode(trial)
+            if payload is not None:
+                return payload
+    return None
+
+
+def _read_at(gray: Image.Image) -> int | None:
+    """Read the payload of a luminance page at the reference scale."""
+    found = _soft_bits(_fold(_residual(gray)))
+    return None if found is None else _read_soft(found[0])
+
+
+def _tile_scales(gray: Image.Image) -> list[float]:
+    """Scales (page size over marked size) at which the page's fine detail repeats like the tile, best
+    first: peaks of its autocorrelation along both axes at a lag of TILE times a scale from 0.2 to 1.5."""
+    work = gray
+    factor = 1.0
+    if max(gray.size) > 2048:  # autocorrelation at most 2048 pixels wide; scales come out the same
+        factor = 2048 / max(gray.size)
+        work = gray.resize((max(1, round(gray.width * factor)), max(1, round(gray.height * factor))),
+                           Image.Resampling.BILINEAR)
+    residual = _residual(work)
+    spectrum = np.fft.rfft2(residual)
+    correlation = np.fft.irfft2(np.abs(spectrum) ** 2, s=residual.shape)
+    lags = np.arange(correlation.shape[1])
+    row = correlation[0, : correlation.shape[1] // 2] + 0
+    column = correlation[: correlation.shape[0] // 2, 0] + 0
+    size = min(len(row), len(column))
+    both = row[:size] + column[:size]
+    low, high = max(4, int(0.2 * TILE * factor)), min(size - 2, int(1.5 * TILE * factor))
+    if high <= low:
+        return []
+    window = both[low:high]
+    baseline = np.convolve(window, np.ones(9) / 9, mode="same")
+    excess = window - baseline
+    candidates = np.argsort(excess)[::-1][:4] + low
+    scales = []
+    for lag in candidates:
+        # refine to a fraction of a pixel with a parabola through the peak and its neighbours
+        left, centre, right = both[lag - 1], both[lag], both[lag + 1]
+        curve = left - 2 * centre + right
+        offset = 0.5 * (left - right) / curve if curve < 0 else 0.0
+        scales.append(float((lags[lag] + offset) / factor / TILE))
+    return scales
+
+
+def _at_reference_scale(gray: Image.Image, scale: float) -> Image.Image:
+    """The page resized by 1/scale, cut first to its middle so that the result is at most
+    RESCALED_MAX pixels a side (enough tiles to read, whatever a wrong scale guess would cost)."""
+    if scale == 1.0:
+        return gray
+    keep = round(RESCALED_MAX * scale)
+    left, top = max(0, (gray.width - keep) // 2), max(0, (gray.height - keep) // 2)
+    middle = gray.crop((left, top, min(gray.width, left + keep), min(gray.height, top + keep)))
+    size = (max(1, round(middle.width / scale)), max(1, round(middle.height / scale)))
+    return middle.resize(size, Image.Resampling.BICUBIC)
+
+
+def identify(image: Image.Image) -> int | None:
+    """Return the payload of the invisible mark of a page image (saved, recompressed, scaled or cropped),
+    or None when no mark can be read."""
+    gray = image.convert("L") if image.mode != "L" else image
+    tried: list[float] = []
+    for scale in [1.0, 0.5, *_tile_scales(gray)]:
+        if scale <= 0.1 or any(abs(scale - done) < 0.002 for done in tried):
+            continue
+        tried.append(scale)
+        payload = _read_at(_at_reference_scale(gray, scale))
+        if payload is not None:
+            return payload
+    return None
+
+
+def marked_pdf(pages: Iterable[Image.Image], out: BinaryIO, *, dpi: int = 300, quality: int = 85) -> int:
+    """Write the (already marked) page images to out as a PDF, one JPEG-encoded page at a time, holding
+    only the page being written; return the number of pages. out must support tell() (a file, BytesIO)."""
+    pdf = PdfParser.PdfParser(f=out, mode="wb")
+    pdf.start_writing()
+    pdf.write_header()
+    pdf.root_ref, pdf.pages_ref = pdf.next_object_id(0), pdf.next_object_id(0)  # written last, known now
+    name = PdfParser.PdfName
+    for page in _rgb_or_gray(pages):
+        encoded = _jpeg(page, quality)
+        image_ref, contents_ref, page_ref = (pdf.next_object_id(0) for _ in range(3))
+        pdf.write_obj(image_ref, stream=encoded, Type=name("XObject"), Subtype=name("Image"), Width=page.width,
+                      Height=page.height, BitsPerComponent=8, Filter=name("DCTDecode"),
+                      ColorSpace=name("DeviceGray" if page.mode == "L" else "DeviceRGB"))
+        width_pt, height_pt = page.width * 72.0 / dpi, page.height * 72.0 / dpi
+        pdf.write_obj(contents_ref, stream=b"q %f 0 0 %f 0 0 cm /image Do Q\n" % (width_pt, height_pt))
+        pdf.write_page(page_ref, Resources=PdfParser.PdfDict(XObject=PdfParser.PdfDict(image=image_ref)),
+                       MediaBox=[0, 0, width_pt, height_pt], Contents=contents_ref)
+        pdf.pages.append(page_ref)
+    pdf.write_obj(pdf.root_ref, Type=name("Catalog"), Pages=pdf.pages_ref)
+    pdf.write_obj(pdf.pages_ref, Type=name("Pages"), Count=len(pdf.pages), Kids=pdf.pages)
+    pdf.write_xref_and_trailer()
+    count = len(pdf.pages)
+    out.flush()
+    return count
+
+
+def _rgb_or_gray(pages: Iterable[Image.Image]) -> Iterator[Image.Image]:
+    for page in pages:
+        yield page if page.mode in ("L", "RGB") else page.convert("RGB")
+
+
+def _jpeg(page: Image.Image, quality: int) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    page.save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
