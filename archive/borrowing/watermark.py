@@ -16,6 +16,7 @@ tried at the scale its own tiling shows (the autocorrelation of the page's fine 
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -111,12 +112,8 @@ def _visible_layer(lines: tuple[str, ...], size: tuple[int, int]) -> Image.Image
         shift = (row % 2) * step_x // 2
         for x in range(-step_x + shift, width + step_x, step_x):
             mask.paste(255, (x, y), text)
-    return mask.point(lambda value: 255 - round(value * VISIBLE_STRENGTH))
-
-
-def _clamp_lut(bands: int) -> list[int]:
-    """A point table that keeps values AMPLITUDE away from 0 and 255, so the mark can go both ways."""
-    return [min(max(value, AMPLITUDE), 255 - AMPLITUDE) for value in range(256)] * bands
+    # never above 255 - AMPLITUDE: white paper comes down that little, so the invisible mark can go up
+    return mask.point(lambda value: min(255 - AMPLITUDE, 255 - round(value * VISIBLE_STRENGTH)))
 
 
 def burn(image: Image.Image, lines: Sequence[str], payload: int) -> Image.Image:
@@ -131,10 +128,20 @@ def burn(image: Image.Image, lines: Sequence[str], payload: int) -> Image.Image:
     if bands > 1:
         visible = Image.merge("RGB", (visible,) * bands)
         invisible = Image.merge("RGB", (invisible,) * bands)
-    marked = ImageChops.multiply(page, visible).point(_clamp_lut(bands))
-    marked = ImageChops.add(marked, invisible, scale=1.0, offset=-AMPLITUDE)
+    marked = ImageChops.add(ImageChops.multiply(page, visible), invisible, scale=1.0, offset=-AMPLITUDE)
     marked.info.update({key: value for key, value in image.info.items() if key == "dpi"})
     return marked
+
+
+def encode_png(marked: Image.Image, *, dpi: int | None = 300) -> bytes:
+    """Encode a marked page as PNG for serving, with fast compression: the mark makes a page harder to
+    compress, and at the archive's usual level that alone would cost more than marking it."""
+    buffer = io.BytesIO()
+    options: dict[str, object] = {"compress_level": 1}
+    if dpi:
+        options["dpi"] = (dpi, dpi)
+    marked.save(buffer, format="PNG", **options)
+    return buffer.getvalue()
 
 
 def _residual(gray: Image.Image) -> np.ndarray:
@@ -291,8 +298,6 @@ def _rgb_or_gray(pages: Iterable[Image.Image]) -> Iterator[Image.Image]:
 
 
 def _jpeg(page: Image.Image, quality: int) -> bytes:
-    import io
-
     buffer = io.BytesIO()
     page.save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()

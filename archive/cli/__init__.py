@@ -37,9 +37,11 @@ class ArchiveCommands(ArchiveGroup):
             ocr,
             search,
             security,
+            watermark,
         )
 
-        for module in (admin, capture, filing, search, jobs, integrity, keys, ocr, security, audit, demo):
+        for module in (admin, capture, filing, search, jobs, integrity, keys, ocr, security, audit, demo,
+                       watermark):
             for command in module.COMMANDS:
                 self.add_command(command)
         for entry_point in entry_points(group=COMMANDS_GROUP):
