@@ -39,10 +39,11 @@ class ArchiveCommands(ArchiveGroup):
             ocr,
             search,
             security,
+            watermark,
         )
 
         for module in (admin, capture, filing, search, borrow, jobs, integrity, keys, ocr, security, audit, backup,
-                       demo):
+                       demo, watermark):
             for command in module.COMMANDS:
                 self.add_command(command)
         for entry_point in entry_points(group=COMMANDS_GROUP):
