@@ -53,11 +53,19 @@ class Scope:
             return true()
         return Customer.department_id.in_(self.department_ids) if self.department_ids else false()
 
-    def for_search(self) -> Visibility:
+    def for_search(self, lent_to: int | None = None,
+                   lag: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())) -> Visibility:
+        """The engine filter. With many grants, lent_to names the user whose borrower tag the engine may
+        filter by instead of the ids, and lag (Lending.index_lag) corrects what the index has not caught
+        up with, so counts stay exact at every instant."""
+        pending, withheld = lag
         return Visibility(
             departments=self.department_codes,
             classifications=self.classifications,
             granted_document_ids=self.granted_document_ids,
+            lent_to=lent_to if self.granted_document_ids else None,
+            lent_pending=pending,
+            withheld_document_ids=withheld,
         )
 
 

@@ -27,6 +27,7 @@ class DocumentGrant:
     purpose: str
     permissions: frozenset[str]  # document.view, and document.download for the download mode
     expires_at: datetime
+    borrower: str = ""  # the borrower's name, for the visible watermark
 
 
 @dataclass(frozen=True)

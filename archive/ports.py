@@ -19,7 +19,7 @@ from search.base import SearchIndex
 from storage.base import ObjectStore
 
 __all__ = ["Clock", "DispositionGuard", "FilingCheck", "Jobs", "NoHolds", "ObjectStore", "Recognizer", "SearchIndex",
-           "FixedClock", "Mailer", "PageMarker", "SetClock", "SystemClock"]
+           "FixedClock", "Mailer", "Lending", "SetClock", "SystemClock"]
 
 
 class Clock(Protocol):
@@ -101,8 +101,22 @@ class Mailer(Protocol):
     def send(self, to: str, subject: str, body: str) -> None: ...
 
 
-class PageMarker(Protocol):
-    """Burns a borrow grant's marks into what is served under it (archive.borrowing.marking)."""
+class Lending(Protocol):
+    """Borrowing as the core asks it (archive.borrowing.lending): what is lent to whom, and the marks
+    burned into what is served under a grant. Grants are archive.actors.DocumentGrant values."""
+
+    def grants(self, session: Session, user_id: int, now: datetime) -> Iterable[Any]:
+        """The documents lent to the user at this instant."""
+        ...
+
+    def borrowers(self, session: Session, document_ids: Collection[int], now: datetime) -> dict[int, tuple[int, ...]]:
+        """For the search index: the users each document is lent to now."""
+        ...
+
+    def index_lag(self, session: Session, user_id: int, now: datetime,
+                  lent: frozenset[int]) -> tuple[frozenset[int], frozenset[int]]:
+        """(lent but not yet tagged with the user in the index, tagged but no longer lent)."""
+        ...
 
     def page(self, image: BinaryIO, grant: Any, actor: Any) -> BinaryIO:
         """The page image (a stream of the original) as a marked PNG stream."""

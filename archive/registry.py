@@ -9,16 +9,15 @@ retention) are named under the `archive.commands` group, which only the `archive
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cache
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any, Protocol
 
-from archive.ports import DispositionGuard, FilingCheck, PageMarker
+from archive.ports import DispositionGuard, FilingCheck, Lending
 
 FEATURES_GROUP = "archive.features"
 COMMANDS_GROUP = "archive.commands"
@@ -67,11 +66,9 @@ class Feature:
     # Adds the feature's sample data to `archive demo` (after the core's customers and scans) and
     # returns the logins it created.
     demo: Callable[[NewUnitOfWork], list[Login]] | None = None
-    # The documents lent to a user at an instant: (session, user id, now) -> archive.actors.DocumentGrant
-    # values, which the access policy honours (borrowing).
-    document_grants: Callable[[Any, int, datetime], Iterable[Any]] | None = None
-    # Marks what is served under a grant: a PageMarker (archive.ports) for page images and downloads.
-    page_marker: Callable[[], PageMarker] | None = None
+    # What is lent to whom, which the access policy and the search index honour, and the marks on what
+    # is served under a grant (borrowing): archive.ports.Lending.
+    lending: Callable[[], Lending] | None = None
 
 
 def vocabulary(module: ModuleType, prefix: str) -> tuple[str, ...]:
@@ -123,13 +120,12 @@ def filing_checks() -> list[FilingCheck]:
     return [make() for feature in features() for make in feature.filing_checks]
 
 
-def document_grants(session: Any, user_id: int, now: datetime) -> tuple[Any, ...]:
-    return tuple(grant for feature in features() if feature.document_grants is not None
-                 for grant in feature.document_grants(session, user_id, now))
-
-
-def page_marker() -> PageMarker | None:
-    makers = [feature.page_marker for feature in features() if feature.page_marker is not None]
+@cache
+def lending() -> Lending | None:
+    """The feature that lends documents (borrowing), if one is installed."""
+    makers = [feature.lending for feature in features() if feature.lending is not None]
+    if len(makers) > 1:
+        raise RegistryError("more than one feature lends documents")
     return makers[0]() if makers else None
 
 

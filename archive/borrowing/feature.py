@@ -4,8 +4,7 @@ and events, the grants the access policy honours, the marks on what is served un
 from __future__ import annotations
 
 from archive.borrowing import demo, events, permissions, tasks
-from archive.borrowing.marking import GrantMarker
-from archive.borrowing.services import grants_for
+from archive.borrowing.lending import Lending
 from archive.registry import Feature, vocabulary
 
 FEATURE = Feature(
@@ -14,7 +13,6 @@ FEATURE = Feature(
     grants=permissions.GRANTS,
     events=vocabulary(events, "event_"),
     tasks=tasks.register,
-    document_grants=grants_for,
-    page_marker=GrantMarker,
+    lending=Lending,
     demo=demo.load,
 )

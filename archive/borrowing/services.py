@@ -4,7 +4,7 @@ archive room (登记在案), with reminders before the due date and on every day
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -57,13 +57,22 @@ from archive.borrowing.views import (
 )
 from archive.errors import AccessDenied, NotFoundError, ValidationError
 from archive.identity import classify_identifier
-from archive.models import SHREDDED, ClassificationLevel, Customer, Department, Document, User, as_utc
+from archive.models import (
+    SHREDDED,
+    ClassificationLevel,
+    Customer,
+    Department,
+    Document,
+    SearchOutbox,
+    User,
+    as_utc,
+)
 from archive.permissions import permission_document_download, permission_document_view
 from archive.pii import lookup_hash, redact
 from archive.roles import APPROVER, RECORDS_MANAGER, SECURITY_ADMIN
 from archive.roles import LEADER as LEADER_ROLE
 from archive.security.lookups import audit_hash
-from archive.services import inbox
+from archive.services import inbox, indexing
 from archive.unit_of_work import UnitOfWork
 
 ROLE_OF = {DEPARTMENT_HEAD: APPROVER, ARCHIVE_MANAGER: RECORDS_MANAGER, LEADER: LEADER_ROLE}
@@ -270,6 +279,8 @@ def _grant(uow: UnitOfWork, actor: Actor, request: BorrowRequest, now: datetime)
                   expires_at=now + timedelta(days=request.days))
     uow.session.add(grant)
     uow.session.flush()
+    if request.mode != ORIGINAL:
+        _reindex(uow, request)
     audit.record(uow.session, actor, event_borrow_granted, target_type="borrow_request", target_id=request.id,
                  number=request.number, grant=grant.id, mode=request.mode, expires_at=grant.expires_at.isoformat(),
                  documents=[item.document_id for item in request.items])
@@ -340,22 +351,60 @@ def list_delegations(uow: UnitOfWork, *, actor: Actor) -> list[DelegationView]:
 # --- grants -------------------------------------------------------------------------------------
 
 
+def _running(now: datetime) -> Any:
+    """Grants open online at this instant (a loan of originals opens nothing online)."""
+    return and_(Grant.ended_at.is_(None), Grant.starts_at <= now, Grant.expires_at > now, Grant.mode != ORIGINAL)
+
+
 def grants_for(session: Session, user_id: int, now: datetime) -> list[DocumentGrant]:
-    """The documents lent to the user at this instant (registry.Feature.document_grants)."""
+    """The documents lent to the user at this instant (archive.ports.Lending.grants)."""
+    name = session.scalar(select(User.display_name).where(User.id == user_id)) or ""
     rows = session.execute(
         select(BorrowItem.document_id, Grant.id, Grant.mode, Grant.expires_at, BorrowRequest.number,
                BorrowRequest.purpose)
         .join(BorrowRequest, BorrowRequest.id == Grant.request_id)
         .join(BorrowItem, BorrowItem.request_id == Grant.request_id)
-        .where(Grant.user_id == user_id, Grant.ended_at.is_(None), Grant.starts_at <= now, Grant.expires_at > now,
-               Grant.mode != ORIGINAL))
-    return [DocumentGrant(document_id, grant_id, number, purpose, PERMISSIONS[mode], as_utc(expires_at))
+        .where(Grant.user_id == user_id, _running(now)))
+    return [DocumentGrant(document_id, grant_id, number, purpose, PERMISSIONS[mode], as_utc(expires_at), name)
             for document_id, grant_id, mode, expires_at, number, purpose in rows]
+
+
+def borrowers(session: Session, document_ids: Collection[int], now: datetime) -> dict[int, tuple[int, ...]]:
+    """The users each document is lent to now: the search index tags documents with them."""
+    lent: dict[int, list[int]] = {}
+    for document_id, user_id in session.execute(
+            select(BorrowItem.document_id, Grant.user_id).join(Grant, Grant.request_id == BorrowItem.request_id)
+            .where(BorrowItem.document_id.in_(list(document_ids)), _running(now)).distinct()):
+        lent.setdefault(document_id, []).append(user_id)
+    return {document_id: tuple(sorted(users)) for document_id, users in lent.items()}
+
+
+def index_lag(session: Session, user_id: int, now: datetime, lent: frozenset[int]) -> tuple[frozenset[int],
+                                                                                          frozenset[int]]:
+    """What the index has not caught up with for the user: documents lent but not yet tagged with them
+    (their reindex still queued), and documents tagged but no longer lent (a grant past its expiry
+    that the job has not ended yet, or ended with the reindex still queued)."""
+    queued = select(SearchOutbox.document_id)
+    mine = (select(BorrowItem.document_id).join(Grant, Grant.request_id == BorrowItem.request_id)
+            .where(Grant.user_id == user_id, Grant.mode != ORIGINAL))
+    pending = frozenset(session.scalars(mine.where(_running(now), BorrowItem.document_id.in_(queued))))
+    stale = frozenset(session.scalars(mine.where(or_(
+        and_(Grant.ended_at.is_(None), Grant.expires_at <= now),
+        and_(Grant.ended_at.is_not(None), BorrowItem.document_id.in_(queued))))))
+    return pending & lent, stale - lent
+
+
+def _reindex(uow: UnitOfWork, request: BorrowRequest) -> None:
+    """The index tags lent documents with their borrowers: a grant that starts or ends retags them."""
+    for item in request.items:
+        indexing.queue_reindex(uow, item.document_id)
 
 
 def _end(uow: UnitOfWork, actor: Actor, grant: Grant, reason: str, at: datetime, **detail: Any) -> None:
     grant.ended_at, grant.end_reason, grant.ended_by_id = at, reason, actor.user_id
     grant.request.status = {"expired": "expired", "returned": "returned", "revoked": "revoked"}[reason]
+    if grant.mode != ORIGINAL:
+        _reindex(uow, grant.request)
     audit.record(uow.session, actor, event_borrow_ended, target_type="borrow_request", target_id=grant.request_id,
                  number=grant.request.number, grant=grant.id, reason=reason, **detail)
     inbox.notify(uow, [grant.user_id], "borrow.ended", link=LINK.format(id=grant.request_id),

@@ -120,7 +120,7 @@ def open_page_image(uow: UnitOfWork, *, actor: Actor, document_id: int, number: 
         page = _page(uow, document, number, version)
         key = document_key(uow, document)
         detail: dict[str, object] = {"page": number} if version is None else {"page": number, "version": page.version}
-        grant, marker = access.via_grant(actor, permission_document_view, document), registry.page_marker()
+        grant, marker = access.via_grant(actor, permission_document_view, document), registry.lending()
         if grant is not None and marker is not None:
             detail["watermarked"] = True
         audit.record(uow.session, actor, event_page_image_viewed, target_type="document",
@@ -188,7 +188,7 @@ def open_original(uow: UnitOfWork, *, actor: Actor, document_id: int) -> tuple[B
     with uow:
         document = _load(uow, actor, permission_document_download, document_id)
         key = document_key(uow, document)
-        grant, marker = access.via_grant(actor, permission_document_download, document), registry.page_marker()
+        grant, marker = access.via_grant(actor, permission_document_download, document), registry.lending()
         marked = grant is not None and marker is not None
         audit.record(uow.session, actor, event_document_downloaded, target_type="document",
                      target_id=document.id, archive_code=document.archive_code, **({"watermarked": True} if marked

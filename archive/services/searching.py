@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from archive import access, audit, redaction
+from archive import access, audit, redaction, registry
 from archive.actors import Actor
 from archive.errors import ValidationError
 from archive.events import event_documents_searched
@@ -19,6 +19,17 @@ from archive.views import SearchHitView, SearchPage
 from search.base import QuerySyntaxError, SearchQuery, Visibility
 
 SORTS = ("relevance", "newest", "oldest")
+
+
+LENT_TERM_FROM = 64  # lent documents from which the engine filters by the borrower's tag, not by ids
+
+
+def _engine_filter(uow: UnitOfWork, actor: Actor, scope: access.Scope) -> Visibility:
+    lending = registry.lending()
+    if actor.user_id is None or lending is None or len(scope.granted_document_ids) < LENT_TERM_FROM:
+        return scope.for_search()
+    lag = lending.index_lag(uow.session, actor.user_id, uow.clock.now(), scope.granted_document_ids)
+    return scope.for_search(lent_to=actor.user_id, lag=lag)
 
 
 def _levels(uow: UnitOfWork) -> list[str]:
@@ -63,7 +74,7 @@ def search_documents(
         # With ARCHIVE_BORROW_DISCOVERY, documents outside the actor's scope come back as metadata-only hits
         # (a borrow request's way in); the counts are then exact for what is shown.
         discovery = uow.settings.borrow_discovery
-        visibility = Visibility(None, frozenset(_levels(uow))) if discovery else scope.for_search()
+        visibility = Visibility(None, frozenset(_levels(uow))) if discovery else _engine_filter(uow, actor, scope)
         try:
             result = uow.index.search(engine_query, visibility)
         except QuerySyntaxError as error:

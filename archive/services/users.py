@@ -181,7 +181,7 @@ def _actor_for(uow: UnitOfWork, user: User, remote_addr: str = "") -> Actor:
         visible_classifications=frozenset(levels), remote_addr=remote_addr,
         must_change_password=user.must_change_password,
         must_enrol_totp=user.role in totp_roles and not user.totp_sealed,
-        grants=registry.document_grants(session, user.id, uow.clock.now()),
+        grants=tuple(lending.grants(session, user.id, uow.clock.now())) if (lending := registry.lending()) else (),
     )
 
 

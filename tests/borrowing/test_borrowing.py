@@ -27,6 +27,7 @@ from archive.identity import resident_id_check_digit
 from archive.models import Document
 from archive.ports import SetClock
 from archive.services import classification, documents, inbox, indexing, searching, users
+from search.base import SearchQuery, Visibility
 
 ID_NUMBER = "11010519491231002" + resident_id_check_digit("11010519491231002")
 OTHER_ID = "31010419900621328" + resident_id_check_digit("31010419900621328")
@@ -374,3 +375,29 @@ def test_discovery_shows_metadata_only_hits_outside_the_scope_when_the_setting_a
     assert shown.restricted and shown.snippet == "" and shown.customer == "" and ID_NUMBER not in shown.title
     with pytest.raises(AccessDenied):  # a hit is no way in: the request is
         documents.get_document(archive.uow(), actor=staff, document_id=outside.id)
+
+
+def test_with_many_grants_search_filters_by_the_borrower_tag_and_stays_exact_at_every_instant(
+        archive, room, clock, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    from archive.services import searching as searching_module
+
+    monkeypatch.setattr(searching_module, "LENT_TERM_FROM", 1)  # the tag path from the first grant
+    docs = [capture(archive, room.clerk, tmp_path, f"m{i}", "internal") for i in range(3)]
+    number = services.request_borrow(archive.uow(), actor=room.staff_kf, purpose="p", mode="view", days=1,
+                                     codes=[d.code for d in docs])
+    services.decide(archive.uow(), actor=room.approver, request_id=request_id(archive, number), approve=True)
+
+    def total() -> int:
+        return searching.search_documents(archive.uow(), actor=actor(archive, "staff_kf"), query="增容").total
+
+    assert total() == 3  # lent, the index not yet retagged: found by id
+    indexing.drain_outbox(archive.uow())
+    assert total() == 3  # found by the borrower's tag
+    clock.advance(days=1)
+    assert total() == 0  # expired: the tag lingers until the job, and is withheld
+    services.expire_grants(archive.uow(), actor=BORROW_ACTOR)
+    assert total() == 0
+    indexing.drain_outbox(archive.uow())
+    assert total() == 0  # retagged without the borrower
+    by_tag_only = Visibility(frozenset(), frozenset(), frozenset({docs[0].id}), lent_to=room.staff_kf.user_id)
+    assert archive.index.search(SearchQuery(text="增容"), by_tag_only).total == 0  # no document carries it now
