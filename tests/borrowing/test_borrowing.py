@@ -401,3 +401,33 @@ def test_with_many_grants_search_filters_by_the_borrower_tag_and_stays_exact_at_
     assert total() == 0  # retagged without the borrower
     by_tag_only = Visibility(frozenset(), frozenset(), frozenset({docs[0].id}), lent_to=room.staff_kf.user_id)
     assert archive.index.search(SearchQuery(text="增容"), by_tag_only).total == 0  # no document carries it now
+
+
+def test_a_leaked_copy_of_a_borrowed_page_names_its_request_and_borrower(archive, room, clock, tmp_path) -> None:  # noqa: ANN001
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from archive.cli import cli
+
+    doc = capture(archive, room.clerk, tmp_path, "w1", "confidential")
+    number = services.request_borrow(archive.uow(), actor=room.staff_kf, purpose="核对", mode="view", days=2,
+                                     codes=[doc.code])
+    rid = request_id(archive, number)
+    for who in (room.approver, room.manager):
+        services.decide(archive.uow(), actor=who, request_id=rid, approve=True)
+    borrower = actor(archive, "staff_kf")
+    with documents.open_page_image(archive.uow(), actor=borrower, document_id=doc.id, number=1) as stream:
+        page = Image.open(stream).convert("L")
+        page = page.resize((page.width // 2, page.height // 2))
+        leaked = tmp_path / "leaked.jpg"
+        page.save(leaked, format="JPEG", quality=75)
+    [viewed] = [e for e in audit_rows(archive, "page.image_viewed") if e.actor_name == "staff_kf"]
+    assert viewed.detail["watermarked"] is True and viewed.detail["borrow_request"] == number
+    users.create_user(archive.uow(), actor=OPERATOR, username="sec", password=PASSWORD, role="security_admin",
+                      clearance="public")
+    archive.settings = archive.settings.with_overrides(cli_trusted=True)
+    result = CliRunner().invoke(cli, ["watermark", "identify", str(leaked), "--as", "sec"], obj={"archive": archive},
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert number in result.output and "staff_kf" in result.output and "核对" in result.output
+    assert audit_rows(archive, "borrow.watermark_identified")[0].detail["number"] == number
