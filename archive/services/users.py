@@ -373,4 +373,4 @@ def actor_for_token(uow: UnitOfWork, *, username: str, token: str, remote_addr: 
             uow.commit()
             raise AuthenticationError("令牌无效 / the personal token is not valid for this user")
         assert user is not None
-        return _actor_for(session, user, remote_addr, uow.settings.totp_required_roles)
+        return _actor_for(uow, user, remote_addr)
