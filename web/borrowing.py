@@ -9,6 +9,7 @@ from datetime import date
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from archive.borrowing import chains, services
 from archive.borrowing.models import CAPACITIES, MODES, ORIGINAL
@@ -20,6 +21,7 @@ from archive.borrowing.permissions import (
     permission_loan_manage,
 )
 from archive.errors import ValidationError
+from archive.roles import SECURITY_ADMIN
 from web.support import current_actor, document_type_names, get_archive, label, may, new_uow, require_login
 
 bp = Blueprint("borrowing", __name__, url_prefix="/borrow")
@@ -34,6 +36,7 @@ def borrowing_navigation() -> dict[str, object]:
         "may_approve_borrowing": may(permission_borrow_approve),
         "may_lend_originals": may(permission_loan_manage),
         "may_manage_chains": may(permission_chain_manage),
+        "may_oversee_borrowing": current_user.is_authenticated and current_actor().role == SECURITY_ADMIN,
     }
 
 
@@ -128,8 +131,10 @@ def new() -> ResponseReturnValue:
 def show(request_id: int) -> ResponseReturnValue:
     view = services.get_request(new_uow(), actor=current_actor(), request_id=request_id)
     actor = current_actor()
+    # Offer revocation to whom the service allows it (the security administrator, the request's approvers).
+    revoker = actor.role == SECURITY_ADMIN or actor.username in {d.approver for d in view.decisions}
     return render_template("borrowing/show.html", borrow=view, is_mine=view.requester == actor.username,
-                           may_revoke=may(permission_borrow_revoke) and view.status == "approved",
+                           may_revoke=may(permission_borrow_revoke) and revoker and view.status == "approved",
                            may_lend=may(permission_loan_manage) and view.mode == ORIGINAL
                            and view.status == "approved")
 
@@ -165,6 +170,14 @@ def revoke(request_id: int) -> ResponseReturnValue:
         return _refused(error, url_for("borrowing.show", request_id=request_id))
     flash(_("The grant was revoked."), "ok")
     return _back_to(request_id)
+
+
+@bp.get("/all")
+def overview() -> ResponseReturnValue:
+    """Every request (?which=all, the security administrator) or the running grants (?which=active)."""
+    which = "active" if request.args.get("which") == "active" else "all"
+    found = services.list_requests(new_uow(), actor=current_actor(), which=which)
+    return render_template("borrowing/overview.html", requests=found, which=which)
 
 
 # --- the approver -------------------------------------------------------------------------------

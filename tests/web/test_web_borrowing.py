@@ -128,8 +128,8 @@ def test_a_request_from_the_form_is_approved_by_the_head_then_the_manager_and_th
     clean = png(client_as(app, login_as, "clerk").get(f"/documents/{confidential.id}/pages/1.png"))
     assert marked.size == clean.size
     assert ImageChops.difference(marked, clean).getbbox() is not None  # the borrower's copy is watermarked
-    [seen] = [e for e in audit_rows(web_archive, "document.page_viewed") if e.actor_name == "staff_kf"] or [None]
-    assert seen is None or seen.detail.get("borrow_request") == borrow.number
+    [seen] = [e for e in audit_rows(web_archive, "page.image_viewed") if e.actor_name == "staff_kf"]
+    assert seen.detail["watermarked"] is True and seen.target_id == str(confidential.id)
 
 
 def test_a_rejection_needs_a_reason_and_reaches_the_requesters_inbox_in_their_language(
@@ -246,6 +246,13 @@ def test_the_json_api_asks_lists_decides_returns_and_reads_the_inbox(
     assert staff.get(f"/documents/{internal.id}").status_code == 404
     assert head.post(f"/api/v1/borrow-requests/{request_id}/revoke", json={"reason": "x"}).status_code == 400
 
+    by_customer = staff.post("/api/v1/borrow-requests", json={
+        "customer": "11010519491231002X", "types": ["supply_contract"], "mode": "view", "days": 1, "purpose": "核对"})
+    assert by_customer.status_code == 201
+    covered = head.get(by_customer.get_json()["url"]).get_json()
+    assert sorted(i["archive_code"] for i in covered["items"]) == sorted([confidential.code, internal.code])
+    assert covered["asked"]["customer"] != "11010519491231002X"  # kept masked
+
 
 def test_an_approver_revokes_with_a_reason_and_delegates_to_another_head(
         app: Flask, login_as, web_archive: Archive, tmp_path: Path, room: None) -> None:  # noqa: ANN001
@@ -266,7 +273,11 @@ def test_an_approver_revokes_with_a_reason_and_delegates_to_another_head(
     assert saved.status_code == 302
     desk = head.get("/borrow/approvals").get_data(as_text=True)
     assert "head_kf" in desk and "2026-12-10" in desk
-    assert audit_rows(web_archive, "borrow.delegation_set") or audit_rows(web_archive, "delegation.set")
+    [delegated] = audit_rows(web_archive, "borrow.delegation_set")
+    assert delegated.actor_name == "approver" and delegated.detail["delegate"] == "head_kf"
+    refused = head.post("/borrow/delegations", data={"to": "manager", "starts_on": "2026-12-01",
+                                                     "ends_on": "2026-12-10"})  # not the same capacity
+    assert refused.status_code == 302 and len(audit_rows(web_archive, "borrow.delegation_set")) == 1
 
 
 def test_the_archive_room_lends_an_original_and_takes_it_back(
@@ -322,3 +333,33 @@ def test_the_security_administrator_decides_classification_changes_and_edits_a_c
                                        {"capacity": "archive_manager", "rule": "any"}]
     assert secadmin.post("/borrow/chains/internal/out", data={}).status_code == 302  # no step: refused
     assert len(audit_rows(web_archive, "borrow.chain_changed")) == 1
+
+
+def test_the_borrower_returns_from_the_list_and_the_security_administrator_revokes_from_the_overview(
+        app: Flask, login_as, web_archive: Archive, tmp_path: Path, room: None) -> None:  # noqa: ANN001
+    first, second = capture(web_archive, tmp_path, "r1", "internal"), capture(web_archive, tmp_path, "r2", "internal")
+    staff = client_as(app, login_as, "staff_kf")
+    head = client_as(app, login_as, "approver")
+    ids = []
+    for document in (first, second):
+        ask(staff, document.code)
+        ids.append(request_of(web_archive, "staff_kf").id)
+        head.post(f"/borrow/{ids[-1]}/decision", data={"approve": "yes"})
+    mine = staff.get("/borrow/?lang=en").get_data(as_text=True)
+    assert mine.count('aria-label="Return JY-') == 2
+    assert staff.post(f"/borrow/{ids[0]}/return").status_code == 302
+    assert staff.get(f"/documents/{first.id}").status_code == 404
+    assert staff.get(f"/documents/{second.id}").status_code == 200
+
+    secadmin = client_as(app, login_as, "secadmin")
+    overview = secadmin.get("/borrow/all?lang=en").get_data(as_text=True)
+    assert f'id="request-{ids[0]}"' in overview and f'id="request-{ids[1]}"' in overview
+    assert f'id="request-{ids[0]}"' not in secadmin.get("/borrow/all?which=active").get_data(as_text=True)
+    assert staff.get("/borrow/all").status_code == 403
+    detail = secadmin.get(f"/borrow/{ids[1]}").get_data(as_text=True)
+    assert 'id="revoke"' in detail and second.code in detail
+    secadmin.post(f"/borrow/{ids[1]}/revoke", data={"reason": "安全检查"})
+    assert staff.get(f"/documents/{second.id}").status_code == 404
+    [ended] = [e for e in audit_rows(web_archive, "borrow.ended") if e.detail["reason"] == "revoked"]
+    assert ended.actor_name == "secadmin" and ended.detail["comment"] == "安全检查"
+    assert 'id="revoke"' not in client_as(app, login_as, "head_kf").get(f"/borrow/{ids[1]}").get_data(as_text=True)
