@@ -57,8 +57,9 @@ def clock(server: Server) -> SetClock:
 @pytest.fixture
 def contract(server: Server, clock: SetClock, tmp_path: Path, customer_id: str) -> tuple[int, str]:
     """A confidential contract of YX, recognised and indexed; the archive manager exists."""
-    users.create_user(server.archive.uow(), actor=OPERATOR, username="manager", password=PASSWORD,
-                      role="records_manager", department=None, clearance="secret")
+    for username, role in (("manager", "records_manager"), ("secadmin", "security_admin")):
+        users.create_user(server.archive.uow(), actor=OPERATOR, username=username, password=PASSWORD, role=role,
+                          department=None, clearance="secret")
     clerk = users.resolve_actor(server.archive.uow(), username="clerk", remote_addr="127.0.0.1")
     result = capture_document(server.archive.uow(), actor=clerk, request=CaptureRequest(
         path=write_scan(tmp_path / "contract.png", LINES, format="PNG"), filename="contract.png",
@@ -135,6 +136,10 @@ def test_a_confidential_document_is_borrowed_across_departments_seen_watermarked
         manager.get_by_role("button", name="批准").click()
         expect(manager.locator("#status")).to_have_text("已批准")
         shot(manager, "6-request-approved")
+        manager.click("header nav a[href='/borrow/archive-room']")
+        expect(manager.locator("h1")).to_have_text("档案室：纸质原件")
+        check_page(manager)
+        shot(manager, "6b-archive-room")
 
         # The borrower sees the page, watermarked: it differs from the unmarked original.
         staff.goto(f"{server.url}/inbox/")
@@ -175,6 +180,21 @@ def test_a_confidential_document_is_borrowed_across_departments_seen_watermarked
         staff.goto(f"{server.url}/borrow/")
         expect(staff.locator("table.borrow-requests tbody tr").first).to_contain_text("已到期")
         shot(staff, "8-my-requests-after-expiry-360px")
+
+        # The security administrator's pages: every request, and the approval chains.
+        secadmin = as_user(browser, server, login, "secadmin")
+        pages.append(secadmin)
+        secadmin.click("header nav a[href='/borrow/all']")
+        expect(secadmin.locator("table.borrow-requests")).to_contain_text(number)
+        shot(secadmin, "9-all-requests")
+        secadmin.click("header nav a[href='/borrow/chains']")
+        chain = secadmin.locator("#chain-confidential-out")
+        expect(chain.get_by_label("审批身份").first).to_have_value("department_head")
+        check_page(secadmin)
+        shot(secadmin, "10-approval-chains")
+        secadmin.click("header nav a[href='/classification/']")
+        expect(secadmin.locator("h1")).to_have_text("密级变更")
+        check_page(secadmin)
     finally:
         for opened in pages:
             opened.context.close()
