@@ -363,3 +363,18 @@ def test_the_borrower_returns_from_the_list_and_the_security_administrator_revok
     [ended] = [e for e in audit_rows(web_archive, "borrow.ended") if e.detail["reason"] == "revoked"]
     assert ended.actor_name == "secadmin" and ended.detail["comment"] == "安全检查"
     assert 'id="revoke"' not in client_as(app, login_as, "head_kf").get(f"/borrow/{ids[1]}").get_data(as_text=True)
+
+
+def test_the_form_shows_what_the_service_refused_and_keeps_what_was_typed(
+        app: Flask, login_as, web_archive: Archive, confidential: SimpleNamespace) -> None:  # noqa: ANN001
+    staff = client_as(app, login_as, "staff_kf")
+    for fields, reason in (({"purpose": ""}, "a purpose"), ({"days": "31"}, "1 to 30 days"),
+                           ({"codes": "", "purpose": "查阅"}, "name archive codes")):
+        answer = staff.post("/borrow/new?lang=en", data={"codes": confidential.code, "purpose": "查阅", "mode": "view",
+                                                         "days": "3", **fields})
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 400 and reason in html and 'role="alert"' in html, fields
+        assert 'value="view" id="mode-view" checked' in html
+    with web_archive.uow() as uow:
+        assert uow.session.query(BorrowRequest).count() == 0
+    assert "borrow.requested" not in {e.event_type for e in audit_rows(web_archive, "borrow.requested")}
