@@ -15,7 +15,13 @@ from sqlalchemy import ColumnElement, false, or_, true
 from archive.actors import Actor, DocumentGrant
 from archive.errors import AccessDenied
 from archive.models import Customer, Document, Dossier
-from archive.permissions import DUTIES, READING, permission_pii_view
+from archive.permissions import (
+    DUTIES,
+    READING,
+    permission_document_search,
+    permission_document_view,
+    permission_pii_view,
+)
 from archive.roles import SEPARATED_ROLES
 from search.base import Visibility
 
@@ -99,6 +105,12 @@ def via_grant(actor: Actor, permission: str, target: Document) -> DocumentGrant 
     return grant if not allows(replace(actor, grants=()), permission, target) else None
 
 
+def require_search(actor: Actor) -> None:
+    """Searching needs permission_document_search, or a running borrow grant (then over what is lent)."""
+    if not any(permission_document_view in g.permissions for g in actor.grants):
+        require(actor, permission_document_search)
+
+
 def visible(actor: Actor, permission: str) -> Scope:
     """The records the actor may reach with this permission; raise AccessDenied if none ever."""
     granted = frozenset(g.document_id for g in actor.grants if permission in g.permissions)
@@ -116,11 +128,11 @@ def may_see_pii(actor: Actor, target: Customer | Document) -> bool:
     return allows(actor, permission_pii_view, target)
 
 
-def check_role_change(duty_role: str | None, role: str) -> None:
+def check_role_change(actor: Actor, duty_role: str | None, role: str) -> None:
     """三员分立: an account that ever held one of the three administrator roles (duty_role) never takes
-    another of them, so nobody audits what they administered. Raises AccessDenied."""
+    another of them, so nobody audits what they administered. Raises AccessDenied (audited)."""
     if duty_role is not None and role in SEPARATED_ROLES and role != duty_role:
-        raise AccessDenied("role.assign", f"an account that was {duty_role} cannot become {role} (三员分立)")
+        raise _denied(actor, "role.assign", None, f"an account that was {duty_role} cannot become {role} (三员分立)")
 
 
 def check_separation(role_permissions: Mapping[str, frozenset[str]]) -> None:

@@ -749,14 +749,19 @@ class Keyring:
         mode = path.stat().st_mode & 0o777
         if mode & 0o077:
             raise StorageError(f"keyring {path} has mode {mode:o}; it must be 0600 (chmod 600 {path})")
+        return cls.from_bytes(path.read_bytes(), source=str(path))
+
+    @classmethod
+    def from_bytes(cls, payload: bytes, *, source: str = "data") -> Keyring:
+        """Read a keyring in the key file's format (what `to_bytes` writes); raises StorageError."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(payload.decode("utf-8"))
             keys = {kid: _b64decode(k, f"key {kid}") for kid, k in data["keys"].items()}
             return cls(
                 keys, data["active"], _b64decode(data["lookup_key"], "lookup key"), data.get("retired", ())
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise StorageError(f"keyring {path} is malformed: {exc}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise StorageError(f"keyring {source} is malformed: {exc}") from None
 
     @classmethod
     def from_env(cls, master_keys: str, lookup_key: str) -> Keyring:
@@ -800,14 +805,7 @@ class Keyring:
     def save(self, path: Path, *, overwrite: bool = True) -> None:
         """Write the keyring atomically with mode 0600."""
         path = Path(path)
-        data = {
-            "version": 1,
-            "active": self._active_id,
-            "keys": {kid: base64.b64encode(k).decode() for kid, k in self._keys.items()},
-            "retired": self._retired,
-            "lookup_key": base64.b64encode(self._lookup_key).decode(),
-        }
-        payload = json.dumps(data, indent=2).encode("utf-8")
+        payload = self.to_bytes()
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
@@ -831,6 +829,17 @@ class Keyring:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+    def to_bytes(self) -> bytes:
+        """The keyring in the key file's format (JSON): secret material, to be written or sealed only."""
+        data = {
+            "version": 1,
+            "active": self._active_id,
+            "keys": {kid: base64.b64encode(k).decode() for kid, k in self._keys.items()},
+            "retired": self._retired,
+            "lookup_key": base64.b64encode(self._lookup_key).decode(),
+        }
+        return json.dumps(data, indent=2).encode("utf-8")
 
     @property
     def active_id(self) -> str:

@@ -16,7 +16,7 @@ tried at the scale its own tiling shows (the autocorrelation of the page's fine 
 from __future__ import annotations
 
 import hashlib
-import itertools
+import io
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
@@ -31,9 +31,14 @@ TILE = 256  # pixels of the invisible tile at the reference scale (300 dpi)
 CHIP = 8  # pixels of one block of the pattern
 AMPLITUDE = 3  # grey levels each block is raised or lowered by
 PAYLOAD_BITS = 32
-CODED_BITS = 64  # payload and its CRC-32
+MESSAGE_BITS = 64  # the payload and a CRC-32 of it
+_MEMORY = 6  # the convolutional code: constraint length 7, rate 1/2 (the classic 171, 133 octal)
+_POLYNOMIALS = (0o171, 0o133)
+CODED_BITS = (MESSAGE_BITS + _MEMORY) * len(_POLYNOMIALS)
 MAX_PAYLOAD = (1 << PAYLOAD_BITS) - 1
-SYNC_THRESHOLD = 5.5  # the sync peak, in standard deviations of the correlation surface
+SYNC_THRESHOLD = 5.5
+CLIP = AMPLITUDE / 2
+SYNC_SHARE = 0.3  # the sync peak, in standard deviations of the correlation surface
 VISIBLE_STRENGTH = 0.28  # how much the visible text darkens what is under it (0 none, 1 black)
 VISIBLE_ANGLE = 30  # degrees, counter-clockwise
 RESCALED_MAX = 2560  # pixels a side of a page brought back to the reference scale
@@ -49,29 +54,81 @@ def _layout() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     count = _CHIPS * _CHIPS
     order = rng.permutation(count)
     is_sync = np.zeros(count, dtype=bool)
-    is_sync[order[: count // 2]] = True
+    sync_count = round(count * SYNC_SHARE)
+    is_sync[order[:sync_count]] = True
     signs = rng.choice(np.array([-1, 1], dtype=np.int8), size=count)
     bit_of = np.full(count, -1, dtype=np.int64)
-    bit_of[order[count // 2:]] = np.arange(count - count // 2) % CODED_BITS
+    bit_of[order[sync_count:]] = np.arange(count - sync_count) % CODED_BITS
     shape = (_CHIPS, _CHIPS)
     sync = np.where(is_sync, signs, 0).reshape(shape)
     message = np.where(is_sync, 0, signs).reshape(shape)
     return sync, message, bit_of.reshape(shape), is_sync.reshape(shape)
 
 
-def _code(payload: int) -> np.ndarray:
-    """The 64 coded bits of a payload, as 0/1."""
+def _message(payload: int) -> np.ndarray:
+    """The 64 message bits of a payload (0/1): the payload, then its keyed CRC-32."""
     data = payload.to_bytes(4, "big")
     check = zlib.crc32(_KEY + data).to_bytes(4, "big")
     return np.unpackbits(np.frombuffer(data + check, dtype=np.uint8))
 
 
-def _decode(bits: np.ndarray) -> int | None:
-    """The payload of 64 coded bits, or None when the CRC does not match."""
-    raw = np.packbits(bits.astype(np.uint8)).tobytes()
+def _payload(message: np.ndarray) -> int | None:
+    """The payload of 64 message bits, or None when their CRC does not match."""
+    raw = np.packbits(message.astype(np.uint8)).tobytes()
     if zlib.crc32(_KEY + raw[:4]).to_bytes(4, "big") != raw[4:]:
         return None
     return int.from_bytes(raw[:4], "big")
+
+
+@lru_cache(maxsize=1)
+def _trellis() -> tuple[np.ndarray, np.ndarray]:
+    """For each state (the last _MEMORY input bits) and input bit, the next state and the output
+    bits as ±1."""
+    states = 1 << _MEMORY
+    following = np.zeros((states, 2), dtype=np.int64)
+    output = np.zeros((states, 2, len(_POLYNOMIALS)), dtype=np.float64)
+    for state in range(states):
+        for bit in (0, 1):
+            register = (state << 1) | bit
+            following[state, bit] = register & (states - 1)
+            for index, polynomial in enumerate(_POLYNOMIALS):
+                output[state, bit, index] = 1.0 if (register & polynomial).bit_count() % 2 else -1.0
+    return following, output
+
+
+def _code(payload: int) -> np.ndarray:
+    """The coded bits (0/1) of a payload: its message, convolutionally encoded and terminated."""
+    following, output = _trellis()
+    state, coded = 0, []
+    for bit in [*_message(payload).tolist(), *[0] * _MEMORY]:
+        coded.extend(output[state, bit] > 0)
+        state = int(following[state, bit])
+    return np.array(coded, dtype=np.uint8)
+
+
+def _viterbi(soft: np.ndarray) -> np.ndarray:
+    """The most likely message bits given the coded bits' soft values (positive means 1)."""
+    following, output = _trellis()
+    states = 1 << _MEMORY
+    pairs = soft.reshape(-1, len(_POLYNOMIALS))
+    metric = np.full(states, -np.inf)
+    metric[0] = 0.0
+    # the predecessors of state n are n >> 1 and (n >> 1) | 2**(_MEMORY-1), both with input bit n & 1
+    targets = np.arange(states)
+    first, second, bits = targets >> 1, (targets >> 1) | (states >> 1), targets & 1
+    choices = []
+    for pair in pairs:
+        gains = output @ pair  # (states, 2)
+        from_first = metric[first] + gains[first, bits]
+        from_second = metric[second] + gains[second, bits]
+        took_second = from_second > from_first
+        metric = np.where(took_second, from_second, from_first)
+        choices.append(took_second)
+    state, decoded = 0, []  # terminated: the path ends in state 0
+    for took_second in reversed(choices):
+        decoded.append(state & 1)
+        state = (state >> 1) | (states >> 1) if took_second[state] else state >> 1
+    return np.array(decoded[::-1][:MESSAGE_BITS], dtype=np.uint8)
 
 
 @lru_cache(maxsize=16)
@@ -111,12 +168,8 @@ def _visible_layer(lines: tuple[str, ...], size: tuple[int, int]) -> Image.Image
         shift = (row % 2) * step_x // 2
         for x in range(-step_x + shift, width + step_x, step_x):
             mask.paste(255, (x, y), text)
-    return mask.point(lambda value: 255 - round(value * VISIBLE_STRENGTH))
-
-
-def _clamp_lut(bands: int) -> list[int]:
-    """A point table that keeps values AMPLITUDE away from 0 and 255, so the mark can go both ways."""
-    return [min(max(value, AMPLITUDE), 255 - AMPLITUDE) for value in range(256)] * bands
+    # never above 255 - AMPLITUDE: white paper comes down that little, so the invisible mark can go up
+    return mask.point(lambda value: min(255 - AMPLITUDE, 255 - round(value * VISIBLE_STRENGTH)))
 
 
 def burn(image: Image.Image, lines: Sequence[str], payload: int) -> Image.Image:
@@ -131,10 +184,20 @@ def burn(image: Image.Image, lines: Sequence[str], payload: int) -> Image.Image:
     if bands > 1:
         visible = Image.merge("RGB", (visible,) * bands)
         invisible = Image.merge("RGB", (invisible,) * bands)
-    marked = ImageChops.multiply(page, visible).point(_clamp_lut(bands))
-    marked = ImageChops.add(marked, invisible, scale=1.0, offset=-AMPLITUDE)
+    marked = ImageChops.add(ImageChops.multiply(page, visible), invisible, scale=1.0, offset=-AMPLITUDE)
     marked.info.update({key: value for key, value in image.info.items() if key == "dpi"})
     return marked
+
+
+def encode_png(marked: Image.Image, *, dpi: int | None = 300) -> bytes:
+    """Encode a marked page as PNG for serving, with fast compression: the mark makes a page harder to
+    compress, and at the archive's usual level that alone would cost more than marking it."""
+    buffer = io.BytesIO()
+    options: dict[str, object] = {"compress_level": 1}
+    if dpi:
+        options["dpi"] = (dpi, dpi)
+    marked.save(buffer, format="PNG", **options)
+    return buffer.getvalue()
 
 
 def _residual(gray: Image.Image) -> np.ndarray:
@@ -142,7 +205,7 @@ def _residual(gray: Image.Image) -> np.ndarray:
     edges of text weigh no more than the mark."""
     smooth = gray.filter(ImageFilter.BoxBlur(CHIP * 2))
     residual = np.asarray(gray, dtype=np.float32) - np.asarray(smooth, dtype=np.float32)
-    residual = np.clip(residual, -4 * AMPLITUDE, 4 * AMPLITUDE)
+    residual = np.clip(residual, -CLIP, CLIP)
     return residual - residual.mean()  # clipped text leaves a bias that would sway every bit alike
 
 
@@ -176,19 +239,9 @@ def _soft_bits(folded: np.ndarray) -> tuple[np.ndarray, float] | None:
     return soft, strength
 
 
-def _read_soft(soft: np.ndarray, flips: int = 2, among: int = 6) -> int | None:
-    """Decode soft bits: the hard decision, or it with up to `flips` of the `among` least certain bits
-    flipped, whichever first passes the CRC."""
-    bits = (soft > 0).astype(np.uint8)
-    weakest = np.argsort(np.abs(soft))[:among]
-    for count in range(flips + 1):
-        for chosen in itertools.combinations(weakest, count):
-            trial = bits.copy()
-            trial[list(chosen)] ^= 1
-            payload = _decode(trial)
-            if payload is not None:
-                return payload
-    return None
+def _read_soft(soft: np.ndarray) -> int | None:
+    """The payload of the coded bits' soft values, or None when the decoded message fails its CRC."""
+    return _payload(_viterbi(soft))
 
 
 def _read_at(gray: Image.Image) -> int | None:
@@ -291,8 +344,6 @@ def _rgb_or_gray(pages: Iterable[Image.Image]) -> Iterator[Image.Image]:
 
 
 def _jpeg(page: Image.Image, quality: int) -> bytes:
-    import io
-
     buffer = io.BytesIO()
     page.save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()

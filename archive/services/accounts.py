@@ -102,13 +102,13 @@ def request_account_change(uow: UnitOfWork, *, actor: Actor, user_id: int, role:
         if user is None:
             raise NotFoundError(f"no user {user_id}")
         users.check_role(role)
-        access.check_role_change(user.duty_role, role)
+        access.check_role_change(actor, user.duty_role, role)
         if _needs_approval(session, role, clearance):
             request_id = _request(session, actor, user, role, clearance)
             uow.commit()
             return request_id
         before = (user.role, user.clearance)
-        users.assign_role(user, role)
+        users.assign_role(actor, user, role)
         user.clearance = clearance
         end_sessions(session, user.id)
         audit.record(session, actor, event_account_change_approved, target_type="user", target_id=user.id,
@@ -160,7 +160,7 @@ def decide_change_request(uow: UnitOfWork, *, actor: Actor, request_id: int, app
         request.decided_by_id, request.decided_at = actor.user_id, utcnow()
         before = [user.role, user.clearance]
         if approve:
-            users.assign_role(user, request.role)
+            users.assign_role(actor, user, request.role)
             user.clearance = request.clearance
             end_sessions(session, user.id)
         audit.record(session, actor, event_account_change_approved if approve else event_account_change_rejected,

@@ -128,9 +128,9 @@ def check_role(role: str) -> None:
         raise ValidationError(f"role must be one of {', '.join(registry.roles())}")
 
 
-def assign_role(user: User, role: str) -> None:
+def assign_role(actor: Actor, user: User, role: str) -> None:
     """Give the account its role under 三员分立 (access.check_role_change raises AccessDenied)."""
-    access.check_role_change(user.duty_role, role)
+    access.check_role_change(actor, user.duty_role, role)
     user.role = role
     if role in SEPARATED_ROLES and user.duty_role is None:
         user.duty_role = role

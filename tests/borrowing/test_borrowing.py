@@ -332,3 +332,45 @@ def test_classification_changes_wait_for_the_security_admin_and_respect_the_doss
     lifted = capture(archive, room.clerk, tmp_path, "k4", None, doc_type="application_form", dossier="客户档案")
     with archive.uow() as uow:
         assert uow.session.get(Document, lifted.id).classification == "confidential"  # the type says internal
+
+
+def test_migration_0009_goes_down_and_up(archive) -> None:  # noqa: ANN001 - SQLite and PostgreSQL
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect, text
+
+    from archive.bootstrap import MIGRATIONS
+
+    tables = {"borrow_request", "borrow_item", "borrow_decision", "borrow_grant", "borrow_delegation",
+              "physical_loan", "approval_chain", "notification", "classification_change"}
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with archive.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+    with archive.engine.connect() as connection:
+        assert not tables & set(inspect(connection).get_table_names())
+        assert "box" not in {c["name"] for c in inspect(connection).get_columns("document")}
+    archive.migrate()
+    with archive.engine.connect() as connection:
+        assert tables <= set(inspect(connection).get_table_names())
+        assert connection.execute(text("SELECT count(*) FROM approval_chain")).scalar() == 8  # the defaults
+        assert "classification" in {c["name"] for c in inspect(connection).get_columns("dossier")}
+
+
+def test_discovery_shows_metadata_only_hits_outside_the_scope_when_the_setting_allows(archive, room, clock,
+                                                                                     tmp_path) -> None:  # noqa: ANN001
+    inside = capture(archive, room.clerk, tmp_path, "v1", "internal")
+    outside = capture(archive, room.clerk, tmp_path, "v2", "secret")
+    staff = actor(archive, "staff")  # YX, internal clearance
+    page = searching.search_documents(archive.uow(), actor=staff, query="增容")
+    assert [h.archive_code for h in page.hits] == [inside.code] and page.total == 1  # off by default
+    archive.settings = archive.settings.with_overrides(borrow_discovery=True)
+    page = searching.search_documents(archive.uow(), actor=staff, query="增容")
+    hits = {h.archive_code: h for h in page.hits}
+    assert page.total == 2 and set(hits) == {inside.code, outside.code}
+    assert not hits[inside.code].restricted and hits[inside.code].snippet
+    shown = hits[outside.code]
+    assert shown.restricted and shown.snippet == "" and shown.customer == "" and ID_NUMBER not in shown.title
+    with pytest.raises(AccessDenied):  # a hit is no way in: the request is
+        documents.get_document(archive.uow(), actor=staff, document_id=outside.id)

@@ -42,6 +42,8 @@ def test_an_account_that_held_one_of_the_three_never_takes_another(web_archive, 
     with pytest.raises(AccessDenied, match="三员分立"):
         accounts.request_account_change(web_archive.uow(), actor=admin, user_id=user_id(web_archive, "duty"),
                                         role=second, clearance="public")
+    refusals = audit_events(web_archive, event_type="access.denied", actor_name="admin")
+    assert len(refusals) == 2 and all(e.detail["permission"] == "role.assign" for e in refusals)
 
 
 def test_what_the_two_administrators_do_is_visible_to_the_auditor(web_archive) -> None:
