@@ -212,7 +212,7 @@ def add_delegation() -> ResponseReturnValue:
 # --- the archive room ---------------------------------------------------------------------------
 
 
-@bp.get("/archive-room")
+@bp.get("/room")
 def archive_room() -> ResponseReturnValue:
     """Approved loans of originals still to hand over, originals out, and those overdue."""
     actor = current_actor()

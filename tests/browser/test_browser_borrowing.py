@@ -136,7 +136,7 @@ def test_a_confidential_document_is_borrowed_across_departments_seen_watermarked
         manager.get_by_role("button", name="批准").click()
         expect(manager.locator("#status")).to_have_text("已批准")
         shot(manager, "6-request-approved")
-        manager.click("header nav a[href='/borrow/archive-room']")
+        manager.click("header nav a[href='/borrow/room']")
         expect(manager.locator("h1")).to_have_text("档案室：纸质原件")
         check_page(manager)
         shot(manager, "6b-archive-room")

@@ -196,7 +196,7 @@ def test_denials_are_answered_403_change_nothing_and_are_audited(
 
     assert staff.post(f"/borrow/{borrow.id}/decision", data={"approve": "yes"}).status_code == 403  # own request
     assert staff.get("/borrow/approvals").status_code == 403  # not an approver
-    assert staff.get("/borrow/archive-room").status_code == 403
+    assert staff.get("/borrow/room").status_code == 403
     assert staff.get("/borrow/chains").status_code == 403
     other_head = client_as(app, login_as, "head_kf")  # the head of KF is not YX's head
     assert other_head.post(f"/borrow/{borrow.id}/decision", data={"approve": "yes"}).status_code == 403
@@ -288,18 +288,18 @@ def test_the_archive_room_lends_an_original_and_takes_it_back(
     borrow = request_of(web_archive, "staff_kf")
     client_as(app, login_as, "approver").post(f"/borrow/{borrow.id}/decision", data={"approve": "yes"})
     manager = client_as(app, login_as, "manager")
-    room_page = manager.get("/borrow/archive-room?lang=en").get_data(as_text=True)
+    room_page = manager.get("/borrow/room?lang=en").get_data(as_text=True)
     assert f'id="lend-{borrow.id}"' in room_page
     assert manager.post(f"/borrow/{borrow.id}/lend", data={"note": "柜台"}).status_code == 302
     clock.advance(days=3)
     login_as(manager, "manager")  # the session ended while the clock ran
-    room_page = manager.get("/borrow/archive-room?lang=en").get_data(as_text=True)
+    room_page = manager.get("/borrow/room?lang=en").get_data(as_text=True)
     assert f'id="lend-{borrow.id}"' not in room_page and internal.code in room_page
     [loan] = re.findall(r'id="loan-(\d+)" class="overdue"', room_page)[:1]
     assert internal.code in manager.get("/borrow/approvals").get_data(as_text=True)  # overdue on the desk too
     assert manager.post(f"/borrow/loans/{loan}/return").status_code == 302
     assert request_of(web_archive, "staff_kf").status == "returned"
-    assert "No original in this list." in manager.get("/borrow/archive-room?lang=en").get_data(as_text=True)
+    assert "No original in this list." in manager.get("/borrow/room?lang=en").get_data(as_text=True)
 
 
 def test_the_security_administrator_decides_classification_changes_and_edits_a_chain(
@@ -378,3 +378,22 @@ def test_the_form_shows_what_the_service_refused_and_keeps_what_was_typed(
     with web_archive.uow() as uow:
         assert uow.session.query(BorrowRequest).count() == 0
     assert "borrow.requested" not in {e.event_type for e in audit_rows(web_archive, "borrow.requested")}
+
+
+def test_with_discovery_a_hit_outside_ones_access_offers_only_the_request_link(
+        tmp_path: Path, login_as) -> None:  # noqa: ANN001
+    from archive_fixtures import build_archive
+
+    from web import create_app
+
+    archive = build_archive(tmp_path / "discovery", extra_env={"ARCHIVE_BORROW_DISCOVERY": "true"})
+    try:
+        hidden = capture(archive, tmp_path, "d1", "confidential")
+        client = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, archive=archive).test_client()
+        login_as(client, "staff_kf")
+        html = client.get("/search/?q=增容&lang=en").get_data(as_text=True)
+        assert "Outside your access" in html and hidden.code in html
+        assert f'href="/documents/{hidden.id}"' not in html  # no link to a page that would refuse
+        assert f'href="/borrow/new?code={hidden.code}"' in html.replace("%C2%B7", "·")
+    finally:
+        archive.close()
