@@ -804,31 +804,7 @@ class Keyring:
 
     def save(self, path: Path, *, overwrite: bool = True) -> None:
         """Write the keyring atomically with mode 0600."""
-        path = Path(path)
-        payload = self.to_bytes()
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(payload)
-                f.flush()
-                os.fsync(f.fileno())
-            if overwrite:
-                os.replace(tmp, path)
-            else:
-                # link() fails if another process created the file meanwhile.
-                os.link(tmp, path)
-                os.unlink(tmp)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_private(path, self.to_bytes(), overwrite=overwrite)
 
     def to_bytes(self) -> bytes:
         """The keyring in the key file's format (JSON): secret material, to be written or sealed only."""
@@ -958,3 +934,31 @@ def keyed_hash(value: str, keyring: Keyring) -> str:
     Normalise the value (case, spaces, Unicode form) before hashing if lookups should ignore them.
     """
     return hmac.new(keyring.lookup_key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def write_private(path: Path, payload: bytes, *, overwrite: bool = True) -> None:
+    """Write payload to path atomically with mode 0600 (its folder 0700 when created); with overwrite
+    false, fail if the file exists (another process made it meanwhile)."""
+    path = Path(path)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # fails if the file exists
+            os.unlink(tmp)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

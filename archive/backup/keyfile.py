@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import secrets
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from argon2.low_level import Type, hash_secret_raw
@@ -108,20 +105,3 @@ def open_keys(payload: bytes, passphrase: str) -> KeyMaterial:
     except StorageError as error:
         raise KeyFileError(str(error)) from None
     return KeyMaterial(keyring, content.get("audit_signing_key"))
-
-
-def write_private(path: Path, payload: bytes) -> None:
-    """Write `payload` to `path` atomically with mode 0600 (its folder 0700 when created)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -48,7 +48,6 @@ from archive.backup.keyfile import (
     check_passphrase,
     open_keys,
     seal_keys,
-    write_private,
 )
 from archive.backup.layout import (
     INDEX_NOTE,
@@ -75,7 +74,7 @@ from archive.services.integrity import DOCUMENTS, object_prefix, verify_archive
 from archive.unit_of_work import UnitOfWork
 from archive.views import FixityReport
 from storage.base import DecryptionError, ObjectNotFoundError
-from storage.envelope import Keyring, WrappedKey, keyed_hash
+from storage.envelope import Keyring, WrappedKey, keyed_hash, write_private
 
 Progress = Callable[[str, int, int], None]  # (step, done, in all): "copy", "restore", "index", "fixity"
 LOOKUP_CHECK = "archive-backup/lookup-key-check"  # hashed under the lookup key: which archive a keyring is

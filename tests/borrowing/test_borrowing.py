@@ -5,23 +5,16 @@ with an injected clock."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from aiosmtpd.controller import Controller
-from archive_fixtures import PASSWORD, audit_rows
+from archive_fixtures import PASSWORD, audit_rows, captured, downgrade
 
 from archive.actors import OPERATOR
 from archive.bootstrap import Archive
 from archive.borrowing import chains, services
 from archive.borrowing.permissions import BORROW_ACTOR
-from archive.capture.services import CaptureRequest, capture_document
-from archive.demo.samples import write_scan
 from archive.errors import AccessDenied, NotFoundError, ValidationError
 from archive.identity import resident_id_check_digit
 from archive.models import Document
@@ -56,23 +49,6 @@ def actor(archive: Archive, name: str):  # noqa: ANN201 - resolved now, on the a
     return users.resolve_actor(archive.uow(), username=name, remote_addr="127.0.0.1")
 
 
-def capture(archive: Archive, clerk, tmp_path: Path, name: str, level: str | None,  # noqa: ANN001, ANN201
-            doc_type: str = "supply_contract", customer: str = ID_NUMBER, dossier: str | None = None):
-    path = write_scan(tmp_path / f"{name}.png", [f"{name} 供用电合同 增容"], format="PNG", dpi=100)
-    result = capture_document(archive.uow(), actor=clerk, request=CaptureRequest(
-        path=path, filename=path.name, customer=customer, customer_name="张伟", document_type=doc_type,
-        classification=level, dossier=dossier))
-    with archive.uow() as uow:
-        document = uow.session.get(Document, result.document_id)
-        for page in document.pages:
-            page.ocr_status, page.ocr_text = "done", f"{name} 供用电合同 增容"
-        document.refresh_status()
-        indexing.queue_reindex(uow, document.id)
-        uow.commit()
-    indexing.drain_outbox(archive.uow())
-    return SimpleNamespace(id=result.document_id, code=result.archive_code)
-
-
 def request_id(archive: Archive, number: str) -> int:
     from archive.borrowing.models import BorrowRequest
 
@@ -82,7 +58,7 @@ def request_id(archive: Archive, number: str) -> int:
 
 def test_a_confidential_request_from_another_department_runs_head_then_manager_and_opens_the_document(
         archive, room, clock, tmp_path) -> None:  # noqa: ANN001
-    doc = capture(archive, room.clerk, tmp_path, "c1", "confidential")
+    doc = captured(archive, room.clerk, tmp_path, "c1", level="confidential")
     with pytest.raises(AccessDenied):
         documents.get_document(archive.uow(), actor=room.staff_kf, document_id=doc.id)
     number = services.request_borrow(archive.uow(), actor=room.staff_kf, purpose="核对合同", mode="view", days=3,
@@ -111,7 +87,7 @@ def test_a_confidential_request_from_another_department_runs_head_then_manager_a
 
 
 def test_grants_end_to_the_second_and_by_the_job(archive, room, clock, tmp_path) -> None:  # noqa: ANN001
-    doc = capture(archive, room.clerk, tmp_path, "e1", "internal")
+    doc = captured(archive, room.clerk, tmp_path, "e1", level="internal")
     number = services.request_borrow(archive.uow(), actor=room.staff_kf, purpose="查阅", mode="view", days=1,
                                      codes=[doc.code])
     services.decide(archive.uow(), actor=room.approver, request_id=request_id(archive, number), approve=True)
@@ -127,7 +103,7 @@ def test_grants_end_to_the_second_and_by_the_job(archive, room, clock, tmp_path)
 
 
 def test_return_and_revoke_end_a_grant_at_once(archive, room, clock, tmp_path) -> None:  # noqa: ANN001
-    doc = capture(archive, room.clerk, tmp_path, "r1", "internal")
+    doc = captured(archive, room.clerk, tmp_path, "r1", level="internal")
     first = request_id(archive, services.request_borrow(archive.uow(), actor=room.staff_kf, purpose="a", mode="view",
                                                         days=5, codes=[doc.code]))
     second = request_id(archive, services.request_borrow(archive.uow(), actor=room.staff_kf, purpose="b",
@@ -149,7 +125,7 @@ def test_return_and_revoke_end_a_grant_at_once(archive, room, clock, tmp_path) -
 
 
 def test_nobody_approves_their_own_request_and_a_rejection_needs_a_reason(archive, room, clock, tmp_path) -> None:  # noqa: ANN001
-    doc = capture(archive, room.clerk, tmp_path, "s1", "confidential")
+    doc = captured(archive, room.clerk, tmp_path, "s1", level="confidential")
     rid = request_id(archive, services.request_borrow(archive.uow(), actor=room.approver, purpose="自查",
                                                       mode="view", days=2, codes=[doc.code]))
     with pytest.raises(AccessDenied, match="own request"):
@@ -164,7 +140,7 @@ def test_nobody_approves_their_own_request_and_a_rejection_needs_a_reason(archiv
 
 
 def test_the_chain_follows_classification_and_a_security_admin_may_change_it(archive, room, clock, tmp_path) -> None:  # noqa: ANN001
-    secret = capture(archive, room.clerk, tmp_path, "t1", "secret")
+    secret = captured(archive, room.clerk, tmp_path, "t1", level="secret")
     rid = request_id(archive, services.request_borrow(archive.uow(), actor=room.staff_kf, purpose="p", mode="view",
                                                       days=2, codes=[secret.code]))
     for who, status in ((room.approver, "pending"), (room.manager, "pending"), (room.boss, "approved")):
@@ -178,7 +154,7 @@ def test_the_chain_follows_classification_and_a_security_admin_may_change_it(arc
                      steps=[{"capacity": "department_head", "rule": "all"}, {"capacity": "leader", "rule": "any"}])
     users.create_user(archive.uow(), actor=OPERATOR, username="head2", password=PASSWORD, role="approver",
                       department="YX", clearance="secret")
-    internal = capture(archive, room.clerk, tmp_path, "t2", "internal")
+    internal = captured(archive, room.clerk, tmp_path, "t2", level="internal")
     rid = request_id(archive, services.request_borrow(archive.uow(), actor=room.staff_kf, purpose="p", mode="view",
                                                       days=2, codes=[internal.code]))
     assert services.decide(archive.uow(), actor=room.approver, request_id=rid, approve=True) == "pending"
@@ -189,7 +165,7 @@ def test_the_chain_follows_classification_and_a_security_admin_may_change_it(arc
 
 
 def test_a_delegate_decides_for_the_head_and_a_step_without_approver_escalates(archive, room, clock, tmp_path) -> None:  # noqa: ANN001
-    doc = capture(archive, room.clerk, tmp_path, "d1", "internal")
+    doc = captured(archive, room.clerk, tmp_path, "d1", level="internal")
     with pytest.raises(ValidationError):  # not the same capacity
         services.delegate(archive.uow(), actor=room.approver, to="manager", starts_on=START.date(),
                           ends_on=START.date() + timedelta(days=3))
@@ -203,7 +179,7 @@ def test_a_delegate_decides_for_the_head_and_a_step_without_approver_escalates(a
     # KF's only head asks for a KF record: nobody else heads KF, so the step escalates after the set time.
     users.create_user(archive.uow(), actor=OPERATOR, username="clerk_kf", password=PASSWORD, role="clerk",
                       department="KF", clearance="secret")
-    kf_clerk_doc = capture(archive, actor(archive, "clerk_kf"), tmp_path, "d2", "internal", customer=OTHER_ID)
+    kf_clerk_doc = captured(archive, actor(archive, "clerk_kf"), tmp_path, "d2", level="internal", customer=OTHER_ID)
     rid = request_id(archive, services.request_borrow(archive.uow(), actor=room.head_kf, purpose="p", mode="view",
                                                       days=2, codes=[kf_clerk_doc.code]))
     assert services.escalate(archive.uow(), actor=BORROW_ACTOR) == []
@@ -215,7 +191,7 @@ def test_a_delegate_decides_for_the_head_and_a_step_without_approver_escalates(a
 
 
 def test_a_request_tells_the_requester_nothing_of_what_exists(archive, room, clock, tmp_path) -> None:  # noqa: ANN001
-    doc = capture(archive, room.clerk, tmp_path, "n1", "secret")
+    doc = captured(archive, room.clerk, tmp_path, "n1", level="secret")
     real = services.request_borrow(archive.uow(), actor=room.staff_kf, purpose="p", mode="view", days=2,
                                    customer=ID_NUMBER, types=["supply_contract"])
     ghost = services.request_borrow(archive.uow(), actor=room.staff_kf, purpose="p", mode="view", days=2,
@@ -233,32 +209,16 @@ def test_a_request_tells_the_requester_nothing_of_what_exists(archive, room, clo
         services.get_request(archive.uow(), actor=room.staff_kf, request_id=99999)
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802 - aiosmtpd's hook
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((envelope.rcpt_tos, str(message["Subject"])))
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp(archive: Archive):  # noqa: ANN201
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
+def mail(archive: Archive, smtp):  # noqa: ANN001, ANN201 - the archive sends through the suite's SMTP server
+    port, mailbox = smtp
     archive.settings = archive.settings.with_overrides(smtp_host="127.0.0.1", smtp_port=port)
     archive.__dict__.pop("mailer", None)
-    yield box
-    controller.stop()
+    return mailbox
 
 
-def test_originals_are_lent_returned_and_reminded_in_app_and_by_email(archive, room, clock, smtp, tmp_path) -> None:  # noqa: ANN001
-    doc = capture(archive, room.clerk, tmp_path, "o1", "internal")
+def test_originals_are_lent_returned_and_reminded_in_app_and_by_email(archive, room, clock, mail, tmp_path) -> None:  # noqa: ANN001
+    doc = captured(archive, room.clerk, tmp_path, "o1", level="internal")
     with archive.uow() as uow:
         row = uow.session.get(Document, doc.id)
         row.box, row.shelf = "B-017", "3-2-5"
@@ -276,7 +236,7 @@ def test_originals_are_lent_returned_and_reminded_in_app_and_by_email(archive, r
     [loan_id] = services.lend_originals(archive.uow(), actor=room.manager, request_id=rid)
     [loan] = services.list_loans(archive.uow(), actor=room.manager)
     assert (loan.box, loan.shelf, loan.due_on) == ("B-017", "3-2-5", START.date() + timedelta(days=5))
-    smtp.messages.clear()
+    mail.messages.clear()
     clock.advance(days=2)  # three days before the due date
     assert services.send_reminders(archive.uow(), actor=BORROW_ACTOR) == 1
     assert services.send_reminders(archive.uow(), actor=BORROW_ACTOR) == 0  # once a day
@@ -289,8 +249,8 @@ def test_originals_are_lent_returned_and_reminded_in_app_and_by_email(archive, r
     assert services.send_reminders(archive.uow(), actor=BORROW_ACTOR) == 1
     kinds = [e.kind for e in inbox.list_inbox(archive.uow(), actor=room.staff_kf)]
     assert kinds[:3] == ["loan.overdue", "loan.overdue", "loan.due_soon"]
-    assert [to for to, _subject in smtp.messages] == [["staff_kf@example.com"]] * 3
-    assert "逾期" in smtp.messages[-1][1]
+    assert [to for to, _subject, _body in mail.messages] == [["staff_kf@example.com"]] * 3
+    assert "逾期" in mail.messages[-1][1]
     services.return_original(archive.uow(), actor=room.manager, loan_id=loan_id)
     assert services.list_loans(archive.uow(), actor=room.manager) == []
     assert audit_rows(archive, "borrow.ended")[-1].detail["reason"] == "returned"
@@ -298,7 +258,7 @@ def test_originals_are_lent_returned_and_reminded_in_app_and_by_email(archive, r
 
 def test_classification_changes_wait_for_the_security_admin_and_respect_the_dossier(archive, room, clock,
                                                                                     tmp_path) -> None:  # noqa: ANN001
-    doc = capture(archive, room.clerk, tmp_path, "k1", "confidential", dossier="客户档案")
+    doc = captured(archive, room.clerk, tmp_path, "k1", level="confidential", dossier="客户档案")
     users.create_user(archive.uow(), actor=OPERATOR, username="sec", password=PASSWORD, role="security_admin",
                       clearance="public")
     sec = actor(archive, "sec")
@@ -316,7 +276,7 @@ def test_classification_changes_wait_for_the_security_admin_and_respect_the_doss
     [changed] = audit_rows(archive, "classification.changed")
     assert (changed.detail["before"], changed.detail["after"]) == ("confidential", "internal")
     # Raising the dossier lifts what lies below it; then no document of it goes below the dossier.
-    later = capture(archive, room.clerk, tmp_path, "k2", "public", dossier="客户档案")
+    later = captured(archive, room.clerk, tmp_path, "k2", level="public", dossier="客户档案")
     raise_it = classification.request_change(archive.uow(), actor=room.clerk, target_type="dossier",
                                              target_id=dossier_id, level="confidential", reason="含合同")
     with pytest.raises(ValidationError, match="reason"):
@@ -329,26 +289,18 @@ def test_classification_changes_wait_for_the_security_admin_and_respect_the_doss
         classification.request_change(archive.uow(), actor=room.clerk, target_type="document", target_id=doc.id,
                                       level="public", reason="x")
     with pytest.raises(ValidationError, match="dossier"):  # nor at capture
-        capture(archive, room.clerk, tmp_path, "k3", "public", dossier="客户档案")
-    lifted = capture(archive, room.clerk, tmp_path, "k4", None, doc_type="application_form", dossier="客户档案")
+        captured(archive, room.clerk, tmp_path, "k3", level="public", dossier="客户档案")
+    lifted = captured(archive, room.clerk, tmp_path, "k4", level=None, document_type="application_form", dossier="客户档案")
     with archive.uow() as uow:
         assert uow.session.get(Document, lifted.id).classification == "confidential"  # the type says internal
 
 
 def test_migration_0009_goes_down_and_up(archive) -> None:  # noqa: ANN001 - SQLite and PostgreSQL
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import inspect, text
-
-    from archive.bootstrap import MIGRATIONS
 
     tables = {"borrow_request", "borrow_item", "borrow_decision", "borrow_grant", "borrow_delegation",
               "physical_loan", "approval_chain", "notification", "classification_change"}
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with archive.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0008")
+    downgrade(archive, "0008")
     with archive.engine.connect() as connection:
         assert not tables & set(inspect(connection).get_table_names())
         assert "box" not in {c["name"] for c in inspect(connection).get_columns("document")}
@@ -361,8 +313,8 @@ def test_migration_0009_goes_down_and_up(archive) -> None:  # noqa: ANN001 - SQL
 
 def test_discovery_shows_metadata_only_hits_outside_the_scope_when_the_setting_allows(archive, room, clock,
                                                                                      tmp_path) -> None:  # noqa: ANN001
-    inside = capture(archive, room.clerk, tmp_path, "v1", "internal")
-    outside = capture(archive, room.clerk, tmp_path, "v2", "secret")
+    inside = captured(archive, room.clerk, tmp_path, "v1", level="internal")
+    outside = captured(archive, room.clerk, tmp_path, "v2", level="secret")
     staff = actor(archive, "staff")  # YX, internal clearance
     page = searching.search_documents(archive.uow(), actor=staff, query="增容")
     assert [h.archive_code for h in page.hits] == [inside.code] and page.total == 1  # off by default
@@ -382,7 +334,7 @@ def test_with_many_grants_search_filters_by_the_borrower_tag_and_stays_exact_at_
     from archive.services import searching as searching_module
 
     monkeypatch.setattr(searching_module, "LENT_TERM_FROM", 1)  # the tag path from the first grant
-    docs = [capture(archive, room.clerk, tmp_path, f"m{i}", "internal") for i in range(3)]
+    docs = [captured(archive, room.clerk, tmp_path, f"m{i}", level="internal") for i in range(3)]
     number = services.request_borrow(archive.uow(), actor=room.staff_kf, purpose="p", mode="view", days=1,
                                      codes=[d.code for d in docs])
     services.decide(archive.uow(), actor=room.approver, request_id=request_id(archive, number), approve=True)
@@ -409,7 +361,7 @@ def test_a_leaked_copy_of_a_borrowed_page_names_its_request_and_borrower(archive
 
     from archive.cli import cli
 
-    doc = capture(archive, room.clerk, tmp_path, "w1", "confidential")
+    doc = captured(archive, room.clerk, tmp_path, "w1", level="confidential")
     number = services.request_borrow(archive.uow(), actor=room.staff_kf, purpose="核对", mode="view", days=2,
                                      codes=[doc.code])
     rid = request_id(archive, number)

@@ -14,18 +14,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from archive_fixtures import PASSWORD
+from archive_fixtures import PASSWORD, captured
 from click.testing import CliRunner
 from sqlalchemy import func, insert, select
 
 from archive import registry
 from archive.actors import OPERATOR
 from archive.borrowing.models import BorrowItem, BorrowRequest, Grant
-from archive.capture.services import CaptureRequest, capture_document
-from archive.demo.samples import write_scan
 from archive.identity import resident_id_check_digit
-from archive.models import AuditEvent, Document
-from archive.services import indexing, users
+from archive.models import AuditEvent
+from archive.services import users
 
 AUDIT_PAGES = ("/compliance", "/audit-desk")
 LEVELS = ("public", "internal", "confidential", "secret")
@@ -58,19 +56,9 @@ def matrix(web_archive, tmp_path: Path):  # noqa: ANN001, ANN201
         clerk = users.resolve_actor(archive.uow(), username=f"cap_{department}")
         customer = ID_FOR[department] + resident_id_check_digit(ID_FOR[department])
         for level in LEVELS:
-            path = write_scan(tmp_path / f"{department}-{level}.png", [f"{WORD} {level}"], format="PNG", dpi=100)
-            result = capture_document(archive.uow(), actor=clerk, request=CaptureRequest(
-                path=path, filename=path.name, customer=customer, customer_name="矩阵客户",
-                document_type="application_form", classification=level))
-            documents[result.document_id] = (department, level, result.archive_code)
-    with archive.uow() as uow:
-        for document in uow.session.scalars(select(Document)).unique():
-            for page in document.pages:
-                page.ocr_status, page.ocr_text = "done", f"{WORD} 增容 申请"
-            document.refresh_status()
-            indexing.queue_reindex(uow, document.id)
-        uow.commit()
-    indexing.drain_outbox(archive.uow())
+            made = captured(archive, clerk, tmp_path, f"{department}-{level}", level=level, customer=customer,
+                            document_type="application_form", text=f"{WORD} 增容 {department} {level}")
+            documents[made.id] = (department, level, made.code)
     now = datetime.now(UTC)
     people = _people()
     for username, role, department, granted in people:

@@ -4,7 +4,7 @@ two of them, and what the two administrators do visible to the auditor."""
 from __future__ import annotations
 
 import pytest
-from archive_fixtures import PASSWORD
+from archive_fixtures import PASSWORD, downgrade
 from security_support import audit_events, user_id
 
 from archive import access, registry
@@ -62,18 +62,10 @@ def test_what_the_two_administrators_do_is_visible_to_the_auditor(web_archive) -
 
 
 def test_migration_0008_renames_the_roles_down_and_up(archive) -> None:  # noqa: ANN001 - SQLite and PostgreSQL
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import text
 
-    from archive.bootstrap import MIGRATIONS
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
     roles = "SELECT username, role FROM user_account WHERE username IN ('admin', 'auditor') ORDER BY username"
-    with archive.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0007")
+    downgrade(archive, "0007")
     with archive.engine.connect() as connection:
         assert connection.execute(text(roles)).all() == [("admin", "admin"), ("auditor", "compliance")]
     archive.migrate()

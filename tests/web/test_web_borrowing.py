@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from archive_fixtures import PASSWORD, audit_rows
+from archive_fixtures import PASSWORD, audit_rows, captured
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image, ImageChops
@@ -19,11 +19,9 @@ from PIL import Image, ImageChops
 from archive.actors import OPERATOR
 from archive.bootstrap import Archive
 from archive.borrowing.models import BorrowRequest
-from archive.capture.services import CaptureRequest, capture_document
-from archive.demo.samples import write_scan
 from archive.models import Document
 from archive.ports import SetClock
-from archive.services import indexing, users
+from archive.services import users
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 ZH = {"Accept-Language": "zh-CN"}
@@ -47,19 +45,7 @@ def room(web_archive: Archive, clock: SetClock) -> None:
 def capture(archive: Archive, tmp_path: Path, name: str, level: str) -> SimpleNamespace:
     """A one-page document of YX captured by its clerk at this level, recognised and indexed."""
     clerk = users.resolve_actor(archive.uow(), username="clerk", remote_addr="127.0.0.1")
-    path = write_scan(tmp_path / f"{name}.png", [f"{name} 供用电合同 增容"], format="PNG", dpi=100)
-    result = capture_document(archive.uow(), actor=clerk, request=CaptureRequest(
-        path=path, filename=path.name, customer="11010519491231002X", customer_name="张伟",
-        document_type="supply_contract", classification=level))
-    with archive.uow() as uow:
-        document = uow.session.get(Document, result.document_id)
-        for page in document.pages:
-            page.ocr_status, page.ocr_text = "done", f"{name} 供用电合同 增容"
-        document.refresh_status()
-        indexing.queue_reindex(uow, document.id)
-        uow.commit()
-    indexing.drain_outbox(archive.uow())
-    return SimpleNamespace(id=result.document_id, code=result.archive_code)
+    return captured(archive, clerk, tmp_path, name, level=level)
 
 
 @pytest.fixture
