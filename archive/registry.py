@@ -72,6 +72,9 @@ class Feature:
     document_grants: Callable[[Any, int, datetime], Iterable[Any]] | None = None
     # Marks what is served under a grant: a PageMarker (archive.ports) for page images and downloads.
     page_marker: Callable[[], PageMarker] | None = None
+    # The inbox kinds it sends (archive.services.inbox.notify): kind -> (Chinese, English) text, with
+    # {param} fields formatted in.
+    messages: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def vocabulary(module: ModuleType, prefix: str) -> tuple[str, ...]:
@@ -113,6 +116,18 @@ def role_permissions() -> Mapping[str, frozenset[str]]:
 @cache
 def event_types() -> tuple[str, ...]:
     return tuple(event for feature in features() for event in feature.events)
+
+
+@cache
+def messages() -> Mapping[str, tuple[str, str]]:
+    """Every feature's inbox texts by kind; a kind declared twice is an error."""
+    found: dict[str, tuple[str, str]] = {}
+    for feature in features():
+        for kind, texts in feature.messages.items():
+            if kind in found:
+                raise RegistryError(f"feature {feature.name!r} declares inbox kind {kind!r} again")
+            found[kind] = texts
+    return found
 
 
 def filing_listeners() -> list[Callable[[Any, Any, list[int]], None]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from archive.registry import Feature, vocabulary
 from retention import demo, events, permissions, tasks
-from retention.services import dispositions
+from retention.services import dispositions, reminders
 from retention.services.holds import HoldGuard
 
 FEATURE = Feature(
@@ -18,4 +18,5 @@ FEATURE = Feature(
     disposition_guard=HoldGuard,
     demo=demo.load,
     on_filed=dispositions.on_filed,
+    messages=reminders.MESSAGES,
 )

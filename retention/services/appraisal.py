@@ -98,7 +98,7 @@ def _open_batch(uow: UnitOfWork, actor: Actor, department_id: int) -> AppraisalB
     batch = uow.session.scalar(select(AppraisalBatch).where(AppraisalBatch.department_id == department_id,
                                                             AppraisalBatch.status == "appraising"))
     if batch is None:
-        batch = AppraisalBatch(department_id=department_id, created_at=uow.clock.now())
+        batch = AppraisalBatch(department_id=department_id, created_at=uow.clock.now(), waiting_since=uow.clock.now())
         uow.session.add(batch)
         uow.session.flush()
         audit.record(uow.session, actor, event_appraisal_batch_opened, target_type="appraisal_batch",
@@ -137,7 +137,9 @@ def appraise_record(uow: UnitOfWork, *, actor: Actor, batch_id: int, archive_cod
             item.decision, item.extend_years = None, None
         undecided = uow.session.scalar(select(func.count(AppraisalItem.id)).where(
             AppraisalItem.batch_id == batch.id, AppraisalItem.decision.is_(None)))
-        batch.status = "appraised" if undecided == 0 else "appraising"
+        status = "appraised" if undecided == 0 else "appraising"
+        if status != batch.status:  # now waiting for other people: the reminder clock starts again
+            batch.status, batch.waiting_since, batch.reminded_on = status, uow.clock.now(), None
         audit.record(uow.session, actor, event_record_appraised, target_type="document", target_id=item.document_id,
                      batch_id=batch.id, decision=decision, extend_years=vote.extend_years, reason=vote.reason,
                      agreed=item.decision)
@@ -163,7 +165,7 @@ def decide_batch(uow: UnitOfWork, *, actor: Actor, batch_id: int, approve: bool,
             audit.record(uow.session, actor, event_appraisal_batch_approved, target_type="appraisal_batch",
                          target_id=batch.id, comment=batch.comment)
         else:
-            batch.status = "appraising"
+            batch.status, batch.waiting_since, batch.reminded_on = "appraising", uow.clock.now(), None
             items = list(uow.session.scalars(select(AppraisalItem).where(AppraisalItem.batch_id == batch.id)))
             for item in items:
                 item.decision, item.extend_years = None, None

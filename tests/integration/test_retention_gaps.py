@@ -4,14 +4,30 @@ migration that adds them (down and up, on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+import socket
+from datetime import UTC, date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
+from aiosmtpd.controller import Controller
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from archive_fixtures import PASSWORD, audit_rows
 from sqlalchemy import inspect
+from test_retention import agree, capture, manager  # noqa: F401 - manager is a fixture
 
+from archive.actors import OPERATOR
 from archive.bootstrap import MIGRATIONS, Archive
+from archive.errors import AccessDenied
+from archive.ports import SetClock
+from archive.services import inbox, users
+from retention.permissions import RETENTION_ACTOR
+from retention.services import appraisal, reminders, schedules
+from retention.services.dispositions import add_period
 
 # --- the migration ------------------------------------------------------------------------------------
 
@@ -46,3 +62,126 @@ def test_the_retention_migration_goes_down_and_up(archive: Archive):
         assert "register_snapshot" in schema.get_table_names()
         columns = {c["name"]: c for c in schema.get_columns("transfer")}
         assert columns["to_department_id"]["nullable"] and "received_signed_by" in columns
+
+
+# --- reminders for batches that wait ----------------------------------------------------------------
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], str, str]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802 - aiosmtpd's hook
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((envelope.rcpt_tos, str(message["Subject"]), message.get_content()))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(archive: Archive):  # noqa: ANN201
+    """A real SMTP server on a free local port, and the archive configured to send through it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    archive.settings = archive.settings.with_overrides(smtp_host="127.0.0.1", smtp_port=port)
+    archive.__dict__.pop("mailer", None)
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def mailed_group(archive: Archive, manager):  # noqa: ANN001, ANN201, F811
+    """Two appraisers, a third one of another department, and a leader, all with e-mail addresses."""
+    for username, role, department in (("appraiser1", "appraiser", "YX"), ("appraiser2", "appraiser", "YX"),
+                                       ("appraiser_kf", "appraiser", "KF"), ("leader", "leader", "YX")):
+        users.create_user(archive.uow(), actor=OPERATOR, username=username, password=PASSWORD, role=role,
+                          department=department, clearance="internal", email=f"{username}@example.com")
+    return SimpleNamespace(manager=manager, **{name: users.resolve_actor(archive.uow(), username=name)
+                                               for name in ("appraiser1", "appraiser2", "appraiser_kf", "leader")})
+
+
+def kinds(archive: Archive, actor) -> list[str]:  # noqa: ANN001
+    return [entry.kind for entry in inbox.list_inbox(archive.uow(), actor=actor)]
+
+
+def test_a_batch_that_waits_reminds_its_appraisers_then_its_leader_once_a_day_in_app_and_by_email(
+        archive, people, mailed_group, smtp, tmp_path):
+    group = mailed_group
+    documents = [capture(archive, people["clerk"], tmp_path, f"c{n}") for n in range(2)]
+    schedules.set_schedule(archive.uow(), actor=group.manager, document_type="supply_contract", years=1,
+                           months=None, trigger="filing_date", action="destroy")
+    clock = archive.clock = SetClock(datetime.combine(add_period(date.today(), 2, None), datetime.min.time(),
+                                                      tzinfo=UTC).replace(hour=3))
+    (batch_id,) = appraisal.gather_due_records(archive.uow(), actor=RETENTION_ACTOR)
+    remind = lambda: reminders.send_batch_reminders(archive.uow(), actor=RETENTION_ACTOR)  # noqa: E731
+    assert archive.settings.appraisal_remind_days == 7
+    clock.advance(days=6, hours=23)
+    assert remind() == 0  # not yet longer than seven days
+    clock.advance(hours=2)
+    assert remind() == 1
+    assert remind() == 0  # once a day at most
+    assert kinds(archive, group.appraiser1) == kinds(archive, group.appraiser2) == [reminders.TO_APPRAISE]
+    assert kinds(archive, group.appraiser_kf) == kinds(archive, group.leader) == []  # not theirs to decide
+    assert sorted(to for to, _subject, _body in smtp.messages) == [["appraiser1@example.com"],
+                                                                   ["appraiser2@example.com"]]
+    _to, subject, body = smtp.messages[0]
+    assert subject == f"鉴定批次 {batch_id} 已等待 7 天,请完成鉴定"
+    assert f"Appraisal batch {batch_id} has waited 7 days for your appraisal" in body
+    (event,) = audit_rows(archive, "retention.appraisal_batch_reminded")
+    assert (event.actor_name, event.detail["kind"], event.detail["waited_days"]) == ("system:retention",
+                                                                                     reminders.TO_APPRAISE, 7)
+    # The first appraiser has voted on every record: the next day only the second is reminded.
+    for document in documents:
+        appraisal.appraise_record(archive.uow(), actor=group.appraiser1, batch_id=batch_id,
+                                  archive_code=document.code, decision="destroy")
+    clock.advance(days=1)
+    assert remind() == 1
+    assert kinds(archive, group.appraiser1) == [reminders.TO_APPRAISE]
+    assert kinds(archive, group.appraiser2) == [reminders.TO_APPRAISE] * 2
+    # Appraised, the batch now waits for the leader, counted from then.
+    for document in documents:
+        appraisal.appraise_record(archive.uow(), actor=group.appraiser2, batch_id=batch_id,
+                                  archive_code=document.code, decision="destroy")
+    clock.advance(days=3)
+    assert remind() == 0
+    clock.advance(days=5)
+    assert remind() == 1
+    assert kinds(archive, group.leader) == [reminders.TO_APPROVE]
+    assert kinds(archive, group.appraiser2) == [reminders.TO_APPRAISE] * 2
+    assert smtp.messages[-1][0] == ["leader@example.com"] and "待您审批" in smtp.messages[-1][1]
+    # Returned to the group, the batch waits for the appraisers again, from the day it came back.
+    appraisal.decide_batch(archive.uow(), actor=group.leader, batch_id=batch_id, approve=False, comment="再议")
+    clock.advance(days=1)
+    assert remind() == 0
+    clock.advance(days=7)
+    assert remind() == 1
+    assert kinds(archive, group.appraiser1)[0] == reminders.TO_APPRAISE
+
+
+def test_without_smtp_a_reminder_is_kept_in_the_inbox_only(archive, people, mailed_group, tmp_path):
+    group = mailed_group
+    capture(archive, people["clerk"], tmp_path, "c0")
+    schedules.set_schedule(archive.uow(), actor=group.manager, document_type="supply_contract", years=1,
+                           months=None, trigger="filing_date", action="destroy")
+    clock = archive.clock = SetClock(datetime.combine(add_period(date.today(), 2, None), datetime.min.time(),
+                                                      tzinfo=UTC))
+    appraisal.gather_due_records(archive.uow(), actor=RETENTION_ACTOR)
+    archive.settings = archive.settings.with_overrides(appraisal_remind_days=2)
+    clock.advance(days=2, minutes=1)
+    assert archive.mailer is None
+    assert reminders.send_batch_reminders(archive.uow(), actor=RETENTION_ACTOR) == 1
+    assert kinds(archive, group.appraiser1) == [reminders.TO_APPRAISE]
+    with pytest.raises(AccessDenied):  # only the job or a records manager sends them
+        reminders.send_batch_reminders(archive.uow(), actor=group.appraiser1)
+
+
+def test_inbox_texts_come_from_the_core_and_from_the_features_registry_in_both_languages():
+    assert inbox.text("retention.batch_to_approve", {"batch": 4, "days": 9}, "zh") == "鉴定批次 4 已等待 9 天,待您审批"
+    assert inbox.text("retention.batch_to_approve", {"batch": 4, "days": 9}, "en") == (
+        "Appraisal batch 4 has waited 9 days for your approval")
+    assert inbox.text("borrow.to_decide", {"number": "JY-1"}, "en") == "Borrow request JY-1 awaits your decision"
+    assert inbox.text("classification.to_decide", {"id": 3}, "zh") == "密级变更申请 #3 待您审批"
+    assert inbox.text("unknown.kind", {}, "en") == "unknown.kind"
