@@ -185,3 +185,43 @@ def test_inbox_texts_come_from_the_core_and_from_the_features_registry_in_both_l
     assert inbox.text("borrow.to_decide", {"number": "JY-1"}, "en") == "Borrow request JY-1 awaits your decision"
     assert inbox.text("classification.to_decide", {"id": 3}, "zh") == "密级变更申请 #3 待您审批"
     assert inbox.text("unknown.kind", {}, "en") == "unknown.kind"
+
+
+# --- a hold blocks lowering a record's classification -----------------------------------------------
+
+
+def test_a_held_record_is_not_downgraded_but_may_be_upgraded_and_is_downgraded_once_released(
+        archive, people, manager, tmp_path):  # noqa: F811 - manager is a fixture
+    from archive.errors import ValidationError
+    from archive.models import Document
+    from archive.services import classification
+    from retention.services import holds
+    from retention.services.holds import HoldGuard
+
+    assert isinstance(archive.disposition_guard, HoldGuard)  # the real guard, wired by the registry
+    document = capture(archive, people["clerk"], tmp_path, "secretish")
+    users.create_user(archive.uow(), actor=OPERATOR, username="sec", password=PASSWORD, role="security_admin",
+                      clearance="public")
+    users.create_user(archive.uow(), actor=OPERATOR, username="clerk_s", password=PASSWORD, role="clerk",
+                      department="YX", clearance="secret")
+    sec, clerk = (users.resolve_actor(archive.uow(), username=name) for name in ("sec", "clerk_s"))
+    def level() -> str:
+        with archive.uow() as uow:
+            return uow.session.get(Document, document.id).classification
+
+    assert level() == "confidential"
+    hold_id = holds.place_legal_hold(archive.uow(), actor=manager, target=holds.HoldTarget("document", document.code),
+                                     hold_type="litigation", reason="(2026)京0105民初123号")
+    upgrade = classification.request_change(archive.uow(), actor=clerk, target_type="document",
+                                            target_id=document.id, level="secret", reason="含商业秘密")
+    classification.decide_change(archive.uow(), actor=sec, change_id=upgrade, approve=True)
+    assert level() == "secret"  # raising a held record is allowed
+    downgrade = classification.request_change(archive.uow(), actor=clerk, target_type="document",
+                                              target_id=document.id, level="internal", reason="合同已履行完毕")
+    with pytest.raises(ValidationError, match="legal hold"):
+        classification.decide_change(archive.uow(), actor=sec, change_id=downgrade, approve=True)
+    assert level() == "secret"
+    assert [e.detail["after"] for e in audit_rows(archive, "classification.changed")] == ["secret"]
+    holds.release_legal_hold(archive.uow(), actor=manager, hold_id=hold_id, reason="结案")
+    classification.decide_change(archive.uow(), actor=sec, change_id=downgrade, approve=True)  # still pending
+    assert level() == "internal"
