@@ -20,6 +20,7 @@ from retention.permissions import (
     permission_disposition_execute,
     permission_disposition_view,
     permission_hold_manage,
+    permission_register_keep,
     permission_register_view,
     permission_schedule_manage,
 )
@@ -147,8 +148,24 @@ def set_schedule(document_type: str) -> ResponseReturnValue:
 
 @bp.get("/register")
 def register_page() -> ResponseReturnValue:
-    entries = register.list_register(new_uow(), actor=current_actor())
-    return render_template("retention/register.html", entries=entries)
+    actor = current_actor()
+    entries = register.list_register(new_uow(), actor=actor)
+    snapshots = register.list_register_snapshots(new_uow(), actor=actor)
+    return render_template("retention/register.html", entries=entries, snapshots=snapshots,
+                           may_keep=access.allows(actor, permission_register_keep))
+
+
+@bp.post("/register/snapshots")
+def keep_register() -> ResponseReturnValue:
+    kept = register.keep_register(new_uow(), actor=current_actor())
+    flash(_("The register was kept as snapshot %(id)s (%(n)s entries).", id=kept.id, n=kept.entries), "success")
+    return redirect(url_for("retention.register_page"))
+
+
+@bp.get("/register/snapshots/<int:snapshot_id>.pdf")
+def register_snapshot(snapshot_id: int) -> ResponseReturnValue:
+    stream, name = register.open_register_snapshot(new_uow(), actor=current_actor(), snapshot_id=snapshot_id)
+    return send_file(stream, as_attachment=True, download_name=name, mimetype="application/pdf")
 
 
 @bp.get("/register.xlsx")

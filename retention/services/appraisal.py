@@ -9,7 +9,8 @@ An approved batch is executed as a resumable run: each record in its own transac
 hold guard, crypto-shreds the record (archive.services.shredding.shred: data key destroyed, text, word
 boxes and index entries gone, objects deleted after commit), forgets its content hash for the duplicate
 check, and writes its destruction-register entry. A record a hold covers by then is skipped and says so.
-Killed part-way, the run is started again and goes on from the first record without an outcome.
+Killed part-way, the run is started again and goes on from the first record without an outcome. Once
+every record has its outcome, the register is kept as a sealed PDF snapshot (register.keep_register).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from retention.permissions import (
 )
 from retention.services.dispositions import add_period, effective_schedules
 from retention.services.holds import covered_by_active_hold
-from retention.services.register import register_values
+from retention.services.register import keep_register, register_values
 from retention.views import AppraisalBatchView, AppraisalItemView
 
 MIN_APPRAISERS = 2
@@ -68,6 +69,7 @@ class DestructionRun:
     extended: int
     for_transfer: int
     held: int  # skipped: a hold placed after approval covers them
+    register_snapshot: int | None = None  # the register kept as a record once the batch destroyed records
 
 
 def gather_due_records(uow: UnitOfWork, *, actor: Actor, on: date | None = None) -> list[int]:
@@ -193,14 +195,18 @@ def destroy_batch(uow: UnitOfWork, *, actor: Actor, batch_id: int,
         if progress is not None:
             progress(done, len(item_ids))
     with uow:
-        batch = _batch(uow, batch_id, "destroying")
-        batch.status = "done"
         outcomes = dict(uow.session.execute(select(AppraisalItem.outcome, func.count(AppraisalItem.id))
                                             .where(AppraisalItem.batch_id == batch_id)
                                             .group_by(AppraisalItem.outcome)).all())
+    # The register changed: keep it as a record before the batch is done, so a run killed here keeps it
+    # when started again (keeping is idempotent per batch).
+    snapshot = keep_register(uow, actor=actor, batch_id=batch_id).id if outcomes.get("destroyed") else None
+    with uow:
+        batch = _batch(uow, batch_id, "destroying")
+        batch.status = "done"
         uow.commit()
     return DestructionRun(batch_id, outcomes.get("destroyed", 0), outcomes.get("extended", 0),
-                          outcomes.get("transfer", 0), outcomes.get("held", 0))
+                          outcomes.get("transfer", 0), outcomes.get("held", 0), snapshot)
 
 
 def _execute(uow: UnitOfWork, actor: Actor, item_id: int) -> None:

@@ -18,7 +18,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from archive_fixtures import PASSWORD, audit_rows
 from sqlalchemy import inspect
-from test_retention import agree, capture, manager  # noqa: F401 - manager is a fixture
+from test_retention import agree, capture, due_batch, group, manager, pdf_text  # noqa: F401 - fixtures
 
 from archive.actors import OPERATOR
 from archive.bootstrap import MIGRATIONS, Archive
@@ -109,9 +109,9 @@ def kinds(archive: Archive, actor) -> list[str]:  # noqa: ANN001
 
 def test_a_batch_that_waits_reminds_its_appraisers_then_its_leader_once_a_day_in_app_and_by_email(
         archive, people, mailed_group, smtp, tmp_path):
-    group = mailed_group
+    team = mailed_group
     documents = [capture(archive, people["clerk"], tmp_path, f"c{n}") for n in range(2)]
-    schedules.set_schedule(archive.uow(), actor=group.manager, document_type="supply_contract", years=1,
+    schedules.set_schedule(archive.uow(), actor=team.manager, document_type="supply_contract", years=1,
                            months=None, trigger="filing_date", action="destroy")
     clock = archive.clock = SetClock(datetime.combine(add_period(date.today(), 2, None), datetime.min.time(),
                                                       tzinfo=UTC).replace(hour=3))
@@ -123,8 +123,8 @@ def test_a_batch_that_waits_reminds_its_appraisers_then_its_leader_once_a_day_in
     clock.advance(hours=2)
     assert remind() == 1
     assert remind() == 0  # once a day at most
-    assert kinds(archive, group.appraiser1) == kinds(archive, group.appraiser2) == [reminders.TO_APPRAISE]
-    assert kinds(archive, group.appraiser_kf) == kinds(archive, group.leader) == []  # not theirs to decide
+    assert kinds(archive, team.appraiser1) == kinds(archive, team.appraiser2) == [reminders.TO_APPRAISE]
+    assert kinds(archive, team.appraiser_kf) == kinds(archive, team.leader) == []  # not theirs to decide
     assert sorted(to for to, _subject, _body in smtp.messages) == [["appraiser1@example.com"],
                                                                    ["appraiser2@example.com"]]
     _to, subject, body = smtp.messages[0]
@@ -135,36 +135,36 @@ def test_a_batch_that_waits_reminds_its_appraisers_then_its_leader_once_a_day_in
                                                                                      reminders.TO_APPRAISE, 7)
     # The first appraiser has voted on every record: the next day only the second is reminded.
     for document in documents:
-        appraisal.appraise_record(archive.uow(), actor=group.appraiser1, batch_id=batch_id,
+        appraisal.appraise_record(archive.uow(), actor=team.appraiser1, batch_id=batch_id,
                                   archive_code=document.code, decision="destroy")
     clock.advance(days=1)
     assert remind() == 1
-    assert kinds(archive, group.appraiser1) == [reminders.TO_APPRAISE]
-    assert kinds(archive, group.appraiser2) == [reminders.TO_APPRAISE] * 2
+    assert kinds(archive, team.appraiser1) == [reminders.TO_APPRAISE]
+    assert kinds(archive, team.appraiser2) == [reminders.TO_APPRAISE] * 2
     # Appraised, the batch now waits for the leader, counted from then.
     for document in documents:
-        appraisal.appraise_record(archive.uow(), actor=group.appraiser2, batch_id=batch_id,
+        appraisal.appraise_record(archive.uow(), actor=team.appraiser2, batch_id=batch_id,
                                   archive_code=document.code, decision="destroy")
     clock.advance(days=3)
     assert remind() == 0
     clock.advance(days=5)
     assert remind() == 1
-    assert kinds(archive, group.leader) == [reminders.TO_APPROVE]
-    assert kinds(archive, group.appraiser2) == [reminders.TO_APPRAISE] * 2
+    assert kinds(archive, team.leader) == [reminders.TO_APPROVE]
+    assert kinds(archive, team.appraiser2) == [reminders.TO_APPRAISE] * 2
     assert smtp.messages[-1][0] == ["leader@example.com"] and "待您审批" in smtp.messages[-1][1]
     # Returned to the group, the batch waits for the appraisers again, from the day it came back.
-    appraisal.decide_batch(archive.uow(), actor=group.leader, batch_id=batch_id, approve=False, comment="再议")
+    appraisal.decide_batch(archive.uow(), actor=team.leader, batch_id=batch_id, approve=False, comment="再议")
     clock.advance(days=1)
     assert remind() == 0
     clock.advance(days=7)
     assert remind() == 1
-    assert kinds(archive, group.appraiser1)[0] == reminders.TO_APPRAISE
+    assert kinds(archive, team.appraiser1)[0] == reminders.TO_APPRAISE
 
 
 def test_without_smtp_a_reminder_is_kept_in_the_inbox_only(archive, people, mailed_group, tmp_path):
-    group = mailed_group
+    team = mailed_group
     capture(archive, people["clerk"], tmp_path, "c0")
-    schedules.set_schedule(archive.uow(), actor=group.manager, document_type="supply_contract", years=1,
+    schedules.set_schedule(archive.uow(), actor=team.manager, document_type="supply_contract", years=1,
                            months=None, trigger="filing_date", action="destroy")
     clock = archive.clock = SetClock(datetime.combine(add_period(date.today(), 2, None), datetime.min.time(),
                                                       tzinfo=UTC))
@@ -173,9 +173,9 @@ def test_without_smtp_a_reminder_is_kept_in_the_inbox_only(archive, people, mail
     clock.advance(days=2, minutes=1)
     assert archive.mailer is None
     assert reminders.send_batch_reminders(archive.uow(), actor=RETENTION_ACTOR) == 1
-    assert kinds(archive, group.appraiser1) == [reminders.TO_APPRAISE]
+    assert kinds(archive, team.appraiser1) == [reminders.TO_APPRAISE]
     with pytest.raises(AccessDenied):  # only the job or a records manager sends them
-        reminders.send_batch_reminders(archive.uow(), actor=group.appraiser1)
+        reminders.send_batch_reminders(archive.uow(), actor=team.appraiser1)
 
 
 def test_inbox_texts_come_from_the_core_and_from_the_features_registry_in_both_languages():
@@ -225,3 +225,93 @@ def test_a_held_record_is_not_downgraded_but_may_be_upgraded_and_is_downgraded_o
     holds.release_legal_hold(archive.uow(), actor=manager, hold_id=hold_id, reason="结案")
     classification.decide_change(archive.uow(), actor=sec, change_id=downgrade, approve=True)  # still pending
     assert level() == "internal"
+
+
+# --- the register kept as a record of its own -------------------------------------------------------
+
+
+def cli_json(archive: Archive, *args: str, expect: int = 0) -> object:
+    import json
+
+    from click.testing import CliRunner
+
+    from archive.cli import cli
+
+    archive.settings = archive.settings.with_overrides(cli_trusted=True)  # `--as` without a credential
+    result = CliRunner().invoke(cli, ["retention", *args, "--as", "records", "--json"], obj={"archive": archive},
+                                catch_exceptions=False)
+    assert result.exit_code == expect, result.output
+    return json.loads(result.output)
+
+
+def test_a_completed_destruction_keeps_the_register_as_a_sealed_pdf_whose_hash_the_audit_chain_holds(
+        archive, people, group, tmp_path):  # noqa: F811 - group is a fixture
+    import hashlib
+
+    from archive.models import AuditEvent
+    from retention.models import RegisterSnapshot
+    from retention.services import register
+
+    documents = [capture(archive, people["clerk"], tmp_path, f"d{n}") for n in range(2)]
+    batch_id = due_batch(archive, group, documents)
+    for document in documents:
+        agree(archive, group, batch_id, document.code, "destroy")
+    appraisal.decide_batch(archive.uow(), actor=group.leader, batch_id=batch_id, approve=True)
+    run = appraisal.destroy_batch(archive.uow(), actor=group.manager, batch_id=batch_id)
+    assert run.destroyed == 2 and run.register_snapshot is not None
+    (snapshot,) = register.list_register_snapshots(archive.uow(), actor=group.leader)
+    assert (snapshot.id, snapshot.entries, snapshot.batch_id, snapshot.created_by) == (
+        run.register_snapshot, 2, batch_id, "records")
+    assert snapshot.period_from == snapshot.period_to == archive.clock.today()
+    (kept,) = audit_rows(archive, "retention.register_kept")
+    assert (kept.actor_name, kept.target_id, kept.detail["sha256"]) == ("records", str(snapshot.id), snapshot.sha256)
+    # Sealed in the store: the stored object is not the PDF; decrypted, it is, and its hash is the recorded one.
+    with archive.uow() as uow:
+        key = uow.session.get(RegisterSnapshot, snapshot.id).object_key
+    with archive.object_store.open(key) as raw:
+        assert not raw.read().startswith(b"%PDF")
+    stream, name = register.open_register_snapshot(archive.uow(), actor=group.leader, snapshot_id=snapshot.id)
+    with stream:
+        body = stream.read()
+    assert body.startswith(b"%PDF") and hashlib.sha256(body).hexdigest() == snapshot.sha256
+    assert name.startswith(f"destruction-register-{snapshot.id}-")
+    (tmp_path / "kept.pdf").write_bytes(body)
+    text_in_pdf = pdf_text(tmp_path / "kept.pdf")
+    assert "销毁清册" in text_in_pdf and all(d.code in text_in_pdf for d in documents)
+    assert [e.detail["sha256"] for e in audit_rows(archive, "retention.register_snapshot_downloaded")] == [
+        snapshot.sha256]
+    # On demand, through the CLI; then listed, downloaded and verified there.
+    on_demand = cli_json(archive, "register", "--keep")
+    assert (on_demand["entries"], on_demand["batch_id"]) == (2, None)
+    assert [row["id"] for row in cli_json(archive, "register", "--snapshots")] == [on_demand["id"], snapshot.id]
+    out = tmp_path / "again.pdf"
+    cli_json(archive, "register", "--snapshot", str(snapshot.id), "--out", str(out))
+    assert out.read_bytes() == body
+    assert cli_json(archive, "register", "--verify") == {"differing": [], "snapshots_differing": []}
+    # Swapped behind the archive's back (the other snapshot's object over this one's): the hash tells.
+    with archive.uow() as uow:
+        other = uow.session.get(RegisterSnapshot, on_demand["id"]).object_key
+    with archive.object_store.open(other) as source:
+        archive.object_store.put(key, source)
+    assert register.verify_register_snapshots(archive.uow(), actor=group.leader) == [snapshot.id]
+    assert cli_json(archive, "register", "--verify", expect=1)["snapshots_differing"] == [snapshot.id]
+    # A row rewritten to match the swapped object still differs from its chained audit event.
+    with archive.uow() as uow:
+        uow.session.get(RegisterSnapshot, snapshot.id).sha256 = on_demand["sha256"]
+        uow.commit()
+    assert register.verify_register_snapshots(archive.uow(), actor=group.leader) == [snapshot.id]
+    with archive.uow() as uow:
+        assert uow.session.query(AuditEvent).filter_by(event_type="retention.register_kept").count() == 2
+
+
+def test_only_a_records_manager_keeps_the_register_and_a_refusal_keeps_nothing(archive, people, group):  # noqa: F811
+    from retention.services import register
+
+    for actor in (group.leader, people["staff"], group.appraiser1):
+        with pytest.raises(AccessDenied):
+            register.keep_register(archive.uow(), actor=actor)
+    assert register.list_register_snapshots(archive.uow(), actor=group.leader) == []
+    assert audit_rows(archive, "retention.register_kept") == []
+    assert list(archive.object_store.list("retention/")) == []
+    with pytest.raises(AccessDenied):
+        register.list_register_snapshots(archive.uow(), actor=people["staff"])
