@@ -315,3 +315,99 @@ def test_only_a_records_manager_keeps_the_register_and_a_refusal_keeps_nothing(a
     assert list(archive.object_store.list("retention/")) == []
     with pytest.raises(AccessDenied):
         register.list_register_snapshots(archive.uow(), actor=people["staff"])
+
+
+# --- transfer to another fonds ----------------------------------------------------------------------
+
+
+def test_records_go_to_another_fonds_with_a_package_of_originals_manifest_and_receipt_and_its_confirmation(
+        archive, people, manager, tmp_path):  # noqa: F811 - manager is a fixture
+    import hashlib
+    import json
+
+    from archive.errors import ValidationError
+    from archive.models import Document
+    from retention.services import transfers
+
+    records = [capture(archive, people["clerk"], tmp_path, f"out{n}", document_type="application_form")
+               for n in range(2)]
+    unfiled = capture(archive, people["clerk"], tmp_path, "late", document_type="application_form", file=False)
+    send = lambda **kw: transfers.send_transfer(archive.uow(), actor=manager, **kw)  # noqa: E731
+    codes = [r.code for r in records]
+    with pytest.raises(ValidationError, match="not filed"):
+        send(archive_codes=[unfiled.code], to_fonds="Z002", to_archive="国网某市供电公司档案馆")
+    with pytest.raises(ValidationError, match="own fonds"):
+        send(archive_codes=codes, to_fonds=archive.settings.fonds, to_archive="x")
+    with pytest.raises(ValidationError, match="receiving archive"):
+        send(archive_codes=codes, to_fonds="Z002")
+    with pytest.raises(ValidationError, match="either"):
+        send(archive_codes=codes, to_department="KF", to_fonds="Z002", to_archive="x")
+    transfer_id = send(archive_codes=codes, to_fonds="Z002", to_archive="国网某市供电公司档案馆", note="机构调整")
+    (sent,) = audit_rows(archive, "retention.transfer_sent")
+    assert (sent.detail["to_fonds"], sent.detail["records"]) == ("Z002", 2)
+    with pytest.raises(ValidationError, match="reference"):  # no department of ours receives it
+        transfers.receive_transfer(archive.uow(), actor=manager, transfer_id=transfer_id)
+    with pytest.raises(AccessDenied):
+        transfers.write_handover_package(archive.uow(), actor=people["clerk"], transfer_id=transfer_id,
+                                         directory=tmp_path / "nope")
+    assert not (tmp_path / "nope").exists()
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    with pytest.raises(ValidationError, match="empty"):
+        transfers.write_handover_package(archive.uow(), actor=manager, transfer_id=transfer_id,
+                                         directory=tmp_path / "full")
+    package_dir = tmp_path / "package"
+    package = transfers.write_handover_package(archive.uow(), actor=manager, transfer_id=transfer_id,
+                                               directory=package_dir)
+    assert package.records == 2
+    body = (package_dir / "manifest.json").read_bytes()
+    assert hashlib.sha256(body).hexdigest() == package.manifest_sha256
+    manifest = json.loads(body)
+    assert (manifest["from_fonds"], manifest["to_fonds"], manifest["to_archive"]) == (
+        archive.settings.fonds, "Z002", "国网某市供电公司档案馆")
+    with archive.uow() as uow:
+        expected = {d.archive_code: (d.content_sha256, len(d.pages), d.document_type)
+                    for d in uow.session.query(Document).filter(Document.archive_code.in_(codes))}
+    assert [r["archive_code"] for r in manifest["records"]] == sorted(codes)
+    for record in manifest["records"]:
+        original = (package_dir / record["file"]).read_bytes()  # decrypted: the original as captured
+        assert hashlib.sha256(original).hexdigest() == record["sha256"] == expected[record["archive_code"]][0]
+        assert (record["pages"], record["document_type"]) == expected[record["archive_code"]][1:]
+        assert original.startswith(b"\x89PNG") and record["size"] == len(original)
+    receipt = package_dir / "receipt.pdf"
+    assert hashlib.sha256(receipt.read_bytes()).hexdigest() == manifest["receipt"]["sha256"]
+    text_in_pdf = pdf_text(receipt)
+    assert "移交清单" in text_in_pdf and "Z002" in text_in_pdf and all(c in text_in_pdf for c in codes)
+    (packaged,) = audit_rows(archive, "retention.transfer_packaged")
+    assert (packaged.detail["manifest_sha256"], packaged.detail["archive_codes"]) == (package.manifest_sha256,
+                                                                                     sorted(codes))
+    # The receiving archive confirms; our records manager records its reference and who signed.
+    with pytest.raises(ValidationError, match="signed"):
+        transfers.confirm_fonds_receipt(archive.uow(), actor=manager, transfer_id=transfer_id, reference="Z002-2026-17",
+                                        signed_by=" ")
+    view = transfers.confirm_fonds_receipt(archive.uow(), actor=manager, transfer_id=transfer_id,
+                                           reference="Z002-JS-2026-17", signed_by="李娜")
+    assert (view.to_fonds, view.receiver_reference, view.received_signed_by, view.received_by) == (
+        "Z002", "Z002-JS-2026-17", "李娜", "records")
+    with pytest.raises(ValidationError, match="already"):
+        transfers.confirm_fonds_receipt(archive.uow(), actor=manager, transfer_id=transfer_id, reference="again",
+                                        signed_by="again")
+    (received,) = audit_rows(archive, "retention.transfer_received")
+    assert (received.actor_name, received.detail["reference"], received.detail["signed_by"]) == (
+        "records", "Z002-JS-2026-17", "李娜")
+    assert [t.id for t in transfers.list_transfers(archive.uow(), actor=manager)] == [transfer_id]
+
+
+def test_the_cli_sends_to_another_fonds_writes_the_package_and_records_the_confirmation(
+        archive, people, manager, tmp_path):  # noqa: F811 - manager is a fixture
+    record = capture(archive, people["clerk"], tmp_path, "cli", document_type="application_form")
+    sent = cli_json(archive, "transfer", "send", record.code, "--to-fonds", "Z002", "--to-archive", "某档案馆")
+    package = cli_json(archive, "transfer", "package", str(sent["transfer_id"]), "--dir", str(tmp_path / "p"))
+    assert package["records"] == 1 and (tmp_path / "p" / "manifest.json").exists()
+    received = cli_json(archive, "transfer", "receive", str(sent["transfer_id"]), "--reference", "R-1",
+                        "--signed-by", "王芳")
+    assert (received["receiver_reference"], received["received_signed_by"]) == ("R-1", "王芳")
+    (listed,) = cli_json(archive, "transfer", "list")
+    assert (listed["to_fonds"], listed["to_archive"]) == ("Z002", "某档案馆")
+    cli_json(archive, "transfer", "show", str(sent["transfer_id"]), "--pdf", str(tmp_path / "r.pdf"))
+    assert "R-1" in pdf_text(tmp_path / "r.pdf")
