@@ -18,7 +18,7 @@ from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any, Protocol
 
-from archive.ports import DispositionGuard, FilingCheck, PageMarker
+from archive.ports import DispositionGuard, FilingCheck, KeyHolder, PageMarker
 
 FEATURES_GROUP = "archive.features"
 COMMANDS_GROUP = "archive.commands"
@@ -75,6 +75,8 @@ class Feature:
     # The inbox kinds it sends (archive.services.inbox.notify): kind -> (Chinese, English) text, with
     # {param} fields formatted in.
     messages: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # Its rows that hold wrapped data keys, for key rotation (archive/services/keys.py).
+    key_holders: tuple[Callable[[], KeyHolder], ...] = ()
 
 
 def vocabulary(module: ModuleType, prefix: str) -> tuple[str, ...]:
@@ -146,6 +148,10 @@ def document_grants(session: Any, user_id: int, now: datetime) -> tuple[Any, ...
 def page_marker() -> PageMarker | None:
     makers = [feature.page_marker for feature in features() if feature.page_marker is not None]
     return makers[0]() if makers else None
+
+
+def key_holders() -> list[KeyHolder]:
+    return [make() for feature in features() for make in feature.key_holders]
 
 
 def disposition_guards() -> Iterator[DispositionGuard]:

@@ -7,6 +7,7 @@ from archive.registry import Feature, vocabulary
 from retention import demo, events, permissions, tasks
 from retention.services import dispositions, reminders
 from retention.services.holds import HoldGuard
+from retention.services.register import SnapshotKeys
 
 FEATURE = Feature(
     name="retention",
@@ -19,4 +20,5 @@ FEATURE = Feature(
     demo=demo.load,
     on_filed=dispositions.on_filed,
     messages=reminders.MESSAGES,
+    key_holders=(SnapshotKeys,),
 )

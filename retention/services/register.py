@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import astuple, fields
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import BinaryIO
 
 from openpyxl import Workbook
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from archive import access, audit
 from archive.actors import Actor
@@ -217,3 +219,17 @@ def _data_key(uow: UnitOfWork, snapshot: RegisterSnapshot) -> bytes:
 def _snapshot_view(row: RegisterSnapshot) -> RegisterSnapshotView:
     return RegisterSnapshotView(row.id, row.sha256, row.size_bytes, row.entries, row.period_from, row.period_to,
                                 row.batch_id, row.created_by, as_utc(row.created_at))
+
+
+class SnapshotKeys:
+    """The register snapshots' wrapped data keys, for master-key rotation (archive.ports.KeyHolder)."""
+
+    def uses(self, session: Session, key_id: str) -> bool:
+        return session.scalar(select(RegisterSnapshot.id).where(RegisterSnapshot.key_id == key_id).limit(1)) is not None
+
+    def rewrap(self, session: Session, rewrap: Callable[[WrappedKey], WrappedKey], active_key_id: str) -> int:
+        rows = list(session.scalars(select(RegisterSnapshot).where(RegisterSnapshot.key_id != active_key_id)))
+        for row in rows:
+            wrapped = rewrap(WrappedKey(row.key_id, row.cipher, row.wrapped_key))
+            row.key_id, row.wrapped_key = wrapped.key_id, wrapped.wrapped
+        return len(rows)

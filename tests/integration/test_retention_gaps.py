@@ -411,3 +411,28 @@ def test_the_cli_sends_to_another_fonds_writes_the_package_and_records_the_confi
     assert (listed["to_fonds"], listed["to_archive"]) == ("Z002", "某档案馆")
     cli_json(archive, "transfer", "show", str(sent["transfer_id"]), "--pdf", str(tmp_path / "r.pdf"))
     assert "R-1" in pdf_text(tmp_path / "r.pdf")
+
+
+def test_key_rotation_rewraps_the_kept_snapshots_and_never_retires_a_key_they_need(archive, people, group):  # noqa: F811
+    from archive.services import keys
+    from retention.models import RegisterSnapshot
+    from retention.services import register
+    from storage.envelope import Keyring
+
+    kept = register.keep_register(archive.uow(), actor=group.manager)
+    with archive.uow() as uow:
+        assert uow.session.get(RegisterSnapshot, kept.id).key_id == "k1"
+    # Only the snapshot uses k1 here (no document captured): a new key made active by hand, k1 stays.
+    keyring = Keyring.load(archive.settings.key_file)
+    keyring.add_key()
+    keyring.save(archive.settings.key_file)
+    archive.keyring.adopt(keyring)
+    assert keys.retire_unused_keys(archive.uow(), actor=OPERATOR) == []  # the snapshot still needs k1
+    keys.rewrap_data_keys(archive.uow(), actor=OPERATOR)
+    with archive.uow() as uow:
+        assert uow.session.get(RegisterSnapshot, kept.id).key_id == "k2"
+    assert keys.retire_unused_keys(archive.uow(), actor=OPERATOR) == ["k1"]
+    stream, _name = register.open_register_snapshot(archive.uow(), actor=group.leader, snapshot_id=kept.id)
+    with stream:
+        assert stream.read().startswith(b"%PDF")
+    assert register.verify_register_snapshots(archive.uow(), actor=group.leader) == []
