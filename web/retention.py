@@ -206,8 +206,7 @@ def _send_temporary(path: Path, download_name: str, mimetype: str, *, also: Path
 def transfers_page() -> ResponseReturnValue:
     actor = current_actor()
     found = transfers.list_transfers(new_uow(), actor=actor)
-    return render_template("retention/transfers.html", transfers=found, department_id=actor.department_id,
-                           my_department=actor.department_code)
+    return render_template("retention/transfers.html", transfers=found, my_department=actor.department_code)
 
 
 def _to_transfers(message: str, category: str = "success") -> ResponseReturnValue:
