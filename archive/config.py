@@ -68,6 +68,9 @@ class Settings:
     borrow_escalate_hours: int = 24
     borrow_reminder_days: int = 3
     borrow_discovery: bool = False
+    # Retention: an appraisal batch waiting longer than this many days for its appraisers or its leader
+    # gets a daily reminder.
+    appraisal_remind_days: int = 7
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -176,6 +179,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         borrow_escalate_hours=_positive(env, "ARCHIVE_BORROW_ESCALATE_HOURS", "24"),
         borrow_reminder_days=_positive(env, "ARCHIVE_BORROW_REMINDER_DAYS", "3"),
         borrow_discovery=_choice(env, "ARCHIVE_BORROW_DISCOVERY", "false", ("true", "false")) == "true",
+        appraisal_remind_days=_positive(env, "ARCHIVE_APPRAISAL_REMIND_DAYS", "7"),
     )
 
 

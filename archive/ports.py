@@ -19,7 +19,7 @@ from search.base import SearchIndex
 from storage.base import ObjectStore
 
 __all__ = ["Clock", "DispositionGuard", "FilingCheck", "Jobs", "NoHolds", "ObjectStore", "Recognizer", "SearchIndex",
-           "FixedClock", "Mailer", "Lending", "SetClock", "SystemClock"]
+           "FixedClock", "KeyHolder", "Lending", "Mailer", "SetClock", "SystemClock"]
 
 
 class Clock(Protocol):
@@ -92,6 +92,20 @@ class DispositionGuard(Protocol):
 
     def held(self, session: Session, document_ids: Collection[int]) -> set[int]:
         """The ids among document_ids that something (a hold) keeps from disposition."""
+        ...
+
+
+class KeyHolder(Protocol):
+    """A feature's own rows holding data keys wrapped under master keys (retention's register snapshots),
+    so that key rotation re-wraps them and never retires a master key they still need."""
+
+    def uses(self, session: Session, key_id: str) -> bool:
+        """Whether any row's data key is wrapped under master key key_id."""
+        ...
+
+    def rewrap(self, session: Session, rewrap: Any, active_key_id: str) -> int:
+        """Re-wrap every row not under active_key_id with rewrap (storage.envelope.Keyring.rewrap: a
+        WrappedKey in, a WrappedKey out); returns how many changed. The caller commits."""
         ...
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from archive.registry import Feature, vocabulary
 from retention import demo, events, permissions, tasks
-from retention.services import dispositions
+from retention.services import dispositions, reminders
 from retention.services.holds import HoldGuard
+from retention.services.register import SnapshotKeys
 
 FEATURE = Feature(
     name="retention",
@@ -18,4 +19,6 @@ FEATURE = Feature(
     disposition_guard=HoldGuard,
     demo=demo.load,
     on_filed=dispositions.on_filed,
+    messages=reminders.MESSAGES,
+    key_holders=(SnapshotKeys,),
 )

@@ -16,12 +16,13 @@ permission_appraisal_decide = "retention.appraisal_decide"  # vote destroy / ext
 permission_disposition_approve = "retention.disposition_approve"  # approve or reject an appraised batch
 permission_disposition_execute = "retention.disposition_execute"  # run an approved batch's destruction
 permission_register_view = "retention.register_view"  # read and export the destruction register
+permission_register_keep = "retention.register_keep"  # keep a sealed snapshot of the register as a record
 permission_transfer_manage = "retention.transfer_manage"  # hand records over, confirm receiving them
 
 GRANTS: dict[str, frozenset[str]] = {
     RECORDS_MANAGER: frozenset({permission_schedule_manage, permission_disposition_view, permission_hold_manage,
                                 permission_hold_view, permission_disposition_execute, permission_register_view,
-                                permission_transfer_manage}),
+                                permission_register_keep, permission_transfer_manage}),
     APPRAISER: frozenset({permission_disposition_view, permission_appraisal_decide, permission_hold_view}),
     LEADER: frozenset({permission_disposition_view, permission_disposition_approve, permission_register_view,
                        permission_hold_view}),

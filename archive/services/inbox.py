@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from archive import registry
 from archive.actors import Actor
 from archive.models import Notification, User, as_utc
 from archive.unit_of_work import UnitOfWork
@@ -18,7 +19,9 @@ from archive.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 # What each kind says, in both languages: the web layer shows the entry in the reader's language; an
-# e-mail carries both. Params are formatted in (never PII: numbers and codes only).
+# e-mail carries both. Params are formatted in (never PII: numbers and codes only). These are the core's
+# kinds (borrowing, classification); a feature outside archive declares its own in its registry entry
+# (`Feature.messages`, e.g. retention's reminders).
 MESSAGES: dict[str, tuple[str, str]] = {
     "borrow.to_decide": ("借阅申请 {number} 待您审批", "Borrow request {number} awaits your decision"),
     "borrow.approved": ("您的借阅申请 {number} 已批准,{until} 到期", "Your borrow request {number} was approved "
@@ -49,7 +52,7 @@ class InboxEntry:
 
 
 def text(kind: str, params: dict[str, Any], language: str = "zh") -> str:
-    zh, en = MESSAGES.get(kind, (kind, kind))
+    zh, en = MESSAGES.get(kind) or registry.messages().get(kind, (kind, kind))
     template = zh if language.startswith("zh") else en
     try:
         return template.format(**params)
