@@ -3,7 +3,7 @@ and events, the grants the access policy honours, the marks on what is served un
 
 from __future__ import annotations
 
-from archive.borrowing import demo, events, permissions, tasks
+from archive.borrowing import demo, events, notices, permissions, tasks
 from archive.borrowing.lending import Lending
 from archive.registry import Feature, vocabulary
 
@@ -14,5 +14,6 @@ FEATURE = Feature(
     events=vocabulary(events, "event_"),
     tasks=tasks.register,
     lending=Lending,
+    messages=notices.MESSAGES,
     demo=demo.load,
 )

@@ -20,21 +20,9 @@ log = logging.getLogger(__name__)
 
 # What each kind says, in both languages: the web layer shows the entry in the reader's language; an
 # e-mail carries both. Params are formatted in (never PII: numbers and codes only). These are the core's
-# kinds (borrowing, classification); a feature outside archive declares its own in its registry entry
-# (`Feature.messages`, e.g. retention's reminders).
+# kinds (classification changes); a feature declares its own in its registry entry (`Feature.messages`:
+# borrowing's notices, retention's reminders).
 MESSAGES: dict[str, tuple[str, str]] = {
-    "borrow.to_decide": ("借阅申请 {number} 待您审批", "Borrow request {number} awaits your decision"),
-    "borrow.approved": ("您的借阅申请 {number} 已批准,{until} 到期", "Your borrow request {number} was approved "
-                                                                  "until {until}"),
-    "borrow.rejected": ("您的借阅申请 {number} 被驳回:{comment}", "Your borrow request {number} was rejected: "
-                                                             "{comment}"),
-    "borrow.escalated": ("借阅申请 {number} 无人审批,已升级给您", "Borrow request {number} had no approver and "
-                                                             "was escalated to you"),
-    "borrow.ended": ("借阅 {number} 已结束({reason})", "Borrowing {number} has ended ({reason})"),
-    "loan.due_soon": ("借出原件 {code} 将于 {due} 到期,请按时归还", "The original {code} you borrowed is due back "
-                                                               "on {due}"),
-    "loan.overdue": ("借出原件 {code} 已逾期 {days} 天(应还 {due})", "The original {code} you borrowed is "
-                                                               "{days} days overdue (due {due})"),
     "classification.to_decide": ("密级变更申请 #{id} 待您审批", "Classification change #{id} awaits your "
                                                           "decision"),
     "classification.decided": ("密级变更申请 #{id} 已{outcome}", "Classification change #{id} was {outcome}"),
