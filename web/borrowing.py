@@ -12,16 +12,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from archive.borrowing import chains, services
-from archive.borrowing.models import CAPACITIES, MODES, ORIGINAL
+from archive.borrowing.models import CAPACITIES, MODES
 from archive.borrowing.permissions import (
     permission_borrow_approve,
     permission_borrow_request,
-    permission_borrow_revoke,
     permission_chain_manage,
     permission_loan_manage,
 )
 from archive.errors import ValidationError
-from archive.roles import SECURITY_ADMIN
 from web.support import current_actor, document_type_names, get_archive, label, may, new_uow, require_login
 
 bp = Blueprint("borrowing", __name__, url_prefix="/borrow")
@@ -36,7 +34,7 @@ def borrowing_navigation() -> dict[str, object]:
         "may_approve_borrowing": may(permission_borrow_approve),
         "may_lend_originals": may(permission_loan_manage),
         "may_manage_chains": may(permission_chain_manage),
-        "may_oversee_borrowing": current_user.is_authenticated and current_actor().role == SECURITY_ADMIN,
+        "may_oversee_borrowing": current_user.is_authenticated and services.oversees(current_actor()),
     }
 
 
@@ -130,13 +128,8 @@ def new() -> ResponseReturnValue:
 @bp.get("/<int:request_id>")
 def show(request_id: int) -> ResponseReturnValue:
     view = services.get_request(new_uow(), actor=current_actor(), request_id=request_id)
-    actor = current_actor()
-    # Offer revocation to whom the service allows it (the security administrator, the request's approvers).
-    revoker = actor.role == SECURITY_ADMIN or actor.username in {d.approver for d in view.decisions}
-    return render_template("borrowing/show.html", borrow=view, is_mine=view.requester == actor.username,
-                           may_revoke=may(permission_borrow_revoke) and revoker and view.status == "approved",
-                           may_lend=may(permission_loan_manage) and view.mode == ORIGINAL
-                           and view.status == "approved")
+    return render_template("borrowing/show.html", borrow=view, is_mine=view.requester == current_actor().username,
+                           may_revoke="revoke" in view.actions, may_lend="lend" in view.actions)
 
 
 @bp.post("/<int:request_id>/decision")
@@ -217,9 +210,7 @@ def archive_room() -> ResponseReturnValue:
     """Approved loans of originals still to hand over, originals out, and those overdue."""
     actor = current_actor()
     out = services.list_loans(new_uow(), actor=actor)
-    lent_numbers = {loan.request_number for loan in out}
-    active = services.list_requests(new_uow(), actor=actor, which="active")
-    to_lend = [r for r in active if r.mode == ORIGINAL and r.number not in lent_numbers]
+    to_lend = [r for r in services.list_requests(new_uow(), actor=actor, which="active") if "lend" in r.actions]
     return render_template("borrowing/archive_room.html", to_lend=to_lend, out=out,
                            overdue=[loan for loan in out if loan.days_overdue > 0])
 

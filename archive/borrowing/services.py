@@ -442,14 +442,25 @@ def return_borrow(uow: UnitOfWork, *, actor: Actor, request_id: int) -> None:
         uow.commit()
 
 
+def _may_revoke(actor: Actor, request: BorrowRequest) -> bool:
+    """The security administrator, or an approver who decided the request (and the hourly job)."""
+    if permission_borrow_revoke not in actor.permissions:
+        return False
+    return actor.role in (SECURITY_ADMIN, "system") or actor.user_id in {d.approver_id for d in request.decisions}
+
+
+def oversees(actor: Actor) -> bool:
+    """Whether the actor sees every request and running grant (the security administrator, the archive room)."""
+    return actor.role == SECURITY_ADMIN or permission_loan_manage in actor.permissions
+
+
 def revoke(uow: UnitOfWork, *, actor: Actor, request_id: int, reason: str) -> None:
     """End a running grant at once. Requires permission_borrow_revoke: the security administrator, or an
     approver who decided the request."""
     with uow:
         access.require(actor, permission_borrow_revoke)
         request = _load(uow.session, request_id, lock=True)
-        if actor.role not in (SECURITY_ADMIN, "system") and actor.user_id not in {
-                d.approver_id for d in request.decisions}:
+        if not _may_revoke(actor, request):
             raise _denied(actor, permission_borrow_revoke, "only its approvers or the security administrator",
                           request)
         if not reason.strip():
@@ -464,7 +475,7 @@ def revoke(uow: UnitOfWork, *, actor: Actor, request_id: int, reason: str) -> No
 def _may_oversee(session: Session, actor: Actor, request: BorrowRequest, today: date) -> bool:
     """Approvers of any step (asked now, or who decided) and the security administrator see what a
     request covers; its requester sees only what they named."""
-    if actor.role == SECURITY_ADMIN or permission_loan_manage in actor.permissions:
+    if oversees(actor):
         return True
     if permission_borrow_approve not in actor.permissions:
         return False
@@ -494,6 +505,15 @@ def _view(session: Session, actor: Actor, request: BorrowRequest, today: date, n
                 and actor.user_id in _all_approvers(session, request, today)
                 and not any(d.step == request.step and d.approver_id == actor.user_id for d in request.decisions))
     requester = names.get(request.requester_id, ("", ""))
+    running = grant is not None and grant.ended_at is None
+    actions = {action for action, allowed in (
+        ("decide", awaiting),
+        ("return", running and request.requester_id == actor.user_id and request.mode != ORIGINAL),
+        ("revoke", running and _may_revoke(actor, request)),
+        ("lend", running and request.mode == ORIGINAL and permission_loan_manage in actor.permissions
+         and not session.scalar(select(func.count()).select_from(PhysicalLoan)
+                                .where(PhysicalLoan.request_id == request.id))),
+    ) if allowed}
     return RequestView(
         id=request.id, number=request.number, requester=requester[0], requester_name=requester[1],
         purpose=request.purpose, mode=request.mode, days=request.days, status=request.status,
@@ -502,7 +522,7 @@ def _view(session: Session, actor: Actor, request: BorrowRequest, today: date, n
         created_at=as_utc(request.created_at), grant_expires_at=as_utc(grant.expires_at) if grant else None,
         grant_ended_at=as_utc(grant.ended_at) if grant and grant.ended_at else None,
         grant_end_reason=grant.end_reason or "" if grant else "", items=items, decisions=decisions,
-        awaiting_me=awaiting,
+        awaiting_me=awaiting, actions=frozenset(actions),
     )
 
 
@@ -539,7 +559,7 @@ def list_requests(uow: UnitOfWork, *, actor: Actor, which: str = "mine", limit: 
             query = query.where(BorrowRequest.id.in_(select(BorrowDecision.request_id).where(
                 BorrowDecision.approver_id == actor.user_id)))
         elif which in ("active", "all"):
-            if actor.role != SECURITY_ADMIN:
+            if not oversees(actor):
                 access.require(actor, permission_loan_manage)
             if which == "active":
                 query = query.where(BorrowRequest.status == "approved")

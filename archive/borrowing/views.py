@@ -51,6 +51,7 @@ class RequestView:
     items: list[ItemView] = field(default_factory=list)  # what it covers: shown to approvers, not requesters
     decisions: list[DecisionView] = field(default_factory=list)
     awaiting_me: bool = False  # the viewer may decide the step that waits
+    actions: frozenset[str] = frozenset()  # what the viewer may do now: decide, return, revoke, lend
 
 
 @dataclass(frozen=True)
