@@ -121,7 +121,7 @@ def require_search(actor: Actor) -> None:
 
 def visible(actor: Actor, permission: str) -> Scope:
     """The records the actor may reach with this permission; raise AccessDenied if none ever."""
-    granted = frozenset(g.document_id for g in actor.grants if permission in g.permissions)
+    granted = actor.lent(permission)
     if permission not in actor.permissions and granted:
         return Scope(frozenset(), frozenset(), frozenset(), granted)  # only what was lent
     require(actor, permission)

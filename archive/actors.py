@@ -19,9 +19,9 @@ from archive.permissions import (
 
 @dataclass(frozen=True)
 class DocumentGrant:
-    """A time-boxed right to one document from an approved borrow request (archive.borrowing)."""
+    """A time-boxed right to documents from an approved borrow request (archive.borrowing)."""
 
-    document_id: int
+    document_ids: frozenset[int]
     grant_id: int
     request_number: str
     purpose: str
@@ -53,10 +53,16 @@ class Actor:
 
     @property
     def granted_document_ids(self) -> frozenset[int]:
-        return frozenset(grant.document_id for grant in self.grants if permission_document_view in grant.permissions)
+        return self.lent(permission_document_view)
 
-    def grant_for(self, document_id: int, permission: str) -> DocumentGrant | None:
-        return next((g for g in self.grants if g.document_id == document_id and permission in g.permissions), None)
+    def lent(self, permission: str) -> frozenset[int]:
+        """Every document a running grant opens to this permission."""
+        return frozenset().union(*(g.document_ids for g in self.grants if permission in g.permissions))
+
+    def grant_for(self, document_id: int, permission: str | None = None) -> DocumentGrant | None:
+        """The grant that lends the document (for the permission, when one is named)."""
+        return next((g for g in self.grants if document_id in g.document_ids
+                     and (permission is None or permission in g.permissions)), None)
 
     @classmethod
     def system(cls, name: str, permissions: frozenset[str] = frozenset()) -> Actor:

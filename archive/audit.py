@@ -21,9 +21,9 @@ def record(
     target_id: object = "",
     **detail: Any,
 ) -> AuditEvent:
-    if target_type == "document" and actor.grants:  # a borrowed file: the request number and purpose (seed 002)
-        lent = next((g for g in actor.grants if str(g.document_id) == str(target_id)), None)
-        if lent is not None:
+    if target_type == "document" and actor.grants and str(target_id).isdigit():  # a borrowed file (seed 002)
+        lent = actor.grant_for(int(str(target_id)))
+        if lent is not None:  # the request number and purpose
             detail = {**detail, "borrow_request": lent.request_number, "purpose": lent.purpose}
     event = AuditEvent(
         occurred_at=utcnow(),

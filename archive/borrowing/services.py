@@ -357,16 +357,22 @@ def _running(now: datetime) -> Any:
 
 
 def grants_for(session: Session, user_id: int, now: datetime) -> list[DocumentGrant]:
-    """The documents lent to the user at this instant (archive.ports.Lending.grants)."""
+    """The grants running for the user at this instant, each with the documents it lends
+    (archive.ports.Lending.grants); read on every request, so two plain queries."""
     name = session.scalar(select(User.display_name).where(User.id == user_id)) or ""
-    rows = session.execute(
-        select(BorrowItem.document_id, Grant.id, Grant.mode, Grant.expires_at, BorrowRequest.number,
-               BorrowRequest.purpose)
+    grants = session.execute(
+        select(Grant.id, Grant.request_id, Grant.mode, Grant.expires_at, BorrowRequest.number, BorrowRequest.purpose)
         .join(BorrowRequest, BorrowRequest.id == Grant.request_id)
-        .join(BorrowItem, BorrowItem.request_id == Grant.request_id)
-        .where(Grant.user_id == user_id, _running(now)))
-    return [DocumentGrant(document_id, grant_id, number, purpose, PERMISSIONS[mode], as_utc(expires_at), name)
-            for document_id, grant_id, mode, expires_at, number, purpose in rows]
+        .where(Grant.user_id == user_id, _running(now))).all()
+    if not grants:
+        return []
+    lent: dict[int, set[int]] = {}
+    for request_id, document_id in session.execute(
+            select(BorrowItem.request_id, BorrowItem.document_id).join(Grant, Grant.request_id == BorrowItem.request_id)
+            .where(Grant.user_id == user_id, _running(now))):
+        lent.setdefault(request_id, set()).add(document_id)
+    return [DocumentGrant(frozenset(lent.get(g.request_id, ())), g.id, g.number, g.purpose, PERMISSIONS[g.mode],
+                          as_utc(g.expires_at), name) for g in grants]
 
 
 def borrowers(session: Session, document_ids: Collection[int], now: datetime) -> dict[int, tuple[int, ...]]:

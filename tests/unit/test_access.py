@@ -47,7 +47,7 @@ def test_admin_and_compliance_do_not_read_documents_by_virtue_of_their_role():
 
 
 def _lent(actor: Actor, *permissions: str) -> Actor:
-    grant = DocumentGrant(document_id=7, grant_id=3, request_number="JY-2026-000003", purpose="核对合同",
+    grant = DocumentGrant(document_ids=frozenset({7}), grant_id=3, request_number="JY-2026-000003", purpose="核对合同",
                           permissions=frozenset(permissions), expires_at=datetime(2027, 1, 1, tzinfo=UTC))
     return replace(actor, grants=(grant,))
 
