@@ -27,6 +27,17 @@ def find_identifiers(text: str) -> list[str]:
     return found
 
 
+def identifier_spans(text: str) -> list[tuple[int, int]]:
+    """Where the identifiers find_identifiers finds lie in the text: (start, end) pairs."""
+    found = [(start, end) for start, end, _ in redaction.spans(text)]
+    blanked = list(text)
+    for start, end in found:
+        blanked[start:end] = " " * (end - start)
+    rest = "".join(blanked)
+    found += [m.span() for pattern in (_ID_LIKE, _MOBILE) for m in pattern.finditer(rest)]
+    return sorted(found)
+
+
 def redact(text: str) -> str:
     """Replace identifiers with their masked form."""
     text = redaction.substitute(text, mask)

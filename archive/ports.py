@@ -132,12 +132,12 @@ class Lending(Protocol):
         """(lent but not yet tagged with the user in the index, tagged but no longer lent)."""
         ...
 
-    def page(self, image: BinaryIO, grant: Any, actor: Any) -> BinaryIO:
-        """The page image (a stream of the original) as a marked PNG stream."""
+    def page(self, image: Image.Image, grant: Any, actor: Any) -> BinaryIO:
+        """The page image (as it may be shown to the actor) as a marked PNG stream."""
         ...
 
-    def pdf(self, images: Iterable[BinaryIO], grant: Any, actor: Any, out: BinaryIO) -> None:
-        """A PDF of the marked page images, written to out."""
+    def pdf(self, images: Iterable[Image.Image], grant: Any, actor: Any, out: BinaryIO) -> None:
+        """A PDF of the marked page images, written to out page by page."""
         ...
 
 

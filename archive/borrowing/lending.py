@@ -6,7 +6,7 @@ visible diagonal tile (borrower, time, request number) and an invisible mark car
 from __future__ import annotations
 
 import io
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import BinaryIO
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from archive.actors import Actor, DocumentGrant
 from archive.borrowing import services
+from archive.page_images import encode_png
 
 
 def mark_lines(grant: DocumentGrant, actor: Actor, at: datetime | None = None) -> list[str]:
@@ -33,18 +34,13 @@ class Lending:
                   lent: frozenset[int]) -> tuple[frozenset[int], frozenset[int]]:
         return services.index_lag(session, user_id, now, lent)
 
-    def page(self, image: BinaryIO, grant: DocumentGrant, actor: Actor) -> BinaryIO:
+    def page(self, image: Image.Image, grant: DocumentGrant, actor: Actor) -> BinaryIO:
         from archive.borrowing import watermark  # numpy work, loaded when a page is first marked
 
-        with Image.open(image) as page:
-            return io.BytesIO(watermark.encode_png(watermark.burn(page, mark_lines(grant, actor), grant.grant_id)))
+        return io.BytesIO(encode_png(watermark.burn(image, mark_lines(grant, actor), grant.grant_id)))
 
-    def pdf(self, images: Iterable[BinaryIO], grant: DocumentGrant, actor: Actor, out: BinaryIO) -> None:
+    def pdf(self, images: Iterable[Image.Image], grant: DocumentGrant, actor: Actor, out: BinaryIO) -> None:
         from archive.borrowing import watermark
 
-        def pages() -> Iterator[Image.Image]:
-            for stream in images:
-                with stream, Image.open(stream) as page:
-                    yield watermark.burn(page, mark_lines(grant, actor), grant.grant_id)
-
-        watermark.marked_pdf(pages(), out)
+        lines = mark_lines(grant, actor)
+        watermark.marked_pdf((watermark.burn(image, lines, grant.grant_id) for image in images), out)

@@ -19,7 +19,9 @@ JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return value
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _echo(as_json: bool, data: Any, line: str) -> None:

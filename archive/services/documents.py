@@ -3,13 +3,16 @@ Every read is audited."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import tempfile
 from typing import BinaryIO
 
+from PIL import Image
 from sqlalchemy import select
 
-from archive import access, audit, registry
+from archive import access, audit, page_images, registry
 from archive.actors import Actor
 from archive.errors import DocumentShreddedError, NotFoundError
 from archive.events import (
@@ -121,16 +124,47 @@ def open_page_image(uow: UnitOfWork, *, actor: Actor, document_id: int, number: 
         key = document_key(uow, document)
         detail: dict[str, object] = {"page": number} if version is None else {"page": number, "version": page.version}
         grant, marker = access.via_grant(actor, permission_document_view, document), registry.lending()
+        hidden = _hidden(uow, actor, document, page, key)
         if grant is not None and marker is not None:
             detail["watermarked"] = True
+        if hidden is not None:
+            detail["redacted"] = "withheld" if hidden == WITHHELD else len(hidden)
         audit.record(uow.session, actor, event_page_image_viewed, target_type="document",
                      target_id=document.id, **detail)
         uow.commit()
     stream = uow.store.open(page.object_key, data_key=key)
+    if hidden is None and (grant is None or marker is None):
+        return stream  # as stored: nothing to hide, nothing to mark
+    image = _shown(stream, hidden)
     if grant is not None and marker is not None:  # served under a borrow grant: marked, never the original
-        with stream:
-            return marker.page(stream, grant, actor)
-    return stream
+        return marker.page(image, grant, actor)
+    return io.BytesIO(page_images.encode_png(image))
+
+
+WITHHELD: list[page_images.Box] = []  # _hidden's answer for a page whose personal data cannot be located
+_MASKED = re.compile(r"\*{4,}")  # how redacted OCR text shows an identifier it found
+
+
+def _hidden(uow: UnitOfWork, actor: Actor, document: Document, page: Page | PageVersion,
+            key: bytes) -> list[page_images.Box] | None:
+    """What to black out of the page for this actor: None when nothing (they may see PII, or the page
+    has none), the boxes, or WITHHELD when the page's numbers cannot be located (no word boxes)."""
+    if access.may_see_pii(actor, document):
+        return None
+    if page.words_object_key:
+        words = json.loads(_read_text(uow, page.words_object_key, key))["words"]
+        return page_images.pii_boxes(words) or None
+    if page.ocr_status == "done" and not _MASKED.search(page.ocr_text or ""):
+        return None  # recognised (or a text layer) and no identifier in it
+    return WITHHELD
+
+
+def _shown(stream: BinaryIO, hidden: list[page_images.Box] | None) -> Image.Image:
+    with stream, Image.open(stream) as stored:
+        if hidden is WITHHELD:
+            return page_images.withheld(stored.size)
+        stored.load()
+        return page_images.black_out(stored, hidden) if hidden else stored.copy()
 
 
 def get_page_version(uow: UnitOfWork, *, actor: Actor, document_id: int, number: int,
@@ -194,10 +228,13 @@ def open_original(uow: UnitOfWork, *, actor: Actor, document_id: int) -> tuple[B
                      target_id=document.id, archive_code=document.archive_code, **({"watermarked": True} if marked
                                                                                      else {}))
         uow.commit()
-        keys = [page.object_key for page in sorted(document.pages, key=lambda p: p.number)]
+        pages = sorted(document.pages, key=lambda p: p.number)
+        hidden = [_hidden(uow, actor, document, page, key) for page in pages] if marked else []
     if grant is not None and marker is not None:
         out = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115 - the caller streams and closes it
-        marker.pdf((uow.store.open(k, data_key=key) for k in keys), grant, actor, out)
+        images = (_shown(uow.store.open(page.object_key, data_key=key), hide) for page, hide in zip(pages, hidden,
+                                                                                                     strict=True))
+        marker.pdf(images, grant, actor, out)
         out.seek(0)
         return out, f"{document.archive_code}.pdf", "application/pdf"  # type: ignore[return-value]
     return uow.store.open(document.object_key, data_key=key), document.source_filename, document.media_type
