@@ -68,6 +68,9 @@ class Settings:
     borrow_escalate_hours: int = 24
     borrow_reminder_days: int = 3
     borrow_discovery: bool = False
+    # clamd for the four-property check's virus scan: "unix:/path", "/path", "tcp://host:port" or
+    # "host:port"; empty: no virus scan.
+    clamd: str = ""
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -176,6 +179,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         borrow_escalate_hours=_positive(env, "ARCHIVE_BORROW_ESCALATE_HOURS", "24"),
         borrow_reminder_days=_positive(env, "ARCHIVE_BORROW_REMINDER_DAYS", "3"),
         borrow_discovery=_choice(env, "ARCHIVE_BORROW_DISCOVERY", "false", ("true", "false")) == "true",
+        clamd=env.get("ARCHIVE_CLAMD", "").strip(),
     )
 
 

@@ -30,6 +30,7 @@ class ArchiveCommands(ArchiveGroup):
             audit,
             borrow,
             capture,
+            check,
             demo,
             filing,
             integrity,
@@ -40,7 +41,8 @@ class ArchiveCommands(ArchiveGroup):
             security,
         )
 
-        for module in (admin, capture, filing, search, borrow, jobs, integrity, keys, ocr, security, audit, demo):
+        for module in (admin, capture, filing, search, borrow, jobs, integrity, check, keys, ocr, security, audit,
+                       demo):
             for command in module.COMMANDS:
                 self.add_command(command)
         for entry_point in entry_points(group=COMMANDS_GROUP):
