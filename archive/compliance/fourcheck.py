@@ -168,9 +168,12 @@ class FilingFourCheck:
     """The filing hook (archive.ports.FilingCheck): the record checks on the document being filed, read
     from the store once; error-severity problems refuse the filing. The set checks wait for the full
     run: a customer's file fills up over time, and a gap is the scope's, not this document's. The run is
-    stored as a report (trigger filing) in the filing's transaction."""
+    stored as a report (trigger filing) in the filing's transaction. A document that filing's own rules
+refuse (OCR not finished or failed, no page, shredded) is not checked: the clerk sees one reason."""
 
     def problems(self, uow: UnitOfWork, document: Document, *, actor: Actor) -> list[str]:
+        if document.status != "ready" or document.is_shredded or not document.pages:
+            return []  # filing's own rules refuse it already (archive.services.filing.metadata_problems)
         session = uow.session
         started = datetime.now(UTC)
         session.flush()
