@@ -45,11 +45,13 @@ def _summary(report: fourcheck.FourCheckReport) -> str:
 @click.option("--archive-code", "prefix", help="Only records whose archive code starts so.")
 @click.option("--pdf", "pdf", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report as PDF.")
 @click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Also write it as Excel.")
+@click.option("--deep", is_flag=True, help="Decode every page in full (slower; default: in full only when a page's "
+              "bytes changed, else its structure and CRCs).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @as_option
 @click.pass_context
 def check(ctx: click.Context, department: str | None, since: datetime | None, prefix: str | None, pdf: Path | None,
-          xlsx: Path | None, as_json: bool, username: str | None) -> None:
+          xlsx: Path | None, deep: bool, as_json: bool, username: str | None) -> None:
     """Run the four-property check (authenticity, integrity, usability, security) and store its report;
     exit 1 when a record fails. `archive check checks` lists the checks; `list` and `export` the reports.
 
@@ -62,7 +64,7 @@ def check(ctx: click.Context, department: str | None, since: datetime | None, pr
     scope = fourcheck.CheckScope(department=department, since=since.date() if since else None,
                                  archive_code_prefix=prefix)
     with progress_bar("check", "doc", disable=as_json) as progress:
-        report = fourcheck.run_fourcheck(archive.uow(), actor=actor, scope=scope, progress=progress)
+        report = fourcheck.run_fourcheck(archive.uow(), actor=actor, scope=scope, deep=deep, progress=progress)
     for path, format in ((pdf, "pdf"), (xlsx, "xlsx")):
         if path:
             export_report(archive.uow(), actor=actor, run_id=report.run_id, path=path, format=format)

@@ -155,6 +155,12 @@ class Environment:
     classifications: frozenset[str]
     retentions: frozenset[str]
     clamd: str = ""
+    # Decode every pixel of every page (and every frame of an image original). Otherwise a page is
+    # decoded in full only when its bytes differ from the capture's, and otherwise checked for structure
+    # (Pillow's verify: header, every chunk and its CRC): bytes identical to the PNG capture wrote from
+    # decoded pixels decode as they did then; a full decode costs 10-60 ms a page, fifty times the
+    # decryption, so the deep run is for a periodic sweep against decoder regressions.
+    deep: bool = False
 
 
 @dataclass(frozen=True)
@@ -370,11 +376,11 @@ def evaluate(record: Record, content: Content | None, env: Environment,
 # --- loading: grouped queries per batch -------------------------------------------------------------
 
 
-def environment(uow: UnitOfWork) -> Environment:
+def environment(uow: UnitOfWork, *, deep: bool = False) -> Environment:
     """Call inside an open unit of work."""
     session = uow.session
     return Environment(frozenset(uow.keyring.key_ids), frozenset(session.scalars(select(ClassificationLevel.code))),
-                       frozenset(session.scalars(select(RetentionPeriod.code))), uow.settings.clamd)
+                       frozenset(session.scalars(select(RetentionPeriod.code))), uow.settings.clamd, deep)
 
 
 RECORD_COLUMNS = (Document.id, Document.archive_code, Document.title, Document.document_type,
@@ -450,7 +456,7 @@ def read_content(uow: UnitOfWork, record: Record, env: Environment) -> Content:
     content.original = _read_original(uow, record.object_key, data_key, env)
     for page in record.pages:
         if page.object_key:
-            content.pages[page.number] = _read_page(uow, page.object_key, data_key)
+            content.pages[page.number] = _read_page(uow, page.object_key, data_key, page.image_sha256, env.deep)
         for key in (page.text_object_key, page.words_object_key):
             if key:
                 content.others.append(_read_plain(uow, key, data_key))
@@ -475,8 +481,9 @@ def _read_plain(uow: UnitOfWork, key: str, data_key: bytes) -> ObjectRead:
     return read
 
 
-def _read_page(uow: UnitOfWork, key: str, data_key: bytes) -> ObjectRead:
-    """A page image (a PNG the archive wrote, small): held in memory, hashed, decoded."""
+def _read_page(uow: UnitOfWork, key: str, data_key: bytes, expected: str | None, deep: bool) -> ObjectRead:
+    """A page image (a PNG the archive wrote, small): held in memory, hashed, decoded (in full when deep
+    or when the bytes are not the captured ones; see Environment.deep)."""
     read = ObjectRead(key)
     try:
         with uow.store.open(key, data_key=data_key) as stream:
@@ -488,14 +495,17 @@ def _read_page(uow: UnitOfWork, key: str, data_key: bytes) -> ObjectRead:
         read.failure = f"does not decrypt: {error or type(error).__name__}"
         return read
     read.size, read.sha256 = len(data), hashlib.sha256(data).hexdigest()
-    read.render_error = _decode_image(io.BytesIO(data))
+    read.render_error = _decode_image(io.BytesIO(data), full=deep or read.sha256 != expected)
     return read
 
 
-def _decode_image(source: Any) -> str:
+def _decode_image(source: Any, *, full: bool) -> str:
     try:
         with Image.open(source) as image:
-            image.load()
+            if full:
+                image.load()
+            else:
+                image.verify()
     except Exception as error:  # noqa: BLE001 - any decoder failure is the finding
         return str(error) or type(error).__name__
     return ""
@@ -542,7 +552,7 @@ def _read_original(uow: UnitOfWork, key: str, data_key: bytes, env: Environment)
         if read.sniffed == PDF:
             read.page_count, read.render_error = _open_pdf(spool)
         elif read.sniffed:
-            read.page_count, read.render_error = _open_image(spool)
+            read.page_count, read.render_error = _open_image(spool, deep=env.deep)
     return read
 
 
@@ -556,12 +566,16 @@ def _open_pdf(source: Any) -> tuple[int | None, str]:
         return None, str(error) or type(error).__name__
 
 
-def _open_image(source: Any) -> tuple[int | None, str]:
-    """An image original: its frames are the pages; the first is decoded (the pages are decoded each)."""
+def _open_image(source: Any, *, deep: bool) -> tuple[int | None, str]:
+    """An image original: its frames are the pages (counted by walking them); each frame is decoded in a
+    deep run (the pages, which capture decoded from it, are checked each in every run)."""
     try:
         with Image.open(source) as image:
             frames = getattr(image, "n_frames", 1)
-            image.load()
+            if deep:
+                for frame in range(frames):
+                    image.seek(frame)
+                    image.load()
             return frames, ""
     except Exception as error:  # noqa: BLE001 - any decoder failure is the finding
         return None, str(error) or type(error).__name__

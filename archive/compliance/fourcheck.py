@@ -94,8 +94,9 @@ class _Tally:
 
 
 def run_fourcheck(uow: UnitOfWork, *, actor: Actor, scope: CheckScope = CheckScope(), trigger: str = FULL,
-                  set_checks: bool = True, progress: Progress | None = None) -> FourCheckReport:
-    """Run every check over the records of the scope and store the report. Requires permission_fourcheck_run;
+                  set_checks: bool = True, deep: bool = False, progress: Progress | None = None) -> FourCheckReport:
+    """Run every check over the records of the scope and store the report (deep: decode every page in
+    full, checks.Environment.deep). Requires permission_fourcheck_run;
     audited as fourcheck.completed (outcome failed when an error-severity problem was found). Raises
     NotFoundError for an unknown department."""
     started = datetime.now(UTC)
@@ -104,7 +105,7 @@ def run_fourcheck(uow: UnitOfWork, *, actor: Actor, scope: CheckScope = CheckSco
         query = _scoped(uow.session, checks.record_query(), scope)
         total = uow.session.scalar(_scoped(uow.session, select(func.count(Document.id)).where(~Document.is_shredded),
                                            scope)) or 0
-        env = checks.environment(uow)
+        env = checks.environment(uow, deep=deep)
     tally = _Tally()
     for batch in in_batches(uow, query, Document.id, lambda u, rows: checks.load_records(u.session, rows)):
         for record in batch:
@@ -115,7 +116,8 @@ def run_fourcheck(uow: UnitOfWork, *, actor: Actor, scope: CheckScope = CheckSco
         if set_checks:
             tally.problems += checks.gap_problems(uow.session, tally.scopes)
             tally.problems += checks.required_document_problems(uow.session, tally.customers)
-        report = store_report(uow.session, actor, trigger=trigger, scope=scope.describe(), started=started,
+        report = store_report(uow.session, actor, trigger=trigger,
+                              scope={**scope.describe(), **({"deep": True} if deep else {})}, started=started,
                               tally=tally)
         uow.commit()
     return report
@@ -181,7 +183,7 @@ refuse (OCR not finished or failed, no page, shredded) is not checked: the clerk
         if not rows:
             return []
         record = checks.load_records(session, rows)[0]
-        env = checks.environment(uow)
+        env = checks.environment(uow, deep=True)  # one document: every page decoded in full
         tally = _Tally()
         tally.add(record, checks.evaluate(record, checks.read_content(uow, record, env), env))
         store_report(session, actor, trigger=FILING, scope={"document_ids": [document.id]},

@@ -1,6 +1,7 @@
 """Periodic jobs of the compliance feature: sign a checkpoint every ARCHIVE_AUDIT_CHECKPOINT_MINUTES,
 scan for anomaly alerts every ALERT_SCAN_MINUTES, and run the four-property check 四性检测 over the whole
-archive every Sunday at 04:00 UTC (as `system:fourcheck`; the report is stored like any run's).
+archive every Sunday at 04:00 UTC (as `system:fourcheck`; the report is stored like any run's), decoding
+every page in full on the month's first Sunday.
 
 Every long-running consumer schedules them (archive/jobs.py); a queue-wide lock lets one run at a time.
 A checkpoint is signed even when nothing happened (a heartbeat), so a stretch of time with no
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from archive.compliance import alerts, fourcheck, services
 from archive.compliance.permissions import ALERT_ACTOR, CHECKPOINTER, FOURCHECK_ACTOR
@@ -49,6 +51,7 @@ def register(queue: TaskRegistry, new_uow: Callable[[], UnitOfWork]) -> None:
     def run_fourcheck() -> None:
         """The scheduled full four-property run over every record."""
         with queue.lock(RUN_FOURCHECK):
-            report = fourcheck.run_fourcheck(new_uow(), actor=FOURCHECK_ACTOR)
+            # The first Sunday of the month decodes every page in full (fourcheck.run_fourcheck's deep).
+            report = fourcheck.run_fourcheck(new_uow(), actor=FOURCHECK_ACTOR, deep=datetime.now(UTC).day <= 7)
         log.info("four-property check run %d: %d documents, %d problems", report.run_id, report.documents_checked,
                  len(report.problems))
