@@ -45,7 +45,8 @@ from archive.models import (
 )
 from archive.services.reference import required_document_types
 from archive.unit_of_work import UnitOfWork
-from ocr.inputs import ACCEPTED_MEDIA_TYPES, BMP, JPEG, PDF, PNG, TIFF, WEBP
+from ocr.base import InputRejectedError
+from ocr.inputs import ACCEPTED_MEDIA_TYPES, BMP, JPEG, PDF, PNG, TIFF, WEBP, InputLimits, inspect_pdf
 from storage.base import DecryptionError, ObjectNotFoundError
 from storage.envelope import WrappedKey
 
@@ -58,7 +59,7 @@ CHUNK = 1024 * 1024
 SPOOL = 32 * 1024 * 1024  # an original larger than this is spooled to a temporary file to be opened
 ARCHIVE_CODE = re.compile(r"^(?P<fonds>[^-·]+)-(?P<category>[^-·]+)·(?P<year>\d{4})-(?P<retention>[^-·]+)-"
                           r"(?P<department>[^-·]+)-(?P<item>\d{4,})$")
-Image.MAX_IMAGE_PIXELS = None  # sizes were screened at capture; a page that decoded then must decode now
+_NO_PAGE_LIMIT = InputLimits(max_pages=1_000_000)  # what was archived is checked whatever its size
 
 
 @dataclass(frozen=True)
@@ -550,18 +551,19 @@ def _read_original(uow: UnitOfWork, key: str, data_key: bytes, env: Environment)
         read.sniffed = sniff(spool.read(16))
         spool.seek(0)
         if read.sniffed == PDF:
-            read.page_count, read.render_error = _open_pdf(spool)
+            in_memory = read.size <= SPOOL
+            read.page_count, read.render_error = _open_pdf(spool.read() if in_memory else spool)
         elif read.sniffed:
             read.page_count, read.render_error = _open_image(spool, deep=env.deep)
     return read
 
 
-def _open_pdf(source: Any) -> tuple[int | None, str]:
-    import pikepdf  # only the originals that are PDFs need it
-
+def _open_pdf(source: bytes | Any) -> tuple[int | None, str]:
+    """Open it with the renderer OCR uses (pdfium): every page's size, the first page loaded."""
     try:
-        with pikepdf.open(source) as pdf:
-            return len(pdf.pages), ""
+        return inspect_pdf(source, limits=_NO_PAGE_LIMIT), ""
+    except InputRejectedError as error:
+        return None, str(error)
     except Exception as error:  # noqa: BLE001 - any parser failure is the finding
         return None, str(error) or type(error).__name__
 
