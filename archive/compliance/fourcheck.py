@@ -10,6 +10,7 @@ ran it, pass/fail counts per property and every problem, audited as fourcheck.co
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -31,6 +32,7 @@ from archive.unit_of_work import UnitOfWork
 
 Progress = Callable[[int, int], None]  # (documents checked so far, documents in all)
 FULL, FILING, TRANSFER = "full", "filing", "transfer"
+READERS = 2
 
 
 @dataclass(frozen=True)
@@ -107,11 +109,18 @@ def run_fourcheck(uow: UnitOfWork, *, actor: Actor, scope: CheckScope = CheckSco
                                            scope)) or 0
         env = checks.environment(uow, deep=deep)
     tally = _Tally()
-    for batch in in_batches(uow, query, Document.id, lambda u, rows: checks.load_records(u.session, rows)):
-        for record in batch:
-            tally.add(record, checks.evaluate(record, checks.read_content(uow, record, env), env))
-            if progress:
-                progress(tally.documents, max(total, tally.documents))
+
+    def examine(record: Record) -> list[Problem]:
+        return checks.evaluate(record, checks.read_content(uow, record, env), env)
+
+    # Records are read on READERS threads: decryption, hashing, pdfium and Pillow's decoders release the
+    # GIL, so one record's reading overlaps another's checks. Results are taken back in id order.
+    with ThreadPoolExecutor(READERS, thread_name_prefix="fourcheck") as pool:
+        for batch in in_batches(uow, query, Document.id, lambda u, rows: checks.load_records(u.session, rows)):
+            for record, found in zip(batch, pool.map(examine, batch), strict=True):
+                tally.add(record, found)
+                if progress:
+                    progress(tally.documents, max(total, tally.documents))
     with uow:
         if set_checks:
             tally.problems += checks.gap_problems(uow.session, tally.scopes)
