@@ -427,3 +427,26 @@ def test_an_unreachable_clamd_is_reported_not_ignored(archive, people, clean, tm
     archive.settings = archive.settings.with_overrides(clamd=f"unix:{tmp_path / 'nobody.sock'}")
     problems = found(run(archive, people["auditor"]), "virus_free")
     assert len(problems) == 3 and all("not scanned" in p.detail for p in problems)
+
+
+def test_a_page_whose_png_structure_is_damaged_is_found_without_decoding_it(tmp_path):
+    buffer = io.BytesIO()
+    Image.open(write_scan(tmp_path / "p.png", ["第一页"], format="PNG", dpi=100)).save(buffer, "PNG")
+    data = buffer.getvalue()
+    assert checks._png_structure(data) == ""
+    flipped = bytearray(data)
+    flipped[60] ^= 0x01
+    assert "CRC" in checks._png_structure(bytes(flipped))
+    assert "cut short" in checks._png_structure(data[:len(data) // 2])
+    assert "IEND" in checks._png_structure(data[:-12])
+
+
+def test_the_clamd_address_is_a_unix_socket_or_a_host_and_port():
+    from archive.compliance.clamd import parse_address
+
+    assert parse_address("unix:/run/clamav/clamd.ctl") == (socket.AF_UNIX, "/run/clamav/clamd.ctl")
+    assert parse_address("/tmp/c.sock") == (socket.AF_UNIX, "/tmp/c.sock")
+    assert parse_address("tcp://127.0.0.1:3310") == (socket.AF_INET, ("127.0.0.1", 3310))
+    assert parse_address("localhost:3310") == (socket.AF_INET, ("localhost", 3310))
+    with pytest.raises(ValueError, match="ARCHIVE_CLAMD"):
+        parse_address("clamd")
