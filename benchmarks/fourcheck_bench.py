@@ -181,7 +181,7 @@ def main() -> None:
             verify_best = min(verify_best, seconds)
             seconds, report = timed(lambda: fourcheck.run_fourcheck(archive.uow(), actor=checker))
             assert report.documents_checked == args.docs  # type: ignore[attr-defined]
-            assert not report.problems, report.problems[:3]  # type: ignore[attr-defined]
+            assert report.ok, report.problems[:3]  # type: ignore[attr-defined]  # warnings: a last customer's file
             check_best = min(check_best, seconds)
         ratio = check_best / verify_best
         print(f"verify: {args.docs} documents, {args.docs * (1 + args.pages)} objects in {verify_best:.2f} s")

@@ -255,6 +255,9 @@ def _pages_present(record: Record, content: Content | None, env: Environment) ->
             yield read.key, f"page {page.number}: the image is not in the object store"
     if content and content.original and content.original.failure == "missing":
         yield content.original.key, "the original is not in the object store"
+    for read in content.others if content else ():
+        if read.failure == "missing":
+            yield read.key, "a page's text, word boxes or earlier version is not in the object store"
 
 
 def _decrypts_and_renders(record: Record, content: Content | None, env: Environment) -> Iterable[tuple[str, str]]:
