@@ -71,6 +71,9 @@ class Settings:
     # Retention: an appraisal batch waiting longer than this many days for its appraisers or its leader
     # gets a daily reminder.
     appraisal_remind_days: int = 7
+    # clamd for the four-property check's virus scan: "unix:/path", "/path", "tcp://host:port" or
+    # "host:port"; empty: no virus scan.
+    clamd: str = ""
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -180,6 +183,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         borrow_reminder_days=_positive(env, "ARCHIVE_BORROW_REMINDER_DAYS", "3"),
         borrow_discovery=_choice(env, "ARCHIVE_BORROW_DISCOVERY", "false", ("true", "false")) == "true",
         appraisal_remind_days=_positive(env, "ARCHIVE_APPRAISAL_REMIND_DAYS", "7"),
+        clamd=env.get("ARCHIVE_CLAMD", "").strip(),
     )
 
 

@@ -143,9 +143,11 @@ class Lending(Protocol):
 
 class FilingCheck(Protocol):
     """A check a document must pass to be filed 归档 (compliance's four-property checks plug in here).
-    Returns the problems found, each a sentence fit to show the clerk; none means it may be filed."""
+    Returns the problems found, each a sentence fit to show the clerk; none means it may be filed.
+    It is called inside the filing's open unit of work (archive.unit_of_work.UnitOfWork: its session,
+    store and keyring) with the person filing; what it writes commits with the filing."""
 
-    def problems(self, session: Session, document: Any) -> list[str]: ...
+    def problems(self, uow: Any, document: Any, *, actor: Any) -> list[str]: ...
 
 
 class NoHolds:

@@ -320,7 +320,13 @@ def _normalise_mode(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _inspect_pdf(path: Path, limits: InputLimits) -> int:
+def inspect_pdf(source: Path | bytes | BinaryIO, *, limits: InputLimits = DEFAULT_LIMITS) -> int:
+    """Open a PDF as the renderer does (pdfium): every page's size read, the first page loaded; return
+    the page count. Raises CorruptFileError, PasswordProtectedError or TooLargeError."""
+    return _inspect_pdf(source, limits)
+
+
+def _inspect_pdf(path: Path | bytes | BinaryIO, limits: InputLimits) -> int:
     with _PDFIUM, _open_pdf(path) as document:
         pages = len(document)
         if pages > limits.max_pages:
@@ -343,7 +349,7 @@ def _inspect_pdf(path: Path, limits: InputLimits) -> int:
     return pages
 
 
-def _open_pdf(path: Path) -> pdfium.PdfDocument:
+def _open_pdf(path: Path | bytes | BinaryIO) -> pdfium.PdfDocument:
     try:
         return pdfium.PdfDocument(path)
     except pdfium.PdfiumError as error:

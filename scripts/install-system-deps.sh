@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages the archive and its test suite need (OCR, CJK fonts — a Hei face and,
 # for the OCR benchmark's second typeface, a Ming face —
-# PostgreSQL for the integration tests, Chromium for the browser tests).
+# PostgreSQL for the integration tests, Chromium for the browser tests, clamd for the four-property
+# check's virus scan and its test, which starts clamd with its own EICAR signature: no download).
 # Idempotent: when everything is present it touches nothing and takes well under a second.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ PACKAGES=(
   fonts-arphic-uming
   postgresql
   chromium
+  clamav-daemon
 )
 
 log() { echo "install-system-deps: $*"; }
@@ -30,6 +32,7 @@ files_present() {
     fonts-arphic-uming) [ -f /usr/share/fonts/truetype/arphic/uming.ttc ] ;;
     postgresql) compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null ;;
     chromium) command -v chromium >/dev/null ;;
+    clamav-daemon) [ -x /usr/sbin/clamd ] ;;
     *) true ;;
   esac
 }

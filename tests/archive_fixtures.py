@@ -61,6 +61,15 @@ def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Archive]
 
 
 @pytest.fixture
+def mail(archive: Archive, smtp):  # noqa: ANN001, ANN201 - the archive sends through the suite's SMTP server
+    """The archive configured to send through a real SMTP server; what that server received."""
+    port, mailbox = smtp
+    archive.settings = archive.settings.with_overrides(smtp_host="127.0.0.1", smtp_port=port)
+    archive.__dict__.pop("mailer", None)
+    return mailbox
+
+
+@pytest.fixture
 def people(archive: Archive) -> dict[str, Actor]:
     return {name: users.resolve_actor(archive.uow(), username=name, remote_addr="127.0.0.1") for name in PEOPLE}
 

@@ -51,7 +51,7 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
 
 # --- The archive itself (tests/archive_fixtures.py) ----------------------------------------------------
 
-from archive_fixtures import archive, people  # noqa: E402,F401
+from archive_fixtures import archive, mail, people  # noqa: E402,F401
 from argon2 import PasswordHasher  # noqa: E402
 from web_fixtures import app, client, login_as, make_app, web_archive  # noqa: E402,F401 - tests/web, tests/security
 

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from archive import permissions
 from archive.capture.permissions import permission_document_capture
+from archive.compliance.permissions import permission_fourcheck_view
 from archive.errors import NotFoundError
 from archive.services import users
 from web.support import (
@@ -102,6 +103,7 @@ def layout_context() -> dict[str, object]:
             ("search.index", permissions.permission_document_search),
             ("capture.index", permission_document_capture),
             ("compliance.index", permissions.permission_audit_view),
+            ("compliance.checks", permission_fourcheck_view),
             ("admin.users", permissions.permission_user_manage),
             ("admin.approvals", permissions.permission_account_change_approve),
         ):
@@ -122,6 +124,7 @@ def _labels() -> dict[str, str]:
         "search.index": _l("Search"),
         "capture.index": _l("Capture"),
         "compliance.index": _l("Audit log"),
+        "compliance.checks": _l("Four-property checks"),
         "admin.users": _l("Users"),
         "admin.approvals": _l("Approvals"),
     }

@@ -31,6 +31,7 @@ class ArchiveCommands(ArchiveGroup):
             backup,
             borrow,
             capture,
+            check,
             demo,
             filing,
             integrity,
@@ -42,8 +43,8 @@ class ArchiveCommands(ArchiveGroup):
             watermark,
         )
 
-        for module in (admin, capture, filing, search, borrow, jobs, integrity, keys, ocr, security, audit, backup,
-                       demo, watermark):
+        for module in (admin, capture, filing, search, borrow, jobs, integrity, check, keys, ocr, security, audit,
+                       backup, demo, watermark):
             for command in module.COMMANDS:
                 self.add_command(command)
         for entry_point in entry_points(group=COMMANDS_GROUP):

@@ -1,11 +1,11 @@
-"""Compliance tables: the chain head, signed checkpoints, and the audit desk's filter indexes."""
+"""Compliance tables: the chain head, signed checkpoints, the audit desk's filter indexes, four-property runs."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive.models import AuditEvent, Base
@@ -59,3 +59,23 @@ DESK_INDEXES = (
     Index("ix_audit_event_outcome_seq", AuditEvent.outcome, AuditEvent.seq),
     Index("ix_audit_event_remote_addr_seq", AuditEvent.remote_addr, AuditEvent.seq),
 )
+
+
+class FourCheckRun(Base):
+    """One run of the four-property check 四性检测 (DA/T 70): its scope, who ran it, the pass/fail counts
+    per property and every problem found (archive/compliance/fourcheck.py)."""
+
+    __tablename__ = "fourcheck_run"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(20), index=True)  # full | filing | transfer
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actor_id: Mapped[int | None] = mapped_column(Integer)  # a user id (no FK: system actors run it too)
+    actor_name: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    documents_checked: Mapped[int] = mapped_column(Integer, default=0)
+    # {"authenticity": {"passed": n, "failed": n, "problems": n}, ...}
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # [{"check", "property", "severity", "document_id", "archive_code", "subject", "detail", "hint"}, ...]
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    ok: Mapped[bool] = mapped_column(Boolean)

@@ -1,5 +1,7 @@
 """Periodic jobs of the compliance feature: sign a checkpoint every ARCHIVE_AUDIT_CHECKPOINT_MINUTES,
-and scan for anomaly alerts every ALERT_SCAN_MINUTES.
+scan for anomaly alerts every ALERT_SCAN_MINUTES, and run the four-property check 四性检测 over the whole
+archive every Sunday at 04:00 UTC (as `system:fourcheck`; the report is stored like any run's), decoding
+every page in full on the month's first Sunday.
 
 Every long-running consumer schedules them (archive/jobs.py); a queue-wide lock lets one run at a time.
 A checkpoint is signed even when nothing happened (a heartbeat), so a stretch of time with no
@@ -10,9 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 
-from archive.compliance import alerts, services
-from archive.compliance.permissions import ALERT_ACTOR, CHECKPOINTER
+from archive.compliance import alerts, fourcheck, services
+from archive.compliance.permissions import ALERT_ACTOR, CHECKPOINTER, FOURCHECK_ACTOR
 from archive.registry import TaskRegistry
 from archive.unit_of_work import UnitOfWork
 
@@ -21,6 +24,7 @@ log = logging.getLogger(__name__)
 ALERT_SCAN_MINUTES = 10
 SIGN_AUDIT_CHECKPOINT = "sign_audit_checkpoint"
 SCAN_AUDIT_ALERTS = "scan_audit_alerts"
+RUN_FOURCHECK = "run_fourcheck"
 
 
 def register(queue: TaskRegistry, new_uow: Callable[[], UnitOfWork]) -> None:
@@ -42,3 +46,12 @@ def register(queue: TaskRegistry, new_uow: Callable[[], UnitOfWork]) -> None:
             raised = alerts.scan_alerts(new_uow(), actor=ALERT_ACTOR, rules=alerts.load_rules(settings.audit_alert_rules))
         if raised:
             log.warning("%d audit alerts raised: %s", len(raised), ", ".join(sorted({a.rule for a in raised})))
+
+    @queue.periodic(RUN_FOURCHECK, day_of_week="0", hour="4", minute="0")
+    def run_fourcheck() -> None:
+        """The scheduled full four-property run over every record."""
+        with queue.lock(RUN_FOURCHECK):
+            # The first Sunday of the month decodes every page in full (fourcheck.run_fourcheck's deep).
+            report = fourcheck.run_fourcheck(new_uow(), actor=FOURCHECK_ACTOR, deep=datetime.now(UTC).day <= 7)
+        log.info("four-property check run %d: %d documents, %d problems", report.run_id, report.documents_checked,
+                 len(report.problems))

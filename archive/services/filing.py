@@ -68,7 +68,7 @@ def file_documents(uow: UnitOfWork, *, actor: Actor, archive_codes: Sequence[str
                 continue
             problems = metadata_problems(uow.session, document)
             for check in checks:
-                problems += check.problems(uow.session, document)
+                problems += check.problems(uow, document, actor=actor)
             if problems:
                 refused[code] = "; ".join(problems)
                 audit.record(uow.session, actor, event_document_filing_refused, outcome="failed",

@@ -6,7 +6,7 @@ Within the fonds, a records manager of the receiving department confirms it, and
 records belong to that department. To another fonds, the records manager writes a handover package to a
 directory (each original decrypted and streamed, a JSON manifest with metadata, SHA-256 and page counts,
 and the receipt PDF), hands it over, and records the receiving archive's confirmation: its reference and
-the name of who signed for it."""
+the name of who signed for it. Either way the records pass the four-property check first."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from sqlalchemy import or_, select
 
 from archive import access, audit
 from archive.actors import Actor
+from archive.compliance import fourcheck
+from archive.compliance.checks import ERROR
 from archive.errors import NotFoundError, ValidationError
 from archive.models import Department, Document, User, as_utc
 from archive.pii import redact
@@ -44,7 +46,9 @@ def send_transfer(uow: UnitOfWork, *, actor: Actor, archive_codes: Sequence[str]
                   to_fonds: str | None = None, to_archive: str = "", note: str = "") -> int:
     """Hand the records over to another department, or to another fonds (its 全宗号 and the receiving
     archive's name); returns the transfer (receipt) id. The records must be filed, not shredded, not held,
-    and of the sender's department. Requires permission_transfer_manage; audited as retention.transfer_sent."""
+    of the sender's department, and pass the four-property check 四性检测 (its report is stored; an
+    error-severity problem refuses the handover). Requires permission_transfer_manage (and the check's
+    permission_fourcheck_run, which records managers hold); audited as retention.transfer_sent."""
     codes = list(dict.fromkeys(code.strip() for code in archive_codes if code.strip()))
     if not codes:
         raise ValidationError("name the records to hand over")
@@ -52,33 +56,16 @@ def send_transfer(uow: UnitOfWork, *, actor: Actor, archive_codes: Sequence[str]
     if bool(to_department) == bool(to_fonds):
         raise ValidationError("a transfer goes either to a department or to another fonds")
     with uow:
-        access.require(actor, permission_transfer_manage)
-        receiving_id = None
-        if to_department:
-            receiving = uow.session.scalar(select(Department).where(Department.code == to_department))
-            if receiving is None:
-                raise NotFoundError(f"no department {to_department!r}")
-            if receiving.id == actor.department_id:
-                raise ValidationError("a transfer goes to another department")
-            receiving_id = receiving.id
-        else:
-            if not FONDS.match(to_fonds):
-                raise ValidationError(f"{to_fonds!r} is not a fonds number (全宗号, e.g. Z002)")
-            if to_fonds == uow.settings.fonds:
-                raise ValidationError(f"{to_fonds} is this archive's own fonds: transfer to a department instead")
-            if not to_archive:
-                raise ValidationError("name the receiving archive")
-        documents = list(uow.session.scalars(select(Document).where(Document.archive_code.in_(codes))))
-        missing = set(codes) - {d.archive_code for d in documents}
-        if missing:
-            raise NotFoundError(f"no document with archive code {', '.join(sorted(missing))}")
-        held = held_document_ids(uow.session, [d.id for d in documents])
-        for document in documents:
-            access.require(actor, permission_transfer_manage, document)
-            problem = ("it is shredded" if document.is_shredded else "it is not filed" if document.filed_at is None
-                       else "it is on hold" if document.id in held else "")
-            if problem:
-                raise ValidationError(f"{document.archive_code} cannot be handed over: {problem}")
+        _, documents = _handover(uow, actor, codes, to_department, to_fonds, to_archive)
+        ids = [d.id for d in documents]
+    report = fourcheck.check_records_for_handover(uow, actor=actor, document_ids=ids)
+    if not report.ok:
+        errors = [p for p in report.problems if p.severity == ERROR]
+        shown = "; ".join(f"{p.archive_code or p.subject}: {p.sentence()}" for p in errors[:5])
+        raise ValidationError(f"the records fail the four-property check (report {report.run_id}, "
+                              f"{len(errors)} problems): {shown}")
+    with uow:
+        receiving_id, documents = _handover(uow, actor, codes, to_department, to_fonds, to_archive)
         transfer = Transfer(from_department_id=actor.department_id, to_department_id=receiving_id,
                             to_fonds=to_fonds or None, to_archive=redact(to_archive), note=redact(note.strip()),
                             sent_by_id=actor.user_id, sent_at=uow.clock.now())
@@ -91,9 +78,43 @@ def send_transfer(uow: UnitOfWork, *, actor: Actor, archive_codes: Sequence[str]
         destination = {"to_department": to_department} if to_department else {"to_fonds": to_fonds,
                                                                               "to_archive": transfer.to_archive}
         audit.record(uow.session, actor, event_transfer_sent, target_type="transfer", target_id=transfer.id,
-                     records=len(documents), **destination)
+                     records=len(documents), fourcheck_run=report.run_id, **destination)
         uow.commit()
         return transfer.id
+
+
+def _handover(uow: UnitOfWork, actor: Actor, codes: list[str], to_department: str, to_fonds: str,
+              to_archive: str) -> tuple[int | None, list[Document]]:
+    """The receiving department's id (None for another fonds) and the records, once every rule for
+    handing them over holds."""
+    access.require(actor, permission_transfer_manage)
+    receiving_id = None
+    if to_department:
+        receiving = uow.session.scalar(select(Department).where(Department.code == to_department))
+        if receiving is None:
+            raise NotFoundError(f"no department {to_department!r}")
+        if receiving.id == actor.department_id:
+            raise ValidationError("a transfer goes to another department")
+        receiving_id = receiving.id
+    else:
+        if not FONDS.match(to_fonds):
+            raise ValidationError(f"{to_fonds!r} is not a fonds number (全宗号, e.g. Z002)")
+        if to_fonds == uow.settings.fonds:
+            raise ValidationError(f"{to_fonds} is this archive's own fonds: transfer to a department instead")
+        if not to_archive:
+            raise ValidationError("name the receiving archive")
+    documents = list(uow.session.scalars(select(Document).where(Document.archive_code.in_(codes))))
+    missing = set(codes) - {d.archive_code for d in documents}
+    if missing:
+        raise NotFoundError(f"no document with archive code {', '.join(sorted(missing))}")
+    held = held_document_ids(uow.session, [d.id for d in documents])
+    for document in documents:
+        access.require(actor, permission_transfer_manage, document)
+        problem = ("it is shredded" if document.is_shredded else "it is not filed" if document.filed_at is None
+                   else "it is on hold" if document.id in held else "")
+        if problem:
+            raise ValidationError(f"{document.archive_code} cannot be handed over: {problem}")
+    return receiving_id, documents
 
 
 def receive_transfer(uow: UnitOfWork, *, actor: Actor, transfer_id: int) -> TransferView:

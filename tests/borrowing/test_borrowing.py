@@ -209,14 +209,6 @@ def test_a_request_tells_the_requester_nothing_of_what_exists(archive, room, clo
         services.get_request(archive.uow(), actor=room.staff_kf, request_id=99999)
 
 
-@pytest.fixture
-def mail(archive: Archive, smtp):  # noqa: ANN001, ANN201 - the archive sends through the suite's SMTP server
-    port, mailbox = smtp
-    archive.settings = archive.settings.with_overrides(smtp_host="127.0.0.1", smtp_port=port)
-    archive.__dict__.pop("mailer", None)
-    return mailbox
-
-
 def test_originals_are_lent_returned_and_reminded_in_app_and_by_email(archive, room, clock, mail, tmp_path) -> None:  # noqa: ANN001
     doc = captured(archive, room.clerk, tmp_path, "o1", level="internal")
     with archive.uow() as uow:

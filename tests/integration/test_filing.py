@@ -64,7 +64,7 @@ def test_a_document_is_filed_only_once_recognised_and_the_filing_is_audited(arch
 
 def test_a_registered_filing_check_can_refuse_a_document(archive, people, tmp_path, monkeypatch):
     class FourProperties:
-        def problems(self, session, document):  # noqa: ANN001, ANN201
+        def problems(self, uow, document, *, actor):  # noqa: ANN001, ANN201
             return ["usability: page 1 does not render"]
 
     monkeypatch.setattr(registry, "filing_checks", lambda: [FourProperties()])

@@ -4,24 +4,16 @@ migration that adds them (down and up, on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
 from datetime import UTC, date, datetime
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from aiosmtpd.controller import Controller
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-from archive_fixtures import PASSWORD, audit_rows
+from archive_fixtures import PASSWORD, audit_rows, downgrade
 from sqlalchemy import inspect
 from test_retention import agree, capture, due_batch, group, manager, pdf_text  # noqa: F401 - fixtures
 
 from archive.actors import OPERATOR
-from archive.bootstrap import MIGRATIONS, Archive
+from archive.bootstrap import Archive
 from archive.errors import AccessDenied
 from archive.ports import SetClock
 from archive.services import inbox, users
@@ -32,25 +24,8 @@ from retention.services.dispositions import add_period
 # --- the migration ------------------------------------------------------------------------------------
 
 
-def _alembic() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return config
-
-
-def _this_migration(config: Config):  # noqa: ANN202 - an alembic Script
-    """The revision that adds register_snapshot, found by what it does: its id may be renumbered at merge."""
-    (script,) = [s for s in ScriptDirectory.from_config(config).walk_revisions()
-                 if "'register_snapshot'" in Path(s.path).read_text()]
-    return script
-
-
-def test_the_retention_migration_goes_down_and_up(archive: Archive):
-    config = _alembic()
-    script = _this_migration(config)
-    with archive.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, script.down_revision)
+def test_migration_0010_goes_down_and_up(archive: Archive):
+    downgrade(archive, "0009")
     with archive.engine.connect() as connection:
         schema = inspect(connection)
         assert "register_snapshot" not in schema.get_table_names()
@@ -65,31 +40,6 @@ def test_the_retention_migration_goes_down_and_up(archive: Archive):
 
 
 # --- reminders for batches that wait ----------------------------------------------------------------
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], str, str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802 - aiosmtpd's hook
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((envelope.rcpt_tos, str(message["Subject"]), message.get_content()))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(archive: Archive):  # noqa: ANN201
-    """A real SMTP server on a free local port, and the archive configured to send through it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    archive.settings = archive.settings.with_overrides(smtp_host="127.0.0.1", smtp_port=port)
-    archive.__dict__.pop("mailer", None)
-    yield box
-    controller.stop()
 
 
 @pytest.fixture
@@ -108,7 +58,7 @@ def kinds(archive: Archive, actor) -> list[str]:  # noqa: ANN001
 
 
 def test_a_batch_that_waits_reminds_its_appraisers_then_its_leader_once_a_day_in_app_and_by_email(
-        archive, people, mailed_group, smtp, tmp_path):
+        archive, people, mailed_group, mail, tmp_path):
     team = mailed_group
     documents = [capture(archive, people["clerk"], tmp_path, f"c{n}") for n in range(2)]
     schedules.set_schedule(archive.uow(), actor=team.manager, document_type="supply_contract", years=1,
@@ -125,9 +75,9 @@ def test_a_batch_that_waits_reminds_its_appraisers_then_its_leader_once_a_day_in
     assert remind() == 0  # once a day at most
     assert kinds(archive, team.appraiser1) == kinds(archive, team.appraiser2) == [reminders.TO_APPRAISE]
     assert kinds(archive, team.appraiser_kf) == kinds(archive, team.leader) == []  # not theirs to decide
-    assert sorted(to for to, _subject, _body in smtp.messages) == [["appraiser1@example.com"],
+    assert sorted(to for to, _subject, _body in mail.messages) == [["appraiser1@example.com"],
                                                                    ["appraiser2@example.com"]]
-    _to, subject, body = smtp.messages[0]
+    _to, subject, body = mail.messages[0]
     assert subject == f"鉴定批次 {batch_id} 已等待 7 天,请完成鉴定"
     assert f"Appraisal batch {batch_id} has waited 7 days for your appraisal" in body
     (event,) = audit_rows(archive, "retention.appraisal_batch_reminded")
@@ -151,7 +101,7 @@ def test_a_batch_that_waits_reminds_its_appraisers_then_its_leader_once_a_day_in
     assert remind() == 1
     assert kinds(archive, team.leader) == [reminders.TO_APPROVE]
     assert kinds(archive, team.appraiser2) == [reminders.TO_APPRAISE] * 2
-    assert smtp.messages[-1][0] == ["leader@example.com"] and "待您审批" in smtp.messages[-1][1]
+    assert mail.messages[-1][0] == ["leader@example.com"] and "待您审批" in mail.messages[-1][1]
     # Returned to the group, the batch waits for the appraisers again, from the day it came back.
     appraisal.decide_batch(archive.uow(), actor=team.leader, batch_id=batch_id, approve=False, comment="再议")
     clock.advance(days=1)
@@ -216,14 +166,14 @@ def test_a_held_record_is_not_downgraded_but_may_be_upgraded_and_is_downgraded_o
                                             target_id=document.id, level="secret", reason="含商业秘密")
     classification.decide_change(archive.uow(), actor=sec, change_id=upgrade, approve=True)
     assert level() == "secret"  # raising a held record is allowed
-    downgrade = classification.request_change(archive.uow(), actor=clerk, target_type="document",
+    lowering = classification.request_change(archive.uow(), actor=clerk, target_type="document",
                                               target_id=document.id, level="internal", reason="合同已履行完毕")
     with pytest.raises(ValidationError, match="legal hold"):
-        classification.decide_change(archive.uow(), actor=sec, change_id=downgrade, approve=True)
+        classification.decide_change(archive.uow(), actor=sec, change_id=lowering, approve=True)
     assert level() == "secret"
     assert [e.detail["after"] for e in audit_rows(archive, "classification.changed")] == ["secret"]
     holds.release_legal_hold(archive.uow(), actor=manager, hold_id=hold_id, reason="结案")
-    classification.decide_change(archive.uow(), actor=sec, change_id=downgrade, approve=True)  # still pending
+    classification.decide_change(archive.uow(), actor=sec, change_id=lowering, approve=True)  # still pending
     assert level() == "internal"
 
 

@@ -90,7 +90,7 @@ def test_the_navigation_shows_only_what_the_role_may_use(client: FlaskClient, ap
         "clerk": {"/customers/", "/search/", "/capture/", "/rescan/", "/borrow/"},
         "staff": {"/customers/", "/search/", "/borrow/"},  # borrowing 借阅: one's own requests
         "approver": {"/customers/", "/search/", "/borrow/", "/borrow/approvals"},
-        "auditor": {"/compliance/", "/retention/"},  # what is due, and the destruction register
+        "auditor": {"/compliance/", "/compliance/checks", "/retention/"},  # due records, the register, 四性检测
         "admin": {"/admin/users"},
     }
     for username, links in expected.items():
