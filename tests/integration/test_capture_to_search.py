@@ -241,9 +241,9 @@ def test_reindexing_reads_a_batch_of_documents_in_a_fixed_number_of_queries(arch
         event.remove(archive.engine, "before_cursor_execute", listener)
     assert [len(batch) for batch in batches] == [4]
     tables = [s.split("FROM")[1].split()[0] for s in statements if s.lstrip().upper().startswith("SELECT")]
-    # The batch (customer, dossier, department and type joined), its pages, the walk's final empty probe:
-    # the same three for four documents as for one, not a query per document.
-    assert tables == ["document", "page", "document"]
+    # The batch (customer, dossier, department and type joined), its pages, its borrowers, the final probe:
+    # the same four for four documents as for one, not a query per document.
+    assert tables == ["document", "page", "borrow_item", "document"]
 
 
 def test_ocr_progress_is_told_per_document_and_only_for_documents_the_user_may_see(
