@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
@@ -42,6 +43,14 @@ SYNC_SHARE = 0.3  # the sync peak, in standard deviations of the correlation sur
 VISIBLE_STRENGTH = 0.28  # how much the visible text darkens what is under it (0 none, 1 black)
 VISIBLE_ANGLE = 30  # degrees, counter-clockwise
 RESCALED_MAX = 2560  # pixels a side of a page brought back to the reference scale
+REGION = 2 * TILE  # pixels a side of the regions a warped page is read by
+REGION_THRESHOLD = 4.0  # a region's sync peak (its bits are only summed; the CRC decides)
+LATTICE_MAX = 2048  # pixels a side at which the page's tiling is looked for
+LATTICE_CANDIDATES = 3
+LATTICE_MIN_SCORE = 5.0  # a marked photo's tiling scores 10 and more, an unmarked page's 2 to 9
+LATTICE_MIN_SCALE = 0.3  # smaller, a block of the mark is under 2.4 pixels: not worth trying
+LATTICE_POWER = 1.0  # of the spectrum: below 2 it weighs strong periodic print (halftone) down
+TURN_SLOPE = 0.07  # how far the tiling is looked for off the axes (about 4 degrees)
 _KEY = b"customer-file-archive/borrowing/watermark/v1"
 _CHIPS = TILE // CHIP
 
@@ -224,12 +233,12 @@ def _sync_spectrum() -> np.ndarray:
     return np.conj(np.fft.rfft2(pattern))
 
 
-def _soft_bits(folded: np.ndarray) -> tuple[np.ndarray, float] | None:
+def _soft_bits(folded: np.ndarray, threshold: float = SYNC_THRESHOLD) -> tuple[np.ndarray, float] | None:
     """The 64 soft bit values of a folded tile and the sync peak's strength, or None without a sync peak."""
     surface = np.fft.irfft2(np.fft.rfft2(folded) * _sync_spectrum(), s=folded.shape)
     dy, dx = np.unravel_index(int(np.argmax(surface)), surface.shape)
     strength = float((surface[dy, dx] - surface.mean()) / (surface.std() + 1e-9))
-    if strength < SYNC_THRESHOLD:
+    if strength < threshold:
         return None
     aligned = np.roll(folded, (-int(dy), -int(dx)), axis=(0, 1))
     chips = aligned.reshape(_CHIPS, CHIP, _CHIPS, CHIP).sum(axis=(1, 3))
@@ -244,68 +253,111 @@ def _read_soft(soft: np.ndarray) -> int | None:
     return _payload(_viterbi(soft))
 
 
-def _read_at(gray: Image.Image) -> int | None:
-    """Read the payload of a luminance page at the reference scale."""
-    found = _soft_bits(_fold(_residual(gray)))
-    return None if found is None else _read_soft(found[0])
+def _read_at(gray: Image.Image, *, by_region: bool) -> int | None:
+    """Read the payload of a luminance page at the reference scale and orientation: the whole page
+    folded at once, else (by_region) region by region, each finding its own offset, so that a page a
+    little warped, as in a photograph, still adds up."""
+    residual = _residual(gray)
+    found = _soft_bits(_fold(residual))
+    payload = None if found is None else _read_soft(found[0])
+    if payload is not None or not by_region or min(residual.shape) < 2 * REGION:
+        return payload
+    total = np.zeros(CODED_BITS)
+    for top in range(0, residual.shape[0] - REGION // 2, REGION):
+        for left in range(0, residual.shape[1] - REGION // 2, REGION):
+            region = _soft_bits(_fold(residual[top:top + REGION, left:left + REGION]), REGION_THRESHOLD)
+            if region is not None:
+                total += region[0]
+    return _read_soft(total) if total.any() else None
 
 
-def _tile_scales(gray: Image.Image) -> list[float]:
-    """Scales (page size over marked size) at which the page's fine detail repeats like the tile, best
-    first: peaks of its autocorrelation along both axes at a lag of TILE times a scale from 0.2 to 1.5."""
-    work = gray
-    factor = 1.0
-    if max(gray.size) > 2048:  # autocorrelation at most 2048 pixels wide; scales come out the same
-        factor = 2048 / max(gray.size)
-        work = gray.resize((max(1, round(gray.width * factor)), max(1, round(gray.height * factor))),
-                           Image.Resampling.BILINEAR)
+def _lattice(gray: Image.Image) -> list[tuple[float, float]]:
+    """Where the page's fine detail repeats like the tile, best first, as (scale, degrees): the page is
+    the marked page scaled by `scale`, and turning it by `degrees` (as Image.rotate does) sets it
+    upright. From the peaks of the autocorrelation of its residual near both axes at lags of
+    TILE x LATTICE_MIN_SCALE … 1.5, that score at least LATTICE_MIN_SCORE."""
+    factor = min(1.0, LATTICE_MAX / max(gray.size))  # the lattice is the same at a smaller size
+    work = gray if factor == 1.0 else gray.resize(
+        (max(1, round(gray.width * factor)), max(1, round(gray.height * factor))), Image.Resampling.BILINEAR)
     residual = _residual(work)
-    spectrum = np.fft.rfft2(residual)
-    correlation = np.fft.irfft2(np.abs(spectrum) ** 2, s=residual.shape)
-    lags = np.arange(correlation.shape[1])
-    row = correlation[0, : correlation.shape[1] // 2] + 0
-    column = correlation[: correlation.shape[0] // 2, 0] + 0
-    size = min(len(row), len(column))
-    both = row[:size] + column[:size]
-    low, high = max(4, int(0.2 * TILE * factor)), min(size - 2, int(1.5 * TILE * factor))
-    if high <= low:
+    correlation = np.fft.irfft2(np.abs(np.fft.rfft2(residual)) ** LATTICE_POWER, s=residual.shape)
+    correlation = np.fft.fftshift(correlation)  # lag (0, 0) at the centre
+    cy, cx = correlation.shape[0] // 2, correlation.shape[1] // 2
+    low, high = max(4, int(LATTICE_MIN_SCALE * TILE * factor)), min(cy, cx, int(1.5 * TILE * factor)) - 2
+    band = max(2, int(high * TURN_SLOPE) + 1)
+    if high <= low + 10:
         return []
-    window = both[low:high]
-    baseline = np.convolve(window, np.ones(9) / 9, mode="same")
-    excess = window - baseline
-    candidates = np.argsort(excess)[::-1][:4] + low
-    scales = []
-    for lag in candidates:
-        # refine to a fraction of a pixel with a parabola through the peak and its neighbours
-        left, centre, right = both[lag - 1], both[lag], both[lag + 1]
+    along_x = correlation[cy - band:cy + band + 1, cx + low:cx + high].max(axis=0)
+    along_y = correlation[cy + low:cy + high, cx - band:cx + band + 1].max(axis=1)
+    # the tile repeats alike along both axes, lines of text along one: score a lag by the weaker axis
+    score = np.minimum(_excess(along_x), _excess(along_y))
+    lags: list[int] = []
+    for index in np.argsort(score)[::-1]:
+        if len(lags) == LATTICE_CANDIDATES:
+            break
+        if score[index] < LATTICE_MIN_SCORE:
+            break
+        if 3 <= index < len(score) - 3 and all(abs(index + low - lag) > 4 for lag in lags):
+            lags.append(int(index) + low)
+    found: list[tuple[float, float]] = []
+    for lag in lags:
+        reach = int(lag * TURN_SLOPE) + 2
+        # the exact peaks near (lag, 0) and (0, lag), to a fraction of a pixel
+        dy1, dx1 = _peak(correlation, cy, cx + lag, reach, 3)
+        dy2, dx2 = _peak(correlation, cy + lag, cx, 3, reach)
+        length = (np.hypot(dy1, dx1 + lag) + np.hypot(dy2 + lag, dx2)) / 2
+        turn = (np.degrees(np.arctan2(dy1, dx1 + lag)) + np.degrees(np.arctan2(-dx2, dy2 + lag))) / 2
+        found.append((float(length / factor / TILE), float(turn)))
+    return found
+
+
+def _excess(profile: np.ndarray) -> np.ndarray:
+    """How far each value stands above its neighbourhood, in units of the profile's spread."""
+    excess = profile - np.convolve(profile, np.ones(15) / 15, mode="same")
+    return excess / (np.median(np.abs(excess)) + 1e-9)
+
+
+def _peak(surface: np.ndarray, y: int, x: int, reach_y: int, reach_x: int) -> tuple[float, float]:
+    """The offset from (y, x) of the highest point of surface within reach, refined by parabolas."""
+    window = surface[y - reach_y:y + reach_y + 1, x - reach_x:x + reach_x + 1]
+    py, px = np.unravel_index(int(np.argmax(window)), window.shape)
+
+    def refine(values: np.ndarray, at: int) -> float:
+        if at == 0 or at == len(values) - 1:
+            return float(at)
+        left, centre, right = values[at - 1], values[at], values[at + 1]
         curve = left - 2 * centre + right
-        offset = 0.5 * (left - right) / curve if curve < 0 else 0.0
-        scales.append(float((lags[lag] + offset) / factor / TILE))
-    return scales
+        return at + (0.5 * (left - right) / curve if curve < 0 else 0.0)
+
+    return refine(window[:, px], int(py)) - reach_y, refine(window[py, :], int(px)) - reach_x
 
 
-def _at_reference_scale(gray: Image.Image, scale: float) -> Image.Image:
-    """The page resized by 1/scale, cut first to its middle so that the result is at most
-    RESCALED_MAX pixels a side (enough tiles to read, whatever a wrong scale guess would cost)."""
-    if scale == 1.0:
+def _normalised(gray: Image.Image, scale: float, degrees: float) -> Image.Image:
+    """The page turned by degrees and resized by 1/scale, cut first to its middle so that the
+    result is at most RESCALED_MAX pixels a side (enough tiles to read, whatever a wrong guess costs)."""
+    if scale == 1.0 and degrees == 0.0:
         return gray
     keep = round(RESCALED_MAX * scale)
     left, top = max(0, (gray.width - keep) // 2), max(0, (gray.height - keep) // 2)
-    middle = gray.crop((left, top, min(gray.width, left + keep), min(gray.height, top + keep)))
-    size = (max(1, round(middle.width / scale)), max(1, round(middle.height / scale)))
-    return middle.resize(size, Image.Resampling.BICUBIC)
+    page = gray.crop((left, top, min(gray.width, left + keep), min(gray.height, top + keep)))
+    if degrees:
+        page = page.rotate(degrees, resample=Image.Resampling.BILINEAR)
+    size = (max(1, round(page.width / scale)), max(1, round(page.height / scale)))
+    return page.resize(size, Image.Resampling.BICUBIC)
 
 
 def identify(image: Image.Image) -> int | None:
-    """Return the payload of the invisible mark of a page image (saved, recompressed, scaled or cropped),
-    or None when no mark can be read."""
+    """Return the payload of the invisible mark of a page image (saved, recompressed, scaled, cropped or
+    photographed), or None when no mark can be read."""
     gray = image.convert("L") if image.mode != "L" else image
-    tried: list[float] = []
-    for scale in [1.0, 0.5, *_tile_scales(gray)]:
-        if scale <= 0.1 or any(abs(scale - done) < 0.002 for done in tried):
+    tried: list[tuple[float, float]] = []
+    guesses = [(1.0, 0.0, False), (0.5, 0.0, False)]  # as served, and downscaled by half: cheap first
+    measured = ((scale, degrees, True) for scale, degrees in _lattice(gray))
+    for scale, degrees, by_region in itertools.chain(guesses, measured):
+        if any(abs(scale - s) < 0.002 and abs(degrees - d) < 0.05 for s, d in tried):
             continue
-        tried.append(scale)
-        payload = _read_at(_at_reference_scale(gray, scale))
+        tried.append((scale, degrees))
+        payload = _read_at(_normalised(gray, scale, degrees), by_region=by_region)
         if payload is not None:
             return payload
     return None
