@@ -2,15 +2,20 @@
 that carries the grant id, and the PDF a download is made of.
 
 The visible mark is the borrower's lines of text, semi-transparent, tiled diagonally over the whole
-page, so a crop keeps it. The invisible mark is a spread-spectrum pattern in the luminance: a tile of
-TILE x TILE pixels (at 300 dpi) of CHIP x CHIP blocks, each raised or lowered by a few grey levels,
-repeated over the page. Half of a tile's blocks are a fixed synchronisation pattern; the other half
-carry 64 coded bits (the 32-bit payload and a CRC-32 of it), each spread over 8 blocks of every tile
-with pseudo-random signs. Reading folds the page modulo the tile (every tile adds up coherently), finds
-where the tile starts from the sync pattern (so any crop works), sums each bit's blocks, and accepts
-the payload only when its CRC matches (after flipping at most two of the least certain bits), so a
-bad read gives None, never a wrong id. A page read at another scale (downscaled, photographed) is
-tried at the scale its own tiling shows (the autocorrelation of the page's fine detail).
+page, so a crop keeps it (rendered once per text and page size, then cached).
+
+The invisible mark is a spread-spectrum pattern in the luminance: a tile of TILE x TILE pixels (at
+300 dpi) of CHIP x CHIP blocks, each raised or lowered by AMPLITUDE grey levels, repeated over the
+page. 30 % of a tile's blocks are a fixed synchronisation pattern; the rest carry the 32-bit payload
+and a CRC-32 of it, convolutionally encoded (constraint length 7, rate 1/2), each coded bit spread
+over about 5 blocks of every tile with pseudo-random signs. All of it is keyed by _KEY.
+
+Reading folds the page's fine detail modulo the tile (every tile adds up coherently), finds where the
+tile starts from the sync pattern (so any crop works), sums each coded bit's blocks into a soft value,
+decodes them with a soft Viterbi decoder and accepts the payload only when its CRC-32 matches: a bad
+read gives None, not a wrong id. The page is tried as it is, downscaled by half, and then at the
+scales and turns its own tiling shows (peaks of the autocorrelation of its fine detail), region by
+region, which reads photographs of a page.
 """
 
 from __future__ import annotations

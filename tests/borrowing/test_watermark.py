@@ -12,7 +12,7 @@ import pikepdf
 import pypdfium2
 import pytest
 from click.testing import CliRunner
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from archive.borrowing.watermark import MAX_PAYLOAD, burn, encode_png, identify, marked_pdf
 from archive.cli import cli
@@ -90,6 +90,14 @@ def test_the_mark_of_a_real_scan_survives(name, distortion):
 def test_the_mark_survives_a_crop_of_a_quarter_of_the_page_at_an_odd_place():
     marked = burn(_real("filing_03.png"), LINES, 31_415)
     assert identify(marked.crop((843, 882, 843 + 1240, 882 + 1754))) == 31_415
+
+
+def test_the_mark_survives_a_photograph_turned_scaled_softened_and_recompressed():
+    marked = burn(_real("deposition_02.png"), LINES, 1_234_567).convert("RGB")
+    photo = marked.rotate(0.8, Image.Resampling.BILINEAR, fillcolor="white")
+    photo = photo.resize((round(photo.width * 0.63), round(photo.height * 0.63)), Image.Resampling.BILINEAR)
+    photo = photo.filter(ImageFilter.GaussianBlur(0.8)).point(lambda value: round(value * 0.9 + 10))
+    assert identify(_jpeg(photo, 85)) == 1_234_567
 
 
 def test_pages_without_a_mark_read_as_none(generated):
