@@ -8,7 +8,11 @@ The invisible mark is a spread-spectrum pattern in the luminance: a tile of TILE
 300 dpi) of CHIP x CHIP blocks, each raised or lowered by AMPLITUDE grey levels, repeated over the
 page. 30 % of a tile's blocks are a fixed synchronisation pattern; the rest carry the 32-bit payload
 and a CRC-32 of it, convolutionally encoded (constraint length 7, rate 1/2), each coded bit spread
-over about 5 blocks of every tile with pseudo-random signs. All of it is keyed by _KEY.
+over about 5 blocks of every tile with pseudo-random signs. All of it is keyed: the
+layout, the signs and the CRC follow from a key (DEFAULT_KEY unless the caller passes the archive's
+own secret), so that without it the mark can be neither read nor forged. (It is no secret that the
+mark repeats: the tiling that lets a crop be read would also let a determined forger average the tile
+out and weaken it; the visible mark is the first line of defence.)
 
 Reading folds the page's fine detail modulo the tile (every tile adds up coherently), finds where the
 tile starts from the sync pattern (so any crop works), sums each coded bit's blocks into a soft value,
@@ -56,15 +60,15 @@ LATTICE_MIN_SCORE = 5.0  # a marked photo's tiling scores 10 and more, an unmark
 LATTICE_MIN_SCALE = 0.3  # smaller, a block of the mark is under 2.4 pixels: not worth trying
 LATTICE_POWER = 1.0  # of the spectrum: below 2 it weighs strong periodic print (halftone) down
 TURN_SLOPE = 0.07  # how far the tiling is looked for off the axes (about 4 degrees)
-_KEY = b"customer-file-archive/borrowing/watermark/v1"
+DEFAULT_KEY = b"customer-file-archive/borrowing/watermark/v1"  # public: pass a secret one in production
 _CHIPS = TILE // CHIP
 
 
-@lru_cache(maxsize=1)
-def _layout() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+@lru_cache(maxsize=2)
+def _layout(key: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The keyed tile layout: sync block signs, message block signs, each message block's bit, and
     which blocks are sync blocks (all _CHIPS x _CHIPS)."""
-    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(_KEY).digest()[:8], "big"))
+    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
     count = _CHIPS * _CHIPS
     order = rng.permutation(count)
     is_sync = np.zeros(count, dtype=bool)
@@ -79,17 +83,17 @@ def _layout() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return sync, message, bit_of.reshape(shape), is_sync.reshape(shape)
 
 
-def _message(payload: int) -> np.ndarray:
+def _message(payload: int, key: bytes) -> np.ndarray:
     """The 64 message bits of a payload (0/1): the payload, then its keyed CRC-32."""
     data = payload.to_bytes(4, "big")
-    check = zlib.crc32(_KEY + data).to_bytes(4, "big")
+    check = zlib.crc32(key + data).to_bytes(4, "big")
     return np.unpackbits(np.frombuffer(data + check, dtype=np.uint8))
 
 
-def _payload(message: np.ndarray) -> int | None:
+def _payload(message: np.ndarray, key: bytes) -> int | None:
     """The payload of 64 message bits, or None when their CRC does not match."""
     raw = np.packbits(message.astype(np.uint8)).tobytes()
-    if zlib.crc32(_KEY + raw[:4]).to_bytes(4, "big") != raw[4:]:
+    if zlib.crc32(key + raw[:4]).to_bytes(4, "big") != raw[4:]:
         return None
     return int.from_bytes(raw[:4], "big")
 
@@ -110,11 +114,11 @@ def _trellis() -> tuple[np.ndarray, np.ndarray]:
     return following, output
 
 
-def _code(payload: int) -> np.ndarray:
+def _code(payload: int, key: bytes) -> np.ndarray:
     """The coded bits (0/1) of a payload: its message, convolutionally encoded and terminated."""
     following, output = _trellis()
     state, coded = 0, []
-    for bit in [*_message(payload).tolist(), *[0] * _MEMORY]:
+    for bit in [*_message(payload, key).tolist(), *[0] * _MEMORY]:
         coded.extend(output[state, bit] > 0)
         state = int(following[state, bit])
     return np.array(coded, dtype=np.uint8)
@@ -146,19 +150,19 @@ def _viterbi(soft: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=16)
-def _tile(payload: int) -> np.ndarray:
+def _tile(payload: int, key: bytes) -> np.ndarray:
     """The invisible tile of a payload: TILE x TILE signed grey-level offsets (int16)."""
-    sync, message, bit_of, _ = _layout()
-    bits = _code(payload).astype(np.int16) * 2 - 1
+    sync, message, bit_of, _ = _layout(key)
+    bits = _code(payload, key).astype(np.int16) * 2 - 1
     chips = sync + message * np.where(bit_of >= 0, bits[np.maximum(bit_of, 0)], 0)
     return np.kron(chips.astype(np.int16), np.ones((CHIP, CHIP), dtype=np.int16)) * AMPLITUDE
 
 
 @lru_cache(maxsize=8)
-def _invisible_layer(payload: int, size: tuple[int, int]) -> Image.Image:
+def _invisible_layer(payload: int, size: tuple[int, int], key: bytes) -> Image.Image:
     """The invisible mark over a page of size, as an L image of AMPLITUDE + offset (0..2*AMPLITUDE)."""
     width, height = size
-    tile = _tile(payload) + AMPLITUDE
+    tile = _tile(payload, key) + AMPLITUDE
     reps = (-(-height // TILE), -(-width // TILE))
     return Image.fromarray(np.tile(tile.astype(np.uint8), reps)[:height, :width], mode="L")
 
@@ -186,15 +190,15 @@ def _visible_layer(lines: tuple[str, ...], size: tuple[int, int]) -> Image.Image
     return mask.point(lambda value: min(255 - AMPLITUDE, 255 - round(value * VISIBLE_STRENGTH)))
 
 
-def burn(image: Image.Image, lines: Sequence[str], payload: int) -> Image.Image:
+def burn(image: Image.Image, lines: Sequence[str], payload: int, *, key: bytes = DEFAULT_KEY) -> Image.Image:
     """Return a copy of image (L or RGB; others become RGB) with the visible lines and the invisible
-    payload (0 ≤ payload < 2**32) burnt in; raise ValueError for a payload out of range."""
+    payload (0 ≤ payload < 2**32) burnt in, under key; raise ValueError for a payload out of range."""
     if not 0 <= payload <= MAX_PAYLOAD:
         raise ValueError(f"a watermark payload is 0 … {MAX_PAYLOAD}, not {payload}")
     page = image if image.mode in ("L", "RGB") else image.convert("RGB")
     bands = len(page.getbands())
     visible = _visible_layer(tuple(lines), page.size)
-    invisible = _invisible_layer(payload, page.size)
+    invisible = _invisible_layer(payload, page.size, key)
     if bands > 1:
         visible = Image.merge("RGB", (visible,) * bands)
         invisible = Image.merge("RGB", (invisible,) * bands)
@@ -231,49 +235,50 @@ def _fold(residual: np.ndarray) -> np.ndarray:
     return padded.reshape(padded.shape[0] // TILE, TILE, padded.shape[1] // TILE, TILE).sum(axis=(0, 2))
 
 
-@lru_cache(maxsize=1)
-def _sync_spectrum() -> np.ndarray:
-    sync, _, _, _ = _layout()
+@lru_cache(maxsize=2)
+def _sync_spectrum(key: bytes) -> np.ndarray:
+    sync, _, _, _ = _layout(key)
     pattern = np.kron(sync.astype(np.float32), np.ones((CHIP, CHIP), dtype=np.float32))
     return np.conj(np.fft.rfft2(pattern))
 
 
-def _soft_bits(folded: np.ndarray, threshold: float = SYNC_THRESHOLD) -> tuple[np.ndarray, float] | None:
+def _soft_bits(folded: np.ndarray, key: bytes, threshold: float = SYNC_THRESHOLD) -> tuple[np.ndarray, float] | None:
     """The 64 soft bit values of a folded tile and the sync peak's strength, or None without a sync peak."""
-    surface = np.fft.irfft2(np.fft.rfft2(folded) * _sync_spectrum(), s=folded.shape)
+    surface = np.fft.irfft2(np.fft.rfft2(folded) * _sync_spectrum(key), s=folded.shape)
     dy, dx = np.unravel_index(int(np.argmax(surface)), surface.shape)
     strength = float((surface[dy, dx] - surface.mean()) / (surface.std() + 1e-9))
     if strength < threshold:
         return None
     aligned = np.roll(folded, (-int(dy), -int(dx)), axis=(0, 1))
     chips = aligned.reshape(_CHIPS, CHIP, _CHIPS, CHIP).sum(axis=(1, 3))
-    _, message, bit_of, is_sync = _layout()
+    _, message, bit_of, is_sync = _layout(key)
     spread = (chips * message)[~is_sync]
     soft = np.bincount(bit_of[~is_sync], weights=spread, minlength=CODED_BITS)
     return soft, strength
 
 
-def _read_soft(soft: np.ndarray) -> int | None:
+def _read_soft(soft: np.ndarray, key: bytes) -> int | None:
     """The payload of the coded bits' soft values, or None when the decoded message fails its CRC."""
-    return _payload(_viterbi(soft))
+    return _payload(_viterbi(soft), key)
 
 
-def _read_at(gray: Image.Image, *, by_region: bool) -> int | None:
+def _read_at(gray: Image.Image, key: bytes, *, by_region: bool) -> int | None:
     """Read the payload of a luminance page at the reference scale and orientation: the whole page
     folded at once, else (by_region) region by region, each finding its own offset, so that a page a
     little warped, as in a photograph, still adds up."""
     residual = _residual(gray)
-    found = _soft_bits(_fold(residual))
-    payload = None if found is None else _read_soft(found[0])
+    found = _soft_bits(_fold(residual), key)
+    payload = None if found is None else _read_soft(found[0], key)
     if payload is not None or not by_region or min(residual.shape) < 2 * REGION:
         return payload
     total = np.zeros(CODED_BITS)
     for top in range(0, residual.shape[0] - REGION // 2, REGION):
         for left in range(0, residual.shape[1] - REGION // 2, REGION):
-            region = _soft_bits(_fold(residual[top:top + REGION, left:left + REGION]), REGION_THRESHOLD)
+            region = _soft_bits(_fold(residual[top:top + REGION, left:left + REGION]), key,
+                                 REGION_THRESHOLD)
             if region is not None:
                 total += region[0]
-    return _read_soft(total) if total.any() else None
+    return _read_soft(total, key) if total.any() else None
 
 
 def _lattice(gray: Image.Image) -> list[tuple[float, float]]:
@@ -351,9 +356,9 @@ def _normalised(gray: Image.Image, scale: float, degrees: float) -> Image.Image:
     return page.resize(size, Image.Resampling.BICUBIC)
 
 
-def identify(image: Image.Image) -> int | None:
+def identify(image: Image.Image, *, key: bytes = DEFAULT_KEY) -> int | None:
     """Return the payload of the invisible mark of a page image (saved, recompressed, scaled, cropped or
-    photographed), or None when no mark can be read."""
+    photographed), or None when no mark made with key can be read."""
     gray = image.convert("L") if image.mode != "L" else image
     tried: list[tuple[float, float]] = []
     guesses = [(1.0, 0.0, False), (0.5, 0.0, False)]  # as served, and downscaled by half: cheap first
@@ -362,7 +367,7 @@ def identify(image: Image.Image) -> int | None:
         if any(abs(scale - s) < 0.002 and abs(degrees - d) < 0.05 for s, d in tried):
             continue
         tried.append((scale, degrees))
-        payload = _read_at(_normalised(gray, scale, degrees), by_region=by_region)
+        payload = _read_at(_normalised(gray, scale, degrees), key, by_region=by_region)
         if payload is not None:
             return payload
     return None
