@@ -46,9 +46,9 @@ _MEMORY = 6  # the convolutional code: constraint length 7, rate 1/2 (the classi
 _POLYNOMIALS = (0o171, 0o133)
 CODED_BITS = (MESSAGE_BITS + _MEMORY) * len(_POLYNOMIALS)
 MAX_PAYLOAD = (1 << PAYLOAD_BITS) - 1
-SYNC_THRESHOLD = 5.5
-CLIP = AMPLITUDE / 2
-SYNC_SHARE = 0.3  # the sync peak, in standard deviations of the correlation surface
+SYNC_SHARE = 0.3  # of a tile's blocks
+SYNC_THRESHOLD = 5.5  # the sync peak, in standard deviations of the correlation surface
+CLIP = AMPLITUDE / 2  # of the residual: text edges then weigh no more than paper (measured best)
 VISIBLE_STRENGTH = 0.28  # how much the visible text darkens what is under it (0 none, 1 black)
 VISIBLE_ANGLE = 30  # degrees, counter-clockwise
 RESCALED_MAX = 2560  # pixels a side of a page brought back to the reference scale
@@ -203,7 +203,8 @@ def burn(image: Image.Image, lines: Sequence[str], payload: int, *, key: bytes =
         visible = Image.merge("RGB", (visible,) * bands)
         invisible = Image.merge("RGB", (invisible,) * bands)
     marked = ImageChops.add(ImageChops.multiply(page, visible), invisible, scale=1.0, offset=-AMPLITUDE)
-    marked.info.update({key: value for key, value in image.info.items() if key == "dpi"})
+    if "dpi" in image.info:
+        marked.info["dpi"] = image.info["dpi"]
     return marked
 
 
@@ -220,7 +221,7 @@ def encode_png(marked: Image.Image, *, dpi: int | None = 300) -> bytes:
 
 def _residual(gray: Image.Image) -> np.ndarray:
     """The page's fine detail, where the mark lives: the page less its local mean, clipped so that the
-    edges of text weigh no more than the mark."""
+    edges of text weigh no more than the mark, less its own mean."""
     smooth = gray.filter(ImageFilter.BoxBlur(CHIP * 2))
     residual = np.asarray(gray, dtype=np.float32) - np.asarray(smooth, dtype=np.float32)
     residual = np.clip(residual, -CLIP, CLIP)
