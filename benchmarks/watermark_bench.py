@@ -11,7 +11,7 @@ One run, on real scans from ../shared/ocr-real/ (and one generated page) scaled 
     page needs and an unmarked one, streamed as stored, does not), and the PNG sizes;
   * survival: --payloads random grant ids, each burnt into a carrier in turn, then the page is
     recompressed, scaled, cropped or photographed (a simulated phone: slight rotation and
-    perspective, about 0.6 scale, blur, noise, brightness, JPEG 85); a read counts when identify
+    perspective, about 0.6 scale, blur, noise, brightness, JPEG 85; also turned sideways); a read counts when identify
     returns the payload, a wrong id is counted apart (it must stay 0), and clean pages must read None.
 Steps are repeated --repeat times, interleaved, and the fastest run of each counts.
 
@@ -108,6 +108,7 @@ DISTORTIONS: dict[str, Callable[[Image.Image, random.Random], Image.Image]] = {
     "25% crop": crop,
     "25% crop + 50% downscale + JPEG 75": lambda image, rng: jpeg(half(crop(image, rng))),
     "phone photo": phone,
+    "phone photo, sideways": lambda image, rng: phone(image.transpose(Image.Transpose.ROTATE_90), rng),
 }
 
 

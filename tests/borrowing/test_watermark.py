@@ -100,6 +100,12 @@ def test_the_mark_survives_a_photograph_turned_scaled_softened_and_recompressed(
     assert identify(_jpeg(photo, 85)) == 1_234_567
 
 
+def test_a_page_turned_sideways_or_upside_down_still_reads(generated):
+    marked = burn(generated, LINES, 55_555)
+    assert identify(marked.transpose(Image.Transpose.ROTATE_90)) == 55_555
+    assert identify(_jpeg(marked.transpose(Image.Transpose.ROTATE_180))) == 55_555
+
+
 def test_pages_without_a_mark_read_as_none(generated):
     names = ["chart_01.png", "table_05.png", "multicol_03.png", "receipt_03.png"]
     clean = [_real(name, size=None) for name in names]
