@@ -5,15 +5,17 @@ One run, on real scans from ../shared/ocr-real/ (and one generated page) scaled 
   * the baseline: encode the unmarked page as the archive's page PNG (ocr.inputs.save_page, zlib
     level 6), as serving would if it had the image decoded; ours: burn the marks, then encode the
     marked page for serving (watermark.encode_png, zlib level 1). The cost is the difference (target
-    ≤ 150 ms a page). Shown beside it: burn alone, burn with cold caches (a borrower's first page:
-    the visible text rendered), the cost when both pages are encoded alike, at level 1 and at level 6
-    (the mark makes a page harder to compress, which is why serving uses level 1), decoding the stored PNG (which a marked
-    page needs and an unmarked one, streamed as stored, does not), and the PNG sizes;
+    ≤ 150 ms a page). Shown beside it: burn alone; burn with cold caches (a borrower's first page:
+    the visible text rendered); the cost when both pages are encoded alike, at level 1 and at level
+    6 (the mark makes a page harder to compress, which is why serving uses level 1); decoding the
+    stored PNG, which a marked page needs and an unmarked one, streamed as stored, does not; sizes;
   * survival: --payloads random grant ids, each burnt into a carrier in turn, then the page is
     recompressed, scaled, cropped or photographed (a simulated phone: slight rotation and
-    perspective, about 0.6 scale, blur, noise, brightness, JPEG 85; also turned sideways); a read counts when identify
-    returns the payload, a wrong id is counted apart (it must stay 0), and clean pages must read None.
-Steps are repeated --repeat times, interleaved, and the fastest run of each counts.
+    perspective, about 0.6 scale, blur, noise, brightness, JPEG 85; also turned sideways). A read
+    counts when identify returns the payload, a wrong id is counted apart (it must stay 0), and the
+    unmarked carriers must read None.
+Steps are repeated --repeat times, interleaved, and the fastest run of each counts; the load average
+is printed first, as the shared machine's other work slows every figure.
 
     .venv/bin/python benchmarks/watermark_bench.py
     .venv/bin/python benchmarks/watermark_bench.py --payloads 60 --repeat 5

@@ -245,7 +245,8 @@ def _sync_spectra(key: bytes) -> tuple[np.ndarray, ...]:
     return tuple(np.conj(np.fft.rfft2(np.rot90(pattern, -turns))) for turns in range(4))
 
 
-def _soft_bits(folded: np.ndarray, key: bytes, threshold: float = SYNC_THRESHOLD) -> tuple[np.ndarray, float] | None:
+def _soft_bits(folded: np.ndarray, key: bytes,
+               threshold: float = SYNC_THRESHOLD) -> tuple[np.ndarray, float] | None:
     """The soft values of the coded bits in a folded tile and the sync peak's strength, or None without
     a sync peak. The tile is tried in its four quarter turns: a page photographed sideways or scanned
     upside down folds into the tile turned likewise."""
@@ -294,9 +295,9 @@ def _read_at(gray: Image.Image, key: bytes, *, by_region: bool) -> int | None:
 
 
 def _lattice(gray: Image.Image) -> list[tuple[float, float, float]]:
-    """Where the page's fine detail repeats like the tile, best first, as (scale, degrees, score): the page is
-    the marked page scaled by `scale`, and turning it by `degrees` (as Image.rotate does) sets it
-    upright. From the peaks of the autocorrelation of its residual near both axes at lags of
+    """Where the page's fine detail repeats like the tile, best first, as (scale, degrees, score): the
+    page is the marked page scaled by `scale`, and turning it by `degrees` (as Image.rotate does) sets
+    it upright. From the peaks of the autocorrelation of its residual near both axes at lags of
     TILE x LATTICE_MIN_SCALE … 1.5, that score at least LATTICE_MIN_SCORE."""
     factor = min(1.0, LATTICE_MAX / max(gray.size))  # the lattice is the same at a smaller size
     work = gray if factor == 1.0 else gray.resize(

@@ -24,7 +24,8 @@ def watermark() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the grant id found (or null) as JSON.")
 def identify(file: Path, as_json: bool) -> None:
     """Print the grant id hidden in a page image (or in each page of a PDF or TIFF) until one is found;
-    exit 1 when no page carries a readable mark, 2 when the file cannot be read. Reading the file stores and audits nothing."""
+    exit 1 when no page carries a readable mark, 2 when the file cannot be read. Reading the file
+    stores and audits nothing."""
     grant_id: int | None = None
     page_number: int | None = None
     try:
@@ -38,7 +39,8 @@ def identify(file: Path, as_json: bool) -> None:
         unreadable.exit_code = 2  # 1 means "read, and no mark found"
         raise unreadable from error
     if as_json:
-        click.echo(json.dumps({"file": str(file), "grant_id": grant_id, "page": page_number}, ensure_ascii=False))
+        found = {"file": str(file), "grant_id": grant_id, "page": page_number}
+        click.echo(json.dumps(found, ensure_ascii=False))
     elif grant_id is None:
         click.echo(f"no watermark found in {file} (未发现水印)", err=True)
     else:
