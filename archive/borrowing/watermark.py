@@ -58,7 +58,7 @@ LATTICE_MAX = 2048  # pixels a side at which the page's tiling is looked for
 LATTICE_CANDIDATES = 3
 LATTICE_MIN_SCORE = 5.0  # a marked photo's tiling scores 10 and more, an unmarked page's 2 to 9
 LATTICE_MIN_SCALE = 0.3  # smaller, a block of the mark is under 2.4 pixels: not worth trying
-REGION_MIN_SCORE = 8.0  # a tiling this clear is worth reading region by region (cost: 0.1-0.2 s)
+REGION_MIN_SCORE = 6.0  # a tiling this clear is worth reading region by region (cost: 0.1-0.2 s)
 LATTICE_POWER = 1.0  # of the spectrum: below 2 it weighs strong periodic print (halftone) down
 TURN_SLOPE = 0.07  # how far the tiling is looked for off the axes (about 4 degrees)
 DEFAULT_KEY = b"customer-file-archive/borrowing/watermark/v1"  # public: pass a secret one in production
@@ -376,14 +376,38 @@ def identify(image: Image.Image, *, key: bytes = DEFAULT_KEY) -> int | None:
     tried: list[tuple[float, float]] = []
     guesses = [(1.0, 0.0, False), (0.5, 0.0, False)]  # as served, and downscaled by half: cheap first
     measured = ((scale, degrees, score >= REGION_MIN_SCORE) for scale, degrees, score in _lattice(gray))
-    for scale, degrees, by_region in itertools.chain(guesses, measured):
-        if any(abs(scale - s) < 0.002 and abs(degrees - d) < 0.05 for s, d in tried):
+    quarters = ((scale, degrees, True) for scale, degrees in _agreeing_quarters(gray))
+    for scale, degrees, by_region in itertools.chain(guesses, measured, quarters):
+        if any(abs(scale - s) < 0.003 and abs(degrees - d) < 0.1 for s, d in tried):
             continue
         tried.append((scale, degrees))
         payload = _read_at(_normalised(gray, scale, degrees), key, by_region=by_region)
         if payload is not None:
             return payload
     return None
+
+
+def _agreeing_quarters(gray: Image.Image) -> Iterator[tuple[float, float]]:
+    """Tilings that at least two quarters of the page show alike (scale within 3 %), as (scale,
+    degrees) averaged over them: a page in perspective repeats at a different rate in each part,
+    which blurs the whole page's autocorrelation, and an unmarked page's chance peaks do not agree."""
+    width, height = gray.size
+    if min(width, height) < 8 * LATTICE_MIN_SCALE * TILE:  # a few tiles in each quarter
+        return
+    seen: list[list[tuple[float, float, int]]] = []
+    for number, (left, top) in enumerate(((0, 0), (width // 2, 0), (0, height // 2), (width // 2, height // 2))):
+        quarter = gray.crop((left, top, left + width // 2, top + height // 2))
+        for scale, degrees, score in _lattice(quarter):
+            if score < REGION_MIN_SCORE:
+                continue
+            group = next((g for g in seen if abs(g[0][0] - scale) < 0.03 * scale), None)
+            if group is None:
+                seen.append([(scale, degrees, number)])
+            elif all(n != number for _, _, n in group):
+                group.append((scale, degrees, number))
+    for group in sorted(seen, key=len, reverse=True):
+        if len(group) >= 2:
+            yield (sum(s for s, _, _ in group) / len(group), sum(d for _, d, _ in group) / len(group))
 
 
 def marked_pdf(pages: Iterable[Image.Image], out: BinaryIO, *, dpi: int = 300, quality: int = 85) -> int:

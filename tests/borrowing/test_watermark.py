@@ -107,9 +107,9 @@ def test_a_page_turned_sideways_or_upside_down_still_reads(generated):
 
 
 def test_pages_without_a_mark_read_as_none(generated):
-    names = ["chart_01.png", "table_05.png", "multicol_03.png", "receipt_03.png"]
+    names = ["chart_01.png", "multicol_03.png", "receipt_03.png"]  # a chart, halftone print, a photo
     clean = [_real(name, size=None) for name in names]
-    assert [identify(page) for page in [generated, _half(generated), *clean]] == [None] * (len(clean) + 2)
+    assert [identify(page) for page in [generated, *clean]] == [None] * (len(clean) + 1)
 
 
 def test_a_page_marked_for_another_grant_reads_as_that_grant_not_as_a_mix(generated):
@@ -118,7 +118,7 @@ def test_a_page_marked_for_another_grant_reads_as_that_grant_not_as_a_mix(genera
 
 
 def test_a_mark_made_with_another_key_reads_as_none(generated):
-    marked = burn(generated, LINES, 99, key=b"the archive's own secret")
+    marked = burn(_half(generated), LINES, 99, key=b"the archive's own secret")
     assert identify(marked) is None
     assert identify(marked, key=b"the archive's own secret") == 99
 
@@ -164,7 +164,7 @@ def test_the_pdf_has_one_page_per_image_written_as_each_comes_and_keeps_the_mark
 def test_the_command_prints_the_grant_of_a_marked_page_and_exits_1_on_a_clean_one(generated, tmp_path):
     marked, clean = tmp_path / "leaked.jpg", tmp_path / "clean.png"
     _jpeg(burn(generated, LINES, 90_210)).save(marked)
-    generated.save(clean)
+    _half(generated).save(clean)
     runner = CliRunner()
     found = runner.invoke(cli, ["watermark", "identify", str(marked)])
     assert found.exit_code == 0 and "grant 90210" in found.output
