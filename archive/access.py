@@ -6,15 +6,23 @@ that lists can apply as a SQL condition and search backends as an engine filter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, true
 
-from archive.actors import Actor
+from archive.actors import Actor, DocumentGrant
 from archive.errors import AccessDenied
 from archive.models import Customer, Document, Dossier
-from archive.permissions import permission_pii_view
+from archive.permissions import (
+    DUTIES,
+    READING,
+    permission_document_search,
+    permission_document_view,
+    permission_pii_view,
+)
+from archive.roles import SEPARATED_ROLES
 from search.base import Visibility
 
 Target = Document | Customer | Dossier | None
@@ -45,11 +53,19 @@ class Scope:
             return true()
         return Customer.department_id.in_(self.department_ids) if self.department_ids else false()
 
-    def for_search(self) -> Visibility:
+    def for_search(self, lent_to: int | None = None,
+                   lag: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())) -> Visibility:
+        """The engine filter. With many grants, lent_to names the user whose borrower tag the engine may
+        filter by instead of the ids, and lag (Lending.index_lag) corrects what the index has not caught
+        up with, so counts stay exact at every instant."""
+        pending, withheld = lag
         return Visibility(
             departments=self.department_codes,
             classifications=self.classifications,
             granted_document_ids=self.granted_document_ids,
+            lent_to=lent_to if self.granted_document_ids else None,
+            lent_pending=pending,
+            withheld_document_ids=withheld,
         )
 
 
@@ -76,11 +92,11 @@ def allowed_actions(actor: Actor, target: Target) -> frozenset[str]:
 
 def require(actor: Actor, permission: str, target: Target = None) -> None:
     """Raise AccessDenied unless the actor holds the permission for this target."""
+    if isinstance(target, Document) and actor.grant_for(target.id, permission) is not None:
+        return  # an approved borrow request, still running (the actor is resolved on the archive's clock)
     if permission not in actor.permissions:
         raise _denied(actor, permission, target, f"role {actor.role} lacks it")
     if target is None or actor.role == "system":
-        return
-    if isinstance(target, Document) and target.id in actor.granted_document_ids:
         return
     if target.department_id != actor.department_id:
         raise _denied(actor, permission, target, "another department's record")
@@ -88,15 +104,51 @@ def require(actor: Actor, permission: str, target: Target = None) -> None:
         raise _denied(actor, permission, target, f"classification {target.classification} above clearance")
 
 
+def via_grant(actor: Actor, permission: str, target: Document) -> DocumentGrant | None:
+    """The borrow grant that opens target to the actor when their own rights would not (then what is
+    served is watermarked and the access is logged with the request number and purpose)."""
+    grant = actor.grant_for(target.id, permission)
+    if grant is None:
+        return None
+    return grant if not allows(replace(actor, grants=()), permission, target) else None
+
+
+def require_search(actor: Actor) -> None:
+    """Searching needs permission_document_search, or a running borrow grant (then over what is lent)."""
+    if not any(permission_document_view in g.permissions for g in actor.grants):
+        require(actor, permission_document_search)
+
+
 def visible(actor: Actor, permission: str) -> Scope:
     """The records the actor may reach with this permission; raise AccessDenied if none ever."""
+    granted = actor.lent(permission)
+    if permission not in actor.permissions and granted:
+        return Scope(frozenset(), frozenset(), frozenset(), granted)  # only what was lent
     require(actor, permission)
     if actor.role == "system":
         return Scope(None, None, frozenset(actor.visible_classifications), frozenset())
     department = frozenset({actor.department_id}) if actor.department_id is not None else frozenset()
     codes = frozenset({actor.department_code}) if actor.department_code else frozenset()
-    return Scope(department, codes, actor.visible_classifications, actor.granted_document_ids)
+    return Scope(department, codes, actor.visible_classifications, granted)
 
 
 def may_see_pii(actor: Actor, target: Customer | Document) -> bool:
     return allows(actor, permission_pii_view, target)
+
+
+def check_role_change(actor: Actor, duty_role: str | None, role: str) -> None:
+    """三员分立: an account that ever held one of the three administrator roles (duty_role) never takes
+    another of them, so nobody audits what they administered. Raises AccessDenied (audited)."""
+    if duty_role is not None and role in SEPARATED_ROLES and role != duty_role:
+        raise _denied(actor, "role.assign", None, f"an account that was {duty_role} cannot become {role} (三员分立)")
+
+
+def check_separation(role_permissions: Mapping[str, frozenset[str]]) -> None:
+    """三员分立 over every feature's grants: no role holds permissions of two of the three duties, and
+    none of the three administrator roles reads documents. Raises RuntimeError at start-up."""
+    for role, held in role_permissions.items():
+        duties = {duty for duty, permissions in DUTIES.items() if held & permissions}
+        if len(duties) > 1:
+            raise RuntimeError(f"role {role!r} holds the duties {sorted(duties)}: 三员分立 forbids it")
+        if role in SEPARATED_ROLES and held & READING:
+            raise RuntimeError(f"role {role!r} would read documents: {sorted(held & READING)}")

@@ -21,6 +21,10 @@ def record(
     target_id: object = "",
     **detail: Any,
 ) -> AuditEvent:
+    if target_type == "document" and actor.grants and str(target_id).isdigit():  # a borrowed file (seed 002)
+        lent = actor.grant_for(int(str(target_id)))
+        if lent is not None:  # the request number and purpose
+            detail = {**detail, "borrow_request": lent.request_number, "purpose": lent.purpose}
     event = AuditEvent(
         occurred_at=utcnow(),
         actor_id=actor.user_id,

@@ -14,7 +14,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive import registry
+from archive import access, registry
 from archive.config import Settings, load_settings
 from archive.jobs import JobQueue
 from archive.ports import Clock, DispositionGuard, Mailer, NoHolds, Recognizer, SystemClock
@@ -76,6 +76,7 @@ class Archive:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or load_settings()
+        access.check_separation(registry.role_permissions())  # 三员分立 holds over every feature's grants
 
     @cached_property
     def engine(self) -> Engine:

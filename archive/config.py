@@ -62,6 +62,15 @@ class Settings:
     audit_signing_key_file: Path = Path("audit-signing.json")
     audit_checkpoint_minutes: int = 15
     audit_alert_rules: Path | None = None  # JSON overriding archive/compliance/alerts.py's default rules
+    # Borrowing (archive/borrowing): the longest period, when a step with no approver escalates, how many
+    # days before a loan's due date the reminder goes, and whether search shows metadata-only hits.
+    borrow_max_days: int = 30
+    borrow_escalate_hours: int = 24
+    borrow_reminder_days: int = 3
+    borrow_discovery: bool = False
+    # Retention: an appraisal batch waiting longer than this many days for its appraisers or its leader
+    # gets a daily reminder.
+    appraisal_remind_days: int = 7
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -166,6 +175,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                                     or home / "keys" / "audit-signing.json"),
         audit_checkpoint_minutes=max(1, int(_number(env, "ARCHIVE_AUDIT_CHECKPOINT_MINUTES", "15", int))),
         audit_alert_rules=Path(env.get("ARCHIVE_AUDIT_ALERT_RULES", "") or home / "audit-alert-rules.json"),
+        borrow_max_days=_positive(env, "ARCHIVE_BORROW_MAX_DAYS", "30", most=3650),
+        borrow_escalate_hours=_positive(env, "ARCHIVE_BORROW_ESCALATE_HOURS", "24"),
+        borrow_reminder_days=_positive(env, "ARCHIVE_BORROW_REMINDER_DAYS", "3"),
+        borrow_discovery=_choice(env, "ARCHIVE_BORROW_DISCOVERY", "false", ("true", "false")) == "true",
+        appraisal_remind_days=_positive(env, "ARCHIVE_APPRAISAL_REMIND_DAYS", "7"),
     )
 
 

@@ -24,3 +24,6 @@ event_document_filed = "document.filed"
 event_document_filing_refused = "document.filing_refused"
 event_page_version_viewed = "page.version_viewed"  # an earlier version's text (its image: page.image_viewed)
 event_page_words_viewed = "page.words_viewed"
+event_classification_change_requested = "classification.change_requested"
+event_classification_change_decided = "classification.change_decided"
+event_classification_changed = "classification.changed"  # with before and after

@@ -108,6 +108,8 @@ class User(Base):
     cli_token_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the personal CLI token
     email: Mapped[str | None] = mapped_column(String(200))  # for self-service unlock when SMTP is configured
     totp_sealed: Mapped[str | None] = mapped_column(String(200))  # the TOTP secret, sealed; None: not enrolled
+    # The first of the three administrator roles (三员分立) the account ever held: it never takes another.
+    duty_role: Mapped[str | None] = mapped_column(String(20))
 
     department: Mapped[Department | None] = relationship(lazy="joined")
     clearance_level: Mapped[ClassificationLevel] = relationship(lazy="joined")
@@ -152,6 +154,8 @@ class Dossier(Base):
     title: Mapped[str] = mapped_column(String(200))
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # No document of the dossier is below this level (services/classification.py).
+    classification: Mapped[str] = mapped_column(String(32), default="public", server_default="public")
 
 
 class Document(Base):
@@ -187,6 +191,8 @@ class Document(Base):
     contract_end_date: Mapped[date | None] = mapped_column(Date)  # time-limited documents: history after it
     filed_at: Mapped[datetime | None] = mapped_column(index=True)  # 归档: None while pending filing
     filed_by_id: Mapped[int | None] = mapped_column(Integer)  # a user id (no FK: see migration 0006)
+    box: Mapped[str | None] = mapped_column(String(50))  # where the paper original lies: 盒号
+    shelf: Mapped[str | None] = mapped_column(String(50))  # 架位
 
     customer: Mapped[Customer] = relationship(lazy="joined")
     dossier: Mapped[Dossier | None] = relationship(lazy="joined")
@@ -384,3 +390,36 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Notification(Base):
+    """An inbox entry: a request to decide, a decision, a reminder. `kind` and `params` are translated
+    where shown; `link` is the path of the page it concerns."""
+
+    __tablename__ = "notification"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    link: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ClassificationChange(Base):
+    """A request to raise or lower (解密) a document's or a dossier's classification, which the
+    security administrator decides (services/classification.py)."""
+
+    __tablename__ = "classification_change"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_type: Mapped[str] = mapped_column(String(20))  # document | dossier
+    target_id: Mapped[int] = mapped_column(Integer, index=True)
+    before: Mapped[str] = mapped_column(String(32))
+    after: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | approved | rejected
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str] = mapped_column(Text, default="")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archive.roles import ADMIN, APPROVER, CLERK, COMPLIANCE, SECURITY_ADMIN, STAFF
+from archive.roles import APPROVER, AUDITOR, CLERK, SECURITY_ADMIN, STAFF, SYSTEM_ADMIN
 
 permission_customer_view = "customer.view"
 permission_customer_register = "customer.register"
@@ -17,6 +17,8 @@ permission_integrity_verify = "integrity.verify"  # run the fixity check and swe
 permission_document_file = "document.file"  # 归档: make a captured document an archived record
 # Approve or reject a role or clearance above staff/internal that an administrator asked for (三员分立).
 permission_account_change_approve = "account_change.approve"
+permission_classification_request = "classification.request"  # ask to raise or lower a record's 密级
+permission_classification_approve = "classification.approve"  # decide it (the security administrator)
 
 # Held by no role: only named system actors (archive.actors; retention's disposal job) get them.
 permission_keys_manage = "keys.manage"  # rotate master keys, re-wrap data keys, retire unused keys
@@ -27,10 +29,21 @@ permission_text_reredact = "text.reredact"  # re-redact stored text after the re
 GRANTS: dict[str, frozenset[str]] = {
     CLERK: frozenset({permission_customer_view, permission_customer_register, permission_pii_view,
                       permission_document_view, permission_document_download, permission_document_search,
-                      permission_document_file}),
+                      permission_document_file, permission_classification_request}),
     STAFF: frozenset({permission_customer_view, permission_document_view, permission_document_search}),
-    APPROVER: frozenset({permission_customer_view, permission_document_view, permission_document_search}),
-    COMPLIANCE: frozenset({permission_audit_view, permission_integrity_verify}),
-    ADMIN: frozenset({permission_user_manage, permission_reference_manage}),
-    SECURITY_ADMIN: frozenset({permission_account_change_approve}),
+    APPROVER: frozenset({permission_customer_view, permission_document_view, permission_document_search,
+                         permission_classification_request}),
+    AUDITOR: frozenset({permission_audit_view, permission_integrity_verify}),
+    SYSTEM_ADMIN: frozenset({permission_user_manage, permission_reference_manage}),
+    SECURITY_ADMIN: frozenset({permission_account_change_approve, permission_classification_approve}),
 }
+
+# 三员分立: the permissions that make each of the three duties (access.check_separation), and those that
+# read customers' documents, which none of the three administrator roles may hold.
+DUTIES: dict[str, frozenset[str]] = {
+    "system": frozenset({permission_user_manage, permission_reference_manage}),
+    "security": frozenset({permission_account_change_approve, permission_classification_approve}),
+    "audit": frozenset({permission_audit_view}),
+}
+READING = frozenset({permission_customer_view, permission_pii_view, permission_document_view,
+                     permission_document_download, permission_document_search})

@@ -7,9 +7,9 @@ concrete ones from configuration. The object store and search index contracts ar
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from collections.abc import Collection, Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, BinaryIO, Protocol
 
 from PIL import Image
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from search.base import SearchIndex
 from storage.base import ObjectStore
 
 __all__ = ["Clock", "DispositionGuard", "FilingCheck", "Jobs", "NoHolds", "ObjectStore", "Recognizer", "SearchIndex",
-           "FixedClock", "Mailer", "SystemClock"]
+           "FixedClock", "KeyHolder", "Lending", "Mailer", "SetClock", "SystemClock"]
 
 
 class Clock(Protocol):
@@ -54,6 +54,22 @@ class FixedClock:
         return self.day
 
 
+class SetClock:
+    """A clock that says the instant it is set to (`advance` moves it): expiry to the second in tests."""
+
+    def __init__(self, instant: datetime) -> None:
+        self.instant = instant
+
+    def advance(self, **delta: float) -> None:
+        self.instant += timedelta(**delta)
+
+    def now(self) -> datetime:
+        return self.instant
+
+    def today(self) -> date:
+        return self.instant.date()
+
+
 class Jobs(Protocol):
     """The background job queue. `enqueue` hands a registered task (by name) its arguments and returns
     at once; tasks are idempotent, so queueing one twice is harmless. Raises KeyError for a task no
@@ -79,10 +95,50 @@ class DispositionGuard(Protocol):
         ...
 
 
+class KeyHolder(Protocol):
+    """A feature's own rows holding data keys wrapped under master keys (retention's register snapshots),
+    so that key rotation re-wraps them and never retires a master key they still need."""
+
+    def uses(self, session: Session, key_id: str) -> bool:
+        """Whether any row's data key is wrapped under master key key_id."""
+        ...
+
+    def rewrap(self, session: Session, rewrap: Any, active_key_id: str) -> int:
+        """Re-wrap every row not under active_key_id with rewrap (storage.envelope.Keyring.rewrap: a
+        WrappedKey in, a WrappedKey out); returns how many changed. The caller commits."""
+        ...
+
+
 class Mailer(Protocol):
     """Sends one plain-text message; raises OSError (smtplib.SMTPException) when the server refuses it."""
 
     def send(self, to: str, subject: str, body: str) -> None: ...
+
+
+class Lending(Protocol):
+    """Borrowing as the core asks it (archive.borrowing.lending): what is lent to whom, and the marks
+    burned into what is served under a grant. Grants are archive.actors.DocumentGrant values."""
+
+    def grants(self, session: Session, user_id: int, now: datetime) -> Iterable[Any]:
+        """The documents lent to the user at this instant."""
+        ...
+
+    def borrowers(self, session: Session, document_ids: Collection[int], now: datetime) -> dict[int, tuple[int, ...]]:
+        """For the search index: the users each document is lent to now."""
+        ...
+
+    def index_lag(self, session: Session, user_id: int, now: datetime,
+                  lent: frozenset[int]) -> tuple[frozenset[int], frozenset[int]]:
+        """(lent but not yet tagged with the user in the index, tagged but no longer lent)."""
+        ...
+
+    def page(self, image: BinaryIO, grant: Any, actor: Any) -> BinaryIO:
+        """The page image (a stream of the original) as a marked PNG stream."""
+        ...
+
+    def pdf(self, images: Iterable[BinaryIO], grant: Any, actor: Any, out: BinaryIO) -> None:
+        """A PDF of the marked page images, written to out."""
+        ...
 
 
 class FilingCheck(Protocol):

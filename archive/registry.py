@@ -17,7 +17,7 @@ from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any, Protocol
 
-from archive.ports import DispositionGuard, FilingCheck
+from archive.ports import DispositionGuard, FilingCheck, KeyHolder, Lending
 
 FEATURES_GROUP = "archive.features"
 COMMANDS_GROUP = "archive.commands"
@@ -66,6 +66,14 @@ class Feature:
     # Adds the feature's sample data to `archive demo` (after the core's customers and scans) and
     # returns the logins it created.
     demo: Callable[[NewUnitOfWork], list[Login]] | None = None
+    # What is lent to whom, which the access policy and the search index honour, and the marks on what
+    # is served under a grant (borrowing): archive.ports.Lending.
+    lending: Callable[[], Lending] | None = None
+    # The inbox kinds it sends (archive.services.inbox.notify): kind -> (Chinese, English) text, with
+    # {param} fields formatted in.
+    messages: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # Its rows that hold wrapped data keys, for key rotation (archive/services/keys.py).
+    key_holders: tuple[Callable[[], KeyHolder], ...] = ()
 
 
 def vocabulary(module: ModuleType, prefix: str) -> tuple[str, ...]:
@@ -109,12 +117,37 @@ def event_types() -> tuple[str, ...]:
     return tuple(event for feature in features() for event in feature.events)
 
 
+@cache
+def messages() -> Mapping[str, tuple[str, str]]:
+    """Every feature's inbox texts by kind; a kind declared twice is an error."""
+    found: dict[str, tuple[str, str]] = {}
+    for feature in features():
+        for kind, texts in feature.messages.items():
+            if kind in found:
+                raise RegistryError(f"feature {feature.name!r} declares inbox kind {kind!r} again")
+            found[kind] = texts
+    return found
+
+
 def filing_listeners() -> list[Callable[[Any, Any, list[int]], None]]:
     return [feature.on_filed for feature in features() if feature.on_filed is not None]
 
 
 def filing_checks() -> list[FilingCheck]:
     return [make() for feature in features() for make in feature.filing_checks]
+
+
+@cache
+def lending() -> Lending | None:
+    """The feature that lends documents (borrowing), if one is installed."""
+    makers = [feature.lending for feature in features() if feature.lending is not None]
+    if len(makers) > 1:
+        raise RegistryError("more than one feature lends documents")
+    return makers[0]() if makers else None
+
+
+def key_holders() -> list[KeyHolder]:
+    return [make() for feature in features() for make in feature.key_holders]
 
 
 def disposition_guards() -> Iterator[DispositionGuard]:

@@ -169,6 +169,9 @@ class SearchHitView:
     document_type: str
     snippet: str
     score: float
+    history: bool = False  # a time-limited document past its end (retention): shown marked
+    # Outside the user's access, shown as metadata only (ARCHIVE_BORROW_DISCOVERY): ask to borrow it.
+    restricted: bool = False
 
 
 @dataclass(frozen=True)

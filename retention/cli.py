@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from dataclasses import asdict
 from datetime import datetime
@@ -217,27 +218,66 @@ def destroy(ctx: click.Context, batch_id: int, username: str | None, as_json: bo
         _echo_json(asdict(run))
     else:
         click.echo(f"batch {batch_id}: {run.destroyed} destroyed, {run.extended} extended, "
-                   f"{run.for_transfer} for transfer, {run.held} kept by a hold")
+                   f"{run.for_transfer} for transfer, {run.held} kept by a hold"
+                   + (f"; register kept as snapshot {run.register_snapshot}" if run.register_snapshot else ""))
 
 
 @retention.command("register")
 @click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Write it as Excel.")
 @click.option("--pdf", "pdf", type=click.Path(dir_okay=False, path_type=Path), help="Write it as PDF.")
-@click.option("--verify", is_flag=True, help="Check every entry against its chained audit event; exit 1 on a difference.")
+@click.option("--verify", is_flag=True, help="Check every entry against its chained audit event, and every kept "
+              "snapshot's SHA-256; exit 1 on a difference.")
+@click.option("--keep", is_flag=True, help="Keep the register as a record now: a sealed PDF snapshot.")
+@click.option("--snapshots", is_flag=True, help="List the kept snapshots.")
+@click.option("--snapshot", "snapshot_id", type=int, help="Write this kept snapshot's PDF to --out FILE.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where --snapshot writes the PDF.")
 @AS_USER
 @AS_JSON
 @click.pass_context
-def register_(ctx: click.Context, xlsx: Path | None, pdf: Path | None, verify: bool, username: str | None,
-              as_json: bool) -> None:
-    """The destruction register 销毁清册 (permanent), or --xlsx FILE / --pdf FILE / --verify."""
+def register_(ctx: click.Context, xlsx: Path | None, pdf: Path | None, verify: bool, keep: bool, snapshots: bool,
+              snapshot_id: int | None, out: Path | None, username: str | None, as_json: bool) -> None:
+    """The destruction register 销毁清册 (permanent), or --xlsx FILE / --pdf FILE / --verify, or the register
+    kept as a record: --keep, --snapshots, --snapshot ID --out FILE."""
     archive = archive_of(ctx)
     actor = named_actor(archive, username)
     if verify:
         differing = register.verify_register(archive.uow(), actor=actor)
-        click.echo(json.dumps({"differing": differing}) if as_json else
-                   ("the register agrees with the audit chain" if not differing
-                    else "entries that differ from their chained audit event: " + ", ".join(differing)))
-        sys.exit(1 if differing else 0)
+        snapshots_differing = register.verify_register_snapshots(archive.uow(), actor=actor)
+        if as_json:
+            click.echo(json.dumps({"differing": differing, "snapshots_differing": snapshots_differing}))
+        else:
+            click.echo("the register agrees with the audit chain" if not differing
+                       else "entries that differ from their chained audit event: " + ", ".join(differing))
+            click.echo("every kept snapshot matches its recorded SHA-256" if not snapshots_differing
+                       else "snapshots that differ from their recorded SHA-256: "
+                       + ", ".join(map(str, snapshots_differing)))
+        sys.exit(1 if differing or snapshots_differing else 0)
+    if keep:
+        kept = register.keep_register(archive.uow(), actor=actor)
+        if as_json:
+            _echo_json(asdict(kept))
+        else:
+            click.echo(f"register kept as snapshot {kept.id}: {kept.entries} entries, sha256 {kept.sha256}")
+        return
+    if snapshots:
+        rows = register.list_register_snapshots(archive.uow(), actor=actor)
+        if as_json:
+            _echo_json([asdict(row) for row in rows])
+            return
+        for row in rows:
+            click.echo(f"{row.id:>4}  {row.created_at:%Y-%m-%d %H:%M}  {row.entries:>6} entries  "
+                       f"{row.period_from or '-'}..{row.period_to or '-'}  {row.created_by}  "
+                       + (f"batch {row.batch_id}  " if row.batch_id else "on demand  ") + row.sha256)
+        return
+    if snapshot_id is not None:
+        if out is None:
+            raise click.UsageError("--snapshot needs --out FILE")
+        stream, _name = register.open_register_snapshot(archive.uow(), actor=actor, snapshot_id=snapshot_id)
+        with stream, out.open("wb") as target:
+            shutil.copyfileobj(stream, target, 1 << 20)
+        click.echo(json.dumps({"snapshot": snapshot_id, "file": str(out)}) if as_json
+                   else f"wrote snapshot {snapshot_id} to {out}")
+        return
     for path, export in ((xlsx, register.export_register_xlsx), (pdf, register.export_register_pdf)):
         if path is not None:
             count = export(archive.uow(), actor=actor, path=path)
@@ -319,36 +359,87 @@ def hold_list(ctx: click.Context, everything: bool, username: str | None, as_jso
 
 @retention.group()
 def transfer() -> None:
-    """Transfers 移交 to another department, with handover receipts."""
+    """Transfers 移交 to another department or to another fonds, with handover receipts and packages."""
 
 
 @transfer.command("send")
 @click.argument("archive_codes", nargs=-1, required=True)
-@click.option("--to", "to_department", required=True, help="The receiving department's code.")
+@click.option("--to", "to_department", help="The receiving department's code.")
+@click.option("--to-fonds", "to_fonds", help="Or the receiving archive's fonds number (全宗号, e.g. Z002).")
+@click.option("--to-archive", "to_archive", default="", help="With --to-fonds: the receiving archive's name.")
 @click.option("--note", default="", help="A note for the receipt.")
 @AS_USER
 @AS_JSON
 @click.pass_context
-def transfer_send(ctx: click.Context, archive_codes: tuple[str, ...], to_department: str, note: str,
-                  username: str | None, as_json: bool) -> None:
-    """Hand filed records over to another department."""
+def transfer_send(ctx: click.Context, archive_codes: tuple[str, ...], to_department: str | None,
+                  to_fonds: str | None, to_archive: str, note: str, username: str | None, as_json: bool) -> None:
+    """Hand filed records over to another department (--to) or another fonds (--to-fonds, --to-archive)."""
+    if bool(to_department) == bool(to_fonds):
+        raise click.UsageError("give either --to DEPT or --to-fonds FONDS (with --to-archive NAME)")
     archive = archive_of(ctx)
     transfer_id = transfers.send_transfer(archive.uow(), actor=named_actor(archive, username),
-                                          archive_codes=archive_codes, to_department=to_department, note=note)
+                                          archive_codes=archive_codes, to_department=to_department,
+                                          to_fonds=to_fonds, to_archive=to_archive, note=note)
     click.echo(json.dumps({"transfer_id": transfer_id}) if as_json else f"transfer {transfer_id} sent")
+
+
+@transfer.command("package")
+@click.argument("transfer_id", type=int)
+@click.option("--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A new or empty directory for the package.")
+@AS_USER
+@AS_JSON
+@click.pass_context
+def transfer_package(ctx: click.Context, transfer_id: int, directory: Path, username: str | None,
+                     as_json: bool) -> None:
+    """Write a transfer to another fonds as a handover package: originals, manifest.json, receipt.pdf."""
+    archive = archive_of(ctx)
+    package = transfers.write_handover_package(archive.uow(), actor=named_actor(archive, username),
+                                               transfer_id=transfer_id, directory=directory)
+    if as_json:
+        _echo_json(asdict(package))
+    else:
+        click.echo(f"transfer {transfer_id}: {package.records} records ({package.bytes_written} bytes) written to "
+                   f"{package.directory}; manifest sha256 {package.manifest_sha256}")
 
 
 @transfer.command("receive")
 @click.argument("transfer_id", type=int)
+@click.option("--reference", default="", help="To another fonds: the receiving archive's reference for it.")
+@click.option("--signed-by", "signed_by", default="", help="To another fonds: who signed for it there.")
 @AS_USER
 @AS_JSON
 @click.pass_context
-def transfer_receive(ctx: click.Context, transfer_id: int, username: str | None, as_json: bool) -> None:
-    """Confirm receipt of a transfer (the receiving department's records manager)."""
+def transfer_receive(ctx: click.Context, transfer_id: int, reference: str, signed_by: str, username: str | None,
+                     as_json: bool) -> None:
+    """Confirm receipt: the receiving department's records manager, or, for another fonds, ours recording the
+    receiving archive's --reference and --signed-by."""
     archive = archive_of(ctx)
-    view = transfers.receive_transfer(archive.uow(), actor=named_actor(archive, username), transfer_id=transfer_id)
+    actor = named_actor(archive, username)
+    if reference or signed_by:
+        view = transfers.confirm_fonds_receipt(archive.uow(), actor=actor, transfer_id=transfer_id,
+                                               reference=reference, signed_by=signed_by)
+    else:
+        view = transfers.receive_transfer(archive.uow(), actor=actor, transfer_id=transfer_id)
     click.echo(json.dumps(asdict(view), ensure_ascii=False, default=str) if as_json
                else f"transfer {transfer_id} received: {len(view.items)} records")
+
+
+@transfer.command("list")
+@AS_USER
+@AS_JSON
+@click.pass_context
+def transfer_list(ctx: click.Context, username: str | None, as_json: bool) -> None:
+    """The transfers your department sent or receives, newest first."""
+    archive = archive_of(ctx)
+    rows = transfers.list_transfers(archive.uow(), actor=named_actor(archive, username))
+    if as_json:
+        _echo_json([asdict(row) for row in rows])
+        return
+    for row in rows:
+        destination = f"fonds {row.to_fonds} ({row.to_archive})" if row.to_fonds else row.to_department
+        click.echo(f"{row.id:>4}  {row.sent_at:%Y-%m-%d}  {row.from_department} → {destination}  "
+                   f"{len(row.items)} records  " + ("received" if row.received_at else "not received"))
 
 
 @transfer.command("show")
@@ -367,7 +458,8 @@ def transfer_show(ctx: click.Context, transfer_id: int, pdf: Path | None, userna
     if as_json:
         _echo_json(asdict(view))
         return
-    click.echo(f"transfer {view.id}: {view.from_department} → {view.to_department}, sent by {view.sent_by} "
+    destination = f"fonds {view.to_fonds} ({view.to_archive})" if view.to_fonds else view.to_department
+    click.echo(f"transfer {view.id}: {view.from_department} → {destination}, sent by {view.sent_by} "
                f"{view.sent_at:%Y-%m-%d}, " + (f"received by {view.received_by}" if view.received_by else "not received"))
     for item in view.items:
         click.echo(f"    {item.archive_code}  {item.pages} pages  {item.content_sha256}")

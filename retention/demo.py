@@ -10,9 +10,10 @@ from datetime import date
 from archive.actors import OPERATOR
 from archive.demo.loading import CUSTOMERS
 from archive.registry import Login
+from archive.roles import RECORDS_MANAGER
 from archive.services import users
 from archive.unit_of_work import UnitOfWork
-from retention.permissions import RECORDS_MANAGER, RETENTION_ACTOR
+from retention.permissions import RETENTION_ACTOR
 from retention.services import dispositions, holds, schedules
 
 LOGIN: Login = ("records", "records-demo-pass", "records_manager (档案管理员), holds and schedules")

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from archive.registry import Feature, vocabulary
 from retention import demo, events, permissions, tasks
-from retention.services import dispositions
+from retention.services import dispositions, reminders
 from retention.services.holds import HoldGuard
+from retention.services.register import SnapshotKeys
 
 FEATURE = Feature(
     name="retention",
-    roles=(permissions.RECORDS_MANAGER, permissions.APPRAISER, permissions.LEADER),
+    roles=(permissions.APPRAISER,),  # the records manager and the leader are core roles (borrowing too)
     permissions=vocabulary(permissions, "permission_"),
     grants=permissions.GRANTS,
     events=vocabulary(events, "event_"),
@@ -18,4 +19,6 @@ FEATURE = Feature(
     disposition_guard=HoldGuard,
     demo=demo.load,
     on_filed=dispositions.on_filed,
+    messages=reminders.MESSAGES,
+    key_holders=(SnapshotKeys,),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from archive.models import Base, utcnow
@@ -93,6 +93,9 @@ class AppraisalBatch(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # the leader
     decided_at: Mapped[datetime | None] = mapped_column()
     comment: Mapped[str] = mapped_column(Text, default="")  # the leader's, on approval or rejection
+    # Since when the batch waits for its current deciders (opened, appraised, returned); reminders count from it.
+    waiting_since: Mapped[datetime | None] = mapped_column()
+    reminded_on: Mapped[date | None] = mapped_column(Date)  # the last day a reminder about it went out
 
 
 class AppraisalItem(Base):
@@ -150,13 +153,39 @@ class DestructionRecord(Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("appraisal_batch.id"), index=True)
 
 
+class RegisterSnapshot(Base):
+    """The destruction register kept as a record: a PDF of the whole register at an instant, sealed under
+    its own data key in the object store; its SHA-256 is also in the audit chain."""
+
+    __tablename__ = "register_snapshot"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    object_key: Mapped[str] = mapped_column(String(200))
+    cipher: Mapped[str] = mapped_column(String(20))
+    key_id: Mapped[str] = mapped_column(String(32))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the PDF as written (plaintext)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    entries: Mapped[int] = mapped_column(Integer)
+    last_entry_id: Mapped[int | None] = mapped_column(Integer)  # the register's last entry it covers
+    period_from: Mapped[date | None] = mapped_column(Date)  # first and last destruction day it covers
+    period_to: Mapped[date | None] = mapped_column(Date)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("appraisal_batch.id"))  # None: kept on demand
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Transfer(Base):
-    """移交: records handed over to another department (or fonds); the receiving side confirms receipt."""
+    """移交: records handed over to another department, or to another fonds (an external archive, with a
+    handover package); the receiving side confirms receipt."""
 
     __tablename__ = "transfer"
     id: Mapped[int] = mapped_column(primary_key=True)
     from_department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
-    to_department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    to_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))  # None: another fonds
+    to_fonds: Mapped[str | None] = mapped_column(String(32))  # 全宗号 of the receiving archive
+    to_archive: Mapped[str] = mapped_column(String(200), default="")  # the receiving archive's name
+    receiver_reference: Mapped[str | None] = mapped_column(String(100))  # the receiving archive's own reference
+    received_signed_by: Mapped[str | None] = mapped_column(String(100))  # who signed for it over there
     note: Mapped[str] = mapped_column(Text, default="")
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)

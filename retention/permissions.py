@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from archive.actors import Actor
 from archive.permissions import permission_document_shred
-from archive.roles import APPROVER, CLERK, COMPLIANCE, STAFF
+from archive.roles import APPROVER, AUDITOR, CLERK, LEADER, RECORDS_MANAGER, STAFF
 
-RECORDS_MANAGER = "records_manager"  # 档案管理员: schedules, holds and destruction runs for the archive room
 APPRAISER = "appraiser"  # 鉴定小组成员: decides due records, two at least agreeing
-LEADER = "leader"  # 领导: approves or rejects an appraised batch before anything is destroyed
 
 permission_schedule_manage = "retention.schedule_manage"  # set a document type's schedule, record trigger events
 permission_disposition_view = "retention.disposition_view"  # see what is due for disposition
@@ -18,19 +16,20 @@ permission_appraisal_decide = "retention.appraisal_decide"  # vote destroy / ext
 permission_disposition_approve = "retention.disposition_approve"  # approve or reject an appraised batch
 permission_disposition_execute = "retention.disposition_execute"  # run an approved batch's destruction
 permission_register_view = "retention.register_view"  # read and export the destruction register
+permission_register_keep = "retention.register_keep"  # keep a sealed snapshot of the register as a record
 permission_transfer_manage = "retention.transfer_manage"  # hand records over, confirm receiving them
 
 GRANTS: dict[str, frozenset[str]] = {
     RECORDS_MANAGER: frozenset({permission_schedule_manage, permission_disposition_view, permission_hold_manage,
                                 permission_hold_view, permission_disposition_execute, permission_register_view,
-                                permission_transfer_manage}),
+                                permission_register_keep, permission_transfer_manage}),
     APPRAISER: frozenset({permission_disposition_view, permission_appraisal_decide, permission_hold_view}),
     LEADER: frozenset({permission_disposition_view, permission_disposition_approve, permission_register_view,
                        permission_hold_view}),
     CLERK: frozenset({permission_hold_view}),
     STAFF: frozenset({permission_hold_view}),
     APPROVER: frozenset({permission_hold_view}),
-    COMPLIANCE: frozenset({permission_hold_view, permission_disposition_view, permission_register_view}),
+    AUDITOR: frozenset({permission_hold_view, permission_disposition_view, permission_register_view}),
 }
 
 # The daily disposition run acts as this named system actor, so the audit trail says who recomputed.

@@ -75,6 +75,21 @@ class RegisterEntryView:
 
 
 @dataclass(frozen=True)
+class RegisterSnapshotView:
+    """The register kept as a record: a sealed PDF of it at an instant."""
+
+    id: int
+    sha256: str
+    size_bytes: int
+    entries: int
+    period_from: date | None
+    period_to: date | None
+    batch_id: int | None  # the destruction batch whose completion kept it; None: kept on demand
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class AppraisalItemView:
     document_id: int
     archive_code: str
@@ -115,3 +130,18 @@ class TransferView:
     received_by: str | None
     received_at: datetime | None
     items: list[TransferItemView]
+    to_fonds: str | None = None  # 全宗号 of the receiving archive, for a transfer out of this fonds
+    to_archive: str = ""  # the receiving archive's name
+    receiver_reference: str | None = None  # the receiving archive's reference for it, once confirmed
+    received_signed_by: str | None = None  # who signed for it over there (received_by recorded it here)
+
+
+@dataclass(frozen=True)
+class HandoverPackageView:
+    """A handover package written for another fonds: the originals, manifest.json and receipt.pdf."""
+
+    transfer_id: int
+    directory: str
+    records: int
+    bytes_written: int
+    manifest_sha256: str

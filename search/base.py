@@ -36,15 +36,24 @@ class IndexedDocument:
     document_date: date | None = None
     keywords: tuple[str, ...] = ()  # exact identifiers: archive code, contract numbers, credit codes
     pii_hashes: tuple[str, ...] = ()  # keyed hashes of ID numbers / phones, never plaintext
+    lent_to: tuple[int, ...] = ()  # users holding a running borrow grant on it, when it was indexed
 
 
 @dataclass(frozen=True)
 class Visibility:
-    """What a user may see: None for departments means every department."""
+    """What a user may see: None for departments means every department.
+
+    granted_document_ids are the documents lent to the user. With many, the caller also names the user
+    (lent_to): an engine that indexes borrowers then filters by that one term instead, adding the lent
+    documents not yet tagged (lent_pending) and leaving out those tagged but no longer lent (withheld).
+    """
 
     departments: frozenset[str] | None
     classifications: frozenset[str]
     granted_document_ids: frozenset[int] = frozenset()
+    lent_to: int | None = None
+    lent_pending: frozenset[int] = frozenset()
+    withheld_document_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ def mapping(*, loading: bool = False) -> dict[str, Any]:
             "_source": {"excludes": ["title_tokens", "body_tokens"]},
             "properties": {
                 "document_id": {"type": "long"},
+                "lent_to": {"type": "long"},
                 "title_tokens": dict(token_field),
                 "body_tokens": dict(token_field),
                 "body": {"type": "text", "index": False},
@@ -105,6 +106,8 @@ def to_source(document: IndexedDocument) -> dict[str, Any]:
         "pii_hashes": list(document.pii_hashes),
         "customer_id": document.customer_id,
     }
+    if document.lent_to:
+        source["lent_to"] = list(document.lent_to)
     for name in KEYWORD_FIELDS:
         source[name] = normalise_keyword(getattr(document, name)) or None
     if document.document_date is not None:
@@ -168,8 +171,16 @@ def visibility_clause(visibility: Visibility) -> dict[str, Any]:
     ordinary = {"bool": {"filter": allowed}}
     if not visibility.granted_document_ids:
         return ordinary
-    granted = {"terms": {"document_id": sorted(visibility.granted_document_ids)}}
-    return {"bool": {"should": [ordinary, granted], "minimum_should_match": 1}}
+    if visibility.lent_to is None:
+        granted: list[dict[str, Any]] = [{"terms": {"document_id": sorted(visibility.granted_document_ids)}}]
+    else:  # one term for everything lent to the user, corrected by what the index has not caught up with
+        lent: dict[str, Any] = {"bool": {"filter": [{"term": {"lent_to": visibility.lent_to}}]}}
+        if visibility.withheld_document_ids:
+            lent["bool"]["must_not"] = [{"terms": {"document_id": sorted(visibility.withheld_document_ids)}}]
+        granted = [lent]
+        if visibility.lent_pending:
+            granted.append({"terms": {"document_id": sorted(visibility.lent_pending)}})
+    return {"bool": {"should": [ordinary, *granted], "minimum_should_match": 1}}
 
 
 def build_query(
@@ -318,6 +329,7 @@ class ElasticsearchIndex:
         self.alias = index_name
         self.building_alias = f"{index_name}-building"
         self.client = Elasticsearch(url, **client_options)  # connects on the first request
+        self._mapped = False
 
     def _new_concrete_index(self, *, loading: bool = False) -> str:
         name = f"{self.alias}-{time.strftime('%Y%m%d%H%M%S')}-{time.monotonic_ns() % 1_000_000:06d}"
@@ -334,6 +346,9 @@ class ElasticsearchIndex:
     def ensure_index(self) -> None:
         """Create the first concrete index behind the alias if there is none."""
         if self.client.indices.exists_alias(name=self.alias):
+            if not self._mapped:  # an index made before the borrowers field gains it, once per process
+                self.client.indices.put_mapping(index=self.alias, properties={"lent_to": {"type": "long"}})
+                self._mapped = True
             return
         name = self._new_concrete_index()
         self.client.indices.update_aliases(actions=[{"add": {"index": name, "alias": self.alias}}])

@@ -16,6 +16,7 @@ while another holder has the lock.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 import time
@@ -61,7 +62,9 @@ FILTER_TO_FIELD: Mapping[str, str] = {
 FACET_SIZE = 1000
 TITLE_BOOST = 2.0
 BUILD_HEAP_BYTES = 256_000_000
+log = logging.getLogger(__name__)
 MAX_TERM_UNION = 32
+LENT_TO = "lent_to"  # the users a document is lent to (borrow grants), one term each
 
 
 def build_schema() -> tantivy.Schema:
@@ -78,6 +81,7 @@ def build_schema() -> tantivy.Schema:
     builder.add_unsigned_field("customer_id", indexed=True, fast=True)
     builder.add_unsigned_field("year", indexed=True, fast=True)
     builder.add_integer_field("date", indexed=True, fast=True)  # proleptic ordinal, for sorting
+    builder.add_unsigned_field(LENT_TO, indexed=True)  # last: an index made before it keeps its field ids
     return builder.build()
 
 
@@ -102,8 +106,9 @@ def _open_writer(
         pause = min(pause * 2, 0.5)
 
 
-def to_tantivy(document: IndexedDocument) -> tantivy.Document:
-    """Return the engine document: token streams, stored text, exact keywords, hashes, fast fields."""
+def to_tantivy(document: IndexedDocument, *, lent: bool = True) -> tantivy.Document:
+    """Return the engine document: token streams, stored text, exact keywords, hashes, fast fields
+    (lent: the index has the lent_to field)."""
     doc = tantivy.Document()
     doc.add_unsigned("document_id", document.document_id)
     title = " ".join(part for part in (document.title, document.customer_name) if part)
@@ -125,6 +130,8 @@ def to_tantivy(document: IndexedDocument) -> tantivy.Document:
     if document.document_date is not None:
         doc.add_unsigned("year", document.document_date.year)
         doc.add_integer("date", document.document_date.toordinal())
+    for user_id in document.lent_to if lent else ():
+        doc.add_unsigned(LENT_TO, user_id)
     return doc
 
 
@@ -234,6 +241,7 @@ class TantivyIndex:
         self._generations = Generations(self.path, marker="meta.json")
         self._schema = build_schema()
         self._opened: tuple[str, tantivy.Index] | None = None
+        self._lent = True  # the live generation has the lent_to field
         self._open_lock = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -254,8 +262,15 @@ class TantivyIndex:
                     continue  # published and removed since we read the pointer: read it again
                 try:
                     index = tantivy.Index(self._schema, path=str(folder), reuse=True)
+                    self._lent = True
                 except ValueError as error:
-                    raise SearchError(f"cannot open the search index at {folder}: {error}") from error
+                    if "schema does not match" not in str(error):
+                        raise SearchError(f"cannot open the search index at {folder}: {error}") from error
+                    # Made before the lent_to field: it serves as it is (grants filtered by id) until
+                    # `archive reindex` builds a generation with the field.
+                    log.warning("the search index at %s predates the borrowers field; run `archive reindex`", folder)
+                    index = tantivy.Index.open(str(folder))
+                    self._lent = False
                 self._opened = (live, index)
                 return index
         raise SearchError(f"the search index at {self.path} keeps changing; try again")
@@ -281,7 +296,8 @@ class TantivyIndex:
 
     def index(self, documents: Iterable[IndexedDocument]) -> None:
         """Add or replace documents by document_id; visible to search once this returns."""
-        batch = {document.document_id: to_tantivy(document) for document in documents}  # last id wins
+        self._get_index()  # knows whether the live generation has the lent_to field
+        batch = {document.document_id: to_tantivy(document, lent=self._lent) for document in documents}  # last wins
         if not batch:
             return
 
@@ -433,8 +449,17 @@ class TantivyIndex:
         ordinary = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in allowed])
         if not visibility.granted_document_ids:
             return ordinary
-        granted = _ids_query(schema, visibility.granted_document_ids)
-        return _any([ordinary, granted])
+        if visibility.lent_to is None or not self._lent:
+            return _any([ordinary, _ids_query(schema, visibility.granted_document_ids)])
+        # One term for everything lent to the user, corrected by what the index has not caught up with.
+        lent = tantivy.Query.term_query(schema, LENT_TO, visibility.lent_to)
+        if visibility.withheld_document_ids:
+            lent = tantivy.Query.boolean_query([(tantivy.Occur.Must, lent), (
+                tantivy.Occur.MustNot, _ids_query(schema, visibility.withheld_document_ids))])
+        parts = [ordinary, lent]
+        if visibility.lent_pending:
+            parts.append(_ids_query(schema, visibility.lent_pending))
+        return _any(parts)
 
 
 def _any(queries: list[tantivy.Query]) -> tantivy.Query:

@@ -749,14 +749,19 @@ class Keyring:
         mode = path.stat().st_mode & 0o777
         if mode & 0o077:
             raise StorageError(f"keyring {path} has mode {mode:o}; it must be 0600 (chmod 600 {path})")
+        return cls.from_bytes(path.read_bytes(), source=str(path))
+
+    @classmethod
+    def from_bytes(cls, payload: bytes, *, source: str = "data") -> Keyring:
+        """Read a keyring in the key file's format (what `to_bytes` writes); raises StorageError."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(payload.decode("utf-8"))
             keys = {kid: _b64decode(k, f"key {kid}") for kid, k in data["keys"].items()}
             return cls(
                 keys, data["active"], _b64decode(data["lookup_key"], "lookup key"), data.get("retired", ())
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise StorageError(f"keyring {path} is malformed: {exc}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise StorageError(f"keyring {source} is malformed: {exc}") from None
 
     @classmethod
     def from_env(cls, master_keys: str, lookup_key: str) -> Keyring:
@@ -799,7 +804,10 @@ class Keyring:
 
     def save(self, path: Path, *, overwrite: bool = True) -> None:
         """Write the keyring atomically with mode 0600."""
-        path = Path(path)
+        write_private(path, self.to_bytes(), overwrite=overwrite)
+
+    def to_bytes(self) -> bytes:
+        """The keyring in the key file's format (JSON): secret material, to be written or sealed only."""
         data = {
             "version": 1,
             "active": self._active_id,
@@ -807,30 +815,7 @@ class Keyring:
             "retired": self._retired,
             "lookup_key": base64.b64encode(self._lookup_key).decode(),
         }
-        payload = json.dumps(data, indent=2).encode("utf-8")
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(payload)
-                f.flush()
-                os.fsync(f.fileno())
-            if overwrite:
-                os.replace(tmp, path)
-            else:
-                # link() fails if another process created the file meanwhile.
-                os.link(tmp, path)
-                os.unlink(tmp)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        return json.dumps(data, indent=2).encode("utf-8")
 
     @property
     def active_id(self) -> str:
@@ -949,3 +934,31 @@ def keyed_hash(value: str, keyring: Keyring) -> str:
     Normalise the value (case, spaces, Unicode form) before hashing if lookups should ignore them.
     """
     return hmac.new(keyring.lookup_key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def write_private(path: Path, payload: bytes, *, overwrite: bool = True) -> None:
+    """Write payload to path atomically with mode 0600 (its folder 0700 when created); with overwrite
+    false, fail if the file exists (another process made it meanwhile)."""
+    path = Path(path)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # fails if the file exists
+            os.unlink(tmp)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

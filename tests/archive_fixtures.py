@@ -23,8 +23,8 @@ PEOPLE = {
     "staff_secret": ("staff", "YX", "secret"),
     "staff_kf": ("staff", "KF", "secret"),
     "approver": ("approver", "YX", "secret"),
-    "auditor": ("compliance", None, "public"),
-    "admin": ("admin", None, "secret"),
+    "auditor": ("auditor", None, "public"),
+    "admin": ("sysadmin", None, "secret"),
 }
 PASSWORD = "correct horse battery"
 
@@ -71,3 +71,43 @@ def audit_rows(archive: Archive, event_type: str) -> list[SimpleNamespace]:
         query = select(AuditEvent).where(AuditEvent.event_type == event_type).order_by(AuditEvent.id)
         columns = AuditEvent.__table__.columns.keys()
         return [SimpleNamespace(**{c: getattr(e, c) for c in columns}) for e in uow.session.scalars(query)]
+
+
+def captured(archive: Archive, clerk: Actor, tmp_path: Path, name: str, *, level: str | None = None,  # noqa: PLR0913
+             customer: str = "11010519491231002X", document_type: str = "supply_contract",
+             dossier: str | None = None, text: str = "") -> SimpleNamespace:
+    """Capture a generated scan, mark its OCR done with `text` (OCR is not what such tests are about)
+    and index it; its id and archive code."""
+    from archive.capture.services import CaptureRequest, capture_document
+    from archive.demo.samples import write_scan
+    from archive.models import Document
+    from archive.services import indexing
+
+    text = text or f"{name} 供用电合同 增容"
+    path = write_scan(tmp_path / f"{name}.png", [text], format="PNG", dpi=100)
+    result = capture_document(archive.uow(), actor=clerk, request=CaptureRequest(
+        path=path, filename=path.name, customer=customer, customer_name="张伟", document_type=document_type,
+        classification=level, dossier=dossier))
+    with archive.uow() as uow:
+        document = uow.session.get(Document, result.document_id)
+        for page in document.pages:
+            page.ocr_status, page.ocr_text = "done", text
+        document.refresh_status()
+        indexing.queue_reindex(uow, document.id)
+        uow.commit()
+    indexing.drain_outbox(archive.uow())
+    return SimpleNamespace(id=result.document_id, code=result.archive_code)
+
+
+def downgrade(archive: Archive, revision: str) -> None:
+    """Migrate the archive's database down to revision (archive.migrate() brings it back up)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from archive.bootstrap import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with archive.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)

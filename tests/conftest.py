@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 try:
-    from tests.servers import STALE_PREFIX, PostgresServer, start_postgres
+    from tests.servers import STALE_PREFIX, Mailbox, PostgresServer, running_smtp, start_postgres
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    from servers import STALE_PREFIX, PostgresServer, start_postgres
+    from servers import STALE_PREFIX, Mailbox, PostgresServer, running_smtp, start_postgres
 
 # --- Real servers started by the suite (tests/servers.py) -------------------------------------------
 
@@ -29,6 +29,13 @@ def postgres_server() -> Iterator[PostgresServer]:
     finally:
         server.stop()
         shutil.rmtree(base_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Mailbox]]:
+    """A real SMTP server (aiosmtpd) for one test: its port and what it received."""
+    with running_smtp() as server:
+        yield server
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import atexit
+import email
+import email.policy
 import glob
 import json
 import os
@@ -350,3 +352,29 @@ def running_s3_server() -> Iterator[tuple[dict[str, str], subprocess.Popen[bytes
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@dataclass
+class Mailbox:
+    """What a real SMTP server (aiosmtpd) the suite starts has received: (recipients, subject, body)."""
+
+    messages: list[tuple[list[str], str, str]] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802 - aiosmtpd's hook
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((envelope.rcpt_tos, str(message["Subject"]), message.get_content()))
+        return "250 OK"
+
+
+@contextmanager
+def running_smtp() -> Iterator[tuple[int, Mailbox]]:
+    """An SMTP server on 127.0.0.1 (a free port) for the duration; its port and mailbox."""
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        yield controller.port, mailbox
+    finally:
+        controller.stop()

@@ -56,6 +56,10 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
     from web.audit_desk import bp as audit_desk_bp  # the auditor's review desk (archive/compliance)
 
     app.register_blueprint(audit_desk_bp)
+    from web import borrowing, borrowing_api, classification, inbox  # borrowing 借阅 (issue 11)
+
+    for module in (borrowing, classification, inbox, borrowing_api):
+        app.register_blueprint(module.bp)
     app.add_url_rule("/", "index", auth.index)
     app.after_request(_security_headers)
     return app

@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 
 from archive.capture.permissions import permission_page_rescan
 from archive.errors import ValidationError
-from archive.permissions import permission_document_file
+from archive.permissions import permission_classification_request, permission_document_file
 from archive.security.uploads import clean_filename
 from archive.services import documents, filing
 from retention.permissions import permission_hold_view
 from retention.services import holds
 from web.rescan import replace_uploaded_page
-from web.support import current_actor, new_uow, require_login, stream_chunks
+from web.support import classification_names, current_actor, new_uow, require_login, stream_chunks
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 require_login(bp)
@@ -28,7 +28,9 @@ def show(document_id: int) -> ResponseReturnValue:
                    if permission_hold_view in view.actions else [])
     return render_template("documents/show.html", document=view, holds=holds_shown,
                            may_replace_pages=permission_page_rescan in view.actions,
-                           may_file=permission_document_file in view.actions and view.filed_at is None)
+                           may_file=permission_document_file in view.actions and view.filed_at is None,
+                           may_request_classification=permission_classification_request in view.actions,
+                           levels=classification_names())
 
 
 @bp.post("/<int:document_id>/filing")

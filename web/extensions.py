@@ -21,6 +21,7 @@ from web.support import (
     get_archive,
     label,
     may,
+    mode_label,
     wants_json,
 )
 
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.before_request(remember_language_choice)
     app.context_processor(layout_context)
     app.add_template_filter(label, "label")
+    app.add_template_filter(mode_label, "mode_label")
     app.add_template_filter(lambda code: document_type_names().get(code, code), "type_name")
     app.add_template_filter(lambda code: classification_names().get(code, code), "classification_name")
     app.add_template_filter(filter_value, "filter_value")

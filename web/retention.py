@@ -1,9 +1,12 @@
 """Retention pages: what is due and the appraisal batches (records manager, appraisers, leader), legal
-holds and schedules (records manager), the destruction register. Views translate; the services decide."""
+holds and schedules (records manager), the destruction register and its kept snapshots, transfers to
+another department or fonds. Views translate; the services decide."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -14,16 +17,19 @@ from flask_babel import gettext as _
 from archive import access
 from archive.errors import ValidationError
 from retention.models import DECISIONS, HOLD_TARGETS, HOLD_TYPES, TRIGGERS
+from retention.pdf import transfer_pdf
 from retention.permissions import (
     permission_appraisal_decide,
     permission_disposition_approve,
     permission_disposition_execute,
     permission_disposition_view,
     permission_hold_manage,
+    permission_register_keep,
     permission_register_view,
     permission_schedule_manage,
+    permission_transfer_manage,
 )
-from retention.services import appraisal, dispositions, holds, register, schedules
+from retention.services import appraisal, dispositions, holds, register, schedules, transfers
 from web.support import current_actor, may, new_uow, require_login
 
 bp = Blueprint("retention", __name__, url_prefix="/retention")
@@ -43,7 +49,7 @@ def index() -> ResponseReturnValue:
         ("view", permission_disposition_view), ("decide", permission_appraisal_decide),
         ("approve", permission_disposition_approve), ("execute", permission_disposition_execute),
         ("holds", permission_hold_manage), ("schedules", permission_schedule_manage),
-        ("register", permission_register_view))}
+        ("register", permission_register_view), ("transfers", permission_transfer_manage))}
     due = dispositions.due_records(new_uow(), actor=actor) if allowed["view"] else []
     batches = appraisal.list_batches(new_uow(), actor=actor) if allowed["view"] else []
     active_holds = holds.list_legal_holds(new_uow(), actor=actor) if allowed["holds"] else []
@@ -147,8 +153,24 @@ def set_schedule(document_type: str) -> ResponseReturnValue:
 
 @bp.get("/register")
 def register_page() -> ResponseReturnValue:
-    entries = register.list_register(new_uow(), actor=current_actor())
-    return render_template("retention/register.html", entries=entries)
+    actor = current_actor()
+    entries = register.list_register(new_uow(), actor=actor)
+    snapshots = register.list_register_snapshots(new_uow(), actor=actor)
+    return render_template("retention/register.html", entries=entries, snapshots=snapshots,
+                           may_keep=access.allows(actor, permission_register_keep))
+
+
+@bp.post("/register/snapshots")
+def keep_register() -> ResponseReturnValue:
+    kept = register.keep_register(new_uow(), actor=current_actor())
+    flash(_("The register was kept as snapshot %(id)s (%(n)s entries).", id=kept.id, n=kept.entries), "success")
+    return redirect(url_for("retention.register_page"))
+
+
+@bp.get("/register/snapshots/<int:snapshot_id>.pdf")
+def register_snapshot(snapshot_id: int) -> ResponseReturnValue:
+    stream, name = register.open_register_snapshot(new_uow(), actor=current_actor(), snapshot_id=snapshot_id)
+    return send_file(stream, as_attachment=True, download_name=name, mimetype="application/pdf")
 
 
 @bp.get("/register.xlsx")
@@ -165,3 +187,86 @@ def register_xlsx() -> ResponseReturnValue:
 
     return send_file(path, as_attachment=True, download_name=f"destruction-register-{date.today()}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _send_temporary(path: Path, download_name: str, mimetype: str, *, also: Path | None = None) -> ResponseReturnValue:
+    """Send a file written for this response, removing it (and the directory also) afterwards."""
+
+    @after_this_request
+    def remove(response):  # noqa: ANN001, ANN202
+        path.unlink(missing_ok=True)
+        if also is not None:
+            shutil.rmtree(also, ignore_errors=True)
+        return response
+
+    return send_file(path, as_attachment=True, download_name=download_name, mimetype=mimetype)
+
+
+@bp.get("/transfers")
+def transfers_page() -> ResponseReturnValue:
+    actor = current_actor()
+    found = transfers.list_transfers(new_uow(), actor=actor)
+    return render_template("retention/transfers.html", transfers=found, my_department=actor.department_code)
+
+
+def _to_transfers(message: str, category: str = "success") -> ResponseReturnValue:
+    flash(message, category)
+    return redirect(url_for("retention.transfers_page"))
+
+
+@bp.post("/transfers")
+def send_transfer() -> ResponseReturnValue:
+    form = request.form
+    destination = form.get("destination", "department")
+    try:
+        transfer_id = transfers.send_transfer(
+            new_uow(), actor=current_actor(), archive_codes=form.get("archive_codes", "").split(),
+            to_department=form.get("to_department") if destination == "department" else None,
+            to_fonds=form.get("to_fonds") if destination == "fonds" else None,
+            to_archive=form.get("to_archive", ""), note=form.get("note", ""))
+    except ValidationError as error:
+        return _to_transfers(_("Refused: %(reason)s", reason=str(error)), "error")
+    return _to_transfers(_("Transfer %(id)s sent.", id=transfer_id))
+
+
+@bp.post("/transfers/<int:transfer_id>/receipt")
+def confirm_transfer(transfer_id: int) -> ResponseReturnValue:
+    form = request.form
+    try:
+        if form.get("kind") == "fonds":
+            transfers.confirm_fonds_receipt(new_uow(), actor=current_actor(), transfer_id=transfer_id,
+                                            reference=form.get("reference", ""), signed_by=form.get("signed_by", ""))
+        else:
+            transfers.receive_transfer(new_uow(), actor=current_actor(), transfer_id=transfer_id)
+    except ValidationError as error:
+        return _to_transfers(_("Refused: %(reason)s", reason=str(error)), "error")
+    return _to_transfers(_("Receipt of transfer %(id)s recorded.", id=transfer_id))
+
+
+@bp.get("/transfers/<int:transfer_id>.pdf")
+def transfer_receipt(transfer_id: int) -> ResponseReturnValue:
+    view = transfers.get_transfer(new_uow(), actor=current_actor(), transfer_id=transfer_id)
+    handle = tempfile.NamedTemporaryFile(suffix=".pdf", delete=False)  # noqa: SIM115 - removed after sending
+    handle.close()
+    path = Path(handle.name)
+    transfer_pdf(view, path)
+    return _send_temporary(path, f"handover-receipt-{transfer_id}.pdf", "application/pdf")
+
+
+@bp.get("/transfers/<int:transfer_id>/package.zip")
+def transfer_package(transfer_id: int) -> ResponseReturnValue:
+    """The handover package for another fonds, zipped: written to a temporary directory, streamed from disk."""
+    work = Path(tempfile.mkdtemp(prefix="archive-handover-"))
+    try:
+        transfers.write_handover_package(new_uow(), actor=current_actor(), transfer_id=transfer_id,
+                                         directory=work / "package")
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    archive_path = work / "package.zip"
+    with zipfile.ZipFile(archive_path, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        for file in sorted((work / "package").rglob("*")):
+            if file.is_file():
+                bundle.write(file, file.relative_to(work / "package").as_posix())
+    shutil.rmtree(work / "package", ignore_errors=True)
+    return _send_temporary(archive_path, f"handover-package-{transfer_id}.zip", "application/zip", also=work)

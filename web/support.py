@@ -101,8 +101,8 @@ ROLE_LABELS = {
     "clerk": _l("Archive clerk"),
     "staff": _l("Business staff"),
     "approver": _l("Approver"),
-    "compliance": _l("Auditor"),
-    "admin": _l("Administrator"),
+    "auditor": _l("Auditor"),
+    "sysadmin": _l("System administrator"),
     "records_manager": _l("Records manager"),
     "appraiser": _l("Appraiser"),
     "leader": _l("Leader"),
@@ -148,10 +148,29 @@ STATUS_LABELS = {
     "customer": _l("Customer"),
     "dossier": _l("Dossier"),
     "document": _l("Document"),
+    # borrowing: request states, modes, step capacities and rules, how a grant ended
+    "rejected": _l("Rejected"),
+    "expired": _l("Expired"),
+    "returned": _l("Returned"),
+    "revoked": _l("Revoked"),
+    "view": _l("View online"),
+    "download": _l("Download"),
+    "department_head": _l("Department head"),
+    "archive_manager": _l("Archive manager"),
+    "any": _l("Any one of them"),
+    "all": _l("All of them"),
 }
+# A stored code whose label differs by what it names (the paper original lent vs. an original document).
+MODE_LABELS = {"original": _l("Paper original (lent)")}
 
 
 def label(value: str) -> str:
     """A translated label for a stored code, or the code itself."""
     found = STATUS_LABELS.get(value) or ROLE_LABELS.get(value)
     return str(found) if found is not None else value
+
+
+def mode_label(value: str) -> str:
+    """A borrowing mode (view, download, original) in the reader's language."""
+    found = MODE_LABELS.get(value)
+    return str(found) if found is not None else label(value)

@@ -44,6 +44,7 @@ from archive.models import (
 from archive.pii import identifier_hashes, lookup_hash, redact
 from archive.security.disclosure import check_minimum_classification, duplicate_error
 from archive.security.uploads import input_limits, screen_upload
+from archive.services.classification import check_document_level, rank
 from archive.services.customers import find_or_register
 from archive.services.documents import document_key
 from archive.services.indexing import queue_reindex
@@ -266,7 +267,7 @@ class RecordDocument(NothingToUndo):
                 document_type=doc_type.code,
                 title=redact(request.title or f"{customer.name} {doc_type.name_zh}"),
                 archive_code=allocate_archive_code(session, uow.settings.fonds, doc_type, actor.department_id),
-                classification=request.classification or doc_type.default_classification,
+                classification=request.classification or _at_least(session, doc_type.default_classification, dossier),
                 retention=doc_type.retention_code,
                 department_id=actor.department_id, original_or_copy=request.original_or_copy,
                 document_date=request.document_date, source_filename=ctx.display_name,
@@ -277,6 +278,8 @@ class RecordDocument(NothingToUndo):
                 late_capture_reason=redact(request.late_reason.strip()) or None,
                 contract_end_date=request.contract_end_date,
             )
+            document.dossier = dossier
+            check_document_level(session, document, document.classification)
             access.require(actor, permission_document_capture, document)
             for stored in ctx.pages:
                 row = Page(number=stored.number, object_key=stored.key, width=stored.width,
@@ -296,6 +299,13 @@ class RecordDocument(NothingToUndo):
             queue_ocr(uow, [p.id for p in document.pages if p.ocr_status == "pending"])
             ctx.result = CaptureResult(document.id, document.archive_code, len(ctx.pages), customer.id)
             uow.commit()
+
+
+def _at_least(session: Session, level: str, dossier: Dossier | None) -> str:
+    """The type's default level, lifted to the dossier's (a document is never below its dossier)."""
+    if dossier is not None and rank(session, dossier.classification or "public") > rank(session, level):
+        return dossier.classification
+    return level
 
 
 def _dossier(session: Session, customer: Customer, title: str) -> Dossier:

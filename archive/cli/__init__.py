@@ -28,6 +28,8 @@ class ArchiveCommands(ArchiveGroup):
         from archive.cli import (
             admin,
             audit,
+            backup,
+            borrow,
             capture,
             demo,
             filing,
@@ -40,8 +42,8 @@ class ArchiveCommands(ArchiveGroup):
             watermark,
         )
 
-        for module in (admin, capture, filing, search, jobs, integrity, keys, ocr, security, audit, demo,
-                       watermark):
+        for module in (admin, capture, filing, search, borrow, jobs, integrity, keys, ocr, security, audit, backup,
+                       demo, watermark):
             for command in module.COMMANDS:
                 self.add_command(command)
         for entry_point in entry_points(group=COMMANDS_GROUP):

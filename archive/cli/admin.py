@@ -11,7 +11,7 @@ from archive import registry
 from archive.actors import OPERATOR
 from archive.cli.support import archive_of
 from archive.compliance.services import signer_for
-from archive.roles import ADMIN
+from archive.roles import SYSTEM_ADMIN
 from archive.services import reference, users
 
 
@@ -29,7 +29,7 @@ def init(ctx: click.Context, admin_name: str, admin_password: str | None) -> Non
     message = f"archive ready at {archive.settings.home} ({added} reference rows added)"
     if users.count_users(archive.uow()) == 0:
         password = admin_password or secrets.token_urlsafe(12)
-        users.create_user(archive.uow(), actor=OPERATOR, username=admin_name, password=password, role=ADMIN,
+        users.create_user(archive.uow(), actor=OPERATOR, username=admin_name, password=password, role=SYSTEM_ADMIN,
                           clearance="public", display_name="Administrator")
         message += f"; admin user {admin_name!r}" + ("" if admin_password else f" with password {password}")
     click.echo(message)

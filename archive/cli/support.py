@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import IO, Any
 
@@ -38,6 +38,29 @@ def progress_bar(desc: str, unit: str, *, disable: bool = False) -> Iterator[Cal
             bar.update(done - bar.n)
 
         yield update
+
+
+@contextmanager
+def step_bars(units: Mapping[str, str], *, disable: bool = False) -> Iterator[Callable[[str, int, int], None]]:
+    """One bar per step of a long command (`units`: step -> unit), driven by progress(step, done, total); a new
+    step ends the last bar."""
+    bars: dict[str, tqdm] = {}
+
+    def update(step: str, done: int, total: int) -> None:
+        if step not in bars:
+            for bar in bars.values():
+                bar.close()
+            bars.clear()
+            bars[step] = tqdm(total=0, unit=units.get(step, "it"), desc=step, file=sys.stderr, disable=disable)
+        bar = bars[step]
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        for bar in bars.values():
+            bar.close()
 
 
 class CommandFailed(click.ClickException):

@@ -19,21 +19,21 @@ from archive.services.filing import file_documents
 
 DEPARTMENTS = [("YX", "营销部 Marketing"), ("KF", "客户服务中心 Customer service")]
 LOGINS = [
-    ("admin", "admin-demo-pass", "admin"),
+    ("admin", "admin-demo-pass", "sysadmin: accounts, departments, configuration (三员分立)"),
     ("clerk", "clerk-demo-pass", "clerk, 营销部 YX, clearance confidential"),
     ("staff", "staff-demo-pass", "staff, 营销部 YX, clearance internal"),
     ("staff_kf", "staff-demo-pass", "staff, 客户服务中心 KF, clearance secret"),
     ("approver", "approver-demo-pass", "approver, 营销部 YX, clearance secret"),
-    ("auditor", "auditor-demo-pass", "compliance"),
+    ("auditor", "auditor-demo-pass", "auditor: reads and exports the audit trail (三员分立)"),
     ("secadmin", "secadmin-demo-pass", "security_admin: approves roles and clearances (三员分立)"),
 ]
 _ACCOUNTS = [
-    ("admin", "admin", None, "public"),
+    ("admin", "sysadmin", None, "public"),
     ("clerk", "clerk", "YX", "confidential"),
     ("staff", "staff", "YX", "internal"),
     ("staff_kf", "staff", "KF", "secret"),
     ("approver", "approver", "YX", "secret"),
-    ("auditor", "compliance", None, "public"),
+    ("auditor", "auditor", None, "public"),
     ("secadmin", "security_admin", None, "public"),
 ]
 

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from archive import access, audit
 from archive.actors import Actor
-from archive.errors import AccessDenied, NotFoundError, ValidationError
+from archive.errors import AccessDenied, NotFoundError
 from archive.events import event_user_created
-from archive.models import ClassificationLevel, User, utcnow
+from archive.models import User, utcnow
 from archive.permissions import permission_account_change_approve, permission_user_manage
 from archive.security import throttle
 from archive.security.events import (
@@ -28,6 +28,7 @@ from archive.security.events import (
 from archive.security.models import AccountChangeRequest
 from archive.security.sessions import end_sessions
 from archive.services import users
+from archive.services.classification import rank
 from archive.unit_of_work import UnitOfWork
 
 BASE_ROLE = "staff"
@@ -52,15 +53,8 @@ class ChangeRequestView:
     status: str
 
 
-def _rank(session, code: str) -> int:  # noqa: ANN001
-    level = session.get(ClassificationLevel, code)
-    if level is None:
-        raise ValidationError(f"unknown clearance {code!r}")
-    return level.rank
-
-
 def _needs_approval(session, role: str, clearance: str) -> bool:  # noqa: ANN001
-    return role != BASE_ROLE or _rank(session, clearance) > _rank(session, BASE_CLEARANCE)
+    return role != BASE_ROLE or rank(session, clearance) > rank(session, BASE_CLEARANCE)
 
 
 def create_account(
@@ -75,7 +69,7 @@ def create_account(
         users.check_new_account(session, username, role)
         wants_more = _needs_approval(session, role, clearance)
         department_id = users.department_of(session, department, role)
-        granted_clearance = BASE_CLEARANCE if _rank(session, clearance) > _rank(session, BASE_CLEARANCE) else clearance
+        granted_clearance = BASE_CLEARANCE if rank(session, clearance) > rank(session, BASE_CLEARANCE) else clearance
         one_time = users.one_time_password()
         user = User(
             username=username, display_name=display_name or username, password_hash=users._hasher.hash(one_time),
@@ -102,12 +96,14 @@ def request_account_change(uow: UnitOfWork, *, actor: Actor, user_id: int, role:
         if user is None:
             raise NotFoundError(f"no user {user_id}")
         users.check_role(role)
+        access.check_role_change(actor, user.duty_role, role)
         if _needs_approval(session, role, clearance):
             request_id = _request(session, actor, user, role, clearance)
             uow.commit()
             return request_id
         before = (user.role, user.clearance)
-        user.role, user.clearance = role, clearance
+        users.assign_role(actor, user, role)
+        user.clearance = clearance
         end_sessions(session, user.id)
         audit.record(session, actor, event_account_change_approved, target_type="user", target_id=user.id,
                      username=user.username, before=list(before), after=[role, clearance], approval="not needed")
@@ -116,7 +112,7 @@ def request_account_change(uow: UnitOfWork, *, actor: Actor, user_id: int, role:
 
 
 def _request(session, actor: Actor, user: User, role: str, clearance: str) -> int:  # noqa: ANN001
-    _rank(session, clearance)
+    rank(session, clearance)
     request = AccountChangeRequest(user_id=user.id, role=role, clearance=clearance, status="pending",
                                    requested_by_id=actor.user_id, requested_by=actor.username, requested_at=utcnow())
     session.add(request)
@@ -158,7 +154,8 @@ def decide_change_request(uow: UnitOfWork, *, actor: Actor, request_id: int, app
         request.decided_by_id, request.decided_at = actor.user_id, utcnow()
         before = [user.role, user.clearance]
         if approve:
-            user.role, user.clearance = request.role, request.clearance
+            users.assign_role(actor, user, request.role)
+            user.clearance = request.clearance
             end_sessions(session, user.id)
         audit.record(session, actor, event_account_change_approved if approve else event_account_change_rejected,
                      target_type="user", target_id=user.id, username=user.username, request_id=request.id,

@@ -4,11 +4,12 @@ Every read is audited."""
 from __future__ import annotations
 
 import json
+import tempfile
 from typing import BinaryIO
 
 from sqlalchemy import select
 
-from archive import access, audit
+from archive import access, audit, registry
 from archive.actors import Actor
 from archive.errors import DocumentShreddedError, NotFoundError
 from archive.events import (
@@ -118,11 +119,18 @@ def open_page_image(uow: UnitOfWork, *, actor: Actor, document_id: int, number: 
         document = _load(uow, actor, permission_document_view, document_id)
         page = _page(uow, document, number, version)
         key = document_key(uow, document)
-        detail = {"page": number} if version is None else {"page": number, "version": page.version}
+        detail: dict[str, object] = {"page": number} if version is None else {"page": number, "version": page.version}
+        grant, marker = access.via_grant(actor, permission_document_view, document), registry.lending()
+        if grant is not None and marker is not None:
+            detail["watermarked"] = True
         audit.record(uow.session, actor, event_page_image_viewed, target_type="document",
                      target_id=document.id, **detail)
         uow.commit()
-    return uow.store.open(page.object_key, data_key=key)
+    stream = uow.store.open(page.object_key, data_key=key)
+    if grant is not None and marker is not None:  # served under a borrow grant: marked, never the original
+        with stream:
+            return marker.page(stream, grant, actor)
+    return stream
 
 
 def get_page_version(uow: UnitOfWork, *, actor: Actor, document_id: int, number: int,
@@ -175,11 +183,21 @@ def get_page_words(uow: UnitOfWork, *, actor: Actor, document_id: int, number: i
 
 
 def open_original(uow: UnitOfWork, *, actor: Actor, document_id: int) -> tuple[BinaryIO, str, str]:
-    """(stream, filename, media type) of the captured file. Requires permission_document_download."""
+    """(stream, filename, media type) of the captured file. Requires permission_document_download.
+    Under a borrow grant it is a PDF of the watermarked page images instead, built on disk."""
     with uow:
         document = _load(uow, actor, permission_document_download, document_id)
         key = document_key(uow, document)
+        grant, marker = access.via_grant(actor, permission_document_download, document), registry.lending()
+        marked = grant is not None and marker is not None
         audit.record(uow.session, actor, event_document_downloaded, target_type="document",
-                     target_id=document.id, archive_code=document.archive_code)
+                     target_id=document.id, archive_code=document.archive_code, **({"watermarked": True} if marked
+                                                                                     else {}))
         uow.commit()
+        keys = [page.object_key for page in sorted(document.pages, key=lambda p: p.number)]
+    if grant is not None and marker is not None:
+        out = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115 - the caller streams and closes it
+        marker.pdf((uow.store.open(k, data_key=key) for k in keys), grant, actor, out)
+        out.seek(0)
+        return out, f"{document.archive_code}.pdf", "application/pdf"  # type: ignore[return-value]
     return uow.store.open(document.object_key, data_key=key), document.source_filename, document.media_type

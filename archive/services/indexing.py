@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from sqlalchemy import Row, delete, func, select
 
+from archive import registry
 from archive.batches import BATCH, in_batches
 from archive.models import Document, SearchOutbox
 from archive.unit_of_work import UnitOfWork
@@ -36,8 +37,8 @@ def queue_reindex(uow: UnitOfWork, document_id: int, *, action: str = "index") -
     uow.after_commit(lambda: uow.jobs.enqueue(DRAIN_OUTBOX))
 
 
-def indexed_document(document: Document, keyring: Keyring) -> IndexedDocument:
-    """What the index holds for a document: redacted text, PII only as keyed hashes."""
+def indexed_document(document: Document, keyring: Keyring, lent_to: tuple[int, ...] = ()) -> IndexedDocument:
+    """What the index holds for a document: redacted text, PII only as keyed hashes, its borrowers."""
     customer = document.customer
     keywords = [document.archive_code]
     if customer.id_type == "uscc":  # organisations' credit codes are public identifiers
@@ -57,7 +58,15 @@ def indexed_document(document: Document, keyring: Keyring) -> IndexedDocument:
         document_date=document.document_date or document.captured_at.date(),
         keywords=(*keywords, document.doc_type.name_zh),
         pii_hashes=tuple(document.pii_hashes),
+        lent_to=lent_to,
     )
+
+
+def _indexed(uow: UnitOfWork, documents: Sequence[Document]) -> list[IndexedDocument]:
+    """The documents as the index holds them, each tagged with the users it is lent to now."""
+    lending = registry.lending()
+    lent = lending.borrowers(uow.session, [d.id for d in documents], uow.clock.now()) if lending and documents else {}
+    return [indexed_document(d, uow.keyring, lent.get(d.id, ())) for d in documents]
 
 
 def _pending(uow: UnitOfWork, after: int) -> Sequence[Row[tuple[int, int]]]:
@@ -75,7 +84,7 @@ def _current(uow: UnitOfWork, rows: Sequence[Row[tuple[int, int]]]) -> tuple[lis
     documents = uow.session.scalars(
         select(Document).where(Document.id.in_(ids), ~Document.is_shredded)
     ).unique().all()
-    return [indexed_document(d, uow.keyring) for d in documents], ids - {d.id for d in documents}
+    return _indexed(uow, documents), ids - {d.id for d in documents}
 
 
 def _settled(before: IndexState, after: IndexState) -> bool:
@@ -110,7 +119,7 @@ def drain_outbox(uow: UnitOfWork) -> int:
 def all_documents(uow: UnitOfWork) -> Iterator[list[IndexedDocument]]:
     """Every document not shredded, in batches, for a full reindex."""
     return in_batches(uow, select(Document).where(~Document.is_shredded), Document.id,
-                      lambda uow, rows: [indexed_document(row.Document, uow.keyring) for row in rows])
+                      lambda uow, rows: _indexed(uow, [row.Document for row in rows]))
 
 
 def reindex(uow: UnitOfWork, progress: Progress | None = None) -> int:

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Row, and_, func, not_, or_, select, update
 
-from archive import access, audit
+from archive import access, audit, registry
 from archive.actors import Actor
 from archive.batches import BATCH, in_batches
 from archive.errors import KeyManagementError
@@ -152,7 +152,8 @@ def _in_use(uow: UnitOfWork, key_id: str) -> bool:
     by_document = select(Document.id).where(Document.key_id == key_id).limit(1)
     by_customer = select(Customer.id).where(or_(Customer.identity_sealed.startswith(prefix, autoescape=True),
                                                 Customer.phone_sealed.startswith(prefix, autoescape=True))).limit(1)
-    return uow.session.scalar(by_document) is not None or uow.session.scalar(by_customer) is not None
+    return (uow.session.scalar(by_document) is not None or uow.session.scalar(by_customer) is not None
+            or any(holder.uses(uow.session, key_id) for holder in registry.key_holders()))
 
 
 def _rewrap(uow: UnitOfWork, actor: Actor, progress: Progress | None, batch_size: int) -> tuple[int, int]:
@@ -177,6 +178,11 @@ def _rewrap(uow: UnitOfWork, actor: Actor, progress: Progress | None, batch_size
             if progress:
                 progress(sum(counts), max(total, sum(counts)))
     documents, customers = counts
+    # The features' own wrapped keys (few rows: retention's register snapshots), in one audited commit.
+    with uow:
+        others = sum(holder.rewrap(uow.session, keyring.rewrap, active) for holder in registry.key_holders())
+        if others:
+            _commit_batch(uow, actor, keyring, set(), documents=0, customers=0, other_keys=others)
     return documents, customers
 
 

@@ -6,19 +6,34 @@ from datetime import date
 
 from sqlalchemy import select
 
-from archive import access, audit, redaction
+from archive import access, audit, redaction, registry
 from archive.actors import Actor
 from archive.errors import ValidationError
 from archive.events import event_documents_searched
-from archive.models import Document, SearchOutbox
-from archive.permissions import permission_document_search, permission_document_view
+from archive.models import ClassificationLevel, Document, SearchOutbox
+from archive.permissions import permission_document_view
 from archive.pii import find_identifiers, lookup_hash, redact
 from archive.security import lookups
 from archive.unit_of_work import UnitOfWork
 from archive.views import SearchHitView, SearchPage
-from search.base import QuerySyntaxError, SearchQuery
+from search.base import QuerySyntaxError, SearchQuery, Visibility
 
 SORTS = ("relevance", "newest", "oldest")
+
+
+LENT_TERM_FROM = 64  # lent documents from which the engine filters by the borrower's tag, not by ids
+
+
+def _engine_filter(uow: UnitOfWork, actor: Actor, scope: access.Scope) -> Visibility:
+    lending = registry.lending()
+    if actor.user_id is None or lending is None or len(scope.granted_document_ids) < LENT_TERM_FROM:
+        return scope.for_search()
+    lag = lending.index_lag(uow.session, actor.user_id, uow.clock.now(), scope.granted_document_ids)
+    return scope.for_search(lent_to=actor.user_id, lag=lag)
+
+
+def _levels(uow: UnitOfWork) -> list[str]:
+    return list(uow.session.scalars(select(ClassificationLevel.code)))
 
 
 def search_documents(
@@ -26,7 +41,8 @@ def search_documents(
     filters: dict[str, str] | None = None, sort: str = "relevance", date_from: date | None = None,
     date_to: date | None = None,
 ) -> SearchPage:
-    """Search what the actor may see. Requires permission_document_search; audited with the query.
+    """Search what the actor may see. Requires permission_document_search (or a running borrow grant:
+    access.require_search); audited with the query.
 
     A document whose removal from the index is still queued (shredded, deleted) is already left
     out of hits, totals and facets. Snippets come from text redacted before indexing and are masked
@@ -36,7 +52,7 @@ def search_documents(
     if sort not in SORTS:
         raise ValidationError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     with uow:
-        access.require(actor, permission_document_search)
+        access.require_search(actor)
         scope = access.visible(actor, permission_document_view)
         identifiers = find_identifiers(query)
         looked_up = find_identifiers(" ".join([query, *(filters or {}).values()]))  # filters can look up too
@@ -55,26 +71,34 @@ def search_documents(
             filters=dict(filters or {}), limit=limit, offset=offset, sort=sort, date_from=date_from,
             date_to=date_to, exclude_ids=withdrawn,
         )
+        # With ARCHIVE_BORROW_DISCOVERY, documents outside the actor's scope come back as metadata-only hits
+        # (a borrow request's way in); the counts are then exact for what is shown.
+        discovery = uow.settings.borrow_discovery
+        visibility = Visibility(None, frozenset(_levels(uow))) if discovery else _engine_filter(uow, actor, scope)
         try:
-            result = uow.index.search(engine_query, scope.for_search())
+            result = uow.index.search(engine_query, visibility)
         except QuerySyntaxError as error:
             raise ValidationError(f"查询语法错误 / query syntax: {error}") from error
         ids = [hit.document_id for hit in result.hits]
         documents = {d.id: d for d in uow.session.scalars(select(Document).where(Document.id.in_(ids))).unique()}
-        hits = [
-            SearchHitView(
-                document_id=hit.document_id, archive_code=doc.archive_code, title=doc.title,
-                customer=doc.customer.name, document_type=doc.document_type, snippet=redact(hit.snippet),
-                score=hit.score,
-            )
-            for hit in result.hits
-            if (doc := documents.get(hit.document_id)) is not None
-            and access.allows(actor, permission_document_view, doc)
-        ]
+        today = uow.clock.today()
+        hits = []
+        for hit in result.hits:
+            if (doc := documents.get(hit.document_id)) is None:
+                continue
+            if access.allows(actor, permission_document_view, doc):
+                hits.append(SearchHitView(
+                    document_id=doc.id, archive_code=doc.archive_code, title=doc.title, customer=doc.customer.name,
+                    document_type=doc.document_type, snippet=redact(hit.snippet), score=hit.score,
+                    history=doc.is_history(today)))
+            elif discovery:
+                hits.append(SearchHitView(
+                    document_id=doc.id, archive_code=doc.archive_code, title=redact(doc.title), customer="",
+                    document_type=doc.document_type, snippet="", score=hit.score, restricted=True))
         scope_detail = {key: redact(str(value)) for key, value in (filters or {}).items()}
         if date_from or date_to:
             scope_detail["date"] = f"{date_from or ''}..{date_to or ''}"
         audit.record(uow.session, actor, event_documents_searched, query=redact(query), results=result.total,
-                     filters=scope_detail)
+                     filters=scope_detail, **({"restricted_hits": sum(h.restricted for h in hits)} if discovery else {}))
         uow.commit()
         return SearchPage(query=redact(query), total=result.total, hits=hits, facets=result.facets)

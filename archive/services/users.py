@@ -23,6 +23,7 @@ from archive.events import (
 )
 from archive.models import ClassificationLevel, Department, User, as_utc, utcnow
 from archive.permissions import permission_user_manage
+from archive.roles import SEPARATED_ROLES
 from archive.security import passwords, throttle
 from archive.security.events import (
     event_user_deactivated,
@@ -127,6 +128,14 @@ def check_role(role: str) -> None:
         raise ValidationError(f"role must be one of {', '.join(registry.roles())}")
 
 
+def assign_role(actor: Actor, user: User, role: str) -> None:
+    """Give the account its role under 三员分立 (access.check_role_change raises AccessDenied)."""
+    access.check_role_change(actor, user.duty_role, role)
+    user.role = role
+    if role in SEPARATED_ROLES and user.duty_role is None:
+        user.duty_role = role
+
+
 def check_new_account(session: Session, username: str, role: str) -> None:
     """Raise ValidationError for an unknown role, or a username that is empty or taken."""
     check_role(role)
@@ -151,6 +160,7 @@ def create_user(
         user = User(
             username=username, display_name=display_name or username, password_hash=hash_password(password),
             role=role, department_id=department_id, clearance=clearance, email=check_email(email),
+            duty_role=role if role in SEPARATED_ROLES else None,
         )
         session.add(user)
         session.flush()
@@ -160,7 +170,9 @@ def create_user(
         return user.id
 
 
-def _actor_for(session: Session, user: User, remote_addr: str = "", totp_roles: tuple[str, ...] = ()) -> Actor:
+def _actor_for(uow: UnitOfWork, user: User, remote_addr: str = "") -> Actor:
+    """The user as an Actor now (on the archive's clock), with the borrow grants running at this instant."""
+    session, totp_roles = uow.session, uow.settings.totp_required_roles
     rank = user.clearance_level.rank
     levels = session.scalars(select(ClassificationLevel.code).where(ClassificationLevel.rank <= rank))
     return Actor(
@@ -169,6 +181,7 @@ def _actor_for(session: Session, user: User, remote_addr: str = "", totp_roles: 
         visible_classifications=frozenset(levels), remote_addr=remote_addr,
         must_change_password=user.must_change_password,
         must_enrol_totp=user.role in totp_roles and not user.totp_sealed,
+        grants=tuple(lending.grants(session, user.id, uow.clock.now())) if (lending := registry.lending()) else (),
     )
 
 
@@ -180,7 +193,7 @@ def resolve_actor(uow: UnitOfWork, *, username: str | None = None, user_id: int 
         user = uow.session.scalar(query)
         if user is None or not user.active or user.is_locked(utcnow()):
             raise NotFoundError(f"no active user {username or user_id!r}")
-        return _actor_for(uow.session, user, remote_addr, uow.settings.totp_required_roles)
+        return _actor_for(uow, user, remote_addr)
 
 
 def authenticate(uow: UnitOfWork, *, username: str, password: str, remote_addr: str = "",
@@ -201,7 +214,7 @@ def authenticate(uow: UnitOfWork, *, username: str, password: str, remote_addr: 
         now = utcnow()
         anonymous = Actor(user_id=None, username=username[:100], role="anonymous", remote_addr=remote_addr)
         known = user is not None and user.active
-        actor = _actor_for(session, user, remote_addr, settings.totp_required_roles) if known else anonymous
+        actor = _actor_for(uow, user, remote_addr) if known else anonymous
         wait = max(throttle.wait_seconds(session, user_key, free=free, max_seconds=cap, now=now),
                    throttle.wait_seconds(session, addr_key, free=free * throttle.ADDRESS_FACTOR,
                                          max_seconds=cap, now=now))
@@ -360,4 +373,4 @@ def actor_for_token(uow: UnitOfWork, *, username: str, token: str, remote_addr: 
             uow.commit()
             raise AuthenticationError("令牌无效 / the personal token is not valid for this user")
         assert user is not None
-        return _actor_for(session, user, remote_addr, uow.settings.totp_required_roles)
+        return _actor_for(uow, user, remote_addr)

@@ -9,7 +9,8 @@ An approved batch is executed as a resumable run: each record in its own transac
 hold guard, crypto-shreds the record (archive.services.shredding.shred: data key destroyed, text, word
 boxes and index entries gone, objects deleted after commit), forgets its content hash for the duplicate
 check, and writes its destruction-register entry. A record a hold covers by then is skipped and says so.
-Killed part-way, the run is started again and goes on from the first record without an outcome.
+Killed part-way, the run is started again and goes on from the first record without an outcome. Once
+every record has its outcome, the register is kept as a sealed PDF snapshot (register.keep_register).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from retention.permissions import (
 )
 from retention.services.dispositions import add_period, effective_schedules
 from retention.services.holds import covered_by_active_hold
-from retention.services.register import register_values
+from retention.services.register import keep_register, register_values
 from retention.views import AppraisalBatchView, AppraisalItemView
 
 MIN_APPRAISERS = 2
@@ -68,6 +69,7 @@ class DestructionRun:
     extended: int
     for_transfer: int
     held: int  # skipped: a hold placed after approval covers them
+    register_snapshot: int | None = None  # the register kept as a record once the batch destroyed records
 
 
 def gather_due_records(uow: UnitOfWork, *, actor: Actor, on: date | None = None) -> list[int]:
@@ -98,7 +100,7 @@ def _open_batch(uow: UnitOfWork, actor: Actor, department_id: int) -> AppraisalB
     batch = uow.session.scalar(select(AppraisalBatch).where(AppraisalBatch.department_id == department_id,
                                                             AppraisalBatch.status == "appraising"))
     if batch is None:
-        batch = AppraisalBatch(department_id=department_id, created_at=uow.clock.now())
+        batch = AppraisalBatch(department_id=department_id, created_at=uow.clock.now(), waiting_since=uow.clock.now())
         uow.session.add(batch)
         uow.session.flush()
         audit.record(uow.session, actor, event_appraisal_batch_opened, target_type="appraisal_batch",
@@ -137,7 +139,9 @@ def appraise_record(uow: UnitOfWork, *, actor: Actor, batch_id: int, archive_cod
             item.decision, item.extend_years = None, None
         undecided = uow.session.scalar(select(func.count(AppraisalItem.id)).where(
             AppraisalItem.batch_id == batch.id, AppraisalItem.decision.is_(None)))
-        batch.status = "appraised" if undecided == 0 else "appraising"
+        status = "appraised" if undecided == 0 else "appraising"
+        if status != batch.status:  # now waiting for other people: the reminder clock starts again
+            batch.status, batch.waiting_since, batch.reminded_on = status, uow.clock.now(), None
         audit.record(uow.session, actor, event_record_appraised, target_type="document", target_id=item.document_id,
                      batch_id=batch.id, decision=decision, extend_years=vote.extend_years, reason=vote.reason,
                      agreed=item.decision)
@@ -163,7 +167,7 @@ def decide_batch(uow: UnitOfWork, *, actor: Actor, batch_id: int, approve: bool,
             audit.record(uow.session, actor, event_appraisal_batch_approved, target_type="appraisal_batch",
                          target_id=batch.id, comment=batch.comment)
         else:
-            batch.status = "appraising"
+            batch.status, batch.waiting_since, batch.reminded_on = "appraising", uow.clock.now(), None
             items = list(uow.session.scalars(select(AppraisalItem).where(AppraisalItem.batch_id == batch.id)))
             for item in items:
                 item.decision, item.extend_years = None, None
@@ -191,14 +195,18 @@ def destroy_batch(uow: UnitOfWork, *, actor: Actor, batch_id: int,
         if progress is not None:
             progress(done, len(item_ids))
     with uow:
-        batch = _batch(uow, batch_id, "destroying")
-        batch.status = "done"
         outcomes = dict(uow.session.execute(select(AppraisalItem.outcome, func.count(AppraisalItem.id))
                                             .where(AppraisalItem.batch_id == batch_id)
                                             .group_by(AppraisalItem.outcome)).all())
+    # The register changed: keep it as a record before the batch is done, so a run killed here keeps it
+    # when started again (keeping is idempotent per batch).
+    snapshot = keep_register(uow, actor=actor, batch_id=batch_id).id if outcomes.get("destroyed") else None
+    with uow:
+        batch = _batch(uow, batch_id, "destroying")
+        batch.status = "done"
         uow.commit()
     return DestructionRun(batch_id, outcomes.get("destroyed", 0), outcomes.get("extended", 0),
-                          outcomes.get("transfer", 0), outcomes.get("held", 0))
+                          outcomes.get("transfer", 0), outcomes.get("held", 0), snapshot)
 
 
 def _execute(uow: UnitOfWork, actor: Actor, item_id: int) -> None:

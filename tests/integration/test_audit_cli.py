@@ -35,7 +35,7 @@ def test_init_creates_the_signing_key_and_the_auditor_checks_the_trail_end_to_en
     assert run(env, "init")[0] == 0
     key = Path(env["ARCHIVE_HOME"]) / "keys" / "audit-signing.json"
     assert key.stat().st_mode & 0o777 == 0o600
-    code, out = run(env, "user", "add", "aud", "--role", "compliance", "--password", "a-long-pass-word-1")
+    code, out = run(env, "user", "add", "aud", "--role", "auditor", "--password", "a-long-pass-word-1")
     assert code == 0, out
     code, out = run(env, "audit", "public-key")
     assert code == 0 and out.strip().endswith("audit-signing.pub.json")

@@ -108,7 +108,7 @@ def test_nobody_approves_a_change_of_their_own_account(web_archive, security_adm
 
     admin = users.resolve_actor(web_archive.uow(), username="admin")
     request_id = accounts.request_account_change(web_archive.uow(), actor=admin,
-                                                 user_id=user_id(web_archive, security_admin), role="admin",
+                                                 user_id=user_id(web_archive, security_admin), role="approver",
                                                  clearance="secret")
     second = users.resolve_actor(web_archive.uow(), username=security_admin)
     with pytest.raises(AccessDenied):

@@ -307,7 +307,7 @@ def test_with_totp_on_the_password_alone_no_longer_logs_in(make_app, login_as, w
 def test_a_role_that_needs_totp_can_do_nothing_before_enrolling(client, login_as, web_archive) -> None:
     import pyotp
 
-    web_archive.settings = web_archive.settings.with_overrides(totp_required_roles=("admin", "compliance"))
+    web_archive.settings = web_archive.settings.with_overrides(totp_required_roles=("sysadmin", "auditor"))
     login_as(client, "admin")
     assert client.get("/admin/users").location == "/account/totp"
     assert client.get("/api/v1/search?q=x").status_code == 403

@@ -1,9 +1,12 @@
 """The access policy on its own: roles, departments, clearance, grants (no database)."""
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 import pytest
 
 from archive import access
-from archive.actors import Actor
+from archive.actors import Actor, DocumentGrant
 from archive.capture.permissions import permission_document_capture
 from archive.errors import AccessDenied
 from archive.models import Document
@@ -37,17 +40,33 @@ def test_download_needs_more_than_viewing():
 
 
 def test_admin_and_compliance_do_not_read_documents_by_virtue_of_their_role():
-    for role in ("admin", "compliance"):
+    for role in ("sysadmin", "auditor"):
         assert not access.allows(person(role, 1, "secret"), permission_document_view, document())
-    assert access.allows(person("compliance", None, "public"), permission_audit_view)
+    assert access.allows(person("auditor", None, "public"), permission_audit_view)
     assert not access.allows(person("staff", 1, "secret"), permission_audit_view)
 
 
+def _lent(actor: Actor, *permissions: str) -> Actor:
+    grant = DocumentGrant(document_ids=frozenset({7}), grant_id=3, request_number="JY-2026-000003", purpose="核对合同",
+                          permissions=frozenset(permissions), expires_at=datetime(2027, 1, 1, tzinfo=UTC))
+    return replace(actor, grants=(grant,))
+
+
 def test_a_granted_document_is_visible_outside_the_department():
-    staff = Actor(**{**person("staff", 2, "public").__dict__, "granted_document_ids": frozenset({7})})
-    access.require(staff, permission_document_view, document(department_id=1, classification="secret"))
+    staff = _lent(person("staff", 2, "public"), permission_document_view)
+    secret = document(department_id=1, classification="secret")
+    access.require(staff, permission_document_view, secret)
+    assert access.via_grant(staff, permission_document_view, secret).request_number == "JY-2026-000003"
+    assert not access.allows(staff, permission_document_download, secret)  # viewing only
     scope = access.visible(staff, permission_document_view)
     assert scope.for_search().granted_document_ids == frozenset({7})
+
+
+def test_a_download_grant_opens_the_download_a_role_lacks_and_an_own_document_is_not_via_grant():
+    staff = _lent(person("staff", 1, "secret"), permission_document_view, permission_document_download)
+    access.require(staff, permission_document_download, document())
+    assert access.via_grant(staff, permission_document_download, document()) is not None
+    assert access.via_grant(staff, permission_document_view, document()) is None  # their own department's
 
 
 def test_clerks_capture_only_for_their_department():

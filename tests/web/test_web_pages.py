@@ -80,15 +80,16 @@ def test_a_clerk_cannot_manage_users(client: FlaskClient, login_as, password: st
     login_as(client, "clerk")
     assert client.get("/admin/users").status_code == 403
     response = client.post("/admin/users", data={
-        "username": "intruder", "password": password, "role": "admin", "department": "", "clearance": "internal",
+        "username": "intruder", "password": password, "role": "sysadmin", "department": "", "clearance": "internal",
     })
     assert response.status_code == 403
 
 
 def test_the_navigation_shows_only_what_the_role_may_use(client: FlaskClient, app, login_as) -> None:
     expected = {
-        "clerk": {"/customers/", "/search/", "/capture/", "/rescan/"},
-        "staff": {"/customers/", "/search/"},
+        "clerk": {"/customers/", "/search/", "/capture/", "/rescan/", "/borrow/"},
+        "staff": {"/customers/", "/search/", "/borrow/"},  # borrowing 借阅: one's own requests
+        "approver": {"/customers/", "/search/", "/borrow/", "/borrow/approvals"},
         "auditor": {"/compliance/", "/retention/"},  # what is due, and the destruction register
         "admin": {"/admin/users"},
     }

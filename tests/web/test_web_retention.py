@@ -72,6 +72,14 @@ def test_a_due_record_is_appraised_approved_and_destroyed_through_the_pages(
     assert code in register_page
     workbook = load_workbook(BytesIO(leader.get("/retention/register.xlsx").data))
     assert list(workbook.active.iter_rows(values_only=True))[1][1] == code
+    # The batch kept the register as a record: listed on the register page, downloadable as its sealed PDF.
+    assert 'id="snapshots"' in register_page and "/retention/register/snapshots/1.pdf" in register_page
+    assert "/retention/register/snapshots" not in register_page.split('id="snapshots"')[0]  # the leader keeps none
+    kept = leader.get("/retention/register/snapshots/1.pdf")
+    assert kept.status_code == 200 and kept.data.startswith(b"%PDF")
+    assert leader.post("/retention/register/snapshots").status_code == 403
+    assert records.post("/retention/register/snapshots").status_code == 302
+    assert "/retention/register/snapshots/2.pdf" in records.get("/retention/register").get_data(as_text=True)
 
 
 def test_staff_see_no_retention_pages_and_a_forged_post_is_refused_and_audited(
