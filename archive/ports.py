@@ -132,11 +132,11 @@ class Lending(Protocol):
         """(lent but not yet tagged with the user in the index, tagged but no longer lent)."""
         ...
 
-    def page(self, image: Image.Image, grant: Any, actor: Any) -> BinaryIO:
-        """The page image (as it may be shown to the actor) as a marked PNG stream."""
+    def page(self, image: Image.Image, grant: Any, actor: Any, keyring: Any) -> BinaryIO:
+        """The page image (as it may be shown to the actor) as a marked PNG stream, keyed by the archive."""
         ...
 
-    def pdf(self, images: Iterable[Image.Image], grant: Any, actor: Any, out: BinaryIO) -> None:
+    def pdf(self, images: Iterable[Image.Image], grant: Any, actor: Any, keyring: Any, out: BinaryIO) -> None:
         """A PDF of the marked page images, written to out page by page."""
         ...
 

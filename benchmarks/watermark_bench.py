@@ -4,7 +4,7 @@ One run, on real scans from ../shared/ocr-real/ (and one generated page) scaled 
 (2480 x 3508), each in its own mode (greyscale or RGB):
   * the baseline: encode the unmarked page as the archive's page PNG (ocr.inputs.save_page, zlib
     level 6), as serving would if it had the image decoded; ours: burn the marks, then encode the
-    marked page for serving (watermark.encode_png, zlib level 1). The cost is the difference (target
+    marked page for serving (archive.page_images.encode_png, zlib level 1). The cost is the difference (target
     ≤ 150 ms a page). Shown beside it: burn alone; burn with cold caches (a borrower's first page:
     the visible text rendered); the cost when both pages are encoded alike, at level 1 and at level
     6 (the mark makes a page harder to compress, which is why serving uses level 1); decoding the
@@ -39,8 +39,9 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image, ImageFilter  # noqa: E402
 
-from archive.borrowing.watermark import burn, encode_png, identify  # noqa: E402
+from archive.borrowing.watermark import burn, identify  # noqa: E402
 from archive.demo.samples import render_scan  # noqa: E402
+from archive.page_images import encode_png  # noqa: E402
 from ocr.inputs import save_page  # noqa: E402
 
 REAL_PAGES = ROOT.parent / "shared" / "ocr-real"

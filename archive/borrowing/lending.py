@@ -16,6 +16,12 @@ from sqlalchemy.orm import Session
 from archive.actors import Actor, DocumentGrant
 from archive.borrowing import services
 from archive.page_images import encode_png
+from storage.envelope import Keyring, keyed_hash
+
+
+def mark_key(keyring: Keyring) -> bytes:
+    """The archive's own watermark key, derived from its lookup key (the module's default is public)."""
+    return keyed_hash("borrowing/watermark/v1", keyring).encode("ascii")
 
 
 def mark_lines(grant: DocumentGrant, actor: Actor, at: datetime | None = None) -> list[str]:
@@ -34,13 +40,15 @@ class Lending:
                   lent: frozenset[int]) -> tuple[frozenset[int], frozenset[int]]:
         return services.index_lag(session, user_id, now, lent)
 
-    def page(self, image: Image.Image, grant: DocumentGrant, actor: Actor) -> BinaryIO:
+    def page(self, image: Image.Image, grant: DocumentGrant, actor: Actor, keyring: Keyring) -> BinaryIO:
         from archive.borrowing import watermark  # numpy work, loaded when a page is first marked
 
-        return io.BytesIO(encode_png(watermark.burn(image, mark_lines(grant, actor), grant.grant_id)))
+        marked = watermark.burn(image, mark_lines(grant, actor), grant.grant_id, key=mark_key(keyring))
+        return io.BytesIO(encode_png(marked))
 
-    def pdf(self, images: Iterable[Image.Image], grant: DocumentGrant, actor: Actor, out: BinaryIO) -> None:
+    def pdf(self, images: Iterable[Image.Image], grant: DocumentGrant, actor: Actor, keyring: Keyring,
+            out: BinaryIO) -> None:
         from archive.borrowing import watermark
 
-        lines = mark_lines(grant, actor)
-        watermark.marked_pdf((watermark.burn(image, lines, grant.grant_id) for image in images), out)
+        lines, key = mark_lines(grant, actor), mark_key(keyring)
+        watermark.marked_pdf((watermark.burn(image, lines, grant.grant_id, key=key) for image in images), out)

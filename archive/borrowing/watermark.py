@@ -209,17 +209,6 @@ def burn(image: Image.Image, lines: Sequence[str], payload: int, *, key: bytes =
     return marked
 
 
-def encode_png(marked: Image.Image, *, dpi: int | None = 300) -> bytes:
-    """Encode a marked page as PNG for serving, with fast compression: the mark makes a page harder to
-    compress, and at the archive's usual level that alone would cost more than marking it."""
-    buffer = io.BytesIO()
-    options: dict[str, object] = {"compress_level": 1}
-    if dpi:
-        options["dpi"] = (dpi, dpi)
-    marked.save(buffer, format="PNG", **options)
-    return buffer.getvalue()
-
-
 def _residual(gray: Image.Image) -> np.ndarray:
     """The page's fine detail, where the mark lives: the page less its local mean, clipped so that the
     edges of text weigh no more than the mark, less its own mean."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from archive.borrowing.lending import mark_key
 from archive.borrowing.services import trace_grant
 from archive.borrowing.watermark import identify as identify_page
 from archive.cli.support import archive_of, named_actor
@@ -31,13 +32,16 @@ def watermark() -> None:
 @click.pass_context
 def identify(ctx: click.Context, file: Path, username: str | None, as_json: bool) -> None:
     """Print the grant id hidden in a page image (or in each page of a PDF or TIFF) until one is found;
-    exit 1 when no page carries a readable mark, 2 when the file cannot be read. Reading the file alone
-    stores and audits nothing; with --as, the lookup of whom the grant names is audited."""
+    exit 1 when no page carries a readable mark, 2 when the file cannot be read. The mark is keyed by this
+    archive (ARCHIVE_HOME's keys). Reading the file alone stores and audits nothing; with --as, the lookup
+    of whom the grant names is audited."""
+    archive = archive_of(ctx)
+    key = mark_key(archive.keyring)
     grant_id: int | None = None
     page_number: int | None = None
     try:
         for page in iter_pages(file):
-            grant_id = identify_page(page.image)
+            grant_id = identify_page(page.image, key=key)
             if grant_id is not None:
                 page_number = page.number
                 break
@@ -47,7 +51,6 @@ def identify(ctx: click.Context, file: Path, username: str | None, as_json: bool
         raise unreadable from error
     trace = None
     if grant_id is not None and username:
-        archive = archive_of(ctx)
         trace = trace_grant(archive.uow(), actor=named_actor(archive, username), grant_id=grant_id)
     if as_json:
         found = {"file": str(file), "grant_id": grant_id, "page": page_number}

@@ -137,7 +137,7 @@ def open_page_image(uow: UnitOfWork, *, actor: Actor, document_id: int, number: 
         return stream  # as stored: nothing to hide, nothing to mark
     image = _shown(stream, hidden)
     if grant is not None and marker is not None:  # served under a borrow grant: marked, never the original
-        return marker.page(image, grant, actor)
+        return marker.page(image, grant, actor, uow.keyring)
     return io.BytesIO(page_images.encode_png(image))
 
 
@@ -234,7 +234,7 @@ def open_original(uow: UnitOfWork, *, actor: Actor, document_id: int) -> tuple[B
         out = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115 - the caller streams and closes it
         images = (_shown(uow.store.open(page.object_key, data_key=key), hide) for page, hide in zip(pages, hidden,
                                                                                                      strict=True))
-        marker.pdf(images, grant, actor, out)
+        marker.pdf(images, grant, actor, uow.keyring, out)
         out.seek(0)
         return out, f"{document.archive_code}.pdf", "application/pdf"  # type: ignore[return-value]
     return uow.store.open(document.object_key, data_key=key), document.source_filename, document.media_type

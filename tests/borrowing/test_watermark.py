@@ -14,9 +14,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageFilter
 
-from archive.borrowing.watermark import MAX_PAYLOAD, burn, encode_png, identify, marked_pdf
+from archive.borrowing.watermark import MAX_PAYLOAD, burn, identify, marked_pdf
 from archive.cli import cli
 from archive.demo.samples import render_scan
+from archive.page_images import encode_png
 
 REAL_PAGES = Path(__file__).resolve().parents[2].parent / "shared" / "ocr-real"
 A4_300 = (2480, 3508)
@@ -162,20 +163,28 @@ def test_the_pdf_has_one_page_per_image_written_as_each_comes_and_keeps_the_mark
 
 
 def test_the_command_prints_the_grant_of_a_marked_page_and_exits_1_on_a_clean_one(generated, tmp_path):
-    marked, clean = tmp_path / "leaked.jpg", tmp_path / "clean.png"
-    _jpeg(burn(generated, LINES, 90_210)).save(marked)
+    from archive.bootstrap import Archive
+    from archive.borrowing.lending import mark_key
+    from archive.config import load_settings
+
+    env = {"ARCHIVE_HOME": str(tmp_path / "home")}
+    key = mark_key(Archive(load_settings(env)).keyring)  # this archive's own key, as the server marks with
+    marked, clean, foreign = tmp_path / "leaked.jpg", tmp_path / "clean.png", tmp_path / "foreign.jpg"
+    _jpeg(burn(generated, LINES, 90_210, key=key)).save(marked)
+    _jpeg(burn(generated, LINES, 90_210)).save(foreign)  # the public default key: not this archive's mark
     _half(generated).save(clean)
     runner = CliRunner()
-    found = runner.invoke(cli, ["watermark", "identify", str(marked)])
+    found = runner.invoke(cli, ["watermark", "identify", str(marked)], env=env)
     assert found.exit_code == 0 and "grant 90210" in found.output
-    as_json = runner.invoke(cli, ["watermark", "identify", str(marked), "--json"])
+    as_json = runner.invoke(cli, ["watermark", "identify", str(marked), "--json"], env=env)
     assert json.loads(as_json.output) == {"file": str(marked), "grant_id": 90210, "page": 1}
-    missing = runner.invoke(cli, ["watermark", "identify", str(clean)])
-    assert missing.exit_code == 1 and "no watermark found" in missing.output
+    for other in (clean, foreign):
+        missing = runner.invoke(cli, ["watermark", "identify", str(other)], env=env)
+        assert missing.exit_code == 1 and "no watermark found" in missing.output
 
 
 def test_the_command_says_which_file_it_cannot_read(tmp_path):
     junk = tmp_path / "junk.png"
     junk.write_bytes(b"not an image at all")
-    result = CliRunner().invoke(cli, ["watermark", "identify", str(junk)])
+    result = CliRunner().invoke(cli, ["watermark", "identify", str(junk)], env={"ARCHIVE_HOME": str(tmp_path / "h")})
     assert result.exit_code == 2 and "junk.png" in result.output

@@ -194,6 +194,7 @@ def test_an_image_under_a_grant_is_marked_and_one_seen_in_ones_own_right_is_not(
     from PIL import Image
 
     from archive.borrowing import watermark
+    from archive.borrowing.lending import mark_key
 
     archive, documents, _people = matrix
     app = make_app({"TESTING": True, "WTF_CSRF_ENABLED": False})
@@ -205,5 +206,5 @@ def test_an_image_under_a_grant_is_marked_and_one_seen_in_ones_own_right_is_not(
         client.post("/login", data={"username": username, "password": PASSWORD})
         response = client.get(f"/documents/{document_id}/pages/1.png")
         assert response.status_code == 200
-        found = watermark.identify(Image.open(io.BytesIO(response.data)))
+        found = watermark.identify(Image.open(io.BytesIO(response.data)), key=mark_key(archive.keyring))
         assert (found is not None) == expect_mark, (username, document_id)
