@@ -69,6 +69,9 @@ class Feature:
     # What is lent to whom, which the access policy and the search index honour, and the marks on what
     # is served under a grant (borrowing): archive.ports.Lending.
     lending: Callable[[], Lending] | None = None
+    # Reports the feature contributes to the reports pages (archive.reports.views.ReportDefinition values):
+    # a package archive must not import (retention) adds its figures this way.
+    reports: tuple[Any, ...] = ()
 
 
 def vocabulary(module: ModuleType, prefix: str) -> tuple[str, ...]:
@@ -127,6 +130,11 @@ def lending() -> Lending | None:
     if len(makers) > 1:
         raise RegistryError("more than one feature lends documents")
     return makers[0]() if makers else None
+
+
+def reports() -> tuple[Any, ...]:
+    """Every feature's report definitions, the core's first."""
+    return tuple(report for feature in features() for report in feature.reports)
 
 
 def disposition_guards() -> Iterator[DispositionGuard]:

@@ -4,7 +4,7 @@ manager role, its permissions and events, the daily disposition run, and the leg
 from __future__ import annotations
 
 from archive.registry import Feature, vocabulary
-from retention import demo, events, permissions, tasks
+from retention import demo, events, permissions, reports, tasks
 from retention.services import dispositions
 from retention.services.holds import HoldGuard
 
@@ -18,4 +18,5 @@ FEATURE = Feature(
     disposition_guard=HoldGuard,
     demo=demo.load,
     on_filed=dispositions.on_filed,
+    reports=reports.REPORTS,  # records due for disposition, on the reports pages
 )

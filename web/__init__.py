@@ -60,6 +60,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
 
     for module in (borrowing, classification, inbox, borrowing_api):
         app.register_blueprint(module.bp)
+    from web import reports  # reports with charts and Excel (archive/reports, retention/reports.py)
+
+    app.register_blueprint(reports.bp)
     app.add_url_rule("/", "index", auth.index)
     app.after_request(_security_headers)
     return app
