@@ -68,6 +68,8 @@ class Settings:
     borrow_escalate_hours: int = 24
     borrow_reminder_days: int = 3
     borrow_discovery: bool = False
+    # The account review (archive/account_review): disable accounts unused this many days (0: never).
+    account_inactive_days: int = 0
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -176,6 +178,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         borrow_escalate_hours=_positive(env, "ARCHIVE_BORROW_ESCALATE_HOURS", "24"),
         borrow_reminder_days=_positive(env, "ARCHIVE_BORROW_REMINDER_DAYS", "3"),
         borrow_discovery=_choice(env, "ARCHIVE_BORROW_DISCOVERY", "false", ("true", "false")) == "true",
+        account_inactive_days=int(_number(env, "ARCHIVE_ACCOUNT_INACTIVE_DAYS", "0", int)),
     )
 
 
