@@ -46,8 +46,7 @@ class Dataset:
                 and doc["key_id"] != "shredded")
 
 
-@pytest.fixture
-def report_people(web_archive):  # noqa: ANN001, ANN201
+def add_report_people(web_archive) -> None:  # noqa: ANN001
     for username, role, department, clearance in (
             ("records", "records_manager", "YX", "confidential"), ("leader", "leader", "YX", "secret"),
             ("approver_kf", "approver", "KF", "internal")):
@@ -56,7 +55,16 @@ def report_people(web_archive):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
+def report_people(web_archive):  # noqa: ANN001, ANN201
+    add_report_people(web_archive)
+
+
+@pytest.fixture
 def dataset(web_archive, report_people) -> Dataset:  # noqa: ANN001
+    return build_dataset(web_archive)
+
+
+def build_dataset(web_archive) -> Dataset:  # noqa: ANN001
     web_archive.clock = FixedClock(TODAY)
     data = Dataset()
     with web_archive.session_factory() as session:

@@ -228,3 +228,22 @@ def test_the_reports_speak_chinese_by_default(client, login_as, dataset):
 
 def test_ranks_are_the_reference_data_levels():
     assert {row["code"]: row["rank"] for row in defaults()["classification_levels"]} == RANK
+
+
+def test_every_report_runs_on_sqlite_and_postgresql(archive):  # noqa: ANN001 - the SQL each database speaks
+    from conftest import add_report_people, build_dataset
+
+    add_report_people(archive)
+    data = build_dataset(archive)
+    record_access(archive, "staff", "document.viewed", 2)
+    seen, by_type, *_ = expected_holdings(data, None, "secret")
+    assert as_dict(run(archive, "leader", "holdings").table("by_type")) == by_type
+    for name in ("coverage", "rescan", "borrowing", "disposition"):
+        report = run(archive, "leader", name)
+        assert report.tables and report.charts
+    assert run(archive, "records", "disposition").figure("due_12_months") > 0
+    assert run(archive, "leader", "borrowing").figure("overdue_loans") == 1
+    trend = dict((m, f) for m, f, _ in run(archive, "leader", "rescan").table("trend").rows)
+    assert trend["2026-06"] > 0
+    wide = {"since": TODAY - timedelta(days=3650), "until": TODAY + timedelta(days=3650)}  # the trail's wall-clock times
+    assert {row[0] for row in run(archive, "auditor", "access", **wide).table("per_user").rows} >= {"staff"}
