@@ -1,23 +1,23 @@
 """Holdings: dossiers 卷, documents 件 and pages 页 by document type, department and year.
 
-A document's year is its own date's, else the year it was captured. A dossier counts under a type, a
-department or a year when at least one document the viewer may see puts it there. One grouped query per
-breakdown."""
+A document's year is its own date's, else the year it was captured. Documents and pages come from one
+grouped query over (type, department, year), whose sums give each breakdown; dossiers, which have no
+type, are counted by their department and the year they were opened, each dossier once when the viewer
+may see at least one of its documents (a second grouped query)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from archive.actors import Actor
-from archive.models import Department, Document, Page
+from archive.models import Department, Document, Dossier, Page
 from archive.reports.scoping import counted_documents, describe, report_scope
 from archive.reports.sql import year_of
 from archive.reports.views import Chart, Column, Figure, Report, ReportParameters, Table
 from archive.unit_of_work import UnitOfWork
-
-COUNTS = (Column("dossiers"), Column("documents"), Column("pages"))
 
 
 def document_year() -> Any:
@@ -27,31 +27,43 @@ def document_year() -> Any:
 def build_holdings(uow: UnitOfWork, actor: Actor, parameters: ReportParameters) -> Report:
     scope = report_scope(actor)
     condition = counted_documents(scope)
-    pages = (select(Page.document_id, func.count().label("pages")).group_by(Page.document_id).subquery())
-
-    def breakdown(dimension: Any, *joins: Any) -> list[tuple[Any, int, int, int]]:
-        query = (select(dimension, func.count(func.distinct(Document.dossier_id)), func.count(Document.id),
-                        func.coalesce(func.sum(pages.c.pages), 0))
-                 .select_from(Document).outerjoin(pages, pages.c.document_id == Document.id))
-        for target, on in joins:
-            query = query.join(target, on)
-        rows = uow.session.execute(query.where(condition).group_by(dimension).order_by(dimension)).all()
-        return [(key, int(d), int(n), int(p)) for key, d, n, p in rows]
-
-    by_type = breakdown(Document.document_type)
-    by_department = breakdown(Department.code, (Department, Department.id == Document.department_id))
-    by_year = breakdown(document_year())
-    dossiers, documents, page_count = uow.session.execute(
-        select(func.count(func.distinct(Document.dossier_id)), func.count(Document.id),
+    session = uow.session
+    pages = select(Page.document_id, func.count().label("pages")).group_by(Page.document_id).subquery()
+    year = document_year()
+    cube = session.execute(
+        select(Document.document_type, Department.code, year, func.count(Document.id),
                func.coalesce(func.sum(pages.c.pages), 0))
-        .select_from(Document).outerjoin(pages, pages.c.document_id == Document.id).where(condition)).one()
+        .select_from(Document).join(Department, Department.id == Document.department_id)
+        .outerjoin(pages, pages.c.document_id == Document.id)
+        .where(condition).group_by(Document.document_type, Department.code, year)).all()
+    dossier_year = year_of(Dossier.created_at)
+    dossiers = session.execute(
+        select(Department.code, dossier_year, func.count(Dossier.id))
+        .select_from(Dossier).join(Department, Department.id == Dossier.department_id)
+        .where(exists().where(Document.dossier_id == Dossier.id, condition))
+        .group_by(Department.code, dossier_year)).all()
+    by: dict[str, dict[Any, list[int]]] = {"type": defaultdict(lambda: [0, 0, 0]),
+                                           "department": defaultdict(lambda: [0, 0, 0]),
+                                           "year": defaultdict(lambda: [0, 0, 0])}
+    for code, department, when, documents, page_count in cube:
+        for dimension, key in (("type", code), ("department", department), ("year", str(when))):
+            by[dimension][key][1] += int(documents)
+            by[dimension][key][2] += int(page_count)
+    for department, when, n in dossiers:
+        by["department"][department][0] += int(n)
+        by["year"][str(when)][0] += int(n)
+    total_documents = sum(v[1] for v in by["type"].values())
+    total_pages = sum(v[2] for v in by["type"].values())
     return Report(
         name="holdings", scope=describe(actor, scope), generated_at=uow.clock.now(),
-        figures=(Figure("dossiers", int(dossiers)), Figure("documents", int(documents)),
-                 Figure("pages", int(page_count))),
-        tables=(Table("by_type", (Column("type", "type"), *COUNTS), tuple(by_type)),
-                Table("by_department", (Column("department", "department"), *COUNTS), tuple(by_department)),
-                Table("by_year", (Column("year", "text"), *COUNTS), tuple((str(y), *rest) for y, *rest in by_year))),
-        charts=(Chart("documents_by_type", "by_type", ("documents", "pages"), kind="hbar"),
-                Chart("documents_by_year", "by_year", ("dossiers", "documents"), kind="bar")),
+        figures=(Figure("dossiers", sum(int(n) for *_, n in dossiers)), Figure("documents", total_documents),
+                 Figure("pages", total_pages)),
+        tables=(Table("by_type", (Column("type", "type"), Column("documents"), Column("pages")),
+                      tuple((k, v[1], v[2]) for k, v in sorted(by["type"].items()))),
+                Table("by_department", (Column("department", "department"), Column("dossiers"), Column("documents"),
+                                        Column("pages")),
+                      tuple((k, *v) for k, v in sorted(by["department"].items()))),
+                Table("by_year", (Column("year", "text"), Column("dossiers"), Column("documents"), Column("pages")),
+                      tuple((k, *v) for k, v in sorted(by["year"].items())))),
+        charts=(Chart("documents_by_type", "by_type", ("documents", "pages"), kind="hbar"),),
     )

@@ -4,7 +4,7 @@ reports' queries), the viewer's scope, the Excel workbook, the pages, the audit.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
 import pytest
@@ -38,20 +38,27 @@ def year(doc):  # noqa: ANN001, ANN201
 
 
 def expected_holdings(dataset, departments, clearance):  # noqa: ANN001, ANN201
+    """(documents seen, by type, by department, by year, pages): documents and pages by the document's type,
+    department and year; dossiers (no type) by their department and the year they were opened (now)."""
     seen = [d for d in dataset.documents if dataset.visible(d, departments, clearance)]
     pages = Counter(p["document_id"] for p in dataset.pages)
+    codes = {i: code for code, i in dataset.departments.items()}
 
-    def breakdown(key):  # noqa: ANN001, ANN202
-        found: dict[str, tuple[int, int, int]] = {}
+    def breakdown(key, with_dossiers):  # noqa: ANN001, ANN202
+        found = {}
         for value in {key(d) for d in seen}:
             group = [d for d in seen if key(d) == value]
-            found[value] = (len({d["dossier_id"] for d in group if d["dossier_id"]}), len(group),
-                            sum(pages[d["id"]] for d in group))
+            counts = (len(group), sum(pages[d["id"]] for d in group))
+            found[value] = ((len({d["dossier_id"] for d in group if d["dossier_id"]}), *counts)
+                            if with_dossiers else counts)
         return found
 
-    codes = {i: code for code, i in dataset.departments.items()}
-    return seen, breakdown(lambda d: d["document_type"]), breakdown(lambda d: codes[d["department_id"]]), \
-        breakdown(year), sum(pages[d["id"]] for d in seen)
+    by_year = {y: (0, *counts) for y, counts in breakdown(year, False).items()}
+    opened = str(datetime.now(UTC).year)
+    dossiers = len({d["dossier_id"] for d in seen if d["dossier_id"]})
+    by_year[opened] = (dossiers, *by_year.get(opened, (0, 0, 0))[1:])
+    return seen, breakdown(lambda d: d["document_type"], False), \
+        breakdown(lambda d: codes[d["department_id"]], True), by_year, sum(pages[d["id"]] for d in seen)
 
 
 @pytest.mark.parametrize(("username", "departments", "clearance"), [

@@ -223,10 +223,10 @@ def test_the_account_review_migration_goes_down_and_up(archive):  # noqa: ANN001
     with archive.engine.connect() as connection:
         tables = inspect(connection).get_table_names()
         assert "account_review" not in tables and "account_review_item" not in tables
-        assert "ix_audit_event_actor_time" not in {i["name"] for i in inspect(connection).get_indexes("audit_event")}
+        assert "ix_audit_event_period_actor" not in {i["name"] for i in inspect(connection).get_indexes("audit_event")}
     archive.migrate()
     with archive.engine.connect() as connection:
-        assert "ix_audit_event_actor_time" in {i["name"] for i in inspect(connection).get_indexes("audit_event")}
+        assert "ix_audit_event_period_actor" in {i["name"] for i in inspect(connection).get_indexes("audit_event")}
     users.create_user(archive.uow(), actor=OPERATOR, username="sec", password=PASSWORD, role="security_admin",
                       clearance="secret")
     review_id = services.start_review(archive.uow(), actor=users.resolve_actor(archive.uow(), username="sec"))
