@@ -33,9 +33,6 @@ def build_coverage(uow: UnitOfWork, actor: Actor, parameters: ReportParameters) 
     is_required = or_(*(and_(Customer.kind == kind, Document.document_type.in_(types))
                         for kind, types in required.items())) if required else false()
     needed = case(*((Customer.kind == kind, len(types)) for kind, types in required.items()), else_=0)
-    customers = dict(session.execute(
-        select(Customer.kind, func.count()).where(scope.customers(), Customer.kind.in_(required))
-        .group_by(Customer.kind)).all())
     having = dict(((kind, code), int(n)) for kind, code, n in session.execute(
         select(Customer.kind, Document.document_type, func.count(func.distinct(Document.customer_id)))
         .join(Customer, Customer.id == Document.customer_id)
@@ -48,9 +45,12 @@ def build_coverage(uow: UnitOfWork, actor: Actor, parameters: ReportParameters) 
                .outerjoin(Document, and_(Document.customer_id == Customer.id, counted_documents(scope), is_required))
                .where(scope.customers(), Customer.kind.in_(required))
                .group_by(Customer.id, Customer.kind).subquery())
-    complete = dict(session.execute(
-        select(present.c.kind, func.count()).where(present.c.present >= present.c.needed)
-        .group_by(present.c.kind)).all())
+    customers: dict[str, int] = {}
+    complete: dict[str, int] = {}
+    for kind, n, full in session.execute(
+            select(present.c.kind, func.count(), func.sum(case((present.c.present >= present.c.needed, 1), else_=0)))
+            .group_by(present.c.kind)):
+        customers[kind], complete[kind] = int(n), int(full or 0)
     gap_ids = list(session.scalars(select(present.c.customer_id).where(present.c.present < present.c.needed)
                                    .order_by(present.c.customer_id).limit(GAP_ROWS)))
     gaps_total = sum(customers.values()) - sum(complete.values())

@@ -30,18 +30,18 @@ def build_holdings(uow: UnitOfWork, actor: Actor, parameters: ReportParameters) 
     session = uow.session
     pages = select(Page.document_id, func.count().label("pages")).group_by(Page.document_id).subquery()
     year = document_year()
-    cube = session.execute(
-        select(Document.document_type, Department.code, year, func.count(Document.id),
-               func.coalesce(func.sum(pages.c.pages), 0))
-        .select_from(Document).join(Department, Department.id == Document.department_id)
-        .outerjoin(pages, pages.c.document_id == Document.id)
-        .where(condition).group_by(Document.document_type, Department.code, year)).all()
+    codes = dict(session.execute(select(Department.id, Department.code)).all())
+    cube = [(code, codes.get(department, str(department)), when, documents, page_count)
+            for code, department, when, documents, page_count in session.execute(
+                select(Document.document_type, Document.department_id, year, func.count(Document.id),
+                       func.coalesce(func.sum(pages.c.pages), 0))
+                .select_from(Document).outerjoin(pages, pages.c.document_id == Document.id)
+                .where(condition).group_by(Document.document_type, Document.department_id, year))]
     dossier_year = year_of(Dossier.created_at)
-    dossiers = session.execute(
-        select(Department.code, dossier_year, func.count(Dossier.id))
-        .select_from(Dossier).join(Department, Department.id == Dossier.department_id)
+    dossiers = [(codes.get(department, str(department)), when, n) for department, when, n in session.execute(
+        select(Dossier.department_id, dossier_year, func.count(Dossier.id))
         .where(exists().where(Document.dossier_id == Dossier.id, condition))
-        .group_by(Department.code, dossier_year)).all()
+        .group_by(Dossier.department_id, dossier_year))]
     by: dict[str, dict[Any, list[int]]] = {"type": defaultdict(lambda: [0, 0, 0]),
                                            "department": defaultdict(lambda: [0, 0, 0]),
                                            "year": defaultdict(lambda: [0, 0, 0])}

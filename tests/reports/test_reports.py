@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
 import pytest
-from conftest import NOW, RANK, TODAY, record_access
 from openpyxl import load_workbook
+from report_data import NOW, RANK, TODAY, add_report_people, build_dataset, record_access
 from sqlalchemy import select
 
 from archive.errors import AccessDenied
@@ -230,7 +230,7 @@ def test_the_menu_offers_reports_only_to_roles_that_hold_one(client, login_as, a
 def test_the_reports_speak_chinese_by_default(client, login_as, dataset):
     login_as(client, "auditor")
     html = client.get("/reports/access").get_data(as_text=True)
-    assert "按用户统计访问" in html or "访问" in html
+    assert "各用户访问量" in html and "统计报表" in html and "全部审计记录" in html
 
 
 def test_ranks_are_the_reference_data_levels():
@@ -238,8 +238,6 @@ def test_ranks_are_the_reference_data_levels():
 
 
 def test_every_report_runs_on_sqlite_and_postgresql(archive):  # noqa: ANN001 - the SQL each database speaks
-    from conftest import add_report_people, build_dataset
-
     add_report_people(archive)
     data = build_dataset(archive)
     record_access(archive, "staff", "document.viewed", 2)
