@@ -30,29 +30,33 @@ def build_coverage(uow: UnitOfWork, actor: Actor, parameters: ReportParameters) 
     scope = report_scope(actor)
     required = checklists()
     session = uow.session
+    # One grouped query: per customer of the viewer's, a bit mask of the required types it has (each type
+    # one bit, summed once); every figure below is counted from these rows.
+    bits = {code: 1 << n for n, code in enumerate(sorted({t for types in required.values() for t in types}))}
     is_required = or_(*(and_(Customer.kind == kind, Document.document_type.in_(types))
                         for kind, types in required.items())) if required else false()
-    needed = case(*((Customer.kind == kind, len(types)) for kind, types in required.items()), else_=0)
-    having = dict(((kind, code), int(n)) for kind, code, n in session.execute(
-        select(Customer.kind, Document.document_type, func.count(func.distinct(Document.customer_id)))
-        .join(Customer, Customer.id == Document.customer_id)
-        .where(counted_documents(scope), scope.customers(), is_required)
-        .group_by(Customer.kind, Document.document_type)).all())
-    # One row per customer of the viewer's: how many of its process's required types it has.
-    present = (select(Customer.id.label("customer_id"), Customer.kind.label("kind"),
-                      func.count(func.distinct(Document.document_type)).label("present"), needed.label("needed"))
-               .select_from(Customer)
-               .outerjoin(Document, and_(Document.customer_id == Customer.id, counted_documents(scope), is_required))
-               .where(scope.customers(), Customer.kind.in_(required))
-               .group_by(Customer.id, Customer.kind).subquery())
-    customers: dict[str, int] = {}
-    complete: dict[str, int] = {}
-    for kind, n, full in session.execute(
-            select(present.c.kind, func.count(), func.sum(case((present.c.present >= present.c.needed, 1), else_=0)))
-            .group_by(present.c.kind)):
-        customers[kind], complete[kind] = int(n), int(full or 0)
-    gap_ids = list(session.scalars(select(present.c.customer_id).where(present.c.present < present.c.needed)
-                                   .order_by(present.c.customer_id).limit(GAP_ROWS)))
+    mask = func.coalesce(func.sum(func.distinct(case(*((Document.document_type == code, bit)
+                                                        for code, bit in bits.items()), else_=0))), 0)
+    rows = session.execute(
+        select(Customer.id, Customer.kind, mask).select_from(Customer)
+        .outerjoin(Document, and_(Document.customer_id == Customer.id, counted_documents(scope), is_required))
+        .where(scope.customers(), Customer.kind.in_(required))
+        .group_by(Customer.id, Customer.kind).order_by(Customer.id)).all()
+    full = {kind: sum(bits[t] for t in types) for kind, types in required.items()}
+    customers = {kind: 0 for kind in required}
+    complete = {kind: 0 for kind in required}
+    having = {(kind, code): 0 for kind, types in required.items() for code in types}
+    gap_ids: list[int] = []
+    for customer_id, kind, found in rows:
+        found = int(found or 0)
+        customers[kind] += 1
+        for code in required[kind]:
+            if found & bits[code]:
+                having[(kind, code)] += 1
+        if found & full[kind] == full[kind]:
+            complete[kind] += 1
+        elif len(gap_ids) < GAP_ROWS:
+            gap_ids.append(customer_id)
     gaps_total = sum(customers.values()) - sum(complete.values())
     gap_rows = _gap_rows(uow, scope, required, gap_ids)
     per_type = tuple((kind, code, customers.get(kind, 0), having.get((kind, code), 0),
