@@ -7,7 +7,8 @@ each, one customer per five documents (both kinds), a dossier per customer, 1% o
 with earlier flagged versions, 2,000 borrow requests with grants and loans of originals, a disposition
 date for every document, and 200,000 audit events of 50 users. The leader (every department, secret)
 opens the five document reports, the auditor the access report; a department head's (one department)
-holdings page is measured too. Target: p95 ≤ 300 ms per report page at 100,000 documents.
+holdings page is measured too. The floor in the same run, interleaved: one plain grouped scan of the
+document table through raw sqlite3 (what any figure over every document costs at least). Target: p95 ≤ 300 ms per report page at 100,000 documents.
 
     .venv/bin/python benchmarks/reports_bench.py                 # 100,000 documents, 20 rounds
     .venv/bin/python benchmarks/reports_bench.py --docs 20000 --rounds 10
@@ -159,7 +160,15 @@ def measure(archive: Archive, rounds: int) -> dict[tuple[str, str], list[float]]
     times: dict[tuple[str, str], list[float]] = {key: [] for key in REPORTS}
     for username, name in REPORTS:  # one warm-up each (templates, pygal's import)
         assert clients[username].get(f"/reports/{name}").status_code == 200
+    import sqlite3
+
+    raw = sqlite3.connect(str(archive.settings.home / "archive.db"))
+    floor_sql = "SELECT document_type, count(*) FROM document GROUP BY document_type"
+    times[("floor", "scan")] = []
     for _ in range(rounds):
+        started = time.perf_counter()
+        raw.execute(floor_sql).fetchall()  # the floor: one plain grouped scan of the documents, raw sqlite3
+        times[("floor", "scan")].append((time.perf_counter() - started) * 1000)
         for username, name in REPORTS:
             started = time.perf_counter()
             answer = clients[username].get(f"/reports/{name}")
@@ -198,9 +207,11 @@ def main() -> None:
         high = p95(values)
         print(f"{name:<20} as {username:<8} p50 {statistics.median(values):7.1f} ms  p95 {high:7.1f} ms  "
               f"({len(values)} requests)")
-        if high > worst[1]:
+        if username != "floor" and high > worst[1]:
             worst = (name, high)
-    print(f"target: p95 ≤ 300 ms per report page at 100,000 documents; worst p95 {worst[1]:.1f} ms ({worst[0]})")
+    floor = p95(times[("floor", "scan")])
+    print(f"target: p95 ≤ 300 ms per report page at 100,000 documents; worst p95 {worst[1]:.1f} ms ({worst[0]}), "
+          f"{worst[1] / floor:.1f}× the floor (one plain grouped scan of the documents: p95 {floor:.1f} ms)")
     print(f"reports: worst p95 {worst[1]:.1f} ms")
 
 
