@@ -119,14 +119,19 @@ def require_search(actor: Actor) -> None:
         require(actor, permission_document_search)
 
 
-def visible(actor: Actor, permission: str) -> Scope:
-    """The records the actor may reach with this permission; raise AccessDenied if none ever."""
+def visible(actor: Actor, permission: str, *, all_departments_with: str | None = None) -> Scope:
+    """The records the actor may reach with this permission; raise AccessDenied if none ever.
+
+    all_departments_with names the override (its own permission) that widens the scope from the actor's
+    department to every department, still up to the actor's clearance (the archive room's reports)."""
     granted = actor.lent(permission)
     if permission not in actor.permissions and granted:
         return Scope(frozenset(), frozenset(), frozenset(), granted)  # only what was lent
     require(actor, permission)
     if actor.role == "system":
         return Scope(None, None, frozenset(actor.visible_classifications), frozenset())
+    if all_departments_with is not None and all_departments_with in actor.permissions:
+        return Scope(None, None, actor.visible_classifications, granted)
     department = frozenset({actor.department_id}) if actor.department_id is not None else frozenset()
     codes = frozenset({actor.department_code}) if actor.department_code else frozenset()
     return Scope(department, codes, actor.visible_classifications, granted)

@@ -74,6 +74,8 @@ class Settings:
     # clamd for the four-property check's virus scan: "unix:/path", "/path", "tcp://host:port" or
     # "host:port"; empty: no virus scan.
     clamd: str = ""
+    # The account review (archive/account_review): disable accounts unused this many days (0: never).
+    account_inactive_days: int = 0
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -184,6 +186,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         borrow_discovery=_choice(env, "ARCHIVE_BORROW_DISCOVERY", "false", ("true", "false")) == "true",
         appraisal_remind_days=_positive(env, "ARCHIVE_APPRAISAL_REMIND_DAYS", "7"),
         clamd=env.get("ARCHIVE_CLAMD", "").strip(),
+        account_inactive_days=int(_number(env, "ARCHIVE_ACCOUNT_INACTIVE_DAYS", "0", int)),
     )
 
 

@@ -74,6 +74,9 @@ class Feature:
     messages: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     # Its rows that hold wrapped data keys, for key rotation (archive/services/keys.py).
     key_holders: tuple[Callable[[], KeyHolder], ...] = ()
+    # Reports the feature contributes to the reports pages (archive.reports.views.ReportDefinition values):
+    # a package archive must not import (retention) adds its figures this way.
+    reports: tuple[Any, ...] = ()
 
 
 def vocabulary(module: ModuleType, prefix: str) -> tuple[str, ...]:
@@ -148,6 +151,11 @@ def lending() -> Lending | None:
 
 def key_holders() -> list[KeyHolder]:
     return [make() for feature in features() for make in feature.key_holders]
+
+
+def reports() -> tuple[Any, ...]:
+    """Every feature's report definitions, the core's first."""
+    return tuple(report for feature in features() for report in feature.reports)
 
 
 def disposition_guards() -> Iterator[DispositionGuard]:

@@ -4,7 +4,7 @@ manager role, its permissions and events, the daily disposition run, and the leg
 from __future__ import annotations
 
 from archive.registry import Feature, vocabulary
-from retention import demo, events, permissions, tasks
+from retention import demo, events, permissions, reports, tasks
 from retention.services import dispositions, reminders
 from retention.services.holds import HoldGuard
 from retention.services.register import SnapshotKeys
@@ -21,4 +21,5 @@ FEATURE = Feature(
     on_filed=dispositions.on_filed,
     messages=reminders.MESSAGES,
     key_holders=(SnapshotKeys,),
+    reports=reports.REPORTS,  # records due for disposition, on the reports pages
 )

@@ -60,6 +60,10 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
 
     for module in (borrowing, classification, inbox, borrowing_api):
         app.register_blueprint(module.bp)
+    from web import account_review, reports  # reports (archive/reports) and the account review (issue 14)
+
+    for module in (reports, account_review):
+        app.register_blueprint(module.bp)
     app.add_url_rule("/", "index", auth.index)
     app.after_request(_security_headers)
     return app

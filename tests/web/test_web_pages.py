@@ -89,8 +89,8 @@ def test_the_navigation_shows_only_what_the_role_may_use(client: FlaskClient, ap
     expected = {
         "clerk": {"/customers/", "/search/", "/capture/", "/rescan/", "/borrow/"},
         "staff": {"/customers/", "/search/", "/borrow/"},  # borrowing 借阅: one's own requests
-        "approver": {"/customers/", "/search/", "/borrow/", "/borrow/approvals"},
-        "auditor": {"/compliance/", "/compliance/checks", "/retention/"},  # due records, the register, 四性检测
+        "approver": {"/customers/", "/search/", "/borrow/", "/borrow/approvals", "/reports/"},  # their department's
+        "auditor": {"/compliance/", "/compliance/checks", "/retention/", "/reports/"},  # the register, 四性检测, access
         "admin": {"/admin/users"},
     }
     for username, links in expected.items():
