@@ -151,7 +151,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=300, help="seconds of load (default 300)")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--spawn-rate", type=float, default=10.0, help="users started per second")
-    parser.add_argument("--documents", type=int, default=300, help="documents seeded")
+    parser.add_argument("--documents", type=int, default=200, help="documents seeded")
     parser.add_argument("--workers", type=int, default=max(2, 2 * (os.cpu_count() or 1)), help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--database-url", help="a PostgreSQL URL (postgresql+psycopg://…) instead of SQLite; "
@@ -193,12 +193,24 @@ def main() -> None:
             sys.stderr.write(log.read_text(encoding="utf-8", errors="replace")[-5000:])
             raise SystemExit(f"locust exited with {finished.returncode}")
         report(read_stats(prefix), args)
+        print_failures(prefix)
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
         if args.keep is None:
             shutil.rmtree(home, ignore_errors=True)
+
+
+def print_failures(prefix: Path) -> None:
+    """Name the commonest failures (locust's failures file: method, name, error, occurrences)."""
+    path = Path(f"{prefix}_failures.csv")
+    if not path.exists():
+        return
+    with open(path, encoding="utf-8") as handle:
+        rows = sorted(csv.DictReader(handle), key=lambda row: -int(row["Occurrences"]))
+    for row in rows[:8]:
+        print(f"  failed {row['Occurrences']:>5}x {row['Method']} {row['Name']}: {row['Error'][:140]}")
 
 
 def report(stats: dict[str, dict[str, str]], args: argparse.Namespace) -> None:
