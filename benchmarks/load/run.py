@@ -177,7 +177,10 @@ def main() -> None:
         env = {**os.environ, **environment}
         server = subprocess.Popen(
             [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-             "--threads", str(args.threads), "--log-level", "warning", "web:create_app()"],
+             "--threads", str(args.threads), "--log-level", "warning",
+             # Longer than a user's pause (1-2 s): with gunicorn's 2 s default an idle connection can be
+             # closed just as the next request is sent on it, and the client sees a reset.
+             "--keep-alive", "10", "web:create_app()"],
             cwd=ROOT, env=env)
         wait_until_up(url, server)
         print(f"gunicorn on {url}: {args.workers} workers x {args.threads} threads; locust: {args.users} users "
