@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?= -q -n 2
 
-.PHONY: help install venv system-deps lint test demo bench clean distclean
+.PHONY: help install venv system-deps lint test demo bench load clean distclean
 
 help:
 	@echo "make install      system packages (apt) and the Python venv"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint         ruff and import-linter"
 	@echo "make demo         run a demo instance in .demo/ on http://127.0.0.1:8000"
 	@echo "make bench        run every benchmarks/*.py"
+	@echo "make load         load test: 50 users for 5 minutes against gunicorn (LOAD_ARGS='--duration 30')"
 	@echo "make clean        remove caches and demo data (distclean also removes .venv)"
 
 install: system-deps venv
@@ -45,6 +46,11 @@ bench: venv
 	@shopt -s nullglob; files=(benchmarks/*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks"; exit 0; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f" || exit 1; done
+
+# The load test: a seeded archive under gunicorn on 127.0.0.1, locust's users against it (benchmarks/load/).
+LOAD_ARGS ?=
+load: venv
+	$(BIN)/python benchmarks/load/run.py $(LOAD_ARGS)
 
 clean:
 	rm -rf .pytest_cache .ruff_cache build dist .demo

@@ -405,6 +405,10 @@ def timed(name: str, count: int, work: Callable[[], None]) -> Outcome:
     return Outcome(name, count, count / elapsed, used / count * 1000)
 
 
+def folder_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
 def bench_tantivy(documents: list[IndexedDocument], folder: Path) -> tuple[Outcome, TantivyIndex]:
     """Index as `archive reindex` does: a new generation filled in batches, then published."""
     index = TantivyIndex(folder / "tantivy")
@@ -468,7 +472,9 @@ def main() -> None:
         ours, tantivy_index = bench_tantivy(documents, folder)
         run_queries(ours, tantivy_index.search, queries, expected)
         outcomes.append(ours)
-        print(f"Tantivy: indexed in {ours.documents / ours.docs_per_s:.0f} s; queries p50 {ours.percentile(50):.1f} ms, "
+        size = folder_bytes(folder / "tantivy")
+        print(f"Tantivy: index {size / 2**30:.2f} GiB ({size / len(documents) / 1024:.1f} KiB a document), "
+              f"built in {ours.documents / ours.docs_per_s:.0f} s; queries p50 {ours.percentile(50):.1f} ms, "
               f"p95 {ours.percentile(95):.1f} ms (CPU p95 {ours.percentile(95, ours.cpu_ms):.1f} ms)", flush=True)
         if not args.no_whoosh:
             subset = documents[: args.whoosh_docs] if args.whoosh_docs else documents

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from archive import access, audit, redaction, registry
 from archive.actors import Actor
@@ -80,7 +81,9 @@ def search_documents(
         except QuerySyntaxError as error:
             raise ValidationError(f"查询语法错误 / query syntax: {error}") from error
         ids = [hit.document_id for hit in result.hits]
-        documents = {d.id: d for d in uow.session.scalars(select(Document).where(Document.id.in_(ids))).unique()}
+        # A hit shows no pages: leave them to a lazy load instead of the model's select-in of every page.
+        found = select(Document).where(Document.id.in_(ids)).options(lazyload(Document.pages))
+        documents = {d.id: d for d in uow.session.scalars(found).unique()}
         today = uow.clock.today()
         hits = []
         for hit in result.hits:

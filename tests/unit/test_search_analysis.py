@@ -7,7 +7,7 @@ import pytest
 
 from search.analysis import (
     Term,
-    _exact_pattern,
+    _exact_finder,
     _exact_spans,
     _match_spans,
     _normalise,
@@ -224,13 +224,27 @@ SNIPPET_TEXTS = [
 def test_the_quick_snippet_path_marks_exactly_what_the_analysis_matches(text: str, query: str) -> None:
     terms = list(parse_query(query).terms)
     norm, origin = _normalise(text)
-    [pattern] = [_exact_pattern(term) for term in terms]
-    assert pattern is not None
-    quick = _exact_spans(norm, origin, [pattern], width=len(text))
+    [finder] = [_exact_finder(term) for term in terms]
+    assert finder is not None
+    quick = _exact_spans(norm, origin, [finder], width=len(text))
     assert quick == _match_spans(analyze(text), terms)
+
+
+def test_the_quick_path_finds_identifiers_exactly_where_the_analysis_does_on_random_text() -> None:
+    rng = random.Random(5)
+    pieces = ["ht", "2024", "0001", "z109", "y", "-", "·", "_", " ", "，", "a", "é", "合同", "电", "\u3000", "/"]
+    queries = ["ht-2024-0001", "ht 2024", "z109·2024-y", "2024", "a_ht", "é-ht"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 25)))
+        for query in queries:
+            terms = list(parse_query(query).terms)
+            norm, origin = _normalise(text)
+            finders = [_exact_finder(term) for term in terms]
+            quick = _exact_spans(norm, origin, finders, width=len(text))  # type: ignore[arg-type]
+            assert quick == _match_spans(analyze(text), terms), (text, query)
 
 
 def test_a_mixed_phrase_falls_back_to_analysing_a_window() -> None:
     [term] = parse_query('"合同 ht"').terms
-    assert _exact_pattern(term) is None
+    assert _exact_finder(term) is None
     assert make_snippet("供用电合同 HT-1", [term]) == "供用电<mark>合同 HT</mark>-1"
