@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -325,19 +325,20 @@ def allocate_archive_code(session: Session, fonds: str, doc_type: DocumentType, 
         raise ValidationError("the capturing user belongs to no department")
     assert retention is not None  # reference data: every type names a period
     scope = f"{fonds}-{doc_type.category}·{date.today().year}-{retention.archive_code}-{department.code}"
-    counter = session.scalar(select(ArchiveCodeCounter).where(ArchiveCodeCounter.scope == scope).with_for_update())
-    if counter is None:
+    # One UPDATE ... RETURNING: the increment happens in the database, so two captures committing at once
+    # (SQLite ignores FOR UPDATE) never take the same number; a rollback gives it back (no gaps).
+    take = (update(ArchiveCodeCounter).where(ArchiveCodeCounter.scope == scope)
+            .values(last_number=ArchiveCodeCounter.last_number + 1).returning(ArchiveCodeCounter.last_number))
+    number = session.execute(take).scalar()
+    if number is None:
         try:
             with session.begin_nested():
-                counter = ArchiveCodeCounter(scope=scope, last_number=0)
-                session.add(counter)
-        except IntegrityError:
-            counter = session.scalar(
-                select(ArchiveCodeCounter).where(ArchiveCodeCounter.scope == scope).with_for_update()
-            )
-    assert counter is not None
-    counter.last_number += 1
-    return f"{scope}-{counter.last_number:04d}"
+                session.add(ArchiveCodeCounter(scope=scope, last_number=1))
+            number = 1
+        except IntegrityError:  # another capture created the scope's counter meanwhile
+            number = session.execute(take).scalar()
+    assert number is not None
+    return f"{scope}-{number:04d}"
 
 
 # --- page replacement -------------------------------------------------------------------------------
