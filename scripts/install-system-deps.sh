@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages the archive and its test suite need (OCR, CJK fonts — a Hei face and,
 # for the OCR benchmark's second typeface, a Ming face —
-# PostgreSQL for the integration tests, Chromium for the browser tests).
+# PostgreSQL for the integration tests, Redis for the scale-out tests' job queue, Chromium for the
+# browser tests).
 # Idempotent: when everything is present it touches nothing and takes well under a second.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ PACKAGES=(
   fonts-wqy-zenhei
   fonts-arphic-uming
   postgresql
+  redis-server
   chromium
 )
 
@@ -29,6 +31,7 @@ files_present() {
     tesseract-ocr-eng) compgen -G '/usr/share/tesseract-ocr/*/tessdata/eng.traineddata' >/dev/null ;;
     fonts-arphic-uming) [ -f /usr/share/fonts/truetype/arphic/uming.ttc ] ;;
     postgresql) compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null ;;
+    redis-server) command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] ;;
     chromium) command -v chromium >/dev/null ;;
     *) true ;;
   esac

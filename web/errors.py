@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template
+import psycopg
+from flask import Flask, current_app, jsonify, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from archive.errors import AccessDenied, DuplicateDocumentError, NotFoundError, ValidationError
 from archive.security.limits import RateLimitedError
 from archive.security.lookups import IdentifierLookupDeniedError
 from search.base import SearchError
+from storage.base import StorageUnavailableError
 from web.support import wants_json
+
+# Driver errors that mean "the database is not reachable now", not "the statement is wrong".
+_UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError)
 
 
 def init_app(app: Flask) -> None:
@@ -25,6 +31,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RateLimitedError, rate_limited)
     app.register_error_handler(IdentifierLookupDeniedError, lookup_denied)
     app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(DBAPIError, database_unavailable)
+    app.register_error_handler(StorageUnavailableError, store_unavailable)
 
 
 def error_response(status: int, title: str, message: str, **extra: object) -> ResponseReturnValue:
@@ -75,3 +83,28 @@ def http_error(error: HTTPException) -> ResponseReturnValue:
     }
     title, message = known.get(status, (error.name, error.description or error.name))
     return error_response(status, title, message)
+
+
+def database_unavailable(error: DBAPIError) -> ResponseReturnValue:
+    """The database dropped or refused the connection (restarting, failing over): 503 until it is back.
+
+    The pool re-connects on the next request (pool_pre_ping), so the app recovers without a restart.
+    Other database errors (a bug, a constraint) stay 500s.
+    """
+    if not error.connection_invalidated and not isinstance(error.orig, _UNAVAILABLE):
+        raise error
+    current_app.logger.warning("database unavailable: %s", error.orig)
+    return _unavailable(_("The database is unavailable for a moment. Try again shortly."), "database")
+
+
+def store_unavailable(error: StorageUnavailableError) -> ResponseReturnValue:
+    """The object store is unreachable or full: nothing was stored (capture cleans up), try later."""
+    current_app.logger.warning("object store unavailable: %s", error)
+    return _unavailable(_("The document store is unavailable (unreachable or full); nothing was stored. "
+                          "Try again later."), "object_store")
+
+
+def _unavailable(message: str, service: str) -> ResponseReturnValue:
+    response = error_response(503, _("Service unavailable"), message, service=service)
+    body, status = response  # type: ignore[misc]
+    return body, status, {"Retry-After": "5"}
