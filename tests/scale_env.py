@@ -15,6 +15,7 @@ benchmarks/fault_soak.py and `make scale-demo` (`python tests/scale_env.py`).
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import os
@@ -25,6 +26,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -103,6 +105,73 @@ class RedisServer:
         self.process = None
 
 
+# --- a service that becomes unreachable -----------------------------------------------------------------
+
+
+class TcpGate:
+    """A TCP forwarder in front of a service: `close()` refuses new connections and cuts open ones (the
+    service is unreachable, as when its host or the network is down), `open()` lets them through again."""
+
+    def __init__(self, target: str) -> None:
+        host, _, port = target.rpartition(":")
+        self.target = (host, int(port))
+        self.port = _free_port()
+        self._listener: socket.socket | None = None
+        self._connections: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self.open()
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def open(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def close(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        with self._lock:
+            for connection in self._connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+                connection.close()
+            self._connections.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=10)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._connections.update((client, upstream))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                sink.shutdown(socket.SHUT_WR)
+
+
 # --- the processes of the archive ---------------------------------------------------------------------
 
 
@@ -160,6 +229,8 @@ class ScaleEnv:
     web: list[Proc] = field(default_factory=list)
     workers: list[Proc] = field(default_factory=list)
     web_ports: list[int] = field(default_factory=list)
+    s3_gate: TcpGate | None = None  # between every process and the S3 server: close() makes S3 unreachable
+    postgres: Any = None  # the PostgresServer when this module started it (standalone)
 
     # --- processes
 
@@ -253,9 +324,11 @@ def scale_env(base: Path, *, database_url: str, s3: dict[str, str] | None, stora
     """Initialise an archive on the given database and store, then start Redis, web and workers."""
     redis = RedisServer(base / "redis")
     redis.start()
-    env = shared_configuration(base, database_url=database_url, redis_url=redis.url, s3=s3,
+    gate = TcpGate(s3["endpoint"]) if s3 is not None else None
+    env = shared_configuration(base, database_url=database_url, redis_url=redis.url,
+                               s3=dict(s3, endpoint=gate.endpoint) if s3 is not None and gate else None,
                                storage_path=storage_path)
-    deployment = ScaleEnv(base, env, redis)
+    deployment = ScaleEnv(base, env, redis, s3_gate=gate)
     try:
         # `archive init` as compose's db-init does: schema, reference data, the test users.
         build_archive(base / "init", extra_env={k: v for k, v in env.items() if k.startswith("ARCHIVE_")}).close()
@@ -266,6 +339,8 @@ def scale_env(base: Path, *, database_url: str, s3: dict[str, str] | None, stora
         yield deployment
     finally:
         deployment.stop()
+        if gate is not None:
+            gate.close()
 
 
 @contextmanager
@@ -280,7 +355,7 @@ def standalone(base: Path | None = None, **options: Any) -> Iterator[ScaleEnv]:
         stack.callback(postgres.stop)
         s3 = minio_from_environment() or stack.enter_context(running_s3_server())[0]
         deployment = stack.enter_context(scale_env(base, database_url=postgres.url, s3=s3, **options))
-        deployment.postgres = postgres  # type: ignore[attr-defined]
+        deployment.postgres = postgres
         yield deployment
 
 
