@@ -741,6 +741,7 @@ class Keyring:
         if not path.exists():
             keyring = cls.generate()
             keyring.save(path, overwrite=False)
+            keyring._source = path
             return keyring
         return cls.load(path)
 

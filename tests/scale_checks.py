@@ -26,6 +26,8 @@ class EndState:
     missing: int
     corrupted: int
     dangling: int
+    reasons: tuple[str, ...] = ()  # why pages failed
+    problems: tuple[str, ...] = ()  # what the fixity run found (kind: object key)
 
     @property
     def complete(self) -> bool:
@@ -52,12 +54,16 @@ def end_state(archive: Any, *, fixity: bool = True) -> EndState:
         def count(model: Any, *where: Any) -> int:
             return uow.session.scalar(select(func.count(model.id)).where(*where)) or 0
 
-        state = dict(pending=count(Page, Page.ocr_status == "pending"), failed=count(Page, Page.ocr_status == "failed"),
-                     job_outbox=count(JobOutbox), search_outbox=count(SearchOutbox))
+        # A page whose document was shredded before its OCR ran fails as "document shredded": not a loss.
+        failed = (Page.ocr_status == "failed", Page.document_id.in_(select(Document.id).where(~Document.is_shredded)))
+        state = dict(pending=count(Page, Page.ocr_status == "pending"), failed=count(Page, *failed),
+                     job_outbox=count(JobOutbox), search_outbox=count(SearchOutbox),
+                     reasons=tuple(uow.session.scalars(select(Page.ocr_error).where(*failed))))
     missing = corrupted = dangling = 0
     if fixity:
         report = integrity.verify_archive(archive.uow(), actor=VERIFIER, orphans_older_than=timedelta(0))
         missing, corrupted, dangling = (report.count(kind) for kind in ("missing", "corrupted", "orphaned"))
+        state["problems"] = tuple(f"{p.kind}: {p.object_key} {p.detail}" for p in report.problems)
     return EndState(**state, missing=missing, corrupted=corrupted, dangling=dangling)
 
 

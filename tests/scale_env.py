@@ -45,6 +45,8 @@ if str(TESTS) not in sys.path:
 from archive_fixtures import PASSWORD, build_archive  # noqa: E402
 from servers import STALE_PREFIX, ServerStartError, _free_port, running_s3_server, start_postgres  # noqa: E402
 
+from archive.compliance.services import signer_for  # noqa: E402
+
 BIN = Path(sys.executable).parent
 
 
@@ -136,6 +138,8 @@ class TcpGate:
     def close(self) -> None:
         listener, self._listener = self._listener, None
         if listener is not None:
+            with contextlib.suppress(OSError):  # wakes the thread blocked in accept(); close() alone does not
+                listener.shutdown(socket.SHUT_RDWR)
             listener.close()
         with self._lock:
             for connection in self._connections:
@@ -330,8 +334,12 @@ def scale_env(base: Path, *, database_url: str, s3: dict[str, str] | None, stora
                                storage_path=storage_path)
     deployment = ScaleEnv(base, env, redis, s3_gate=gate)
     try:
-        # `archive init` as compose's db-init does: schema, reference data, the test users.
-        build_archive(base / "init", extra_env={k: v for k, v in env.items() if k.startswith("ARCHIVE_")}).close()
+        # `archive init` as compose's db-init does: schema, reference data, the key file, the audit signing
+        # key (so no two processes race to create them), and the test users.
+        init = build_archive(base / "init", extra_env={k: v for k, v in env.items() if k.startswith("ARCHIVE_")})
+        init.keyring  # noqa: B018 - creates the shared key file
+        signer_for(init.settings)
+        init.close()
         for _ in range(web):
             deployment.add_web(web_processes)
         for _ in range(workers):

@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from archive.errors import AccessDenied, DuplicateDocumentError, NotFoundError, ValidationError
 from archive.security.limits import RateLimitedError
@@ -32,6 +32,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(IdentifierLookupDeniedError, lookup_denied)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(DBAPIError, database_unavailable)
+    # What fails before the view runs (opening the server-side session) reaches Flask as a 500.
+    app.register_error_handler(InternalServerError, server_error)
     app.register_error_handler(StorageUnavailableError, store_unavailable)
 
 
@@ -91,7 +93,7 @@ def database_unavailable(error: DBAPIError) -> ResponseReturnValue:
     The pool re-connects on the next request (pool_pre_ping), so the app recovers without a restart.
     Other database errors (a bug, a constraint) stay 500s.
     """
-    if not error.connection_invalidated and not isinstance(error.orig, _UNAVAILABLE):
+    if not _is_unavailable(error):
         raise error
     current_app.logger.warning("database unavailable: %s", error.orig)
     return _unavailable(_("The database is unavailable for a moment. Try again shortly."), "database")
@@ -104,7 +106,23 @@ def store_unavailable(error: StorageUnavailableError) -> ResponseReturnValue:
                           "Try again later."), "object_store")
 
 
+def server_error(error: InternalServerError) -> ResponseReturnValue:
+    """A 500 whose cause is an unavailable database or store answers 503 like the handlers above."""
+    original = error.original_exception
+    if isinstance(original, DBAPIError) and _is_unavailable(original):
+        return database_unavailable(original)
+    if isinstance(original, StorageUnavailableError):
+        return store_unavailable(original)
+    return http_error(error)
+
+
+def _is_unavailable(error: DBAPIError) -> bool:
+    return bool(error.connection_invalidated) or isinstance(error.orig, _UNAVAILABLE)
+
+
 def _unavailable(message: str, service: str) -> ResponseReturnValue:
-    response = error_response(503, _("Service unavailable"), message, service=service)
-    body, status = response  # type: ignore[misc]
-    return body, status, {"Retry-After": "5"}
+    """503 with Retry-After; the HTML page stands alone (the session and the user may be what failed)."""
+    headers = {"Retry-After": "5"}
+    if wants_json():
+        return jsonify(error=message, service=service), 503, headers
+    return render_template("errors/unavailable.html", title=_("Service unavailable"), message=message), 503, headers

@@ -11,6 +11,7 @@ a full filesystem store.
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import signal
 import subprocess
@@ -44,7 +45,8 @@ def deployment(postgres_server, s3_server) -> Iterator[ScaleEnv]:  # noqa: ANN00
             yield env
     finally:
         postgres_server.drop_database(name)
-        shutil.rmtree(base, ignore_errors=True)
+        if not os.environ.get("ARCHIVE_TEST_KEEP_SCALE"):  # keep the logs to read
+            shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -104,22 +106,28 @@ def test_a_capture_through_one_web_instance_is_recognised_by_a_worker_and_found_
     assert staff.search("tariff").json()["total"] == 1  # another gunicorn instance, reading the shared index
     hits = {hit["document_id"] for hit in staff.search("电费结算").json()["hits"]}
     assert set(scanned) <= hits
-    assert clerk.progress(scanned).json()["pages_done"] == 2
+    progress = clerk.progress(scanned).json()
+    assert progress["finished"] and all(d["pages_done"] == 1 for d in progress["documents"].values())
 
 
 def test_a_key_rotation_while_workers_recognise_pages_leaves_every_document_readable(deployment, probe, clerk, staff):
     ids = capture_scans(clerk, "rotate", 4)
     rotated = deployment.cli("keys", "rotate")
     assert rotated.returncode == 0, rotated.stderr
-    ids += capture_scans(clerk, "rotated", 2)  # the web processes meet the new key in the shared file
+    # Web processes that loaded the key file before the rotation wrap new data keys under the old key
+    # until they restart (keys.py); workers meet the new key in the shared file when a document needs it.
+    ids += capture_scans(clerk, "rotated", 2)
 
     assert_settles(deployment, probe)
+    rewrapped = deployment.cli("keys", "rewrap")
+    assert rewrapped.returncode == 0, rewrapped.stderr
     with probe.uow() as uow:
         key_ids = set(uow.session.scalars(select(Document.key_id).where(Document.id.in_(ids))))
     assert key_ids == {"k2"}, key_ids
     for document_id in ids:
-        assert clerk.get(f"/documents/{document_id}/download").status_code == 200
-    assert set(ids) <= {hit["document_id"] for hit in staff.search("rotate").json()["hits"]}
+        assert clerk.get(f"/documents/{document_id}/original").status_code == 200
+    found = {hit["document_id"] for word in ("rotate", "rotated") for hit in staff.search(word).json()["hits"]}
+    assert set(ids) <= found
 
 
 def test_a_destruction_while_workers_run_removes_the_document_from_search_and_the_store(
@@ -167,7 +175,7 @@ from archive.actors import OPERATOR
 from archive.bootstrap import Archive
 from archive.services import keys
 
-keys.BATCH = 2  # small batches, so the kill falls between them
+keys.BATCH = 1  # one document a batch, so the kill falls between them
 original = keys._commit_batch
 
 
@@ -188,15 +196,15 @@ def test_a_rotation_killed_mid_rewrap_is_finished_by_rewrap_while_workers_run(de
                             timeout=120, check=False)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     with probe.uow() as uow:
-        assert len(set(uow.session.scalars(select(Document.key_id)))) > 1  # half re-wrapped
+        assert len(set(uow.session.scalars(select(Document.key_id).where(~Document.is_shredded)))) > 1  # half done
 
     finished = deployment.cli("keys", "rewrap")
     assert finished.returncode == 0, finished.stderr
     with probe.uow() as uow:
-        assert len(set(uow.session.scalars(select(Document.key_id)))) == 1
+        assert len(set(uow.session.scalars(select(Document.key_id).where(~Document.is_shredded)))) == 1
     assert_settles(deployment, probe)
     for document_id in ids:
-        assert clerk.get(f"/documents/{document_id}/download").status_code == 200
+        assert clerk.get(f"/documents/{document_id}/original").status_code == 200
 
 
 def test_captures_while_redis_is_down_are_queued_when_it_returns(deployment, probe, clerk):
