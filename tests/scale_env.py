@@ -378,6 +378,27 @@ def minio_from_environment() -> dict[str, str] | None:
     return {"access_key": match[1], "secret_key": match[2], "endpoint": match[3]}
 
 
+# A key rotation killed with SIGKILL after its first batch of re-wrapped data keys (`keys rewrap` finishes it).
+ROTATE_THEN_DIE = """
+import os, signal
+from archive.actors import OPERATOR
+from archive.bootstrap import Archive
+from archive.services import keys
+
+keys.BATCH = 1  # one document a batch, so the kill falls between them
+original = keys._commit_batch
+
+
+def commit_then_die(*args, **kwargs):
+    original(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)  # after the first batch of re-wrapped keys
+
+
+keys._commit_batch = commit_then_die
+keys.rotate_master_key(Archive().uow(), actor=OPERATOR)
+"""
+
+
 # --- a client of the web API ---------------------------------------------------------------------------
 
 

@@ -24,7 +24,16 @@ from pathlib import Path
 
 import pytest
 from scale_checks import document_ids, end_state, pages_started, search_outbox_rows, settled
-from scale_env import ApiClient, ScaleEnv, resident_id, scale_env, scan_png, text_pdf, wait_until
+from scale_env import (
+    ROTATE_THEN_DIE,
+    ApiClient,
+    ScaleEnv,
+    resident_id,
+    scale_env,
+    scan_png,
+    text_pdf,
+    wait_until,
+)
 from sqlalchemy import func, select
 
 from archive.models import Document, Page
@@ -167,26 +176,6 @@ def test_workers_killed_mid_indexing_lose_no_index_work(deployment, probe, clerk
 
     assert_settles(deployment, probe)
     assert staff.search("killindex").json()["total"] == 12
-
-
-ROTATE_THEN_DIE = """
-import os, signal
-from archive.actors import OPERATOR
-from archive.bootstrap import Archive
-from archive.services import keys
-
-keys.BATCH = 1  # one document a batch, so the kill falls between them
-original = keys._commit_batch
-
-
-def commit_then_die(*args, **kwargs):
-    original(*args, **kwargs)
-    os.kill(os.getpid(), signal.SIGKILL)  # after the first batch of re-wrapped keys
-
-
-keys._commit_batch = commit_then_die
-keys.rotate_master_key(Archive().uow(), actor=OPERATOR)
-"""
 
 
 def test_a_rotation_killed_mid_rewrap_is_finished_by_rewrap_while_workers_run(deployment, probe, clerk):
