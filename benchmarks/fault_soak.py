@@ -46,6 +46,7 @@ from scale_env import (  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from archive.models import Document  # noqa: E402
+from archive.services import job_outbox  # noqa: E402
 
 RECOVERY_TIMEOUT = 240.0
 
@@ -133,7 +134,10 @@ class Soak:
                     raise RuntimeError("a capture was refused while Redis was down")
         finally:
             self.env.redis.start()
-        return time.monotonic()
+        ended = time.monotonic()
+        time.sleep(job_outbox.FLUSH_GRACE.total_seconds() + 0.5)
+        self.capture("text")  # the batch goes on: the next capture's enqueue flushes what waited
+        return ended
 
     def pg_restart(self) -> float:
         self.env.postgres.pause()

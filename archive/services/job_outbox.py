@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 FLUSH_JOB_OUTBOX = "flush_job_outbox"  # the queued task that runs flush_job_outbox (archive/tasks.py)
 # Rows younger than this are still on their after-commit path; a flush leaves them to it.
-FLUSH_GRACE = timedelta(seconds=10)
+FLUSH_GRACE = timedelta(seconds=2)
 FLUSH_BATCH = 500
 
 
