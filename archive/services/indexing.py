@@ -21,6 +21,7 @@ from sqlalchemy import Row, delete, func, select
 from archive import registry
 from archive.batches import BATCH, in_batches
 from archive.models import Document, SearchOutbox
+from archive.services import job_outbox
 from archive.unit_of_work import UnitOfWork
 from search.base import IndexBuild, IndexedDocument, IndexState
 from storage.envelope import Keyring, open_sealed
@@ -46,6 +47,8 @@ def _kick_drain(uow: UnitOfWork) -> None:
         uow.jobs.enqueue(DRAIN_OUTBOX)
     except Exception as error:  # the queue's client raises its own errors (redis, sqlite3)
         log.warning("job queue unavailable; the search outbox keeps the change: %s", error)
+        return
+    job_outbox.flush_backlog(uow)  # the queue is back: what waited while it was down goes too
 
 
 def outbox_waiting(uow: UnitOfWork) -> bool:

@@ -43,7 +43,13 @@ def _enqueue_committed(uow: UnitOfWork, row: JobOutbox) -> None:
         return
     uow.session.execute(delete(JobOutbox).where(JobOutbox.id == row.id))
     uow.session.commit()
-    try:  # the queue works: queue what an outage left behind, if anything
+    flush_backlog(uow)
+
+
+def flush_backlog(uow: UnitOfWork) -> None:
+    """Inside an open unit of work, after an enqueue succeeded (the queue works): queue what an outage
+    left in the outbox, if anything. Errors are logged; the rows wait for the next flush."""
+    try:
         _flush(uow, FLUSH_GRACE)
     except Exception as error:
         uow.session.rollback()

@@ -51,3 +51,23 @@ def test_a_capture_with_the_queue_up_queues_its_jobs_and_leaves_the_outbox_empty
     assert queued_tasks(archive).count(OCR_PAGE) == 1
     with archive.uow() as uow:
         assert uow.session.scalar(select(func.count(JobOutbox.id))) == 0
+
+
+def test_the_next_successful_enqueue_queues_what_waited_in_the_outbox(archive, people, tmp_path, monkeypatch):
+    from archive.services.indexing import queue_reindex
+
+    archive.jobs.huey.flush()
+    working = archive.jobs.enqueue
+    monkeypatch.setattr(archive.jobs, "enqueue", lambda *args: (_ for _ in ()).throw(ConnectionError("down")))
+    scan = write_scan(tmp_path / "contract.png", ["供用电合同 电费结算"], format="PNG", dpi=100)
+    result = capture_document(archive.uow(), actor=people["clerk"], request=CaptureRequest(
+        path=scan, customer="11010519491231002X", customer_name="张伟", document_type="supply_contract"))
+    monkeypatch.setattr(archive.jobs, "enqueue", working)
+    monkeypatch.setattr(job_outbox, "FLUSH_GRACE", timedelta(0))
+
+    with archive.uow() as uow:  # any later change that queues a job (here: index work)
+        queue_reindex(uow, result.document_id)
+        uow.commit()
+
+    assert OCR_PAGE in queued_tasks(archive)
+    assert job_outbox.pending_jobs(archive.uow()) == 0
