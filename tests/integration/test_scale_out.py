@@ -28,6 +28,7 @@ from scale_env import (
     ROTATE_THEN_DIE,
     ApiClient,
     ScaleEnv,
+    minio_from_environment,
     resident_id,
     scale_env,
     scan_png,
@@ -44,7 +45,9 @@ CUSTOMER = resident_id(7)
 
 
 @pytest.fixture(scope="module")
-def deployment(postgres_server, s3_server) -> Iterator[ScaleEnv]:  # noqa: ANN001
+def deployment(postgres_server, request) -> Iterator[ScaleEnv]:  # noqa: ANN001
+    """The deployment on the suite's PostgreSQL and S3 server (MinIO where ARCHIVE_TEST_S3_URL names one)."""
+    s3_server = minio_from_environment() or request.getfixturevalue("s3_server")
     base = Path(tempfile.mkdtemp(prefix="archive-scale-"))
     name = f"s_{uuid.uuid4().hex[:12]}"
     url = postgres_server.create_database(name)
