@@ -9,15 +9,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?= -q -n 2
 
-.PHONY: help install venv system-deps lint test demo bench load clean distclean
+.PHONY: help install venv system-deps lint test demo bench load soak scale-demo clean distclean
 
 help:
 	@echo "make install      system packages (apt) and the Python venv"
 	@echo "make test         install, lint, then the whole test suite (PostgreSQL and browser tests included)"
 	@echo "make lint         ruff and import-linter"
 	@echo "make demo         run a demo instance in .demo/ on http://127.0.0.1:8000"
-	@echo "make bench        run every benchmarks/*.py"
+	@echo "make bench        run every benchmarks/*.py but the fault soak"
 	@echo "make load         load test: 50 users for 5 minutes against gunicorn (LOAD_ARGS='--duration 30')"
+	@echo "make soak         the fault soak: every fault scenario 20 times on the scale-out processes"
+	@echo "make scale-demo   start the scale-out deployment as local processes (PostgreSQL, S3, Redis, gunicorn, 2 workers)"
 	@echo "make clean        remove caches and demo data (distclean also removes .venv)"
 
 install: system-deps venv
@@ -43,7 +45,7 @@ demo: install
 	ARCHIVE_HOME=$(CURDIR)/.demo $(BIN)/archive demo
 
 bench: venv
-	@shopt -s nullglob; files=(benchmarks/*.py); \
+	@shopt -s nullglob; files=(); for f in benchmarks/*.py; do [ "$$f" = benchmarks/fault_soak.py ] || files+=("$$f"); done; \
 	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks"; exit 0; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f" || exit 1; done
 
@@ -51,6 +53,12 @@ bench: venv
 LOAD_ARGS ?=
 load: venv
 	$(BIN)/python benchmarks/load/run.py $(LOAD_ARGS)
+
+soak: install
+	$(BIN)/python benchmarks/fault_soak.py
+
+scale-demo: install
+	$(BIN)/python tests/scale_env.py
 
 clean:
 	rm -rf .pytest_cache .ruff_cache build dist .demo

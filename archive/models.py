@@ -344,6 +344,17 @@ class SearchOutbox(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class JobOutbox(Base):
+    """A job to queue, written in the same transaction as the change that needs it: a job queue that is
+    down when the change commits (Redis restarting) delays the job but cannot lose it."""
+
+    __tablename__ = "job_outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task: Mapped[str] = mapped_column(String(64))
+    args: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class AuditEvent(Base):
     """Append-only: the migration installs triggers that refuse UPDATE and DELETE."""
 

@@ -196,7 +196,7 @@ class AuditEventView:
 
 @dataclass(frozen=True)
 class FixityProblem:
-    kind: str  # missing | corrupted | orphaned
+    kind: str  # missing | corrupted | orphaned | unreachable (the store could not be reached: the run stopped)
     object_key: str
     document_id: int | None  # None for an orphaned object
     archive_code: str

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian packages the archive and its test suite need (OCR, CJK fonts — a Hei face and,
 # for the OCR benchmark's second typeface, a Ming face —
-# PostgreSQL for the integration tests, Chromium for the browser tests, clamd for the four-property
-# check's virus scan and its test, which starts clamd with its own EICAR signature: no download).
+# PostgreSQL for the integration tests, Redis for the scale-out tests' job queue, Chromium for the browser
+# tests, clamd for the four-property check's virus scan and its test (which starts clamd with its own EICAR
+# signature: no download).
 # Idempotent: when everything is present it touches nothing and takes well under a second.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ PACKAGES=(
   fonts-wqy-zenhei
   fonts-arphic-uming
   postgresql
+  redis-server
   chromium
   clamav-daemon
 )
@@ -31,6 +33,7 @@ files_present() {
     tesseract-ocr-eng) compgen -G '/usr/share/tesseract-ocr/*/tessdata/eng.traineddata' >/dev/null ;;
     fonts-arphic-uming) [ -f /usr/share/fonts/truetype/arphic/uming.ttc ] ;;
     postgresql) compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null ;;
+    redis-server) command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] ;;
     chromium) command -v chromium >/dev/null ;;
     clamav-daemon) [ -x /usr/sbin/clamd ] ;;
     *) true ;;

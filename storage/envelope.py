@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import io
@@ -726,6 +727,7 @@ class Keyring:
         self._lookup_key = bytes(lookup_key)
         self._retired = [k for k in retired if k not in self._keys]
         self._subkeys: dict[tuple[str, bytes], AESGCM] = {}
+        self._source: Path | None = None  # the key file this keyring follows (load)
 
     @classmethod
     def generate(cls) -> Keyring:
@@ -739,6 +741,7 @@ class Keyring:
         if not path.exists():
             keyring = cls.generate()
             keyring.save(path, overwrite=False)
+            keyring._source = path
             return keyring
         return cls.load(path)
 
@@ -749,7 +752,11 @@ class Keyring:
         mode = path.stat().st_mode & 0o777
         if mode & 0o077:
             raise StorageError(f"keyring {path} has mode {mode:o}; it must be 0600 (chmod 600 {path})")
-        return cls.from_bytes(path.read_bytes(), source=str(path))
+        keyring = cls.from_bytes(path.read_bytes(), source=str(path))
+        # Another process may rotate the file while this one runs (scale-out: workers and web processes
+        # share the key file): a key id this keyring does not hold makes it read the file again.
+        keyring._source = path
+        return keyring
 
     @classmethod
     def from_bytes(cls, payload: bytes, *, source: str = "data") -> Keyring:
@@ -854,7 +861,15 @@ class Keyring:
         self._lookup_key = other._lookup_key
         self._subkeys = {}
 
+    def _follow_file(self) -> None:
+        """Take the key file's current keys (another process rotated); keep these if it cannot be read."""
+        assert self._source is not None
+        with contextlib.suppress(OSError, StorageError):
+            self.adopt(Keyring.load(self._source))
+
     def _subkey(self, key_id: str, purpose: bytes) -> AESGCM:
+        if key_id not in self._keys and key_id not in self._retired and self._source is not None:
+            self._follow_file()
         if key_id not in self._keys:
             state = "retired" if key_id in self._retired else "unknown"
             raise KeyUnavailableError(f"master key {key_id!r} is {state}")

@@ -80,6 +80,20 @@ class PostgresServer:
         with self.connect() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def pause(self) -> None:
+        """Stop the server (fast shutdown: sessions are cut) and keep its data, to start it again."""
+        result = _run([str(self.bindir / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "fast", "-w", "-t", "30"],
+                      self.run_as, cwd=self.data_dir.parent)
+        if result.returncode != 0:
+            raise ServerStartError(f"pg_ctl stop failed: {result.stdout}\n{result.stderr}")
+
+    def resume(self) -> None:
+        """Start a paused server again on the same port."""
+        result = _run([str(self.bindir / "pg_ctl"), "start", "-D", str(self.data_dir), "-l", str(self.log_file),
+                       "-w", "-t", "60"], self.run_as, cwd=self.data_dir.parent)
+        if result.returncode != 0:
+            raise ServerStartError(f"PostgreSQL did not start again:\n{result.stdout}\n{_tail(self.log_file)}")
+
     def stop(self) -> None:
         """Stop the server and remove directories it created itself; safe to call twice."""
         if self._running:

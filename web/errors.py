@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template
+import psycopg
+from flask import Flask, current_app, jsonify, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from archive.errors import AccessDenied, DuplicateDocumentError, NotFoundError, ValidationError
 from archive.security.limits import RateLimitedError
 from archive.security.lookups import IdentifierLookupDeniedError
 from search.base import SearchError
+from storage.base import StorageUnavailableError
 from web.support import wants_json
+
+# Driver errors that mean "the database is not reachable now", not "the statement is wrong".
+_UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError)
 
 
 def init_app(app: Flask) -> None:
@@ -25,6 +31,10 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RateLimitedError, rate_limited)
     app.register_error_handler(IdentifierLookupDeniedError, lookup_denied)
     app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(DBAPIError, database_unavailable)
+    # What fails before the view runs (opening the server-side session) reaches Flask as a 500.
+    app.register_error_handler(InternalServerError, server_error)
+    app.register_error_handler(StorageUnavailableError, store_unavailable)
 
 
 def error_response(status: int, title: str, message: str, **extra: object) -> ResponseReturnValue:
@@ -75,3 +85,44 @@ def http_error(error: HTTPException) -> ResponseReturnValue:
     }
     title, message = known.get(status, (error.name, error.description or error.name))
     return error_response(status, title, message)
+
+
+def database_unavailable(error: DBAPIError) -> ResponseReturnValue:
+    """The database dropped or refused the connection (restarting, failing over): 503 until it is back.
+
+    The pool re-connects on the next request (pool_pre_ping), so the app recovers without a restart.
+    Other database errors (a bug, a constraint) stay 500s.
+    """
+    if not _is_unavailable(error):
+        raise error
+    current_app.logger.warning("database unavailable: %s", error.orig)
+    return _unavailable(_("The database is unavailable for a moment. Try again shortly."), "database")
+
+
+def store_unavailable(error: StorageUnavailableError) -> ResponseReturnValue:
+    """The object store is unreachable or full: nothing was stored (capture cleans up), try later."""
+    current_app.logger.warning("object store unavailable: %s", error)
+    return _unavailable(_("The document store is unavailable (unreachable or full); nothing was stored. "
+                          "Try again later."), "object_store")
+
+
+def server_error(error: InternalServerError) -> ResponseReturnValue:
+    """A 500 whose cause is an unavailable database or store answers 503 like the handlers above."""
+    original = error.original_exception
+    if isinstance(original, DBAPIError) and _is_unavailable(original):
+        return database_unavailable(original)
+    if isinstance(original, StorageUnavailableError):
+        return store_unavailable(original)
+    return http_error(error)
+
+
+def _is_unavailable(error: DBAPIError) -> bool:
+    return bool(error.connection_invalidated) or isinstance(error.orig, _UNAVAILABLE)
+
+
+def _unavailable(message: str, service: str) -> ResponseReturnValue:
+    """503 with Retry-After; the HTML page stands alone (the session and the user may be what failed)."""
+    headers = {"Retry-After": "5"}
+    if wants_json():
+        return jsonify(error=message, service=service), 503, headers
+    return render_template("errors/unavailable.html", title=_("Service unavailable"), message=message), 503, headers

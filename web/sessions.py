@@ -15,8 +15,9 @@ import hashlib
 import secrets
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, session
 from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import CallbackDict
 
 from archive.security import sessions
@@ -38,6 +39,7 @@ class ServerSession(CallbackDict, SessionMixin):  # type: ignore[type-arg]
         self.stale = stale  # last_seen_at is old enough to be refreshed
         self.modified = False
         self.ended: list[str] = []
+        self.unavailable: Exception | None = None  # the database error that kept the session from loading
 
     def regenerate(self) -> None:
         """Forget the current token: its row is deleted and the next response carries a new one."""
@@ -58,7 +60,14 @@ class DatabaseSessionInterface(SessionInterface):
         if not token or len(token) > 200:
             return ServerSession()
         sid = token_digest(token)
-        found = sessions.load_session(self._uow(app), sid)
+        try:
+            found = sessions.load_session(self._uow(app), sid)
+        except DBAPIError as error:
+            # Raised here, Flask would answer a bare 500 before any error handler runs; the request
+            # raises it again once dispatched (raise_if_unavailable), where web/errors.py answers 503.
+            empty = ServerSession()
+            empty.unavailable = error
+            return empty
         if found is None:
             return ServerSession()
         data, stale = found
@@ -66,6 +75,8 @@ class DatabaseSessionInterface(SessionInterface):
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, ServerSession)
+        if session.unavailable is not None:
+            return  # keep the cookie: the session row is still there once the database is back
         name = self.get_cookie_name(app)
         domain, path = self.get_cookie_domain(app), self.get_cookie_path(app)
         if session.accessed:
@@ -101,5 +112,13 @@ def current_session_id(session: SessionMixin) -> str | None:
     return getattr(session, "sid", None)
 
 
+def raise_if_unavailable() -> None:
+    """Before the view: a session that could not be loaded raises its database error."""
+    unavailable = getattr(session, "unavailable", None)
+    if unavailable is not None:
+        raise unavailable
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = DatabaseSessionInterface()
+    app.before_request(raise_if_unavailable)

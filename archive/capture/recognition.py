@@ -26,6 +26,7 @@ from archive.permissions import permission_document_view
 from archive.pii import identifier_hashes, redact
 from archive.services.documents import document_key
 from archive.services.indexing import queue_reindex
+from archive.services.job_outbox import enqueue_after_commit
 from archive.unit_of_work import UnitOfWork
 from ocr.base import RecognitionError, RecognizedText
 from storage.base import DecryptionError, ObjectNotFoundError
@@ -39,15 +40,10 @@ class PageUnreadableError(Exception):
 
 
 def queue_ocr(uow: UnitOfWork, page_ids: list[int]) -> None:
-    """Inside an open unit of work: queue OCR of the pages once the transaction commits."""
-    ids = list(page_ids)
-
-    def enqueue() -> None:
-        for page_id in ids:
-            uow.jobs.enqueue(OCR_PAGE, page_id)
-
-    if ids:
-        uow.after_commit(enqueue)
+    """Inside an open unit of work: queue OCR of the pages once the transaction commits, through the job
+    outbox (a queue that is down then delays the jobs, it does not lose them)."""
+    for page_id in page_ids:
+        enqueue_after_commit(uow, OCR_PAGE, page_id)
 
 
 def ocr_object_keys(image_key: str) -> tuple[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from archive.models import as_utc, utcnow
@@ -40,11 +41,8 @@ def wait_seconds(session: Session, key: str, *, free: int, max_seconds: int, now
 def record_failure(session: Session, key: str, *, forget_after: timedelta, now: datetime | None = None) -> int:
     """Count one failure; a counter left alone for `forget_after` starts again. Return the new count."""
     now = now or utcnow()
-    counter = session.get(SecurityCounter, key, with_for_update=True)
-    if counter is None:
-        counter = SecurityCounter(key=key, count=0, window_started_at=now, last_at=now)
-        session.add(counter)
-    elif now - as_utc(counter.last_at) > forget_after:
+    counter = _locked_counter(session, key, now)
+    if now - as_utc(counter.last_at) > forget_after:
         counter.count, counter.window_started_at = 0, now
     counter.count += 1
     counter.last_at = now
@@ -59,11 +57,7 @@ def clear(session: Session, *keys: str) -> None:
 def hit(session: Session, key: str, *, limit: int, window: timedelta, now: datetime | None = None) -> bool:
     """Count one action in a fixed window; False (and not counted) once `limit` actions were made in it."""
     now = now or utcnow()
-    counter = session.get(SecurityCounter, key, with_for_update=True)
-    if counter is None:
-        session.add(SecurityCounter(key=key, count=1, window_started_at=now, last_at=now))
-        session.flush()
-        return True
+    counter = _locked_counter(session, key, now)
     if now - as_utc(counter.window_started_at) >= window:
         counter.count, counter.window_started_at = 0, now
     if counter.count >= limit:
@@ -72,3 +66,20 @@ def hit(session: Session, key: str, *, limit: int, window: timedelta, now: datet
     counter.last_at = now
     session.flush()
     return True
+
+
+def _locked_counter(session: Session, key: str, now: datetime) -> SecurityCounter:
+    """The counter's row, locked (FOR UPDATE), created at 0 if missing.
+
+    Two requests in different processes may both find no row: INSERT ... ON CONFLICT DO NOTHING lets the
+    second wait for the first and then lock the row it made, where a plain INSERT would fail the request.
+    """
+    counter = session.get(SecurityCounter, key, with_for_update=True)
+    if counter is not None:
+        return counter
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(SecurityCounter).values(key=key, count=0, window_started_at=now, last_at=now)
+                    .on_conflict_do_nothing(index_elements=[SecurityCounter.key]))
+    counter = session.get(SecurityCounter, key, with_for_update=True, populate_existing=True)
+    assert counter is not None
+    return counter

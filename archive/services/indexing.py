@@ -12,6 +12,7 @@ replaced); the rebuild's catch-up and the drain after it apply them to the new i
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
@@ -20,10 +21,12 @@ from sqlalchemy import Row, delete, func, select
 from archive import registry
 from archive.batches import BATCH, in_batches
 from archive.models import Document, SearchOutbox
+from archive.services import job_outbox
 from archive.unit_of_work import UnitOfWork
 from search.base import IndexBuild, IndexedDocument, IndexState
 from storage.envelope import Keyring, open_sealed
 
+log = logging.getLogger(__name__)
 _writer_lock = threading.Lock()  # one index writer per process; the backend handles other processes
 
 Progress = Callable[[int, int], None]
@@ -34,7 +37,24 @@ def queue_reindex(uow: UnitOfWork, document_id: int, *, action: str = "index") -
     """Inside an open unit of work: (re)index the document, or with action "delete" remove it from the
     index, once the transaction commits. The outbox row is written in the same transaction."""
     uow.session.add(SearchOutbox(document_id=document_id, action=action))
-    uow.after_commit(lambda: uow.jobs.enqueue(DRAIN_OUTBOX))
+    uow.after_commit(lambda: _kick_drain(uow))
+
+
+def _kick_drain(uow: UnitOfWork) -> None:
+    """Queue a drain; if the queue is down the outbox row waits for the next drain (every consumer
+    queues one as it starts, and every minute while the outbox holds rows)."""
+    try:
+        uow.jobs.enqueue(DRAIN_OUTBOX)
+    except Exception as error:  # the queue's client raises its own errors (redis, sqlite3)
+        log.warning("job queue unavailable; the search outbox keeps the change: %s", error)
+        return
+    job_outbox.flush_backlog(uow)  # the queue is back: what waited while it was down goes too
+
+
+def outbox_waiting(uow: UnitOfWork) -> bool:
+    """Say whether the search outbox holds rows (a drain is due)."""
+    with uow:
+        return uow.session.scalar(select(SearchOutbox.id).limit(1)) is not None
 
 
 def indexed_document(document: Document, keyring: Keyring, lent_to: tuple[int, ...] = ()) -> IndexedDocument:

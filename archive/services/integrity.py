@@ -29,7 +29,13 @@ from archive.models import Document, FixityRun, Page, PageVersion, as_utc
 from archive.permissions import permission_audit_view, permission_integrity_verify
 from archive.unit_of_work import UnitOfWork
 from archive.views import FixityProblem, FixityReport, FixityRunView
-from storage.base import DecryptionError, IncompleteWrites, ObjectInfo, ObjectNotFoundError
+from storage.base import (
+    DecryptionError,
+    IncompleteWrites,
+    ObjectInfo,
+    ObjectNotFoundError,
+    StorageUnavailableError,
+)
 from storage.envelope import WrappedKey
 
 DOCUMENTS = "documents/"
@@ -78,22 +84,25 @@ def verify_archive(
     problems: list[FixityProblem] = []
     referenced: set[str] = set()
     documents_checked = objects_checked = 0
-    for batch in _document_batches(uow):
-        for document in batch:
-            referenced.update(document.prefixes())
-            checked, found = _check_document(uow, document)
-            objects_checked += checked
-            problems.extend(found)
-            documents_checked += 1
-            if progress:
-                progress(documents_checked, max(total, documents_checked))
-    cutoff = started - orphans_older_than
-    for prefix, objects in _unreferenced(uow, referenced).items():
-        for info in objects:
-            if orphans_older_than and (info.modified is None or info.modified > cutoff):
-                continue
-            problems.append(FixityProblem("orphaned", info.key, None, "",
-                                          f"no document references {prefix}/ ({info.size} bytes)"))
+    try:
+        for batch in _document_batches(uow):
+            for document in batch:
+                referenced.update(document.prefixes())
+                checked, found = _check_document(uow, document)
+                objects_checked += checked
+                problems.extend(found)
+                documents_checked += 1
+                if progress:
+                    progress(documents_checked, max(total, documents_checked))
+        cutoff = started - orphans_older_than
+        for prefix, objects in _unreferenced(uow, referenced).items():
+            for info in objects:
+                if orphans_older_than and (info.modified is None or info.modified > cutoff):
+                    continue
+                problems.append(FixityProblem("orphaned", info.key, None, "",
+                                              f"no document references {prefix}/ ({info.size} bytes)"))
+    except StorageUnavailableError as error:  # the run stops and says so: nothing after it was checked
+        problems.append(FixityProblem("unreachable", "", None, "", f"the object store is unreachable: {error}"))
     finished = datetime.now(UTC)
     with uow:
         run = FixityRun(started_at=started, finished_at=finished, documents_checked=documents_checked,

@@ -597,3 +597,26 @@ def test_a_wrapped_key_too_short_to_be_one_fails_as_a_decryption_error(blob):
     keyring = Keyring.generate()
     with pytest.raises(DecryptionError):
         keyring.unwrap(WrappedKey(keyring.active_id, "AES-256-GCM", blob))
+
+
+def test_a_keyring_loaded_from_its_file_meets_a_key_another_process_added_by_reading_the_file_again(
+        tmp_path: Path) -> None:
+    path = tmp_path / "master.json"
+    Keyring.load_or_create(path)
+    running = Keyring.load(path)  # a worker that loaded the file before the rotation
+    rotating = Keyring.load(path)
+    rotating.add_key()
+    rotating.save(path)
+    wrapped = rotating.wrap(os.urandom(32))
+
+    assert wrapped.key_id == "k2"
+    assert running.unwrap(wrapped) == rotating.unwrap(wrapped)
+
+
+def test_a_keyring_from_the_environment_does_not_look_for_a_file(tmp_path: Path) -> None:
+    master, lookup = Keyring.generate().to_env()
+    other = Keyring.from_env(master, lookup)
+    other.add_key()
+
+    with pytest.raises(KeyUnavailableError):
+        Keyring.from_env(master, lookup).unwrap(other.wrap(os.urandom(32)))

@@ -1,0 +1,91 @@
+"""Ingest throughput of the scale-out deployment with one worker process against two.
+
+The environment is tests/scale_env.py: PostgreSQL, the S3 server (moto), Redis, one gunicorn web
+instance, and N `archive worker` processes (one job thread each). For each N the same batch is
+captured through the web API by `--clients` concurrent uploaders, and the clock stops when every page
+is recognised and indexed (both outboxes empty). Two workloads:
+
+  * text: PDFs with a text layer (no OCR: capture, then indexing by the workers);
+  * ocr: one scanned page each (tesseract on the workers).
+
+    .venv/bin/python benchmarks/scale_ingest_bench.py                 # both, 24 text PDFs, 12 scans
+    .venv/bin/python benchmarks/scale_ingest_bench.py --only ocr --documents 16
+
+The machine's cores bound what a second worker can add: with 2 cores the web process, PostgreSQL and
+the S3 server share them with the workers, so the ratio says how much of the work the workers carry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from scale_checks import end_state, settled  # noqa: E402
+from scale_env import ApiClient, resident_id, scan_png, standalone, text_pdf, wait_until  # noqa: E402
+
+
+def documents(kind: str, count: int, run: str) -> list[tuple[str, bytes]]:
+    if kind == "text":
+        return [(f"{run}-{n}.pdf", text_pdf([f"Supply contract {run} number {n}", "electricity tariff schedule"] * 8,
+                                            pages=2)) for n in range(count)]
+    return [(f"{run}-{n}.png", scan_png([f"供用电合同 {run} 第{n}份", "用电人 张伟 电费结算方式 银行代扣"] * 4, seed=n))
+            for n in range(count)]
+
+
+def run_once(kind: str, workers: int, count: int, clients: int) -> dict[str, float]:
+    with standalone(web=1, web_processes=2, workers=0) as deployment:
+        for _ in range(workers):
+            deployment.add_worker(1)
+        probe = deployment.archive()
+        batch = documents(kind, count, f"{kind}{workers}")
+        users = [ApiClient(deployment.url(0), "clerk") for _ in range(clients)]
+        time.sleep(3)  # the workers finish starting (their start-up tasks) before the clock runs
+        started = time.monotonic()
+
+        def upload(index: int) -> int:
+            answer = users[index % clients].capture([batch[index]], customer=resident_id(index), customer_name="张伟")
+            if answer.status_code != 201:
+                raise RuntimeError(answer.text)
+            return answer.status_code
+
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(upload, range(count)))
+        captured = time.monotonic() - started
+        wait_until(lambda: settled(probe), "the batch recognised and indexed", 1800, poll=0.2)
+        elapsed = time.monotonic() - started
+        state = end_state(probe, fixity=False)
+        probe.close()
+    return {"workers": workers, "documents": count, "seconds": round(elapsed, 2), "capture_seconds": round(captured, 2),
+            "docs_per_minute": round(count / elapsed * 60, 1), "failed_pages": state.failed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", choices=["text", "ocr"])
+    parser.add_argument("--documents", type=int, help="documents per run (default 24 text, 12 scans)")
+    parser.add_argument("--clients", type=int, default=2, help="concurrent uploaders")
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    results = {}
+    for kind in [args.only] if args.only else ["text", "ocr"]:
+        count = args.documents or (24 if kind == "text" else 12)
+        one, two = (run_once(kind, workers, count, args.clients) for workers in (1, 2))
+        results[kind] = {"one": one, "two": two, "ratio": round(one["seconds"] / two["seconds"], 2)}
+        print(f"{kind}: 1 worker {one['seconds']} s, 2 workers {two['seconds']} s -> {results[kind]['ratio']}x "
+              f"(capture alone {one['capture_seconds']} / {two['capture_seconds']} s)", flush=True)
+    print(json.dumps({"cores": os.cpu_count(), **results}, indent=2))
+
+
+if __name__ == "__main__":
+    tempfile.tempdir = tempfile.gettempdir()
+    main()
