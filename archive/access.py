@@ -69,12 +69,17 @@ class Scope:
         )
 
 
-def _denied(actor: Actor, permission: str, target: Any, reason: str) -> AccessDenied:
+def denied(actor: Actor, permission: str, reason: str, target_type: str = "", target_id: object = "") -> AccessDenied:
+    """The refusal to raise, carrying who and what, so the unit of work audits it as access.denied."""
     error = AccessDenied(permission, reason)
     error.actor = actor  # type: ignore[attr-defined]
-    error.target_type = type(target).__name__.lower() if target is not None else ""  # type: ignore[attr-defined]
-    error.target_id = str(getattr(target, "id", "") or "")  # type: ignore[attr-defined]
+    error.target_type, error.target_id = target_type, str(target_id or "")  # type: ignore[attr-defined]
     return error
+
+
+def _denied(actor: Actor, permission: str, target: Any, reason: str) -> AccessDenied:
+    return denied(actor, permission, reason, type(target).__name__.lower() if target is not None else "",
+                  getattr(target, "id", ""))
 
 
 def allows(actor: Actor, permission: str, target: Target = None) -> bool:

@@ -169,10 +169,7 @@ def _open_review(session: Session, review_id: int) -> AccountReview:
 
 
 def _denied(actor: Actor, reason: str, review_id: int) -> AccessDenied:
-    error = AccessDenied(permission_account_review, reason)
-    error.actor = actor  # type: ignore[attr-defined]
-    error.target_type, error.target_id = "account_review", str(review_id)  # type: ignore[attr-defined]
-    return error
+    return access.denied(actor, permission_account_review, reason, "account_review", review_id)
 
 
 def decide_account(uow: UnitOfWork, *, actor: Actor, review_id: int, user_id: int, disable: bool,

@@ -83,11 +83,7 @@ LINK = "/borrow/{id}"
 
 
 def _denied(actor: Actor, permission: str, reason: str, request: BorrowRequest | None = None) -> AccessDenied:
-    error = AccessDenied(permission, reason)
-    error.actor = actor  # type: ignore[attr-defined]
-    error.target_type = "borrow_request"  # type: ignore[attr-defined]
-    error.target_id = str(request.id) if request is not None else ""  # type: ignore[attr-defined]
-    return error
+    return access.denied(actor, permission, reason, "borrow_request", request.id if request is not None else "")
 
 
 # --- asking -----------------------------------------------------------------------------------

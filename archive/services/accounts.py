@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from archive import access, audit
 from archive.actors import Actor
-from archive.errors import AccessDenied, NotFoundError
+from archive.errors import NotFoundError
 from archive.events import event_user_created
 from archive.models import User, utcnow
 from archive.permissions import permission_account_change_approve, permission_user_manage
@@ -144,10 +144,8 @@ def decide_change_request(uow: UnitOfWork, *, actor: Actor, request_id: int, app
         if request is None or request.status != "pending":
             raise NotFoundError(f"no pending account change {request_id}")
         if actor.user_id is not None and actor.user_id in (request.requested_by_id, request.user_id):
-            error = AccessDenied(permission_account_change_approve, "a second person must decide")
-            error.actor = actor  # type: ignore[attr-defined]
-            error.target_type, error.target_id = "account_change", str(request.id)  # type: ignore[attr-defined]
-            raise error
+            raise access.denied(actor, permission_account_change_approve, "a second person must decide",
+                                "account_change", request.id)
         user = session.get(User, request.user_id)
         assert user is not None
         request.status = "approved" if approve else "rejected"

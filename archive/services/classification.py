@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from archive import access, audit
 from archive.actors import Actor
-from archive.errors import AccessDenied, NotFoundError, ValidationError
+from archive.errors import NotFoundError, ValidationError
 from archive.events import (
     event_classification_change_decided,
     event_classification_change_requested,
@@ -105,9 +105,8 @@ def decide_change(uow: UnitOfWork, *, actor: Actor, change_id: int, approve: boo
         if change is None or change.status != "pending":
             raise NotFoundError(f"no pending classification change {change_id}")
         if actor.user_id == change.requested_by_id:
-            error = AccessDenied(permission_classification_approve, "a second person must decide")
-            error.actor = actor  # type: ignore[attr-defined]
-            raise error
+            raise access.denied(actor, permission_classification_approve, "a second person must decide",
+                                "classification_change", change.id)
         if not approve and not comment.strip():
             raise ValidationError("a reason is required to reject")
         target = _target(uow, actor, change.target_type, change.target_id)
