@@ -219,7 +219,8 @@ def test_pages_whose_ocr_job_was_lost_are_queued_again_when_workers_start(archiv
     archive.jobs.huey.flush()  # the queued jobs are lost, as if the process died right after commit
     assert archive.jobs.pending() == 0
     archive.jobs.start()  # what every worker does as it starts
-    assert {task.name for task in archive.jobs.huey.pending()} == {"requeue_unfinished_ocr", "drain_outbox"}
+    assert {task.name for task in archive.jobs.huey.pending()} == {"requeue_unfinished_ocr", "drain_outbox",
+                                                                   "flush_job_outbox"}
     recognise(archive, [document_id])
     with archive.uow() as uow:
         assert uow.session.get(Document, document_id).status == "ready"
