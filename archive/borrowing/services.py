@@ -474,22 +474,27 @@ def revoke(uow: UnitOfWork, *, actor: Actor, request_id: int, reason: str) -> No
 # --- reading requests ---------------------------------------------------------------------------
 
 
-def _may_oversee(session: Session, actor: Actor, request: BorrowRequest, today: date) -> bool:
+def _asked(session: Session, actor: Actor, request: BorrowRequest, today: date) -> bool:
+    """Whether the actor may decide the step that waits (in their own right or by delegation)."""
+    return (request.status == "pending" and permission_borrow_approve in actor.permissions
+            and actor.user_id != request.requester_id and actor.user_id in _all_approvers(session, request, today))
+
+
+def _may_oversee(actor: Actor, request: BorrowRequest, asked: bool) -> bool:
     """Approvers of any step (asked now, or who decided) and the security administrator see what a
     request covers; its requester sees only what they named."""
     if oversees(actor):
         return True
     if permission_borrow_approve not in actor.permissions:
         return False
-    if any(d.approver_id == actor.user_id for d in request.decisions):
-        return True
-    return request.status == "pending" and actor.user_id in _all_approvers(session, request, today)
+    return asked or any(d.approver_id == actor.user_id for d in request.decisions)
 
 
 def _view(session: Session, actor: Actor, request: BorrowRequest, today: date, names: dict[int, tuple[str, str]],
           *, with_items: bool) -> RequestView:
     grant = session.scalar(select(Grant).where(Grant.request_id == request.id))
-    oversee = _may_oversee(session, actor, request, today)
+    asked = _asked(session, actor, request, today)  # the approvers worked out once per request
+    oversee = _may_oversee(actor, request, asked)
     items: list[ItemView] = []
     if with_items and (oversee or request.requester_id == actor.user_id):
         documents = session.scalars(select(Document).where(Document.id.in_([i.document_id for i in request.items])))
@@ -503,9 +508,8 @@ def _view(session: Session, actor: Actor, request: BorrowRequest, today: date, n
                               names.get(d.approver_id, ("", ""))[0],
                               names.get(d.on_behalf_of_id, ("", ""))[0] if d.on_behalf_of_id else "",
                               d.approve, d.comment, as_utc(d.decided_at)) for d in request.decisions]
-    awaiting = (request.status == "pending" and actor.user_id != request.requester_id
-                and actor.user_id in _all_approvers(session, request, today)
-                and not any(d.step == request.step and d.approver_id == actor.user_id for d in request.decisions))
+    awaiting = asked and not any(d.step == request.step and d.approver_id == actor.user_id
+                                 for d in request.decisions)
     requester = names.get(request.requester_id, ("", ""))
     running = grant is not None and grant.ended_at is None
     actions = {action for action, allowed in (
@@ -538,7 +542,8 @@ def get_request(uow: UnitOfWork, *, actor: Actor, request_id: int) -> RequestVie
         session = uow.session
         request = _load(session, request_id)
         today = uow.clock.today()
-        if request.requester_id != actor.user_id and not _may_oversee(session, actor, request, today):
+        if request.requester_id != actor.user_id and not _may_oversee(actor, request,
+                                                                      _asked(session, actor, request, today)):
             raise _denied(actor, permission_borrow_request, "neither its requester nor an approver", request)
         return _view(session, actor, request, today, _names(session), with_items=True)
 

@@ -58,7 +58,7 @@ def check_document_level(session, document: Document, level: str) -> None:  # no
         raise ValidationError(f"a document is never below its dossier's level ({floor})")
 
 
-def _target(uow: UnitOfWork, actor: Actor, target_type: str, target_id: int) -> Document | Dossier:
+def _target(uow: UnitOfWork, target_type: str, target_id: int) -> Document | Dossier:
     if target_type not in TARGETS:
         raise ValidationError(f"target must be one of {', '.join(TARGETS)}")
     target = uow.session.get(Document if target_type == "document" else Dossier, target_id)
@@ -73,7 +73,7 @@ def request_change(uow: UnitOfWork, *, actor: Actor, target_type: str, target_id
     permission_classification_request; the security administrators are notified."""
     with uow:
         session = uow.session
-        target = _target(uow, actor, target_type, target_id)
+        target = _target(uow, target_type, target_id)
         access.require(actor, permission_classification_request, target)
         if not reason.strip():
             raise ValidationError("a reason is required")
@@ -109,7 +109,7 @@ def decide_change(uow: UnitOfWork, *, actor: Actor, change_id: int, approve: boo
                                 "classification_change", change.id)
         if not approve and not comment.strip():
             raise ValidationError("a reason is required to reject")
-        target = _target(uow, actor, change.target_type, change.target_id)
+        target = _target(uow, change.target_type, change.target_id)
         change.status = "approved" if approve else "rejected"
         change.decided_by_id, change.decided_at, change.comment = actor.user_id, uow.clock.now(), comment.strip()
         audit.record(session, actor, event_classification_change_decided, target_type=change.target_type,
