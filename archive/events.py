@@ -27,3 +27,4 @@ event_page_words_viewed = "page.words_viewed"
 event_classification_change_requested = "classification.change_requested"
 event_classification_change_decided = "classification.change_decided"
 event_classification_changed = "classification.changed"  # with before and after
+event_reference_changed = "reference.changed"  # reference data added or edited, with before and after

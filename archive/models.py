@@ -86,6 +86,16 @@ class DocumentType(Base):
     minimum_classification: Mapped[str | None] = mapped_column(String(32))  # a classification_level code
 
 
+class RequiredDocument(Base):
+    """The checklist: a customer of this kind (its business process) must have a document of this type."""
+
+    __tablename__ = "required_document"
+    __table_args__ = (UniqueConstraint("customer_kind", "document_type_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_kind: Mapped[str] = mapped_column(String(32))  # individual, organisation
+    document_type_code: Mapped[str] = mapped_column(ForeignKey("document_type.code"))
+
+
 # --- people -----------------------------------------------------------------------------------
 
 

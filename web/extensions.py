@@ -105,6 +105,7 @@ def layout_context() -> dict[str, object]:
             ("compliance.index", permissions.permission_audit_view),
             ("compliance.checks", permission_fourcheck_view),
             ("admin.users", permissions.permission_user_manage),
+            ("admin.reference", permissions.permission_reference_manage),
             ("admin.approvals", permissions.permission_account_change_approve),
         ):
             if may(permission):
@@ -126,6 +127,7 @@ def _labels() -> dict[str, str]:
         "compliance.index": _l("Audit log"),
         "compliance.checks": _l("Four-property checks"),
         "admin.users": _l("Users"),
+        "admin.reference": _l("Reference data"),
         "admin.approvals": _l("Approvals"),
     }
 

@@ -659,7 +659,7 @@ def required_document_problems(session: Session, customer_ids: Collection[int]) 
             types[customer_id].add(document_type)
     problems = []
     for customer_id in ids:
-        missing = [t for t in required_document_types(kinds.get(customer_id, "")) if t not in types[customer_id]]
+        missing = [t for t in required_document_types(session, kinds.get(customer_id, "")) if t not in types[customer_id]]
         if missing:
             problems.append(Problem(check.name, check.property, check.severity, None, "", f"customer {customer_id}",
                                     f"customer {customer_id} lacks {', '.join(missing)}", check.hint))

@@ -1,5 +1,5 @@
 """Capture coverage: for each business process (the checklist of required document types,
-reference_data.json `required_document_types`, one per kind of customer), how many of the viewer's
+the required_document table, one per kind of customer), how many of the viewer's
 customers have each required type captured, how many have them all, and the gaps listed by customer.
 
 Only documents the viewer may see count, so a gap can be a document the viewer may not open; the figures
@@ -15,21 +15,16 @@ from archive.actors import Actor
 from archive.models import Customer, Department, Document
 from archive.reports.scoping import counted_documents, describe, report_scope
 from archive.reports.views import Chart, Column, Figure, Report, ReportParameters, Table
-from archive.services.reference import defaults
+from archive.services.reference import checklists
 from archive.unit_of_work import UnitOfWork
 
 GAP_ROWS = 200  # customers listed with their gaps (the total is given)
 
 
-def checklists() -> dict[str, list[str]]:
-    """Business process (the customer kind its checklist is for) → required document types."""
-    return {kind: list(types) for kind, types in defaults()["required_document_types"].items()}
-
-
 def build_coverage(uow: UnitOfWork, actor: Actor, parameters: ReportParameters) -> Report:
     scope = report_scope(actor)
-    required = checklists()
     session = uow.session
+    required = checklists(session)
     # One grouped query: per customer of the viewer's, a bit mask of the required types it has (each type
     # one bit, summed once); every figure below is counted from these rows.
     bits = {code: 1 << n for n, code in enumerate(sorted({t for types in required.values() for t in types}))}

@@ -135,7 +135,7 @@ def get_customer(uow: UnitOfWork, *, actor: Actor, customer_id: int) -> Customer
                 for d in dossiers
             ],
             loose_documents=[summarise_document(x) for x in documents if x.dossier_id is None],
-            missing_types=[t for t in required_document_types(customer.kind) if t not in present],
+            missing_types=[t for t in required_document_types(session, customer.kind) if t not in present],
         )
         audit.record(session, actor, event_customer_viewed, target_type="customer", target_id=customer.id)
         uow.commit()

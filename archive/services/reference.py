@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from archive import access, audit
 from archive.actors import Actor
 from archive.errors import ValidationError
-from archive.models import ClassificationLevel, Department, DocumentType, RetentionPeriod
+from archive.events import event_reference_changed
+from archive.models import ClassificationLevel, Department, DocumentType, RequiredDocument, RetentionPeriod
 from archive.permissions import permission_reference_manage
 from archive.unit_of_work import UnitOfWork
 from archive.views import DocumentTypeView
+
+CUSTOMER_KINDS = ("individual", "organisation")
 
 REFERENCE_FILE = Path(__file__).resolve().parent.parent / "reference_data.json"
 
@@ -54,12 +59,22 @@ def seed_reference_data(uow: UnitOfWork) -> int:
                 added += 1
             elif existing.minimum_classification is None and row.get("minimum_classification"):
                 existing.minimum_classification = row["minimum_classification"]  # types seeded before 0004
+        session.flush()
+        # The checklist only when it is empty: an administrator's edits are never undone by a re-seed.
+        if session.scalar(select(RequiredDocument.id).limit(1)) is None:
+            for kind, codes in data["required_document_types"].items():
+                for code in codes:
+                    session.add(RequiredDocument(customer_kind=kind, document_type_code=code))
+                    added += 1
         uow.commit()
     return added
 
 
-def required_document_types(customer_kind: str) -> list[str]:
-    return list(defaults()["required_document_types"].get(customer_kind, []))
+def required_document_types(session: Session, customer_kind: str) -> list[str]:
+    """The document types a customer of this kind must have (the checklist table, in code order)."""
+    return list(session.scalars(select(RequiredDocument.document_type_code)
+                                .where(RequiredDocument.customer_kind == customer_kind)
+                                .order_by(RequiredDocument.document_type_code)))
 
 
 def ensure_department(uow: UnitOfWork, *, actor: Actor, code: str, name: str) -> int:
@@ -96,3 +111,173 @@ def list_departments(uow: UnitOfWork) -> list[tuple[int, str, str]]:
     with uow:
         rows = uow.session.scalars(select(Department).order_by(Department.code))
         return [(r.id, r.code, r.name) for r in rows]
+
+
+def checklists(session: Session) -> dict[str, list[str]]:
+    """Business process (the customer kind its checklist is for) → required document types."""
+    required: dict[str, list[str]] = {}
+    for kind, code in session.execute(select(RequiredDocument.customer_kind, RequiredDocument.document_type_code)
+                                      .order_by(RequiredDocument.customer_kind, RequiredDocument.document_type_code)):
+        required.setdefault(kind, []).append(code)
+    return required
+
+
+# --- administration (permission_reference_manage: the system administrator) ---------------------------
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """Everything the reference-data page lists."""
+
+    departments: list[dict[str, Any]]
+    document_types: list[dict[str, Any]]
+    classification_levels: list[dict[str, Any]]
+    retention_periods: list[dict[str, Any]]
+    checklists: dict[str, list[str]]
+
+
+def _row(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in fields}
+
+
+DEPARTMENT_FIELDS = ("id", "code", "name")
+TYPE_FIELDS = ("code", "name_zh", "name_en", "category", "retention_code", "default_classification",
+               "minimum_classification")
+LEVEL_FIELDS = ("code", "rank", "name_zh", "name_en")
+PERIOD_FIELDS = ("code", "years", "archive_code", "name_zh", "name_en")
+
+
+def list_reference_data(uow: UnitOfWork, *, actor: Actor) -> ReferenceData:
+    """All reference data for its administration page. Requires permission_reference_manage."""
+    with uow:
+        access.require(actor, permission_reference_manage)
+        session = uow.session
+        return ReferenceData(
+            departments=[_row(d, DEPARTMENT_FIELDS) for d in session.scalars(select(Department).order_by(Department.code))],
+            document_types=[_row(t, TYPE_FIELDS) for t in session.scalars(select(DocumentType).order_by(DocumentType.code))],
+            classification_levels=[_row(c, LEVEL_FIELDS) for c in
+                                   session.scalars(select(ClassificationLevel).order_by(ClassificationLevel.rank))],
+            retention_periods=[_row(p, PERIOD_FIELDS) for p in
+                               session.scalars(select(RetentionPeriod).order_by(RetentionPeriod.code))],
+            checklists=checklists(session),
+        )
+
+
+def _changed(uow: UnitOfWork, actor: Actor, target_type: str, target_id: object,
+             before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+    audit.record(uow.session, actor, event_reference_changed, target_type=target_type, target_id=target_id,
+                 before=before, after=after)
+    uow.commit()
+
+
+def _text(value: str, what: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value or len(value) > limit:
+        raise ValidationError(f"{what} needs 1 to {limit} characters")
+    return value
+
+
+def save_department(uow: UnitOfWork, *, actor: Actor, code: str, name: str) -> int:
+    """Add a department, or rename the one with this code (codes stay: archive codes carry them)."""
+    with uow:
+        access.require(actor, permission_reference_manage)
+        code, name = _text(code, "a department code", 32), _text(name, "a department name", 200)
+        department = uow.session.scalar(select(Department).where(Department.code == code))
+        before = _row(department, DEPARTMENT_FIELDS) if department else None
+        if department is None:
+            department = Department(code=code, name=name)
+            uow.session.add(department)
+        department.name = name
+        uow.session.flush()
+        _changed(uow, actor, "department", department.id, before, _row(department, DEPARTMENT_FIELDS))
+        return department.id
+
+
+def save_document_type(uow: UnitOfWork, *, actor: Actor, code: str, name_zh: str, name_en: str, category: str,
+                       retention_code: str, default_classification: str,
+                       minimum_classification: str | None = None) -> str:
+    """Add a document type or edit one (its code stays: documents refer to it)."""
+    with uow:
+        access.require(actor, permission_reference_manage)
+        session = uow.session
+        code = _text(code, "a type code", 64)
+        if session.get(RetentionPeriod, retention_code) is None:
+            raise ValidationError(f"unknown retention period {retention_code!r}")
+        levels = {c.code: c.rank for c in session.scalars(select(ClassificationLevel))}
+        if default_classification not in levels or (minimum_classification and minimum_classification not in levels):
+            raise ValidationError("unknown classification level")
+        if minimum_classification and levels[default_classification] < levels[minimum_classification]:
+            raise ValidationError("the default classification is below the type's minimum")
+        existing = session.get(DocumentType, code)
+        before = _row(existing, TYPE_FIELDS) if existing else None
+        document_type = existing or DocumentType(code=code)
+        document_type.name_zh = _text(name_zh, "a Chinese name", 100)
+        document_type.name_en = _text(name_en, "an English name", 100)
+        document_type.category = _text(category, "a category code", 16)
+        document_type.retention_code = retention_code
+        document_type.default_classification = default_classification
+        document_type.minimum_classification = minimum_classification or None
+        if existing is None:
+            session.add(document_type)
+        session.flush()
+        _changed(uow, actor, "document_type", code, before, _row(document_type, TYPE_FIELDS))
+        return code
+
+
+def rename_classification_level(uow: UnitOfWork, *, actor: Actor, code: str, name_zh: str, name_en: str) -> None:
+    """Change a level's names only: adding levels or moving ranks changes who may read what, which is the
+    security administrator's duty (三员分立), not reference data."""
+    with uow:
+        access.require(actor, permission_reference_manage)
+        level = uow.session.get(ClassificationLevel, code)
+        if level is None:
+            raise ValidationError(f"unknown classification level {code!r}")
+        before = _row(level, LEVEL_FIELDS)
+        level.name_zh = _text(name_zh, "a Chinese name", 50)
+        level.name_en = _text(name_en, "an English name", 50)
+        _changed(uow, actor, "classification_level", code, before, _row(level, LEVEL_FIELDS))
+
+
+def save_retention_period(uow: UnitOfWork, *, actor: Actor, code: str, name_zh: str, name_en: str,
+                          years: int | None = None, archive_code: str = "") -> str:
+    """Add a retention period, or rename one. An existing period's years and archive code stay: archive
+    codes and disposal dates already carry them."""
+    with uow:
+        access.require(actor, permission_reference_manage)
+        code = _text(code, "a period code", 32)
+        period = uow.session.get(RetentionPeriod, code)
+        before = _row(period, PERIOD_FIELDS) if period else None
+        if period is None:
+            if years is not None and years <= 0:
+                raise ValidationError("a retention period's years must be positive (none: permanent)")
+            period = RetentionPeriod(code=code, years=years, archive_code=_text(archive_code, "an archive code", 8))
+            uow.session.add(period)
+        period.name_zh = _text(name_zh, "a Chinese name", 50)
+        period.name_en = _text(name_en, "an English name", 50)
+        uow.session.flush()
+        _changed(uow, actor, "retention_period", code, before, _row(period, PERIOD_FIELDS))
+        return code
+
+
+def set_required_documents(uow: UnitOfWork, *, actor: Actor, customer_kind: str, document_types: list[str]) -> None:
+    """Replace one business process's checklist of required document types."""
+    with uow:
+        access.require(actor, permission_reference_manage)
+        session = uow.session
+        if customer_kind not in CUSTOMER_KINDS:
+            raise ValidationError(f"unknown customer kind {customer_kind!r}")
+        wanted = sorted(set(document_types))
+        known = set(session.scalars(select(DocumentType.code)))
+        if unknown := [t for t in wanted if t not in known]:
+            raise ValidationError(f"unknown document types: {', '.join(unknown)}")
+        rows = list(session.scalars(select(RequiredDocument).where(RequiredDocument.customer_kind == customer_kind)))
+        before = sorted(r.document_type_code for r in rows)
+        for row in rows:
+            if row.document_type_code not in wanted:
+                session.delete(row)
+        for code in wanted:
+            if code not in before:
+                session.add(RequiredDocument(customer_kind=customer_kind, document_type_code=code))
+        session.flush()
+        _changed(uow, actor, "required_documents", customer_kind, {"document_types": before},
+                 {"document_types": wanted})
