@@ -22,7 +22,10 @@ PAGE_SIZE = 100
 @bp.app_context_processor
 def rescan_navigation() -> dict[str, object]:
     """Whether the layout offers the rescan list (base.html); the service still decides."""
-    return {"may_rescan": may(permission_page_rescan)}
+    if not may(permission_page_rescan):
+        return {"may_rescan": False}
+    # The count beside the menu entry: the same list (and scope) the rescan page shows.
+    return {"may_rescan": True, "rescan_count": list_rescan_pages(new_uow(), actor=current_actor(), limit=1).total}
 
 
 @bp.get("/")

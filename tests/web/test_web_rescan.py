@@ -65,6 +65,16 @@ def other(app: Flask, login_as: Callable[..., None], username: str) -> FlaskClie
     return browser
 
 
+def test_the_menu_shows_no_rescan_count_while_nothing_is_flagged(client: FlaskClient, login_as) -> None:
+    login_as(client, "clerk")
+    assert "rescan-count" not in client.get("/rescan/").get_data(as_text=True).split("</nav>")[0]
+
+
+def test_the_menu_shows_how_many_pages_need_a_rescan(client: FlaskClient, flagged: int) -> None:
+    nav = client.get("/rescan/?lang=en").get_data(as_text=True).split("</nav>")[0]
+    assert '<span class="count rescan-count" aria-label="1 pages to rescan">1</span>' in nav
+
+
 def test_the_clerk_sees_the_flagged_page_in_the_rescan_list_linked_from_the_navigation(
         client: FlaskClient, flagged: int) -> None:
     html = client.get("/rescan/?lang=en").get_data(as_text=True)
