@@ -91,7 +91,7 @@ def test_the_navigation_shows_only_what_the_role_may_use(client: FlaskClient, ap
         "staff": {"/customers/", "/search/", "/borrow/"},  # borrowing 借阅: one's own requests
         "approver": {"/customers/", "/search/", "/borrow/", "/borrow/approvals", "/reports/"},  # their department's
         "auditor": {"/compliance/", "/compliance/checks", "/retention/", "/reports/"},  # the register, 四性检测, access
-        "admin": {"/admin/users"},
+        "admin": {"/admin/users", "/admin/reference"},
     }
     for username, links in expected.items():
         browser = app.test_client()
