@@ -60,3 +60,20 @@ def test_a_cookie_session_on_the_api_still_needs_the_csrf_token(make_app, login_
     response = strict.post("/api/v1/documents/filing", json={"archive_codes": ["X"]})
 
     assert response.status_code == 400 and "安全令牌" in response.get_json()["error"].__str__()  # the CSRF refusal
+
+
+def test_a_user_creates_lists_and_revokes_their_own_tokens_through_the_api(web_archive, make_app) -> None:  # noqa: ANN001
+    client = make_app({"TESTING": True}).test_client()
+    _, write = _token(web_archive, "clerk", "write")
+    auth = {"Authorization": f"Bearer {write}"}
+
+    made = client.post("/api/v1/tokens", json={"name": "ci", "scope": "read", "days": 30}, headers=auth)
+    too_long = client.post("/api/v1/tokens", json={"name": "ci", "scope": "read", "days": 400}, headers=auth)
+    new_id = made.get_json()["token"]["id"]
+    listed = client.get("/api/v1/tokens", headers={"Authorization": f"Bearer {made.get_json()['secret']}"})
+    revoked = client.delete(f"/api/v1/tokens/{new_id}", headers=auth)
+
+    assert made.status_code == 201 and too_long.status_code == 400
+    assert {t["name"] for t in listed.get_json()["tokens"]} == {"t", "ci"}
+    assert revoked.status_code == 200 and revoked.get_json()["token"]["revoked_at"]
+    assert client.get("/api/v1/tokens", headers={"Authorization": f"Bearer {made.get_json()['secret']}"}).status_code == 401
