@@ -43,6 +43,7 @@ class Actor:
     remote_addr: str = ""
     extra_permissions: frozenset[str] = field(default_factory=frozenset)
     must_change_password: bool = False  # an administrator set the password: only changing it is allowed
+    api_token_id: int | None = None  # the personal API token this request came with (archive/api_tokens)
     must_enrol_totp: bool = False  # the role needs a TOTP second factor (ARCHIVE_TOTP_REQUIRED_ROLES) it lacks
 
     @property

@@ -25,6 +25,8 @@ def record(
         lent = actor.grant_for(int(str(target_id)))
         if lent is not None:  # the request number and purpose
             detail = {**detail, "borrow_request": lent.request_number, "purpose": lent.purpose}
+    if actor.api_token_id is not None:  # the request came with a personal API token
+        detail = {**detail, "api_token": actor.api_token_id}
     event = AuditEvent(
         occurred_at=utcnow(),
         actor_id=actor.user_id,

@@ -64,6 +64,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
 
     for module in (reports, account_review):
         app.register_blueprint(module.bp)
+    from web import api_tokens_api  # personal API tokens (issue 15)
+
+    app.register_blueprint(api_tokens_api.bp)
     app.add_url_rule("/", "index", auth.index)
     app.after_request(_security_headers)
     return app

@@ -10,12 +10,14 @@ from flask.typing import ResponseReturnValue
 from archive.capture.services import list_rescan_pages
 from archive.errors import ValidationError
 from archive.services import documents, filing, searching
+from web.api_auth import protect_api
 from web.rescan import replace_uploaded_page
 from web.search import request_filters, search_options
 from web.support import current_actor, new_uow, require_login
 from web.uploads import CaptureFields, capture_uploads, parse_ids, progress_of, uploaded_files
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+protect_api(bp)  # before require_login: a bearer token logs the user in
 require_login(bp)
 
 MAX_LIMIT = 100

@@ -12,11 +12,13 @@ from archive.borrowing import services
 from archive.borrowing.views import RequestView
 from archive.errors import ValidationError
 from archive.services import inbox
+from web.api_auth import protect_api
 from web.borrowing import ask
 from web.inbox import language, safe_link, sentence
 from web.support import current_actor, new_uow, require_login
 
 bp = Blueprint("borrowing_api", __name__, url_prefix="/api/v1")
+protect_api(bp)  # before require_login: a bearer token logs the user in
 require_login(bp)
 
 WHICH = ("mine", "to_approve", "decided", "active", "all")
