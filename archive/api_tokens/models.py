@@ -1,4 +1,4 @@
-"""The api_token table (migration 0015_api_tokens)."""
+"""The api_token table (migration 0015)."""
 
 from __future__ import annotations
 

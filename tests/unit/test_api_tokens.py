@@ -66,7 +66,7 @@ def test_a_token_needs_a_known_scope_and_an_expiry_of_at_most_a_year(archive, pe
 
 
 def test_migration_0015_goes_down_and_up(archive) -> None:  # noqa: ANN001
-    downgrade(archive, "0013")
+    downgrade(archive, "0014")
     with archive.engine.connect() as connection:
         assert "api_token" not in inspect(connection).get_table_names()
     archive.migrate()

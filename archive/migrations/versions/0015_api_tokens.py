@@ -1,14 +1,14 @@
 """personal API tokens
 
-Revision ID: 0015_api_tokens
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0015_api_tokens'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

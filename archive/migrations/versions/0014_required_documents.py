@@ -1,13 +1,13 @@
 """required documents: the per-business-process checklist in a table (was only in reference_data.json)
 
-Revision ID: 0017_required_documents
+Revision ID: 0014
 Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0017_required_documents'
+revision = '0014'
 down_revision = '0013'
 branch_labels = None
 depends_on = None
