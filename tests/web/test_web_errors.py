@@ -27,3 +27,11 @@ def test_a_json_error_has_the_code_message_and_field(app: Flask) -> None:
         response, status = error_response(400, "t", "the message", code="unknown_filter", field="type")
         assert status == 400
         assert response.get_json() == {"error": {"code": "unknown_filter", "message": "the message", "field": "type"}}
+
+
+def test_an_unknown_sort_order_is_a_400_that_names_the_value(client, login_as) -> None:
+    login_as(client, "staff")
+    response = client.get("/api/v1/search?q=x&sort=sideways")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "unknown_sort" and error["field"] == "sort" and "sideways" in error["message"]
