@@ -6,11 +6,12 @@ import psycopg
 from flask import Flask, current_app, jsonify, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from archive.errors import AccessDenied, DuplicateDocumentError, NotFoundError, ValidationError
+from archive.errors import AccessDenied, ArchiveError, DuplicateDocumentError, NotFoundError, ValidationError
 from archive.security.limits import RateLimitedError
 from archive.security.lookups import IdentifierLookupDeniedError
 from search.base import SearchError
@@ -37,9 +38,30 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(StorageUnavailableError, store_unavailable)
 
 
-def error_response(status: int, title: str, message: str, **extra: object) -> ResponseReturnValue:
+# Translations of domain error codes; params fill the placeholders. A code missing here shows the English message.
+MESSAGES = {
+    "document_shredded": _l("%(label)s was shredded: its content is destroyed and cannot be read."),
+    "unknown_sort": _l("Unknown sort order %(value)r; choose one of %(allowed)s."),
+    "record_held": _l("%(label)s is on hold: it cannot be destroyed or deleted until the hold is released."),
+}
+
+
+def translated(error: ArchiveError) -> str:
+    """The user's-language message for a domain error, falling back to its English message."""
+    template = MESSAGES.get(error.code)
+    if template is None:
+        return str(error)
+    try:
+        return str(template) % error.params
+    except (KeyError, TypeError, ValueError):
+        return str(error)
+
+
+def error_response(status: int, title: str, message: str, *, code: str = "error", field: str | None = None,
+                   **extra: object) -> ResponseReturnValue:
+    """JSON errors take one shape: {"error": {"code", "message", "field"}} (extra keys beside it)."""
     if wants_json():
-        return jsonify(error=message, **extra), status
+        return jsonify(error={"code": code, "message": message, "field": field}, **extra), status
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
@@ -48,32 +70,37 @@ def access_denied(error: AccessDenied) -> ResponseReturnValue:
     if getattr(error, "target_type", "") in ("document", "customer", "dossier") and not error.reason.startswith("role "):
         # A record outside the user's department or clearance answers as one that does not exist.
         return not_found(NotFoundError(""))
-    return error_response(403, _("Access denied"), _("You are not allowed to do this."))
+    return error_response(403, _("Access denied"), _("You are not allowed to do this."), code="access_denied")
 
 
 def not_found(error: NotFoundError) -> ResponseReturnValue:
-    return error_response(404, _("Not found"), _("The record does not exist."))
+    return error_response(404, _("Not found"), _("The record does not exist."), code="not_found")
 
 
 def invalid(error: Exception) -> ResponseReturnValue:
     extra = {}
     if isinstance(error, DuplicateDocumentError) and error.existing_document_id:
         extra["existing_document_id"] = error.existing_document_id
-    return error_response(400, _("Cannot do this"), str(error), **extra)
+    if isinstance(error, ArchiveError):
+        return error_response(400, _("Cannot do this"), translated(error), code=error.code, field=error.field,
+                              **extra)
+    return error_response(400, _("Cannot do this"), str(error), code="invalid", **extra)
 
 
 def lookup_denied(error: IdentifierLookupDeniedError) -> ResponseReturnValue:
     return error_response(403, _("Access denied"),
-                          _("You may not look up ID or phone numbers; search by name, archive code or words instead."))
+                          _("You may not look up ID or phone numbers; search by name, archive code or words instead."),
+                          code="identifier_lookup_denied")
 
 
 def rate_limited(error: RateLimitedError) -> ResponseReturnValue:
-    return error_response(429, _("Too many requests"), _("Too many requests of this kind; try again later."))
+    return error_response(429, _("Too many requests"), _("Too many requests of this kind; try again later."),
+                          code="rate_limited")
 
 
 def csrf_failed(error: CSRFError) -> ResponseReturnValue:
     return error_response(400, _("Form expired"), _("The form was refused (missing or expired security token). "
-                                                   "Reload the page and try again."))
+                                                   "Reload the page and try again."), code="csrf_failed")
 
 
 def http_error(error: HTTPException) -> ResponseReturnValue:
@@ -84,7 +111,7 @@ def http_error(error: HTTPException) -> ResponseReturnValue:
         413: (_("File too large"), _("The upload is larger than the allowed size.")),
     }
     title, message = known.get(status, (error.name, error.description or error.name))
-    return error_response(status, title, message)
+    return error_response(status, title, message, code=f"http_{status}")
 
 
 def database_unavailable(error: DBAPIError) -> ResponseReturnValue:
@@ -124,5 +151,6 @@ def _unavailable(message: str, service: str) -> ResponseReturnValue:
     """503 with Retry-After; the HTML page stands alone (the session and the user may be what failed)."""
     headers = {"Retry-After": "5"}
     if wants_json():
-        return jsonify(error=message, service=service), 503, headers
+        return jsonify(error={"code": f"{service}_unavailable", "message": message, "field": None},
+                       service=service), 503, headers
     return render_template("errors/unavailable.html", title=_("Service unavailable"), message=message), 503, headers

@@ -61,7 +61,7 @@ def load_user(user_id: str) -> WebUser | None:
 @login_manager.unauthorized_handler
 def unauthorized() -> ResponseReturnValue:
     if wants_json():
-        return jsonify(error="login required"), 401
+        return jsonify(error={"code": "login_required", "message": "login required", "field": None}), 401
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
 

@@ -44,8 +44,10 @@ def require_password_change(*_args: object) -> ResponseReturnValue | None:
     if not (actor.must_change_password or actor.must_enrol_totp) or request.endpoint in ALLOWED_WHILE_PASSWORD_CHANGE:
         return None
     if request.path.startswith("/api/"):
-        return jsonify(error=_("You must change your password first.") if actor.must_change_password
-                       else _("You must turn on the second factor first.")), 403
+        code = "password_change_required" if actor.must_change_password else "second_factor_required"
+        message = (_("You must change your password first.") if actor.must_change_password
+                   else _("You must turn on the second factor first."))
+        return jsonify(error={"code": code, "message": message, "field": None}), 403
     return redirect(url_for("auth.change_password" if actor.must_change_password else "auth.enable_totp"))
 
 

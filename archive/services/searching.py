@@ -51,7 +51,8 @@ def search_documents(
     malformed query or sort.
     """
     if sort not in SORTS:
-        raise ValidationError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        raise ValidationError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}", code="unknown_sort",
+                              params={"value": sort, "allowed": ", ".join(SORTS)}, field="sort")
     with uow:
         access.require_search(actor)
         scope = access.visible(actor, permission_document_view)

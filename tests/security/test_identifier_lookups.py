@@ -18,7 +18,7 @@ def test_the_birth_date_attack_script_gets_refusals_the_auditor_can_follow(clien
     tried = [candidate(f"1949{m:02d}{d:02d}") for m, d in ((12, 29), (12, 30), (12, 31), (12, 31))]
     answers = [client.get(f"/api/v1/search?q={value}") for value in tried]
     assert {a.status_code for a in answers} == {403}
-    assert "无权按身份证号或手机号查询" in answers[0].get_json()["error"]
+    assert "无权按身份证号或手机号查询" in answers[0].get_json()["error"]["message"]
     refused = audit_events(web_archive, event_type="documents.identifier_lookup_refused", actor_name="staff")
     assert len(refused) == 4
     hashes = [e.detail["hashes"][0] for e in reversed(refused)]

@@ -190,7 +190,7 @@ def test_denials_are_answered_403_change_nothing_and_are_audited(
     assert outsider.get(f"/borrow/{borrow.id}").status_code == 403
     assert outsider.get(f"/api/v1/borrow-requests/{borrow.id}").status_code == 403
     assert outsider.get(f"/api/v1/borrow-requests/{borrow.id}?lang=en").get_json() == {
-        "error": "You are not allowed to do this."}
+        "error": {"code": "access_denied", "message": "You are not allowed to do this.", "field": None}}
     assert request_of(web_archive, "staff_kf").status == "pending"
 
     denied = audit_rows(web_archive, "access.denied")[before:]

@@ -24,7 +24,7 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page(client: FlaskClient) -> 
 def test_the_api_answers_an_anonymous_client_with_401_json(client: FlaskClient) -> None:
     response = client.get("/api/v1/search?q=x")
     assert response.status_code == 401
-    assert response.get_json() == {"error": "login required"}
+    assert response.get_json() == {"error": {"code": "login_required", "message": "login required", "field": None}}
 
 
 def test_a_user_logs_in_and_the_login_is_audited_with_the_address(client: FlaskClient, web_archive: Archive) -> None:
@@ -93,7 +93,7 @@ def test_a_json_post_needs_the_csrf_header_when_csrf_is_enabled(make_app) -> Non
     token = client.get("/capture/").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
     with_header = client.post("/api/v1/documents", data={}, headers={"X-CSRFToken": token})
     assert with_header.status_code == 400
-    assert "choose at least one file" in with_header.get_json()["error"]
+    assert "choose at least one file" in with_header.get_json()["error"]["message"]
 
 
 def test_pages_carry_security_headers_and_a_strict_session_cookie(client: FlaskClient) -> None:
