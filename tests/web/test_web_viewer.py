@@ -37,7 +37,7 @@ def with_words(archive: Archive, document_id: int) -> tuple[int, int]:
 
 def test_the_clerk_gets_a_small_thumbnail_and_the_read_is_audited(client: FlaskClient, login_as, upload, scan,
                                                                   web_archive: Archive) -> None:
-    document_id = captured(client, login_as, upload, scan)
+    document_id = captured(client, login_as, upload, scan, classification="internal")
     with_words(web_archive, document_id)
     response = client.get(f"/documents/{document_id}/pages/1/thumbnail.png")
     assert response.status_code == 200 and response.data.startswith(PNG_MAGIC)
@@ -55,7 +55,7 @@ def test_the_clerk_gets_a_small_thumbnail_and_the_read_is_audited(client: FlaskC
 def test_staff_without_pii_view_get_the_thumbnail_with_the_phone_number_blacked_out(
     client: FlaskClient, login_as, upload, scan, web_archive: Archive
 ) -> None:
-    document_id = captured(client, login_as, upload, scan)
+    document_id = captured(client, login_as, upload, scan, classification="internal")
     with_words(web_archive, document_id)
     login_as(client, "staff")
     response = client.get(f"/documents/{document_id}/pages/1/thumbnail.png")
@@ -70,17 +70,17 @@ def test_staff_without_pii_view_get_the_thumbnail_with_the_phone_number_blacked_
 
 def test_staff_of_another_department_get_no_thumbnail_and_no_hits(client: FlaskClient, login_as, upload, scan,
                                                                   web_archive: Archive) -> None:
-    document_id = captured(client, login_as, upload, scan)
+    document_id = captured(client, login_as, upload, scan, classification="internal")
     with_words(web_archive, document_id)
     login_as(client, "staff_kf")
-    assert client.get(f"/documents/{document_id}/pages/1/thumbnail.png").status_code == 403
-    assert client.get(f"/documents/{document_id}/pages/1/hits?q=电费").status_code == 403
+    assert client.get(f"/documents/{document_id}/pages/1/thumbnail.png").status_code == 404  # hidden: not even its existence
+    assert client.get(f"/documents/{document_id}/pages/1/hits?q=电费").status_code == 404
     assert not [e for e in audit_events(web_archive, event_type="page.image_viewed", actor_name="staff_kf")]
 
 
 def test_the_hit_boxes_are_the_matching_words_and_never_a_phone_number(client: FlaskClient, login_as, upload,
                                                                        scan, web_archive: Archive) -> None:
-    document_id = captured(client, login_as, upload, scan)
+    document_id = captured(client, login_as, upload, scan, classification="internal")
     width, height = with_words(web_archive, document_id)
     login_as(client, "staff")
     body = client.get(f"/documents/{document_id}/pages/1/hits?q=电费 type:supply_contract").get_json()
