@@ -24,7 +24,7 @@
   }
 
   function place(fig, img) {
-    var layer = fig.querySelector(".hits");
+    var layer = fig.querySelector(".hit-boxes");
     if (!layer) { return; }
     layer.style.left = img.offsetLeft + "px";
     layer.style.top = img.offsetTop + "px";
@@ -83,10 +83,10 @@
       .then(function (data) {
         if (!data || !data.width) { return; }
         var layer = document.createElement("div");
-        layer.className = "hits";
+        layer.className = "hit-boxes";
         data.boxes.forEach(function (b) {
           var box = document.createElement("span");
-          box.className = "hit";
+          box.className = "hit-box";
           box.style.left = (100 * b[0] / data.width) + "%";
           box.style.top = (100 * b[1] / data.height) + "%";
           box.style.width = (100 * (b[2] - b[0]) / data.width) + "%";
