@@ -224,7 +224,7 @@ class Document(Base):
         """
         keys = [self.object_key]
         for content in (*self.pages, *self.page_versions):
-            keys += [*content.object_keys(), f"{content.object_key}.thumb"]  # the viewer's thumbnail
+            keys += content.object_keys()
             content.ocr_text = None
         for page in self.pages:
             if page.ocr_status == "pending":
