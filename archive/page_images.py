@@ -19,8 +19,8 @@ _LONG_DIGITS = re.compile(r"[0-9OoIlSBZ|xX]{15,}")  # an ID OCR misread beyond r
 Box = tuple[int, int, int, int]  # left, top, right, bottom in the image's pixels
 
 
-def pii_boxes(words: Sequence[dict[str, Any]]) -> list[Box]:
-    """The boxes of every word that is part of an ID or mobile number, padded."""
+def pii_word_indices(words: Sequence[dict[str, Any]]) -> list[int]:
+    """The indices of every word that is part of an ID or mobile number, in order."""
     text, owners = "", []
     for index, word in enumerate(words):
         if text:
@@ -30,8 +30,13 @@ def pii_boxes(words: Sequence[dict[str, Any]]) -> list[Box]:
         owners += [index] * len(word["text"])
     hit = {owners[i] for start, end in identifier_spans(text) for i in range(start, end) if owners[i] >= 0}
     hit |= {i for i, word in enumerate(words) if _LONG_DIGITS.search(word["text"])}
+    return sorted(hit)
+
+
+def pii_boxes(words: Sequence[dict[str, Any]]) -> list[Box]:
+    """The boxes of every word that is part of an ID or mobile number, padded."""
     boxes = []
-    for index in sorted(hit):
+    for index in pii_word_indices(words):
         word = words[index]
         pad = int(word["height"] * PAD) + 2
         boxes.append((word["left"] - pad, word["top"] - pad, word["left"] + word["width"] + pad,

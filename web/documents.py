@@ -3,7 +3,7 @@ original for download, and the upload of a replacement page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -30,7 +30,7 @@ def show(document_id: int) -> ResponseReturnValue:
                            may_replace_pages=permission_page_rescan in view.actions,
                            may_file=permission_document_file in view.actions and view.filed_at is None,
                            may_request_classification=permission_classification_request in view.actions,
-                           levels=classification_names())
+                           levels=classification_names(), query=request.args.get("q", ""))
 
 
 @bp.post("/<int:document_id>/filing")
@@ -57,6 +57,23 @@ def _png(document_id: int, number: int, version: int | None = None) -> ResponseR
 @bp.get("/<int:document_id>/pages/<int:number>.png")
 def page_image(document_id: int, number: int) -> ResponseReturnValue:
     return _png(document_id, number)
+
+
+@bp.get("/<int:document_id>/pages/<int:number>/thumbnail.png")
+def page_thumbnail(document_id: int, number: int) -> ResponseReturnValue:
+    """The page's thumbnail for the viewer's strip, redacted as the page image is."""
+    stream = documents.open_page_thumbnail(new_uow(), actor=current_actor(), document_id=document_id, number=number)
+    response = Response(stream.getvalue(), mimetype="image/png")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/<int:document_id>/pages/<int:number>/hits")
+def page_hits(document_id: int, number: int) -> ResponseReturnValue:
+    """The boxes of the page's words matching `q` (never PII), in the page image's pixels, as JSON."""
+    width, height, boxes = documents.get_hit_boxes(new_uow(), actor=current_actor(), document_id=document_id,
+                                                   number=number, query=request.args.get("q", ""))
+    return jsonify({"width": width, "height": height, "boxes": [list(box) for box in boxes]})
 
 
 @bp.get("/<int:document_id>/pages/<int:number>/versions/<int:version>")

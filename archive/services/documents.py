@@ -238,3 +238,80 @@ def open_original(uow: UnitOfWork, *, actor: Actor, document_id: int) -> tuple[B
         out.seek(0)
         return out, f"{document.archive_code}.pdf", "application/pdf"  # type: ignore[return-value]
     return uow.store.open(document.object_key, data_key=key), document.source_filename, document.media_type
+
+
+THUMBNAIL_WIDTH = 160
+
+
+def _thumbnail(uow: UnitOfWork, page: Page | PageVersion, key: bytes) -> Image.Image:
+    """The page's unredacted thumbnail, made once from the page image and stored encrypted beside it."""
+    thumb_key = f"{page.object_key}.thumb"
+    if not uow.store.exists(thumb_key):
+        with uow.store.open(page.object_key, data_key=key) as stream, Image.open(stream) as stored:
+            small = stored.convert("L" if stored.mode in ("1", "L") else "RGB")
+            small.thumbnail((THUMBNAIL_WIDTH, THUMBNAIL_WIDTH * 4))
+            uow.store.put(thumb_key, io.BytesIO(page_images.encode_png(small, dpi=None)), data_key=key)
+    with uow.store.open(thumb_key, data_key=key) as stream, Image.open(stream) as thumb:
+        thumb.load()
+        return thumb.copy()
+
+
+def open_page_thumbnail(uow: UnitOfWork, *, actor: Actor, document_id: int, number: int) -> io.BytesIO:
+    """A small PNG of the current page, redacted as its page image is for this actor.
+    Requires permission_document_view; audited as page.image_viewed with thumbnail=True."""
+    with uow:
+        document = _load(uow, actor, permission_document_view, document_id)
+        page = _page(uow, document, number, None)
+        key = document_key(uow, document)
+        hidden = _hidden(uow, actor, document, page, key)
+        detail: dict[str, object] = {"page": number, "thumbnail": True}
+        if hidden is not None:
+            detail["redacted"] = "withheld" if hidden is WITHHELD else len(hidden)
+        audit.record(uow.session, actor, event_page_image_viewed, target_type="document",
+                     target_id=document.id, **detail)
+        uow.commit()
+    thumb = _thumbnail(uow, page, key)
+    if hidden is WITHHELD:
+        thumb = page_images.withheld(thumb.size)
+    elif hidden:
+        scale = thumb.width / page.width
+        boxes = [(int(left * scale), int(top * scale), int(right * scale) + 1, int(bottom * scale) + 1)
+                 for left, top, right, bottom in hidden]
+        thumb = page_images.black_out(thumb, boxes)
+    return io.BytesIO(page_images.encode_png(thumb, dpi=None))
+
+
+def _terms(query: str) -> list[str]:
+    """The words of a search query worth highlighting: no field filters, no operators."""
+    return [t.strip('"').lower() for t in query.split()
+            if ":" not in t and t.upper() not in ("AND", "OR", "NOT") and t.strip('"')]
+
+
+def get_hit_boxes(uow: UnitOfWork, *, actor: Actor, document_id: int, number: int,
+                  query: str) -> tuple[int, int, list[page_images.Box]]:
+    """(width, height, boxes) of the words of the current page that match the query's terms, never a
+    word that is part of an ID or phone number. Requires permission_document_view; audited as
+    page.words_viewed with hits (the query itself is not recorded: it may hold a number)."""
+    with uow:
+        document = _load(uow, actor, permission_document_view, document_id)
+        page = _page(uow, document, number, None)
+        words: list[dict] = []
+        if page.words_object_key:
+            words = json.loads(_read_text(uow, page.words_object_key, document_key(uow, document)))["words"]
+        pii = set(page_images.pii_word_indices(words))
+        text, owners = "", []
+        for index, word in enumerate(words):
+            text += word["text"].lower()
+            owners += [index] * len(word["text"])
+        hit: set[int] = set()
+        for term in _terms(query):
+            start = text.find(term)
+            while start >= 0:
+                hit |= {owners[i] for i in range(start, start + len(term))}
+                start = text.find(term, start + 1)
+        boxes = [(words[i]["left"], words[i]["top"], words[i]["left"] + words[i]["width"],
+                  words[i]["top"] + words[i]["height"]) for i in sorted(hit - pii)]
+        audit.record(uow.session, actor, event_page_words_viewed, target_type="document", target_id=document.id,
+                     page=number, version=page.version, hits=len(boxes))
+        uow.commit()
+    return page.width, page.height, boxes

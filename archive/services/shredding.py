@@ -52,7 +52,8 @@ def shred(uow: UnitOfWork, *, actor: Actor, document: Document, reason: str) -> 
         raise RecordHeldError(document.id, document.archive_code)
     already = document.is_shredded
     key_id = document.key_id
-    object_keys = document.shred()
+    thumbnails = [f"{c.object_key}.thumb" for c in (*document.pages, *document.page_versions)]
+    object_keys = document.shred() + [key for key in thumbnails if uow.store.exists(key)]  # the viewer's
     if not already:
         queue_reindex(uow, document.id, action="delete")
         audit.record(uow.session, actor, event_document_shredded, target_type="document",

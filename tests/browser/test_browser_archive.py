@@ -76,7 +76,7 @@ def test_staff_of_the_department_finds_a_chinese_word_highlighted_and_reads_the_
     expect(hit.locator("mark").first).to_have_text("电费")
     hit.locator("h3 a").click()
 
-    expect(page).to_have_url(f"{server.url}/documents/{document_id}")
+    expect(page).to_have_url(f"{server.url}/documents/{document_id}?q=%E7%94%B5%E8%B4%B9")  # the query rides along
     image = page.locator("section.page img")
     image.scroll_into_view_if_needed()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
