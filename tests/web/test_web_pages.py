@@ -27,7 +27,7 @@ def test_the_search_page_shows_highlighted_hits_with_a_total(
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "1 document found" in html
-    assert f'href="/documents/{document["document_id"]}"' in html
+    assert f'href="/documents/{document["document_id"]}?q=contract"' in html
     assert "<mark>" in html.lower()
 
     api = client.get("/api/v1/search?q=contract").get_json()
