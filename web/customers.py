@@ -1,4 +1,4 @@
-"""Customers: the list with a name filter and the customer page."""
+"""Customers: the list (by name, or by ID number, credit code or phone) and the customer page."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ require_login(bp)
 @bp.get("/")
 def index() -> ResponseReturnValue:
     name = request.args.get("name", "").strip()[:100]
-    found = customers.list_customers(new_uow(), actor=current_actor(), name=name)
-    return render_template("customers/index.html", customers=found, name=name)
+    number = request.args.get("number", "").strip()[:40]
+    found = customers.list_customers(new_uow(), actor=current_actor(), name=name, number=number)
+    return render_template("customers/index.html", customers=found, name=name, number=number)
 
 
 @bp.get("/<int:customer_id>")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import re
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from archive import access, audit
 from archive.actors import Actor
 from archive.errors import NotFoundError, ValidationError
 from archive.events import event_customer_registered, event_customer_viewed
-from archive.identity import mask
+from archive.identity import classify_identifier, mask
 from archive.models import Customer, Document, Dossier
 from archive.permissions import (
     permission_customer_register,
@@ -17,6 +19,7 @@ from archive.permissions import (
     permission_document_view,
 )
 from archive.pii import lookup_hash, redact
+from archive.security import lookups
 from archive.services.reference import required_document_types
 from archive.unit_of_work import UnitOfWork
 from archive.views import CustomerSummary, CustomerView, DocumentSummary, DossierView
@@ -71,8 +74,16 @@ def summarise_document(doc: Document) -> DocumentSummary:
     )
 
 
-def list_customers(uow: UnitOfWork, *, actor: Actor, name: str = "", limit: int = 200) -> list[CustomerSummary]:
+def list_customers(
+    uow: UnitOfWork, *, actor: Actor, name: str = "", number: str = "", limit: int = 200
+) -> list[CustomerSummary]:
+    """Customers the actor may see, by name and/or by a number (ID number, credit code or phone).
+
+    A number is looked up through its keyed hash, as a guarded identifier lookup (pii.view, the rate
+    limit, the audit): the clear number is never compared, stored or logged.
+    """
     with uow:
+        number_hash = _number_hash(uow, actor, number) if number.strip() else None
         scope = access.visible(actor, permission_customer_view)
         documents = access.visible(actor, permission_document_view)
         counts = (  # only documents the actor may see: a count must not reveal the rest
@@ -90,7 +101,9 @@ def list_customers(uow: UnitOfWork, *, actor: Actor, name: str = "", limit: int 
         )
         if name:
             query = query.where(Customer.name.contains(name))
-        return [
+        if number_hash is not None:
+            query = query.where(or_(Customer.identity_hash == number_hash, Customer.phone_hash == number_hash))
+        found = [
             CustomerSummary(
                 id=c.id, name=c.name, kind=c.kind, identity=shown_identity(c, actor, uow.keyring),
                 department=c.department.code, customer_class=c.customer_class, status=c.status,
@@ -98,6 +111,18 @@ def list_customers(uow: UnitOfWork, *, actor: Actor, name: str = "", limit: int 
             )
             for c, n in uow.session.execute(query)
         ]
+        if number_hash is not None:
+            uow.commit()  # the lookup's audit event
+        return found
+
+
+def _number_hash(uow: UnitOfWork, actor: Actor, number: str) -> str:
+    compact = "".join(number.split()).replace("-", "")
+    normalised = compact if re.fullmatch(r"1\d{10}", compact) else classify_identifier(compact)[1]
+    if not lookups.guard_identifier_lookup(uow.session, uow.settings, uow.keyring, actor, [normalised]):
+        uow.commit()  # keep the refusal in the audit trail
+        raise lookups.refusal(actor, uow.settings)
+    return lookup_hash(normalised, uow.keyring)
 
 
 def get_customer(uow: UnitOfWork, *, actor: Actor, customer_id: int) -> CustomerView:

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 from archive.bootstrap import Archive
+from archive.identity import resident_id_check_digit
 from archive.services import audit_log, users
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -49,6 +50,30 @@ def test_the_customer_list_filters_by_name(client: FlaskClient, login_as, upload
     captured(client, login_as, upload, scan)
     assert "张三" in client.get("/customers/?name=张").get_data(as_text=True)
     assert "张三" not in client.get("/customers/?name=李").get_data(as_text=True)
+
+
+def test_the_customer_list_finds_a_customer_by_id_number_through_its_hash(
+    client: FlaskClient, login_as, upload, scan, web_archive: Archive, customer_id: str
+) -> None:
+    captured(client, login_as, upload, scan)
+    spaced = f"{customer_id[:6]} {customer_id[6:14]} {customer_id[14:]}"
+    assert "张三" in client.get(f"/customers/?number={spaced}").get_data(as_text=True)
+    other = "11010519800101003" + resident_id_check_digit("11010519800101003")  # valid, not registered
+    assert "张三" not in client.get(f"/customers/?number={other}").get_data(as_text=True)
+    events = audit_events(web_archive, event_type="documents.identifier_lookup", actor_name="clerk")
+    assert len(events) == 2 and all(customer_id not in str(e.detail) for e in events)
+    bad = client.get(f"/customers/?number={customer_id[:-1]}0", headers={"Accept": "application/json"})
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid"
+
+
+def test_a_number_lookup_in_the_customer_list_is_refused_to_staff_and_audited(
+    client: FlaskClient, login_as, upload, scan, web_archive: Archive, customer_id: str
+) -> None:
+    captured(client, login_as, upload, scan)
+    client.post("/logout")
+    login_as(client, "staff")
+    assert client.get(f"/customers/?number={customer_id}").status_code == 403
+    assert audit_events(web_archive, event_type="documents.identifier_lookup_refused", actor_name="staff")
 
 
 def test_the_clerk_sees_the_document_page_and_its_page_image(
