@@ -19,7 +19,7 @@ from archive.api_tokens.events import (
 from archive.api_tokens.models import ApiToken
 from archive.errors import AuthenticationError, NotFoundError, ValidationError
 from archive.models import User, as_utc
-from archive.services.users import _actor_for
+from archive.services.users import actor_for
 from archive.unit_of_work import UnitOfWork
 
 SCOPES = ("read", "write")  # write: non-GET requests are allowed too
@@ -118,7 +118,7 @@ def actor_for_api_token(uow: UnitOfWork, *, secret: str, remote_addr: str = "") 
             raise AuthenticationError("the API token is not valid")
         assert row is not None and user is not None
         row.last_used_at = now
-        actor = _actor_for(uow, user, remote_addr)
+        actor = actor_for(uow, user, remote_addr)
         token_id, scope = row.id, row.scope
         uow.commit()
     return actor, token_id, scope

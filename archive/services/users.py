@@ -170,7 +170,7 @@ def create_user(
         return user.id
 
 
-def _actor_for(uow: UnitOfWork, user: User, remote_addr: str = "") -> Actor:
+def actor_for(uow: UnitOfWork, user: User, remote_addr: str = "") -> Actor:
     """The user as an Actor now (on the archive's clock), with the borrow grants running at this instant."""
     session, totp_roles = uow.session, uow.settings.totp_required_roles
     rank = user.clearance_level.rank
@@ -193,7 +193,7 @@ def resolve_actor(uow: UnitOfWork, *, username: str | None = None, user_id: int 
         user = uow.session.scalar(query)
         if user is None or not user.active or user.is_locked(utcnow()):
             raise NotFoundError(f"no active user {username or user_id!r}")
-        return _actor_for(uow, user, remote_addr)
+        return actor_for(uow, user, remote_addr)
 
 
 def authenticate(uow: UnitOfWork, *, username: str, password: str, remote_addr: str = "",
@@ -214,7 +214,7 @@ def authenticate(uow: UnitOfWork, *, username: str, password: str, remote_addr: 
         now = utcnow()
         anonymous = Actor(user_id=None, username=username[:100], role="anonymous", remote_addr=remote_addr)
         known = user is not None and user.active
-        actor = _actor_for(uow, user, remote_addr) if known else anonymous
+        actor = actor_for(uow, user, remote_addr) if known else anonymous
         wait = max(throttle.wait_seconds(session, user_key, free=free, max_seconds=cap, now=now),
                    throttle.wait_seconds(session, addr_key, free=free * throttle.ADDRESS_FACTOR,
                                          max_seconds=cap, now=now))
@@ -373,4 +373,4 @@ def actor_for_token(uow: UnitOfWork, *, username: str, token: str, remote_addr: 
             uow.commit()
             raise AuthenticationError("令牌无效 / the personal token is not valid for this user")
         assert user is not None
-        return _actor_for(uow, user, remote_addr)
+        return actor_for(uow, user, remote_addr)
