@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, redirect, url_for
 from flask.json.provider import DefaultJSONProvider
 
 from archive.bootstrap import Archive, web_secret
@@ -68,6 +68,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
 
     app.register_blueprint(api_tokens_api.bp)
     app.add_url_rule("/", "index", auth.index)
+    app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
     app.after_request(_security_headers)
     return app
 

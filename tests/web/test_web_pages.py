@@ -39,10 +39,10 @@ def test_the_search_page_shows_highlighted_hits_with_a_total(
     assert "0 documents found" in outsider.get("/search/?q=contract&lang=en").get_data(as_text=True)
 
 
-def test_an_empty_search_page_shows_only_the_box(client: FlaskClient, login_as) -> None:
+def test_an_empty_search_page_shows_the_box_and_no_results(client: FlaskClient, login_as) -> None:
     login_as(client, "staff")
     html = client.get("/search/?lang=en").get_data(as_text=True)
-    assert 'name="q"' in html and "found" not in html
+    assert 'name="q"' in html and "document found" not in html and "documents found" not in html
 
 
 def test_the_compliance_page_lists_events_with_filters(client: FlaskClient, login_as) -> None:
@@ -148,3 +148,26 @@ def test_every_message_in_the_code_is_in_the_catalog(tmp_path) -> None:  # noqa:
     with pot.open("rb") as extracted, (root / "translations" / "zh" / "LC_MESSAGES" / "messages.po").open("rb") as po:
         wanted, have = {m.id for m in read_po(extracted) if m.id}, {m.id for m in read_po(po) if m.id}
     assert sorted(map(str, wanted - have)) == []
+
+
+def test_the_empty_search_page_explains_the_syntax_and_no_hits_say_what_is_not_shown(
+    client: FlaskClient, login_as
+) -> None:
+    login_as(client, "staff")
+    empty = client.get("/search/?lang=en").get_data(as_text=True)
+    assert "How to search" in empty and "two-character Chinese words" in empty
+    none = client.get("/search/?q=nothingmatchesthis&lang=en").get_data(as_text=True)
+    assert "Nothing found." in none and "How to search" not in none
+    assert "Documents outside your department or clearance are not shown" in none
+    assert 'href="/borrow/new"' in none  # staff may ask to borrow
+    zh = client.get("/search/?lang=zh_CN").get_data(as_text=True)
+    assert "检索说明" in zh and "How to search" not in zh
+
+
+def test_every_page_links_the_favicon_and_the_browser_default_path_finds_it(client: FlaskClient, login_as) -> None:
+    login_as(client, "staff")
+    assert 'rel="icon"' in client.get("/search/").get_data(as_text=True)
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 301 and answer.headers["Location"].endswith("/static/favicon.svg")
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.data.startswith(b"<svg")
