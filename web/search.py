@@ -43,9 +43,7 @@ def _date_arg(name: str) -> date | None:
 def search_options() -> dict[str, Any]:
     """The sort and date range of the request, as search_documents takes them (ValidationError if bad)."""
     sort = request.args.get("sort", "relevance")
-    if sort not in searching.SORTS:
-        raise ValidationError(f"sort must be one of {', '.join(searching.SORTS)}, not {sort!r}", code="unknown_sort",
-                              params={"value": sort, "allowed": ", ".join(searching.SORTS)}, field="sort")
+    searching.check_sort(sort)
     date_from, date_to = _date_arg("from"), _date_arg("to")
     if date_from and date_to and date_from > date_to:
         date_from, date_to = date_to, date_from

@@ -249,8 +249,9 @@ def _thumbnail(uow: UnitOfWork, page: Page | PageVersion, key: bytes) -> Image.I
     if not uow.store.exists(thumb_key):
         with uow.store.open(page.object_key, data_key=key) as stream, Image.open(stream) as stored:
             small = stored.convert("L" if stored.mode in ("1", "L") else "RGB")
-            small.thumbnail((THUMBNAIL_WIDTH, THUMBNAIL_WIDTH * 4))
-            uow.store.put(thumb_key, io.BytesIO(page_images.encode_png(small, dpi=None)), data_key=key)
+        small.thumbnail((THUMBNAIL_WIDTH, THUMBNAIL_WIDTH * 4))
+        uow.store.put(thumb_key, io.BytesIO(page_images.encode_png(small, dpi=None)), data_key=key)
+        return small  # just made: no need to read back what was stored
     with uow.store.open(thumb_key, data_key=key) as stream, Image.open(stream) as thumb:
         thumb.load()
         return thumb.copy()

@@ -37,6 +37,13 @@ def _levels(uow: UnitOfWork) -> list[str]:
     return list(uow.session.scalars(select(ClassificationLevel.code)))
 
 
+def check_sort(sort: str) -> None:
+    """A sort order search_documents takes, else a ValidationError naming the value."""
+    if sort not in SORTS:
+        raise ValidationError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}", code="unknown_sort",
+                              params={"value": sort, "allowed": ", ".join(SORTS)}, field="sort")
+
+
 def search_documents(
     uow: UnitOfWork, *, actor: Actor, query: str, limit: int = 20, offset: int = 0,
     filters: dict[str, str] | None = None, sort: str = "relevance", date_from: date | None = None,
@@ -50,9 +57,7 @@ def search_documents(
     again here, so no ID or phone number reaches a result page. Raises ValidationError for a
     malformed query or sort.
     """
-    if sort not in SORTS:
-        raise ValidationError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}", code="unknown_sort",
-                              params={"value": sort, "allowed": ", ".join(SORTS)}, field="sort")
+    check_sort(sort)
     with uow:
         access.require_search(actor)
         scope = access.visible(actor, permission_document_view)

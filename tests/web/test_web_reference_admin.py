@@ -93,13 +93,14 @@ def test_staff_and_the_auditor_cannot_change_reference_data(
     assert changes(web_archive) == []
 
 
-def test_migration_0017_goes_down_and_up_and_seeds_the_checklist(web_archive: Archive) -> None:
+def test_migration_0014_goes_down_and_up_and_seeds_the_checklist(archive: Archive) -> None:
+    """On both engines (the archive fixture runs on SQLite and on the suite's PostgreSQL)."""
     from archive_fixtures import downgrade
 
-    downgrade(web_archive, "0013")
-    with web_archive.engine.connect() as connection:
+    downgrade(archive, "0013")
+    with archive.engine.connect() as connection:
         assert "required_document" not in inspect(connection).get_table_names()
-    web_archive.migrate()
-    with web_archive.session_factory() as session:
+    archive.migrate()
+    with archive.session_factory() as session:
         seeded = {(r.customer_kind, r.document_type_code) for r in session.scalars(select(RequiredDocument))}
     assert ("organisation", "business_licence") in seeded and ("individual", "id_copy") in seeded
