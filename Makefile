@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?= -q -n 2
 
-.PHONY: help install venv system-deps lint test demo bench load soak scale-demo clean distclean
+.PHONY: help install assets venv system-deps lint test demo bench load soak scale-demo clean distclean
 
 help:
 	@echo "make install      system packages (apt) and the Python venv"
@@ -22,7 +22,14 @@ help:
 	@echo "make scale-demo   start the scale-out deployment as local processes (PostgreSQL, S3, Redis, gunicorn, 2 workers)"
 	@echo "make clean        remove caches and demo data (distclean also removes .venv)"
 
-install: system-deps venv
+install: system-deps venv assets
+
+# Browser assets from npm (package-lock.json): Swagger UI for /api/v1/docs, axe-core for the accessibility test.
+assets: node_modules/.installed-stamp
+
+node_modules/.installed-stamp: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
 
 system-deps:
 	bash scripts/install-system-deps.sh
@@ -65,4 +72,4 @@ clean:
 	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules

@@ -3,7 +3,7 @@
 # for the OCR benchmark's second typeface, a Ming face —
 # PostgreSQL for the integration tests, Redis for the scale-out tests' job queue, Chromium for the browser
 # tests, clamd for the four-property check's virus scan and its test (which starts clamd with its own EICAR
-# signature: no download).
+# signature: no download), Node.js and npm for the browser assets of package.json (make assets).
 # Idempotent: when everything is present it touches nothing and takes well under a second.
 set -euo pipefail
 
@@ -17,6 +17,7 @@ PACKAGES=(
   redis-server
   chromium
   clamav-daemon
+  nodejs
 )
 
 log() { echo "install-system-deps: $*"; }
@@ -36,6 +37,7 @@ files_present() {
     redis-server) command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] ;;
     chromium) command -v chromium >/dev/null ;;
     clamav-daemon) [ -x /usr/sbin/clamd ] ;;
+    nodejs) command -v node >/dev/null ;;
     *) true ;;
   esac
 }
@@ -49,6 +51,9 @@ for pkg in "${PACKAGES[@]}"; do
     missing+=("$pkg")
   fi
 done
+
+# npm installs the browser assets (package.json); some Node builds bundle it, Debian packages it apart.
+command -v npm >/dev/null || missing+=(npm)
 
 if [ "${#missing[@]}" -eq 0 ]; then
   log "all system packages present, nothing to do"
