@@ -123,3 +123,17 @@ def test_the_three_administrators_homes_show_their_work_but_no_document_or_custo
     for html in (auditor, admin, secadmin):
         for secret in ("供用电合同", CUSTOMER_NAME, document.code, "panel-recent", "panel-saved-searches", "panel-gaps"):
             assert secret not in html
+
+
+def test_every_roles_home_page_renders(app: Flask, login_as, web_archive: Archive, tmp_path: Path) -> None:  # noqa: ANN001
+    from archive import registry
+    from archive.roles import SEPARATED_ROLES
+
+    captured(web_archive, actor(web_archive, "clerk"), tmp_path, "营销合同", level="internal")
+    for role in registry.roles():
+        users.create_user(web_archive.uow(), actor=OPERATOR, username=f"home_{role}", password=PASSWORD, role=role,
+                          department=None if role in SEPARATED_ROLES else "YX", clearance="secret")
+        html = home_of(app, login_as, f"home_{role}")
+        assert 'class="columns home"' in html, role
+        if role in SEPARATED_ROLES:
+            assert CUSTOMER_NAME not in html, role
