@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from archive.errors import ValidationError
 from archive.saved_searches import services as saved
 from archive.services import searching
+from web.errors import translated
 from web.security import safe_next
 from web.support import current_actor, new_uow, require_login
 
@@ -94,7 +95,7 @@ def save() -> ResponseReturnValue:
         kept = saved.save_search(new_uow(), actor=current_actor(), name=form.get("name", "")[:200],
                                  query=form.get("q", "")[:1000], filters=filters)
     except ValidationError as error:
-        flash(str(error), "error")
+        flash(translated(error), "error")
     else:
         flash(_("Search saved as “%(name)s”.", name=kept.name), "ok")
     state = {key: form[key] for key in ("q", *saved.FILTER_KEYS) if form.get(key)}

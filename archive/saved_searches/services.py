@@ -80,7 +80,7 @@ def save_search(uow: UnitOfWork, *, actor: Actor, name: str, query: str = "",
     access.require_search(actor)
     name, query = name.strip(), query.strip()
     if not name or len(name) > 100:
-        raise ValidationError("the name must be 1 to 100 characters", field="name")
+        raise ValidationError("the name must be 1 to 100 characters", code="saved_search_name", field="name")
     if len(query) > MAX_QUERY:
         raise ValidationError(f"the query is longer than {MAX_QUERY} characters", field="query")
     cleaned = clean_filters(filters or {})
@@ -89,7 +89,8 @@ def save_search(uow: UnitOfWork, *, actor: Actor, name: str, query: str = "",
         raise ValidationError("a search for an ID or phone number cannot be saved", code="saved_search_pii",
                               field="query")
     if not query and not cleaned:
-        raise ValidationError("there is nothing to save: give a query or a filter", field="query")
+        raise ValidationError("there is nothing to save: give a query or a filter", code="saved_search_empty",
+                              field="query")
     if actor.user_id is None:
         raise ValidationError("only a user can save a search")
     with uow:

@@ -62,8 +62,9 @@ def test_saving_a_search_for_an_id_number_is_refused_on_the_page(client: FlaskCl
                                                                   web_archive: Archive) -> None:
     login_as(client, "staff")
 
-    client.post("/search/saved", data={"name": "who", "q": "11010519491231002X"})
+    refused = client.post("/search/saved", data={"name": "who", "q": "11010519491231002X"}, follow_redirects=True)
 
+    assert "身份证号或电话号码的检索不能保存" in refused.get_data(as_text=True)
     assert saved.list_saved_searches(web_archive.uow(), actor=actor(web_archive, "staff")) == []
 
 
