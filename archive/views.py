@@ -230,3 +230,35 @@ class FilingResult:
 
 # The compliance page reads a recorded run back as the same value.
 FixityRunView = FixityReport
+
+
+@dataclass(frozen=True)
+class DocumentLink:
+    """A document named on a list (the home page): what to show and when it was seen or captured."""
+
+    id: int
+    archive_code: str
+    title: str
+    document_type: str
+    customer_name: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RecentDocuments:
+    viewed: list[DocumentLink]  # what the actor opened lately and may still open
+    new: list[DocumentLink]  # the newest documents the actor may open
+
+
+@dataclass(frozen=True)
+class CustomerGap:
+    id: int
+    name: str
+    department: str
+    missing_types: list[str]
+
+
+@dataclass(frozen=True)
+class CustomerGaps:
+    total: int  # customers in scope with at least one required document type missing
+    items: list[CustomerGap]

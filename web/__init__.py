@@ -67,7 +67,10 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
     from web import api_tokens_api  # personal API tokens (issue 15)
 
     app.register_blueprint(api_tokens_api.bp)
-    app.add_url_rule("/", "index", auth.index)
+    from web import home, saved_searches_api  # home pages per role, saved searches in the API (issue 15)
+
+    app.register_blueprint(saved_searches_api.bp)
+    app.add_url_rule("/", "index", home.index)
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
     app.after_request(_security_headers)
     return app

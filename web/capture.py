@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.support import classification_names, document_type_names, require_login
-from web.uploads import CaptureFields, capture_uploads, uploaded_files
+from web.uploads import CaptureFields, capture_uploads, progress_of, uploaded_files
 
 bp = Blueprint("capture", __name__, url_prefix="/capture")
 require_login(bp)
@@ -34,5 +34,7 @@ def upload() -> ResponseReturnValue:
         return _render(400, fields=fields, form_error=_("Choose at least one file."))
     outcome = capture_uploads(uploads, fields)
     status = 200 if outcome.captured else 400
-    return _render(status, fields=fields, outcome=outcome,
-                   captured_ids=",".join(str(r.document_id) for _f, r in outcome.captured))
+    ids = [r.document_id for _f, r in outcome.captured]
+    progress = progress_of(ids)["documents"] if ids else {}
+    return _render(status, fields=fields, outcome=outcome, progress=progress,
+                   captured_ids=",".join(str(i) for i in ids))

@@ -43,6 +43,9 @@ MESSAGES = {
     "document_shredded": _l("%(label)s was shredded: its content is destroyed and cannot be read."),
     "unknown_sort": _l("Unknown sort order %(value)r; choose one of %(allowed)s."),
     "record_held": _l("%(label)s is on hold: it cannot be destroyed or deleted until the hold is released."),
+    "saved_search_pii": _l("A search for an ID or phone number cannot be saved: such numbers are never kept in clear."),
+    "saved_search_name": _l("Give the saved search a name of 1 to 100 characters."),
+    "saved_search_empty": _l("There is nothing to save: give words or a filter."),
 }
 
 

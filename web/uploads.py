@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
 
+from flask import url_for
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from archive.capture import recognition
@@ -132,7 +133,8 @@ def parse_ids(raw: str) -> list[int]:
 
 
 def progress_of(ids: list[int]) -> dict[str, object]:
-    """OCR progress per document and over all of them, as JSON-ready values."""
+    """OCR progress per document and over all of them, as JSON-ready values: a document is
+    `all_recognised` only when every page was read and none needs a rescan."""
     found = recognition.ocr_progress_by_document(new_uow(), ids, actor=current_actor())
     per_document = {}
     for document_id in dict.fromkeys(ids):
@@ -140,6 +142,10 @@ def progress_of(ids: list[int]) -> dict[str, object]:
         per_document[str(document_id)] = {
             "pages_total": p.pages_total, "pages_done": p.pages_done, "pages_failed": p.pages_failed,
             "finished": p.finished, "status": p.status, "failure_reason": p.failure_reason,
+            "all_recognised": p.all_recognised,
+            # Pages read below ARCHIVE_RESCAN_THRESHOLD: each links to its place on the document page.
+            "rescan_pages": [{"number": n, "url": url_for("documents.show", document_id=document_id,
+                                                          _anchor=f"page-{n}")} for n in p.rescan_pages],
         }
     return {
         "documents": per_document,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from archive import access, audit
@@ -12,7 +12,7 @@ from archive.actors import Actor
 from archive.errors import NotFoundError, ValidationError
 from archive.events import event_customer_registered, event_customer_viewed
 from archive.identity import classify_identifier, mask
-from archive.models import Customer, Document, Dossier
+from archive.models import Customer, Document, Dossier, RequiredDocument
 from archive.permissions import (
     permission_customer_register,
     permission_customer_view,
@@ -22,7 +22,14 @@ from archive.pii import lookup_hash, redact
 from archive.security import lookups
 from archive.services.reference import required_document_types
 from archive.unit_of_work import UnitOfWork
-from archive.views import CustomerSummary, CustomerView, DocumentSummary, DossierView
+from archive.views import (
+    CustomerGap,
+    CustomerGaps,
+    CustomerSummary,
+    CustomerView,
+    DocumentSummary,
+    DossierView,
+)
 from storage.envelope import Keyring, open_sealed, seal
 
 
@@ -165,3 +172,34 @@ def get_customer(uow: UnitOfWork, *, actor: Actor, customer_id: int) -> Customer
         audit.record(session, actor, event_customer_viewed, target_type="customer", target_id=customer.id)
         uow.commit()
         return view
+
+
+def list_customers_missing_documents(uow: UnitOfWork, *, actor: Actor, limit: int = 20) -> CustomerGaps:
+    """Customers the actor may see (normal status) who lack a document type their kind's checklist
+    requires, counting only documents the actor may see (as the customer page does). Requires
+    permission_customer_view."""
+    with uow:
+        session = uow.session
+        scope = access.visible(actor, permission_customer_view)
+        documents = access.visible(actor, permission_document_view)
+        present = (select(Document.id)
+                   .where(Document.customer_id == Customer.id,
+                          Document.document_type == RequiredDocument.document_type_code, documents.documents())
+                   .correlate(Customer, RequiredDocument))
+        gap = exists(select(RequiredDocument.id).where(RequiredDocument.customer_kind == Customer.kind, ~exists(present))
+                     .correlate(Customer))
+        wanted = (scope.customers(), Customer.status == "normal", gap)
+        total = session.scalar(select(func.count(Customer.id)).where(*wanted)) or 0
+        customers = list(session.scalars(select(Customer).where(*wanted).order_by(Customer.name, Customer.id)
+                                         .limit(min(max(limit, 1), 200))))
+        held: dict[int, set[str]] = {}
+        if customers:
+            rows = session.execute(select(Document.customer_id, Document.document_type).distinct().where(
+                Document.customer_id.in_([c.id for c in customers]), documents.documents()))
+            for customer_id, document_type in rows:
+                held.setdefault(customer_id, set()).add(document_type)
+        checklists = {kind: required_document_types(session, kind) for kind in {c.kind for c in customers}}
+        items = [CustomerGap(id=c.id, name=c.name, department=c.department.code,
+                             missing_types=[t for t in checklists[c.kind] if t not in held.get(c.id, set())])
+                 for c in customers]
+    return CustomerGaps(total=total, items=items)

@@ -206,7 +206,8 @@ def test_the_progress_endpoint_reports_ocr_pages_per_document(
     after = client.get(f"/api/v1/documents/progress?ids={document_id}").get_json()
     assert after == {
         "documents": {str(document_id): {"pages_total": 1, "pages_done": 1, "pages_failed": 0, "finished": True,
-                                         "status": "ready", "failure_reason": None}},
+                                         "status": "ready", "failure_reason": None, "all_recognised": True,
+                                         "rescan_pages": []}},
         "finished": True,
     }
     assert client.get("/api/v1/documents/progress?ids=x").status_code == 400
