@@ -67,6 +67,13 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
     from web import api_tokens_api  # personal API tokens (issue 15)
 
     app.register_blueprint(api_tokens_api.bp)
+    from web import (  # views by work order and dossier; customers and metadata API (issue 15)
+        browse,
+        customers_api,
+    )
+
+    for blueprint in (browse.work_orders_bp, browse.dossiers_bp, customers_api.bp):
+        app.register_blueprint(blueprint)
     app.add_url_rule("/", "index", auth.index)
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
     app.after_request(_security_headers)
