@@ -63,6 +63,9 @@ MESSAGES = {
     "original_or_copy": _l("Choose original or copy."),
     "bad_date": _l("Not a date (YYYY-MM-DD)."),
     "unknown_type": _l("Unknown document type."),
+    "type_above_classification": _l("The document's classification is below that type's minimum: ask for a classification change first."),
+    "type_fixed_after_filing": _l("A filed record keeps its document type."),
+    "type_changes_archive_code": _l("That type has another category or retention period: the archive code would no longer match. Capture the document again under the right type."),
     "dossier_above_document": _l("That dossier's classification is above the document's: a document is never below its dossier."),
     "document_shredded_edit": _l("A shredded document keeps its trace as it is."),
 }

@@ -99,12 +99,12 @@ def check_identifier(uow: UnitOfWork, *, actor: Actor, id_type: str, identifier:
     what the lookup allows: the refusal is raised. A registered customer outside the actor's access
     is reported as registered, without its id.
     """
-    access.require(actor, permission_customer_register)
-    try:
-        normalised = validate_identifier(id_type, identifier)
-    except ValidationError as error:
-        return IdentifierCheck(valid=False, code=error.code, message=str(error))
-    with uow:
+    with uow:  # a refusal leaving the unit of work is audited
+        access.require(actor, permission_customer_register)
+        try:
+            normalised = validate_identifier(id_type, identifier)
+        except ValidationError as error:
+            return IdentifierCheck(valid=False, code=error.code, message=str(error))
         identity_hash = _guarded_hash(uow, actor, normalised)
         customer = uow.session.scalar(select(Customer).where(Customer.identity_hash == identity_hash))
         uow.commit()  # the lookup's audit event
@@ -126,12 +126,12 @@ def register_customer(  # noqa: PLR0913 - the registration form's fields
     malformed phone, a key already registered: code customer_already_registered). Telling that a key is
     registered is a guarded identifier lookup, as in check_identifier.
     """
-    access.require(actor, permission_customer_register)
-    normalised = validate_identifier(id_type, identifier)
-    if not name.strip():
-        raise ValidationError("a new customer needs a name", code="customer_name_required", field="name")
-    shown_phone = _phone(phone)
     with uow:
+        access.require(actor, permission_customer_register)
+        normalised = validate_identifier(id_type, identifier)
+        if not name.strip():
+            raise ValidationError("a new customer needs a name", code="customer_name_required", field="name")
+        shown_phone = _phone(phone)
         identity_hash = lookup_hash(normalised, uow.keyring)
         if uow.session.scalar(select(Customer.id).where(Customer.identity_hash == identity_hash)) is not None:
             _guarded_hash(uow, actor, normalised)
@@ -198,7 +198,8 @@ def supersede_customer(  # noqa: PLR0913 - the correction's fields
 
 def capture_prefill(uow: UnitOfWork, *, actor: Actor, customer_id: int) -> tuple[str, str]:
     """(ID number or credit code, name) to fill the capture form for this customer: the full key only
-    to an actor who may see it (pii.view), else empty. Audited as customer.viewed (purpose capture)."""
+    to an actor who may see it (pii.view), else empty. Requires permission_customer_view on the customer
+    (the capture page offers it to who may capture). Audited as customer.viewed (purpose capture)."""
     with uow:
         customer = uow.session.get(Customer, customer_id)
         if customer is None:

@@ -97,6 +97,24 @@ def _dossier(session: Session, document: Document, title: str) -> Dossier | None
     return dossier
 
 
+def _check_type(session: Session, document: Document, code: str) -> None:
+    """A type change keeps the archive code and the retention right: only before filing, and only to a
+    type of the same category (门类) and retention period, both of which the archive code spells."""
+    new, old = session.get(DocumentType, code), document.doc_type
+    if new is None:
+        raise ValidationError(f"unknown document type {code!r}", code="unknown_type", field="document_type")
+    if document.filed_at is not None:
+        raise ValidationError("a filed record keeps its type", code="type_fixed_after_filing",
+                              field="document_type")
+    if (new.category, new.retention_code) != (old.category, document.retention):
+        raise ValidationError("the new type has another category or retention period than the archive code",
+                              code="type_changes_archive_code", field="document_type")
+    if new.minimum_classification and rank(session, new.minimum_classification) > rank(session,
+                                                                                          document.classification):
+        raise ValidationError("the document's classification is below the new type's minimum",
+                              code="type_above_classification", field="document_type")
+
+
 def edit_document_metadata(uow: UnitOfWork, *, actor: Actor, document_id: int, edit: MetadataEdit) -> list[str]:
     """Apply the edit; the names of the fields that changed. Requires permission_document_edit on the
     document (clerks of its department, up to their clearance). Raises ValidationError (code, field).
@@ -115,9 +133,8 @@ def edit_document_metadata(uow: UnitOfWork, *, actor: Actor, document_id: int, e
         if not changed:
             return []
         values = {name: wanted[name] for name in changed}
-        if "document_type" in values and session.get(DocumentType, values["document_type"]) is None:
-            raise ValidationError(f"unknown document type {values['document_type']!r}", code="unknown_type",
-                                  field="document_type")
+        if "document_type" in values:
+            _check_type(session, document, values["document_type"])
         if "dossier" in values:
             document.dossier = _dossier(session, document, values["dossier"])
         for name in ("title", "document_type", "original_or_copy"):

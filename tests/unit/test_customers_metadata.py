@@ -54,6 +54,7 @@ def test_staff_may_neither_check_nor_register(archive: Archive, people) -> None:
                                     name="某某有限公司")
     with archive.session_factory() as session:
         assert session.scalar(select(Customer.id)) is None
+    assert len(audit_rows(archive, "access.denied")) == 2
 
 
 def test_registration_refuses_by_field(archive: Archive, people) -> None:
@@ -118,6 +119,26 @@ def test_an_edit_is_refused_by_field(archive: Archive, people, tmp_path: Path) -
             metadata.edit_document_metadata(archive.uow(), actor=people["clerk"], document_id=doc.id, edit=edit)
         assert error.value.field == field
     assert audit_rows(archive, "document.metadata_changed") == []
+
+
+def test_a_type_changes_only_where_the_archive_code_stays_right(archive: Archive, people, tmp_path: Path) -> None:
+    from archive.services import filing
+
+    clerk = people["clerk"]
+    doc = captured(archive, clerk, tmp_path, "contract")  # supply_contract: category HT, 30 years
+    assert metadata.edit_document_metadata(archive.uow(), actor=clerk, document_id=doc.id,
+                                           edit=metadata.MetadataEdit(document_type="guarantee")) == ["document_type"]
+    with pytest.raises(ValidationError) as other:  # category YD: the archive code would lie
+        metadata.edit_document_metadata(archive.uow(), actor=clerk, document_id=doc.id,
+                                        edit=metadata.MetadataEdit(document_type="application_form"))
+    assert other.value.code == "type_changes_archive_code"
+    assert filing.file_documents(archive.uow(), actor=clerk, archive_codes=[doc.code]).filed == [doc.code]
+    with pytest.raises(ValidationError) as filed:
+        metadata.edit_document_metadata(archive.uow(), actor=clerk, document_id=doc.id,
+                                        edit=metadata.MetadataEdit(document_type="supply_contract"))
+    assert filed.value.code == "type_fixed_after_filing"
+    metadata.edit_document_metadata(archive.uow(), actor=clerk, document_id=doc.id,  # the rest stays editable
+                                    edit=metadata.MetadataEdit(shelf="A-1"))
 
 
 def test_the_views_by_work_order_and_by_dossier_show_only_what_the_user_may_see(
@@ -203,3 +224,26 @@ def test_migration_0017_goes_down_and_up(archive: Archive, people, tmp_path: Pat
         assert "business_step" in {c["name"] for c in inspect(connection).get_columns("document")}
     with archive.session_factory() as session:
         assert session.scalar(select(Document.work_order)) is None
+
+
+def test_a_customer_whose_records_are_on_hold_is_not_superseded(archive: Archive, people, tmp_path: Path) -> None:
+    from archive_fixtures import PASSWORD
+
+    from archive.actors import OPERATOR
+    from archive.services import users
+    from retention.services import holds
+
+    users.create_user(archive.uow(), actor=OPERATOR, username="records", password=PASSWORD,
+                      role="records_manager", department="YX", clearance="secret")
+    manager = users.resolve_actor(archive.uow(), username="records", remote_addr="127.0.0.1")
+    doc = captured(archive, people["clerk"], tmp_path, "contract", customer=WRONG)
+    holds.place_legal_hold(archive.uow(), actor=manager, target=holds.HoldTarget("customer", WRONG),
+                           hold_type="litigation", reason="(2026)京01民初123号")
+    with archive.session_factory() as session:
+        old_id = session.get(Document, doc.id).customer_id
+    with pytest.raises(ValidationError) as held:  # moving the file would carry it out of the hold
+        customers.supersede_customer(archive.uow(), actor=people["clerk"], customer_id=old_id,
+                                     id_type="resident_id", identifier=RIGHT, reason="wrong")
+    assert held.value.code == "customer_records_held"
+    with archive.session_factory() as session:
+        assert session.get(Customer, old_id).status == "normal"
