@@ -184,3 +184,11 @@ def test_the_api_refuses_staff_and_changes_nothing(client: FlaskClient, login_as
     with web_archive.session_factory() as session:
         assert len(session.scalars(select(Customer)).all()) == 1
         assert session.get(Document, document["document_id"]).shelf is None
+
+
+def test_the_capture_form_takes_the_work_order_and_business_step(
+        client: FlaskClient, login_as, upload, scan) -> None:
+    document = captured(client, login_as, upload, scan, work_order="GD2024077", business_step="变更用电")
+    html = client.get(f"/documents/{document['document_id']}").get_data(as_text=True)
+    assert "GD2024077" in html and "变更用电" in html
+    assert document["archive_code"] in client.get("/work-orders/?step=变更用电").get_data(as_text=True)
