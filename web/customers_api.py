@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from archive.errors import ValidationError
 from archive.services import customers, metadata
 from web.api_auth import protect_api
-from web.customers import check_json, register, registration_form, supersede
+from web.customers import check_body, check_json, register, registration_form, supersede
 from web.documents import metadata_edit
 from web.support import current_actor, new_uow, require_login
 
@@ -26,12 +26,13 @@ def _body() -> dict[str, str]:
     return {name: "" if value is None else str(value) for name, value in body.items()}
 
 
-@bp.get("/customers/check")
+@bp.post("/customers/check")
 def check_identifier() -> ResponseReturnValue:
-    """?id_type=resident_id|uscc&identifier=… → {"valid", "code", "message", "registered", "customer_url",
-    "customer_name"}. A valid key's registered check is a guarded, rate-limited, audited lookup (429 beyond)."""
-    result = customers.check_identifier(new_uow(), actor=current_actor(), id_type=request.args.get("id_type", "")[:20],
-                                        identifier=request.args.get("identifier", "")[:40])
+    """{"id_type": "resident_id"|"uscc", "identifier"} → {"valid", "code", "message", "registered",
+    "customer_url", "customer_name"}. A valid key's registered check is a guarded, rate-limited, audited
+    lookup (429 beyond); a POST keeps the number out of addresses and logs."""
+    id_type, identifier = check_body()
+    result = customers.check_identifier(new_uow(), actor=current_actor(), id_type=id_type, identifier=identifier)
     return jsonify(check_json(result))
 
 

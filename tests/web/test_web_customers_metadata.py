@@ -28,18 +28,20 @@ def events(archive: Archive, event_type: str) -> list[AuditEvent]:
 def test_the_live_check_answers_in_the_readers_language_and_tells_registered(
         client: FlaskClient, login_as, upload, scan, customer_id: str) -> None:
     document = captured(client, login_as, upload, scan)
-    bad = client.get(f"/customers/check?id_type=resident_id&identifier={customer_id[:-1]}1&lang=zh_CN").get_json()
+    bad = client.post("/customers/check?lang=zh_CN",
+                      json={"id_type": "resident_id", "identifier": f"{customer_id[:-1]}1"}).get_json()
     assert not bad["valid"] and bad["code"] == "resident_id_check" and "GB 11643" in bad["message"]
     assert "校验" in bad["message"]  # translated
-    known = client.get(f"/customers/check?id_type=resident_id&identifier={customer_id}").get_json()
+    known = client.post("/customers/check", json={"id_type": "resident_id", "identifier": customer_id}).get_json()
     assert known["registered"] and known["customer_url"] == f"/customers/{document['customer_id']}"
-    fresh = client.get(f"/customers/check?id_type=uscc&identifier={USCC}").get_json()
+    fresh = client.post("/customers/check", json={"id_type": "uscc", "identifier": USCC}).get_json()
     assert fresh["valid"] and not fresh["registered"]
 
 
 def test_the_live_check_is_refused_to_staff(client: FlaskClient, login_as, web_archive: Archive) -> None:
     login_as(client, "staff")
-    response = client.get(f"/customers/check?id_type=uscc&identifier={USCC}", headers={"Accept": "application/json"})
+    response = client.post("/customers/check", json={"id_type": "uscc", "identifier": USCC},
+                           headers={"Accept": "application/json"})
     assert response.status_code == 403
     assert events(web_archive, "documents.identifier_lookup") == []
 
@@ -156,7 +158,7 @@ def test_the_api_registers_edits_and_supersedes(client: FlaskClient, login_as, u
     assert twice.status_code == 400
     assert twice.get_json()["error"]["code"] == "customer_already_registered"
     assert twice.get_json()["error"]["field"] == "identifier"
-    check = client.get(f"/api/v1/customers/check?id_type=uscc&identifier={USCC}").get_json()
+    check = client.post("/api/v1/customers/check", json={"id_type": "uscc", "identifier": USCC}).get_json()
     assert check["registered"]
     edited = client.patch(f"/api/v1/documents/{document['document_id']}/metadata", json={"shelf": "9-1"})
     assert edited.status_code == 200 and edited.get_json() == {"changed": ["shelf"]}
@@ -191,3 +193,14 @@ def test_the_capture_form_takes_the_work_order_and_business_step(
     html = client.get(f"/documents/{document['document_id']}").get_data(as_text=True)
     assert "GD2024077" in html and "变更用电" in html
     assert document["archive_code"] in client.get("/work-orders/?step=变更用电").get_data(as_text=True)
+
+
+def test_the_live_check_needs_the_csrf_token(make_app, login_as) -> None:  # noqa: ANN001
+    client = make_app({"TESTING": True}).test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    client.post("/login", data={"username": "clerk", "password": "correct horse battery", "csrf_token": token})
+    body = {"id_type": "uscc", "identifier": USCC}
+    assert client.post("/customers/check", json=body).status_code == 400  # no X-CSRFToken header
+    token = client.get("/customers/new").get_data(as_text=True).split('name="csrf-token" content="', 1)[1].split('"')[0]
+    assert client.post("/customers/check", json=body, headers={"X-CSRFToken": token}).get_json()["valid"]
