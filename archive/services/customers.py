@@ -154,8 +154,8 @@ def supersede_customer(  # noqa: PLR0913 - the correction's fields
     class and department); the old one turns abnormal 非正常 and links to it; its dossiers and documents
     move to the new customer (re-indexed), so the file continues under the right key. Returns the new
     customer's id. Requires permission_customer_supersede on the old customer. Refused when the old one
-    is already superseded, the new key is registered, or a record of the old one is on hold (moving it
-    would carry it out of the hold). Audited as customer.superseded (with the documents moved) and
+    is already superseded, the new key is registered (told through the guarded lookup), or a record of
+    the old one is on hold (moving it would carry it out of the hold). Audited as customer.superseded (with the documents moved) and
     customer.registered.
     """
     normalised = validate_identifier(id_type, identifier)
@@ -172,6 +172,8 @@ def supersede_customer(  # noqa: PLR0913 - the correction's fields
                                   code="customer_already_superseded", field=None)
         identity_hash = lookup_hash(normalised, uow.keyring)
         if session.scalar(select(Customer.id).where(Customer.identity_hash == identity_hash)) is not None:
+            _guarded_hash(uow, actor, normalised)  # telling it is registered is a guarded lookup
+            uow.commit()
             raise ValidationError("a customer with this key is already registered",
                                   code="customer_already_registered", field="identifier")
         documents = list(session.scalars(select(Document).where(Document.customer_id == old.id)).unique())

@@ -185,6 +185,13 @@ def test_superseding_a_wrong_key_moves_the_file_to_a_new_customer_and_marks_the_
         customers.supersede_customer(archive.uow(), actor=clerk, customer_id=old_id, id_type="uscc",
                                      identifier=USCC, reason="again")
     assert twice.value.code == "customer_already_superseded"
+    other = customers.register_customer(archive.uow(), actor=clerk, id_type="uscc", identifier=USCC, name="x")
+    lookups = len(audit_rows(archive, "documents.identifier_lookup"))
+    with pytest.raises(ValidationError) as taken:  # the corrected key is someone else's: told as a lookup
+        customers.supersede_customer(archive.uow(), actor=clerk, customer_id=other, id_type="resident_id",
+                                     identifier=RIGHT, reason="wrong")
+    assert taken.value.code == "customer_already_registered"
+    assert len(audit_rows(archive, "documents.identifier_lookup")) == lookups + 1
     with pytest.raises(ValidationError) as capture:  # the abnormal record takes no more documents
         captured(archive, clerk, tmp_path, "late", customer=WRONG)
     assert capture.value.code == "customer_superseded"
