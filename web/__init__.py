@@ -70,6 +70,13 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
     from web import home, saved_searches_api  # home pages per role, saved searches in the API (issue 15)
 
     app.register_blueprint(saved_searches_api.bp)
+    from web import (  # views by work order and dossier; customers and metadata API (issue 15)
+        browse,
+        customers_api,
+    )
+
+    for blueprint in (browse.work_orders_bp, browse.dossiers_bp, customers_api.bp):
+        app.register_blueprint(blueprint)
     app.add_url_rule("/", "index", home.index)
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
     app.after_request(_security_headers)

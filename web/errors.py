@@ -46,6 +46,31 @@ MESSAGES = {
     "saved_search_pii": _l("A search for an ID or phone number cannot be saved: such numbers are never kept in clear."),
     "saved_search_name": _l("Give the saved search a name of 1 to 100 characters."),
     "saved_search_empty": _l("There is nothing to save: give words or a filter."),
+    # customers: the identity key and registration
+    "resident_id_format": _l("A resident ID number has 18 characters: 17 digits and a digit or X."),
+    "resident_id_check": _l("This resident ID number fails the GB 11643 check (a mistyped digit or date)."),
+    "uscc_format": _l("A unified social credit code has 18 digits or capital letters (no I, O, S, V, Z)."),
+    "uscc_check": _l("This unified social credit code fails the GB 32100 check (a mistyped character)."),
+    "identifier_format": _l("Neither an 18-digit resident ID number nor an 18-character unified social credit code."),
+    "identifier_kind": _l("Choose the kind of key: resident ID number or unified social credit code."),
+    "customer_name_required": _l("A new customer needs a name."),
+    "phone_format": _l("Not a mobile (11 digits) or landline number."),
+    "customer_already_registered": _l("A customer with this key is already registered."),
+    "customer_already_superseded": _l("This customer is already superseded or abnormal."),
+    "customer_records_held": _l("A record of this customer is on hold: release the hold before superseding."),
+    "customer_superseded": _l("This customer's key was superseded: capture for the customer with the corrected key."),
+    "supersede_reason_required": _l("Say why the key is wrong."),
+    # document metadata
+    "too_long": _l("Too long: at most %(limit)s characters."),
+    "title_required": _l("A document needs a title."),
+    "original_or_copy": _l("Choose original or copy."),
+    "bad_date": _l("Not a date (YYYY-MM-DD)."),
+    "unknown_type": _l("Unknown document type."),
+    "type_above_classification": _l("The document's classification is below that type's minimum: ask for a classification change first."),
+    "type_fixed_after_filing": _l("A filed record keeps its document type."),
+    "type_changes_archive_code": _l("That type has another category or retention period: the archive code would no longer match. Capture the document again under the right type."),
+    "dossier_above_document": _l("That dossier's classification is above the document's: a document is never below its dossier."),
+    "document_shredded_edit": _l("A shredded document keeps its trace as it is."),
 }
 
 

@@ -101,6 +101,8 @@ def layout_context() -> dict[str, object]:
         for endpoint, permission in (
             ("customers.index", permissions.permission_customer_view),
             ("search.index", permissions.permission_document_search),
+            ("work_orders.index", permissions.permission_document_view),
+            ("dossiers.dossiers", permissions.permission_document_view),
             ("capture.index", permission_document_capture),
             ("compliance.index", permissions.permission_audit_view),
             ("compliance.checks", permission_fourcheck_view),
@@ -123,6 +125,8 @@ def _labels() -> dict[str, str]:
     return {
         "customers.index": _l("Customers"),
         "search.index": _l("Search"),
+        "work_orders.index": _l("Work orders"),
+        "dossiers.dossiers": _l("Dossiers"),
         "capture.index": _l("Capture"),
         "compliance.index": _l("Audit log"),
         "compliance.checks": _l("Four-property checks"),

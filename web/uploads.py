@@ -36,6 +36,8 @@ class CaptureFields:
     document_date: date | None = None
     late_reason: str = ""
     contract_end_date: date | None = None
+    work_order: str | None = None
+    business_step: str | None = None
 
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> CaptureFields:
@@ -55,6 +57,7 @@ class CaptureFields:
             customer_name=text("customer_name"), classification=text("classification", 40),
             dossier=text("dossier"), title=text("title"), document_date=day("document_date"),
             late_reason=text("late_reason", 500) or "", contract_end_date=day("contract_end_date"),
+            work_order=text("work_order", 64), business_step=text("business_step", 100),
         )
 
 
@@ -103,7 +106,8 @@ def capture_upload(upload: FileStorage, fields: CaptureFields) -> CaptureResult:
             filename=client_filename(upload), customer_name=fields.customer_name,
             classification=fields.classification, dossier=fields.dossier, title=fields.title,
             document_date=fields.document_date, late_reason=fields.late_reason,
-            contract_end_date=fields.contract_end_date,
+            contract_end_date=fields.contract_end_date, work_order=fields.work_order,
+            business_step=fields.business_step,
         )
         return capture_document(new_uow(), actor=current_actor(), request=request)
 

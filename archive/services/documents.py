@@ -24,6 +24,7 @@ from archive.events import (
 )
 from archive.models import AuditEvent, Customer, Document, Page, PageVersion, User, as_utc
 from archive.permissions import permission_document_download, permission_document_view, permission_pii_view
+from archive.services import metadata
 from archive.services.customers import shown_identity
 from archive.unit_of_work import UnitOfWork
 from archive.views import (
@@ -109,6 +110,9 @@ def get_document(uow: UnitOfWork, *, actor: Actor, document_id: int) -> Document
             actions=frozenset() if document.is_shredded else access.allowed_actions(actor, document),
             filed_at=document.filed_at, late_capture_reason=document.late_capture_reason,
             contract_end_date=document.contract_end_date, history=document.is_history(uow.clock.today()),
+            dossier_id=document.dossier_id, work_order=document.work_order or "",
+            business_step=document.business_step or "", box=document.box or "", shelf=document.shelf or "",
+            edits=metadata.metadata_history(uow.session, document.id),
         )
         audit.record(uow.session, actor, event_document_viewed, target_type="document", target_id=document.id,
                      archive_code=document.archive_code)

@@ -87,9 +87,10 @@ def test_a_clerk_cannot_manage_users(client: FlaskClient, login_as, password: st
 
 def test_the_navigation_shows_only_what_the_role_may_use(client: FlaskClient, app, login_as) -> None:
     expected = {
-        "clerk": {"/customers/", "/search/", "/capture/", "/rescan/", "/borrow/"},
-        "staff": {"/customers/", "/search/", "/borrow/"},  # borrowing 借阅: one's own requests
-        "approver": {"/customers/", "/search/", "/borrow/", "/borrow/approvals", "/reports/"},  # their department's
+        "clerk": {"/customers/", "/search/", "/work-orders/", "/dossiers/", "/capture/", "/rescan/", "/borrow/"},
+        "staff": {"/customers/", "/search/", "/work-orders/", "/dossiers/", "/borrow/"},  # borrowing: own requests
+        "approver": {"/customers/", "/search/", "/work-orders/", "/dossiers/", "/borrow/", "/borrow/approvals",
+                     "/reports/"},  # their department's
         "auditor": {"/compliance/", "/compliance/checks", "/retention/", "/reports/"},  # the register, 四性检测, access
         "admin": {"/admin/users", "/admin/reference"},
     }
