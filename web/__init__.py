@@ -6,7 +6,7 @@ write the audit trail.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Flask, Response, redirect, url_for
@@ -67,6 +67,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
     from web import api_tokens_api  # personal API tokens (issue 15)
 
     app.register_blueprint(api_tokens_api.bp)
+    from web import openapi  # the API's description and its docs page: GET /api/v1/openapi.json, /api/v1/docs
+
+    app.register_blueprint(openapi.bp)
     app.add_url_rule("/", "index", auth.index)
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
     app.after_request(_security_headers)
@@ -74,10 +77,13 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
 
 
 class IsoDateJSONProvider(DefaultJSONProvider):
-    """Dates and times as ISO 8601 in the API, not HTTP dates; sets as sorted lists."""
+    """Dates and times as ISO 8601 in the API, not HTTP dates (a time without zone is UTC, as stored);
+    sets as sorted lists."""
 
     @staticmethod
     def default(o: object) -> object:
+        if isinstance(o, datetime) and o.tzinfo is None:
+            return o.replace(tzinfo=UTC).isoformat()
         if isinstance(o, date):
             return o.isoformat()
         if isinstance(o, set | frozenset):
