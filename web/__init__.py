@@ -64,9 +64,10 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
 
     for module in (reports, account_review):
         app.register_blueprint(module.bp)
-    from web import api_tokens_api  # personal API tokens (issue 15)
+    from web import account_tokens, api_tokens_api  # personal API tokens (issue 15)
 
     app.register_blueprint(api_tokens_api.bp)
+    app.register_blueprint(account_tokens.bp)
     from web import openapi  # the API's description and its docs page: GET /api/v1/openapi.json, /api/v1/docs
 
     app.register_blueprint(openapi.bp)
