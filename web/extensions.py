@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from flask import Flask, jsonify, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
+from flask_babel import gettext as _
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -61,7 +62,8 @@ def load_user(user_id: str) -> WebUser | None:
 @login_manager.unauthorized_handler
 def unauthorized() -> ResponseReturnValue:
     if wants_json():
-        return jsonify(error={"code": "login_required", "message": "login required", "field": None}), 401
+        message = _("Log in, or send a personal API token (Authorization: Bearer).")
+        return jsonify(error={"code": "login_required", "message": message, "field": None}), 401
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
 

@@ -20,6 +20,7 @@ from archive.capture.views import CaptureResult, OcrProgress
 from archive.errors import DuplicateDocumentError, ValidationError
 from archive.security import limits
 from archive.security.uploads import clean_filename
+from web.security import is_id
 from web.support import current_actor, get_archive, new_uow
 
 MAX_PROGRESS_IDS = 100
@@ -131,6 +132,8 @@ def parse_ids(raw: str) -> list[int]:
         ids = [int(part) for part in raw.split(",") if part.strip()]
     except ValueError:
         raise ValidationError("ids must be comma-separated numbers") from None
+    if not all(is_id(i) for i in ids):
+        raise ValidationError("ids must be comma-separated numbers")
     if not ids or len(ids) > MAX_PROGRESS_IDS:
         raise ValidationError(f"give between 1 and {MAX_PROGRESS_IDS} ids")
     return ids
