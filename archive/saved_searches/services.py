@@ -108,11 +108,14 @@ def save_search(uow: UnitOfWork, *, actor: Actor, name: str, query: str = "",
     return view
 
 
-def list_saved_searches(uow: UnitOfWork, *, actor: Actor, limit: int = MAX_PER_USER) -> list[SavedSearchView]:
-    """The actor's own saved searches, newest first."""
+def list_saved_searches(uow: UnitOfWork, *, actor: Actor, limit: int = MAX_PER_USER,
+                        before_id: int | None = None) -> list[SavedSearchView]:
+    """The actor's own saved searches, newest first (those older than before_id, for the next page)."""
     with uow:
-        rows = uow.session.scalars(select(SavedSearch).where(SavedSearch.owner_id == actor.user_id)
-                                   .order_by(SavedSearch.id.desc()).limit(limit))
+        query = select(SavedSearch).where(SavedSearch.owner_id == actor.user_id)
+        if before_id is not None:
+            query = query.where(SavedSearch.id < before_id)
+        rows = uow.session.scalars(query.order_by(SavedSearch.id.desc()).limit(limit))
         return [_view(row) for row in rows]
 
 

@@ -86,7 +86,7 @@ def test_the_api_lists_creates_and_deletes_only_the_callers_saved_searches(
     assert body["search_url"].startswith("/api/v1/search?") and "year=2024" in body["search_url"]
     assert client.get(body["search_url"], headers=as_staff).status_code == 200
 
-    assert client.get("/api/v1/saved-searches", headers=as_kf).get_json() == {"saved_searches": []}
+    assert client.get("/api/v1/saved-searches", headers=as_kf).get_json() == {"saved_searches": [], "next_cursor": None}
     assert client.delete(f"/api/v1/saved-searches/{body['id']}", headers=as_kf).status_code == 404
     bad = client.post("/api/v1/saved-searches", headers=as_staff, json={"name": "x", "query": "电费",
                                                                         "filters": {"owner": "me"}})
@@ -95,7 +95,7 @@ def test_the_api_lists_creates_and_deletes_only_the_callers_saved_searches(
         == [body["id"]]
 
     assert client.delete(f"/api/v1/saved-searches/{body['id']}", headers=as_staff).status_code == 204
-    assert client.get("/api/v1/saved-searches", headers=as_staff).get_json() == {"saved_searches": []}
+    assert client.get("/api/v1/saved-searches", headers=as_staff).get_json() == {"saved_searches": [], "next_cursor": None}
 
 
 def test_the_api_refuses_a_cookie_session_without_csrf_and_a_visitor(make_app, login_as, app: Flask,  # noqa: ANN001
