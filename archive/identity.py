@@ -37,9 +37,11 @@ def validate_resident_id(value: str) -> str:
     """Return the normalised 18-character ID number or raise ValidationError."""
     normalised = value.strip().upper()
     if not re.fullmatch(r"\d{17}[\dX]", normalised):
-        raise ValidationError("居民身份证号码必须为18位 / a resident ID number has 18 characters")
+        raise ValidationError("居民身份证号码必须为18位 / a resident ID number has 18 characters",
+                              code="resident_id_length", field="identity")
     if not is_resident_id(normalised):
-        raise ValidationError("居民身份证号码校验失败 / resident ID number fails the GB 11643 check")
+        raise ValidationError("居民身份证号码校验失败 / resident ID number fails the GB 11643 check",
+                              code="resident_id_checksum", field="identity")
     return normalised
 
 
@@ -59,9 +61,11 @@ def validate_uscc(value: str) -> str:
     """Return the normalised unified social credit code or raise ValidationError."""
     normalised = value.strip().upper()
     if len(normalised) != 18 or any(c not in _USCC_ALPHABET for c in normalised):
-        raise ValidationError("统一社会信用代码必须为18位数字或大写字母 / a credit code has 18 digits or capitals")
+        raise ValidationError("统一社会信用代码必须为18位数字或大写字母 / a credit code has 18 digits or capitals",
+                              code="uscc_format", field="identity")
     if not is_uscc(normalised):
-        raise ValidationError("统一社会信用代码校验失败 / unified social credit code fails the GB 32100 check")
+        raise ValidationError("统一社会信用代码校验失败 / unified social credit code fails the GB 32100 check",
+                              code="uscc_checksum", field="identity")
     return normalised
 
 
@@ -73,7 +77,8 @@ def classify_identifier(value: str) -> tuple[str, str]:
     if len(normalised) == 18:
         return "uscc", validate_uscc(normalised)
     raise ValidationError(
-        f"{value!r} is neither an 18-digit resident ID number nor an 18-character unified social credit code"
+        f"{value!r} is neither an 18-digit resident ID number nor an 18-character unified social credit code",
+        code="identity_unrecognised", field="identity",
     )
 
 

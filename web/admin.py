@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length
 from archive import registry
 from archive.errors import ValidationError
 from archive.services import accounts, reference, users
+from web.errors import translated
 from web.support import classification_names, current_actor, label, new_uow, require_login
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -54,7 +55,7 @@ def users_page() -> ResponseReturnValue:
                 display_name=(form.display_name.data or "").strip(),
             )
         except ValidationError as error:
-            form.form_errors.append(str(error))
+            form.form_errors.append(translated(error))
             status = 400
         else:
             # The one-time password is shown in this answer only (a flash would keep it in the session store).
@@ -83,7 +84,7 @@ def deactivate(user_id: int) -> ResponseReturnValue:
     try:
         users.set_user_active(new_uow(), actor=current_actor(), user_id=user_id, active=False)
     except ValidationError as error:
-        flash(str(error), "error")
+        flash(translated(error), "error")
     else:
         flash(_("The account is deactivated and its sessions have ended."), "ok")
     return redirect(url_for("admin.users"))
@@ -169,7 +170,7 @@ def save_reference(kind: str) -> ResponseReturnValue:
             reference.set_required_documents(uow, actor=actor, customer_kind=form.get("customer_kind", ""),
                                              document_types=form.getlist("document_types"))
     except ValidationError as error:
-        flash(str(error), "error")
+        flash(translated(error), "error")
         return redirect(url_for("admin.reference"))
     flash(_("Saved."), "ok")
     return redirect(url_for("admin.reference"))

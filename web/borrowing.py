@@ -20,6 +20,7 @@ from archive.borrowing.permissions import (
     permission_loan_manage,
 )
 from archive.errors import ValidationError
+from web.errors import translated
 from web.support import current_actor, document_type_names, get_archive, label, may, new_uow, require_login
 
 bp = Blueprint("borrowing", __name__, url_prefix="/borrow")
@@ -88,7 +89,7 @@ def _back_to(request_id: int) -> ResponseReturnValue:
 
 
 def _refused(error: ValidationError, back: str) -> ResponseReturnValue:
-    flash(_("Refused: %(reason)s", reason=str(error)), "error")
+    flash(_("Refused: %(reason)s", reason=translated(error)), "error")
     return redirect(back)
 
 
@@ -117,7 +118,7 @@ def new() -> ResponseReturnValue:
         try:
             number = ask(form)
         except ValidationError as refused:
-            error = str(refused)
+            error = translated(refused)
         else:
             flash(_("Borrow request %(number)s sent for approval.", number=number), "ok")
             return redirect(url_for("borrowing.index"))

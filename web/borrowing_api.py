@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from archive.borrowing import services
 from archive.borrowing.views import RequestView
-from archive.errors import ValidationError
+from archive.errors import ValidationError, check_filter_value
 from archive.services import inbox
 from web.api_auth import protect_api
 from web.borrowing import ask
@@ -57,9 +57,8 @@ def create_borrow_request() -> ResponseReturnValue:
 @bp.get("/borrow-requests")
 def borrow_requests() -> ResponseReturnValue:
     """?which=mine (default) | to_approve | decided | active | all."""
-    which = request.args.get("which", "mine")
-    if which not in WHICH:
-        raise ValidationError(f"which must be one of {', '.join(WHICH)}")
+    which = request.args.get("which") or "mine"
+    check_filter_value("which", which, WHICH)
     found = services.list_requests(new_uow(), actor=current_actor(), which=which)
     return jsonify(which=which, requests=[_request_json(v) for v in found])
 

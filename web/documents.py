@@ -14,6 +14,7 @@ from archive.security.uploads import clean_filename
 from archive.services import documents, filing
 from retention.permissions import permission_hold_view
 from retention.services import holds
+from web.errors import translated
 from web.rescan import replace_uploaded_page
 from web.support import classification_names, current_actor, new_uow, require_login, stream_chunks
 
@@ -102,7 +103,7 @@ def replace_page(document_id: int, number: int) -> ResponseReturnValue:
     try:
         result = replace_uploaded_page(upload, document_id, number)
     except ValidationError as error:
-        flash(_("Replacement refused: %(reason)s", reason=str(error)), "error")
+        flash(_("Replacement refused: %(reason)s", reason=translated(error)), "error")
         return redirect(back)
     flash(_("Page %(n)s of %(code)s replaced (version %(v)s); OCR is running.", n=result.number,
             code=result.archive_code, v=result.version), "ok")

@@ -30,6 +30,7 @@ from retention.permissions import (
     permission_transfer_manage,
 )
 from retention.services import appraisal, dispositions, holds, register, schedules, transfers
+from web.errors import translated
 from web.support import current_actor, may, new_uow, require_login
 
 bp = Blueprint("retention", __name__, url_prefix="/retention")
@@ -65,7 +66,7 @@ def _back(message: str) -> ResponseReturnValue:
 
 
 def _refused(error: ValidationError) -> ResponseReturnValue:
-    flash(_("Refused: %(reason)s", reason=str(error)), "error")
+    flash(_("Refused: %(reason)s", reason=translated(error)), "error")
     return redirect(url_for("retention.index"))
 
 
@@ -85,7 +86,7 @@ def vote(batch_id: int) -> ResponseReturnValue:
                                            decision=form.get("decision", ""), extend_years=years,
                                            reason=form.get("reason", ""))
     except (ValidationError, ValueError) as error:
-        return _refused(ValidationError(str(error)))
+        return _refused(error if isinstance(error, ValidationError) else ValidationError(str(error)))
     return _back(_("Decision recorded; agreed: %(agreed)s", agreed=agreed or _("not yet")))
 
 
@@ -145,7 +146,7 @@ def set_schedule(document_type: str) -> ResponseReturnValue:
                                         event_name=form.get("event_name", ""), action=form.get("action", ""),
                                         dry_run=form.get("confirm") != "yes")
     except (ValidationError, ValueError) as error:
-        return _refused(ValidationError(str(error)))
+        return _refused(error if isinstance(error, ValidationError) else ValidationError(str(error)))
     if not change.saved:
         return render_template("retention/schedule_preview.html", change=change, form=form)
     return _back(_("Schedule of %(type)s saved; %(n)s records moved.", type=document_type, n=change.records_moved))
@@ -225,7 +226,7 @@ def send_transfer() -> ResponseReturnValue:
             to_fonds=form.get("to_fonds") if destination == "fonds" else None,
             to_archive=form.get("to_archive", ""), note=form.get("note", ""))
     except ValidationError as error:
-        return _to_transfers(_("Refused: %(reason)s", reason=str(error)), "error")
+        return _to_transfers(_("Refused: %(reason)s", reason=translated(error)), "error")
     return _to_transfers(_("Transfer %(id)s sent.", id=transfer_id))
 
 
@@ -239,7 +240,7 @@ def confirm_transfer(transfer_id: int) -> ResponseReturnValue:
         else:
             transfers.receive_transfer(new_uow(), actor=current_actor(), transfer_id=transfer_id)
     except ValidationError as error:
-        return _to_transfers(_("Refused: %(reason)s", reason=str(error)), "error")
+        return _to_transfers(_("Refused: %(reason)s", reason=translated(error)), "error")
     return _to_transfers(_("Receipt of transfer %(id)s recorded.", id=transfer_id))
 
 

@@ -18,7 +18,7 @@ require_login(bp)
 
 PAGE_SIZE = 20
 MAX_PAGE = 500
-FILTER_KEYS = ("type", "department", "classification", "year", "dossier", "status")
+FILTER_KEYS = searching.FILTER_KEYS
 FACET_FILTERS = {"document_type": "type", "department": "department", "year": "year",
                  "classification": "classification"}
 FILTER_TITLES = {"type": _l("Type"), "department": _l("Department"), "year": _l("Year"),

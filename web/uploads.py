@@ -19,6 +19,7 @@ from archive.capture.views import CaptureResult, OcrProgress
 from archive.errors import DuplicateDocumentError, ValidationError
 from archive.security import limits
 from archive.security.uploads import clean_filename
+from web.errors import translated
 from web.support import current_actor, get_archive, new_uow
 
 MAX_PROGRESS_IDS = 100
@@ -114,9 +115,9 @@ def capture_uploads(uploads: list[FileStorage], fields: CaptureFields) -> Captur
         try:
             outcome.captured.append((client_filename(upload), capture_upload(upload, fields)))
         except DuplicateDocumentError as error:
-            outcome.refused.append((client_filename(upload), str(error), error.existing_document_id or None))
+            outcome.refused.append((client_filename(upload), translated(error), error.existing_document_id or None))
         except ValidationError as error:
-            outcome.refused.append((client_filename(upload), str(error), None))
+            outcome.refused.append((client_filename(upload), translated(error), None))
     return outcome
 
 

@@ -40,7 +40,8 @@ def find_or_register(
         return customer
     access.require(actor, permission_customer_register)
     if not name or not name.strip():
-        raise ValidationError("新客户需要客户名称 / a new customer needs a name (--customer-name)")
+        raise ValidationError("新客户需要客户名称 / a new customer needs a name (--customer-name)",
+                              code="customer_name_required", field="customer_name")
     customer = Customer(
         kind="individual" if id_type == "resident_id" else "organisation",
         id_type=id_type,

@@ -85,7 +85,7 @@ def ensure_department(uow: UnitOfWork, *, actor: Actor, code: str, name: str) ->
         if existing:
             return existing.id
         if not code.strip() or not name.strip():
-            raise ValidationError("a department needs a code and a name")
+            raise ValidationError("a department needs a code and a name", code="department_code_and_name")
         department = Department(code=code.strip(), name=name.strip())
         uow.session.add(department)
         uow.session.flush()
@@ -173,7 +173,7 @@ def _changed(uow: UnitOfWork, actor: Actor, target_type: str, target_id: object,
 def _text(value: str, what: str, limit: int) -> str:
     value = (value or "").strip()
     if not value or len(value) > limit:
-        raise ValidationError(f"{what} needs 1 to {limit} characters")
+        raise ValidationError(f"{what} needs 1 to {limit} characters", code="text_length", params={"limit": limit})
     return value
 
 
@@ -202,12 +202,15 @@ def save_document_type(uow: UnitOfWork, *, actor: Actor, code: str, name_zh: str
         session = uow.session
         code = _text(code, "a type code", 64)
         if session.get(RetentionPeriod, retention_code) is None:
-            raise ValidationError(f"unknown retention period {retention_code!r}")
+            raise ValidationError(f"unknown retention period {retention_code!r}", code="unknown_retention_period",
+                                  params={"value": retention_code}, field="retention_code")
         levels = {c.code: c.rank for c in session.scalars(select(ClassificationLevel))}
         if default_classification not in levels or (minimum_classification and minimum_classification not in levels):
-            raise ValidationError("unknown classification level")
+            raise ValidationError("unknown classification level", code="unknown_classification",
+                                  params={"value": default_classification}, field="default_classification")
         if minimum_classification and levels[default_classification] < levels[minimum_classification]:
-            raise ValidationError("the default classification is below the type's minimum")
+            raise ValidationError("the default classification is below the type's minimum",
+                                  code="default_below_minimum", field="default_classification")
         existing = session.get(DocumentType, code)
         before = _row(existing, TYPE_FIELDS) if existing else None
         document_type = existing or DocumentType(code=code)
@@ -231,7 +234,8 @@ def rename_classification_level(uow: UnitOfWork, *, actor: Actor, code: str, nam
         access.require(actor, permission_reference_manage)
         level = uow.session.get(ClassificationLevel, code)
         if level is None:
-            raise ValidationError(f"unknown classification level {code!r}")
+            raise ValidationError(f"unknown classification level {code!r}", code="unknown_classification",
+                                  params={"value": code})
         before = _row(level, LEVEL_FIELDS)
         level.name_zh = _text(name_zh, "a Chinese name", 50)
         level.name_en = _text(name_en, "an English name", 50)
@@ -249,7 +253,8 @@ def save_retention_period(uow: UnitOfWork, *, actor: Actor, code: str, name_zh: 
         before = _row(period, PERIOD_FIELDS) if period else None
         if period is None:
             if years is not None and years <= 0:
-                raise ValidationError("a retention period's years must be positive (none: permanent)")
+                raise ValidationError("a retention period's years must be positive (none: permanent)",
+                                      code="retention_years_positive", field="years")
             period = RetentionPeriod(code=code, years=years, archive_code=_text(archive_code, "an archive code", 8))
             uow.session.add(period)
         period.name_zh = _text(name_zh, "a Chinese name", 50)
@@ -265,11 +270,13 @@ def set_required_documents(uow: UnitOfWork, *, actor: Actor, customer_kind: str,
         access.require(actor, permission_reference_manage)
         session = uow.session
         if customer_kind not in CUSTOMER_KINDS:
-            raise ValidationError(f"unknown customer kind {customer_kind!r}")
+            raise ValidationError(f"unknown customer kind {customer_kind!r}", code="unknown_customer_kind",
+                                  params={"value": customer_kind})
         wanted = sorted(set(document_types))
         known = set(session.scalars(select(DocumentType.code)))
         if unknown := [t for t in wanted if t not in known]:
-            raise ValidationError(f"unknown document types: {', '.join(unknown)}")
+            raise ValidationError(f"unknown document types: {', '.join(unknown)}", code="unknown_document_type",
+                                  params={"value": ", ".join(unknown)})
         rows = list(session.scalars(select(RequiredDocument).where(RequiredDocument.customer_kind == customer_kind)))
         before = sorted(r.document_type_code for r in rows)
         for row in rows:
