@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import psycopg
-from flask import Flask, current_app, jsonify, render_template
+from flask import Flask, current_app, jsonify, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -12,12 +12,14 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from archive.borrowing.permissions import permission_borrow_request
 from archive.errors import AccessDenied, ArchiveError, DuplicateDocumentError, NotFoundError, ValidationError
+from archive.permissions import permission_document_download
 from archive.security.limits import RateLimitedError
 from archive.security.lookups import IdentifierLookupDeniedError
 from search.base import SearchError
 from storage.base import StorageUnavailableError
-from web.support import wants_json
+from web.support import may, wants_json
 
 # Driver errors that mean "the database is not reachable now", not "the statement is wrong".
 _UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError)
@@ -76,6 +78,7 @@ MESSAGES = {
     "hold_already_released": _l("Legal hold %(id)s was already released."),
     "hold_reason_required": _l("Say why the hold is placed (the case, the inspection, the audit)."),
     "identity_unrecognised": _l("This is neither an 18-digit resident ID number nor an 18-character unified social credit code."),
+    "inactive_reference": _l("%(value)s is no longer in use; choose another."),
     "invalid_email": _l("%(value)s is not an e-mail address."),
     "late_capture_reason": _l("Late capture: a document of %(year)s needs a reason why it is captured only now."),
     "login_throttled": _l("Too many attempts; try again in %(seconds)s seconds."),
@@ -119,6 +122,7 @@ MESSAGES = {
     "unknown_filter": _l("Unknown filter %(field)s."),
     "unknown_filter_value": _l("Unknown value “%(value)s” for the filter %(field_label)s."),
     "unknown_hold_type": _l("Unknown hold type %(value)s."),
+    "unknown_reference_kind": _l("Unknown kind of reference data %(value)s."),
     "unknown_retention_period": _l("Unknown retention period %(value)s."),
     "unknown_role": _l("Unknown role %(value)s."),
     "unknown_rule": _l("Unknown step rule %(value)s."),
@@ -169,19 +173,42 @@ def translated(error: ArchiveError) -> str:
 
 
 def error_response(status: int, title: str, message: str, *, code: str = "error", field: str | None = None,
-                   **extra: object) -> ResponseReturnValue:
-    """JSON errors take one shape: {"error": {"code", "message", "field"}} (extra keys beside it)."""
+                   link: tuple[str, str] | None = None, **extra: object) -> ResponseReturnValue:
+    """JSON errors take one shape: {"error": {"code", "message", "field"}} (extra keys beside it); link, the
+    next step (url, text), is a link on the page and "next" in JSON."""
     if wants_json():
+        if link is not None:
+            extra["next"] = link[0]
         return jsonify(error={"code": code, "message": message, "field": field}, **extra), status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    return render_template("errors/error.html", status=status, title=title, message=message, link=link), status
 
 
 def access_denied(error: AccessDenied) -> ResponseReturnValue:
-    # The unit of work has already audited the denial; say no more than that it was refused.
-    if getattr(error, "target_type", "") in ("document", "customer", "dossier") and not error.reason.startswith("role "):
-        # A record outside the user's department or clearance answers as one that does not exist.
+    """The unit of work has already audited the denial. Say why as the policy gave it (error.why), but a
+    record the user may not know of (error.disclosed false) answers as one that does not exist."""
+    why, disclosed = getattr(error, "why", ""), getattr(error, "disclosed", False)
+    target_type = getattr(error, "target_type", "")
+    # A document: as the policy says (archive.access.may_know). A customer or dossier: outside the
+    # department or clearance it does not exist; a role without the right is told so.
+    if not disclosed and (target_type == "document" or (target_type in ("customer", "dossier") and why != "role")):
         return not_found(NotFoundError(""))
-    return error_response(403, _("Access denied"), _("You are not allowed to do this."), code="access_denied")
+    message = str(DENIALS.get(why, _l("You are not allowed to do this.")))
+    link = None
+    code = error.params.get("archive_code")
+    if code and may(permission_borrow_request):
+        mode = "download" if error.permission == permission_document_download else "view"
+        message = " ".join((message, _("You can ask to borrow it; the request goes to its approvers.")))
+        link = (url_for("borrowing.new", code=code, mode=mode), _("Request to borrow this document"))
+    return error_response(403, _("Access denied"), message, code="access_denied", link=link, reason=why or None)
+
+
+# Why the access policy refused (archive.access WHY_*), in the reader's language.
+DENIALS = {
+    "role": _l("Your role does not include this right."),
+    "department": _l("The record belongs to another department."),
+    "clearance": _l("The record's classification is above your clearance."),
+    "separation": _l("An account that held one of the three administrator roles never takes another of them."),
+}
 
 
 def not_found(error: NotFoundError) -> ResponseReturnValue:
