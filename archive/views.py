@@ -11,6 +11,7 @@ class DocumentTypeView:
     code: str
     name_zh: str
     name_en: str
+    active: bool = True
 
 
 @dataclass(frozen=True)

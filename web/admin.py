@@ -14,7 +14,14 @@ from archive import registry
 from archive.errors import ValidationError
 from archive.services import accounts, reference, users
 from web.errors import translated
-from web.support import classification_names, current_actor, label, new_uow, require_login
+from web.support import (
+    classification_choices,
+    classification_names,
+    current_actor,
+    label,
+    new_uow,
+    require_login,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 require_login(bp)
@@ -22,7 +29,8 @@ require_login(bp)
 
 @bp.context_processor
 def _choices() -> dict[str, object]:
-    return {"roles": registry.roles(), "clearances": list(classification_names().items())}
+    return {"roles": registry.roles(), "clearances": list(classification_names().items()),
+            "departments": [code for _id, code, _name in reference.list_departments(new_uow(), active_only=True)]}
 
 
 class CreateUserForm(FlaskForm):
@@ -37,9 +45,9 @@ def _form() -> CreateUserForm:
     form = CreateUserForm()
     form.role.choices = [(role, label(role)) for role in registry.roles()]
     form.department.choices = [("", _("(none)"))] + [
-        (code, f"{code} {name}") for _id, code, name in reference.list_departments(new_uow())
+        (code, f"{code} {name}") for _id, code, name in reference.list_departments(new_uow(), active_only=True)
     ]
-    form.clearance.choices = list(classification_names().items())
+    form.clearance.choices = list(classification_choices().items())
     return form
 
 
@@ -113,6 +121,19 @@ def change_account(user_id: int) -> ResponseReturnValue:
     return redirect(url_for("admin.users"))
 
 
+@bp.post("/users/<int:user_id>/department")
+def change_department(user_id: int) -> ResponseReturnValue:
+    """Move the account to another department (audited with before and after)."""
+    try:
+        accounts.change_department(new_uow(), actor=current_actor(), user_id=user_id,
+                                   department=request.form.get("department") or None)
+    except ValidationError as error:
+        flash(translated(error), "error")
+    else:
+        flash(_("The department was changed."), "ok")
+    return redirect(url_for("admin.users"))
+
+
 @bp.get("/approvals", endpoint="approvals")
 def approvals() -> ResponseReturnValue:
     """Pending role and clearance changes, for security administrators."""
@@ -142,6 +163,16 @@ def _years(value: str) -> int | None:
     if not value.isdigit():
         raise ValidationError(_("Years must be a whole number (empty: permanent)."))
     return int(value)
+
+
+@bp.post("/reference/<any(department, document_type, classification_level, retention_period):kind>/<code>/active")
+def set_reference_active(kind: str, code: str) -> ResponseReturnValue:
+    """Deactivate (active=0) or reactivate (active=1) a row: records keep it, new use is refused."""
+    active = request.form.get("active") == "1"
+    reference.set_reference_active(new_uow(), actor=current_actor(), kind=kind, code=code, active=active)
+    flash(_("Reactivated.") if active else _("Deactivated: records keep it, it is no longer offered for new use."),
+          "ok")
+    return redirect(url_for("admin.reference"))
 
 
 @bp.post("/reference/<any(department, document_type, classification_level, retention_period, checklist):kind>")

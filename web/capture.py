@@ -7,7 +7,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from web.support import classification_names, document_type_names, require_login
+from web.support import classification_choices, document_type_choices, require_login
 from web.uploads import CaptureFields, capture_uploads, uploaded_files
 
 bp = Blueprint("capture", __name__, url_prefix="/capture")
@@ -15,8 +15,8 @@ require_login(bp)
 
 
 def _render(status: int = 200, **context: object) -> ResponseReturnValue:
-    types = document_type_names()
-    classifications = classification_names()
+    types = document_type_choices()
+    classifications = classification_choices()
     context.setdefault("fields", CaptureFields(customer="", document_type=""))
     return render_template("capture/index.html", types=types, classifications=classifications, **context), status
 

@@ -103,6 +103,7 @@ EVENT_LABELS = {
     "user.change_requested": _l("Account change requested"),
     "user.created": _l("User created"),
     "user.deactivated": _l("User deactivated"),
+    "user.department_changed": _l("User's department changed"),
     "user.locked": _l("User locked"),
     "user.logged_in": _l("Logged in"),
     "user.logged_out": _l("Logged out"),

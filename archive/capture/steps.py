@@ -215,6 +215,14 @@ class CheckCaptureRequest(NothingToUndo):
             if request.classification and uow.session.get(ClassificationLevel, request.classification) is None:
                 raise ValidationError(f"unknown classification {request.classification!r}", code="unknown_classification",
                                       params={"value": request.classification}, field="classification")
+            # A deactivated type or level names the records that have it, but takes no new ones.
+            if not doc_type.active:
+                raise ValidationError(f"document type {doc_type.code!r} is no longer in use", code="inactive_reference",
+                                      params={"value": doc_type.code}, field="document_type")
+            level = uow.session.get(ClassificationLevel, request.classification) if request.classification else None
+            if level is not None and not level.active:
+                raise ValidationError(f"classification {level.code!r} is no longer in use", code="inactive_reference",
+                                      params={"value": level.code}, field="classification")
             check_minimum_classification(uow.session, doc_type, request.classification)
         if request.original_or_copy not in ("original", "copy"):
             raise ValidationError("original_or_copy must be 'original' or 'copy'", code="original_or_copy",

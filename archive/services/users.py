@@ -116,15 +116,29 @@ def check_email(email: str) -> str | None:
 def department_of(session: Session, department: str | None, role: str) -> int | None:
     """The department's id by code (None for roles that belong to none); ValidationError otherwise."""
     if department:
-        found = session.scalar(select(Department.id).where(Department.code == department))
+        found = session.scalar(select(Department).where(Department.code == department))
         if found is None:
             raise ValidationError(f"unknown department {department!r}", code="unknown_department",
                                   params={"value": department}, field="department")
-        return found
+        if not found.active:
+            raise ValidationError(f"department {department!r} is no longer in use", code="inactive_reference",
+                                  params={"value": department}, field="department")
+        return found.id
     if role in ("clerk", "staff", "approver"):
         raise ValidationError(f"a {role} belongs to a department", code="role_needs_department",
                               params={"role": role}, field="department")
     return None
+
+
+def check_clearance(session: Session, clearance: str) -> None:
+    """A clearance is a classification level in use (a deactivated one is not given to anyone new)."""
+    level = session.get(ClassificationLevel, clearance)
+    if level is None:
+        raise ValidationError(f"unknown clearance {clearance!r}", code="unknown_classification",
+                              params={"value": clearance}, field="clearance")
+    if not level.active:
+        raise ValidationError(f"clearance {clearance!r} is no longer in use", code="inactive_reference",
+                              params={"value": clearance}, field="clearance")
 
 
 def check_role(role: str) -> None:
@@ -161,9 +175,7 @@ def create_user(
         access.require(actor, permission_user_manage)
         session = uow.session
         check_new_account(session, username, role)
-        if session.get(ClassificationLevel, clearance) is None:
-            raise ValidationError(f"unknown clearance {clearance!r}", code="unknown_classification",
-                                  params={"value": clearance}, field="clearance")
+        check_clearance(session, clearance)
         department_id = department_of(session, department, role)
         user = User(
             username=username, display_name=display_name or username, password_hash=hash_password(password),
