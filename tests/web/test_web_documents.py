@@ -63,7 +63,7 @@ def test_the_customer_list_finds_a_customer_by_id_number_through_its_hash(
     events = audit_events(web_archive, event_type="documents.identifier_lookup", actor_name="clerk")
     assert len(events) == 2 and all(customer_id not in str(e.detail) for e in events)
     bad = client.get(f"/customers/?number={customer_id[:-1]}0", headers={"Accept": "application/json"})
-    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid"
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "resident_id_checksum"
 
 
 def test_a_number_lookup_in_the_customer_list_is_refused_to_staff_and_audited(
@@ -148,7 +148,7 @@ def test_the_same_file_twice_is_refused_with_a_clear_message(client: FlaskClient
     body = upload(scan(), expect=400)
     assert body["documents"] == []
     [error] = body["errors"]
-    assert "duplicate" in error["error"]
+    assert "重复采集" in error["error"]
     assert error["existing_document_id"] == first
 
 

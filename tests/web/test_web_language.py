@@ -83,7 +83,7 @@ def test_reference_names_in_an_error_follow_the_reader_language(app: Flask):
         "type_zh": "身份证复印件", "type_en": "ID copy", "minimum_zh": "内部", "minimum_en": "internal"})
     with app.test_request_context("/?lang=zh_CN"):
         app.preprocess_request()
-        assert translated(error) == "身份证复印件 的密级不得低于内部。"
+        assert translated(error) == "身份证复印件的密级不得低于内部。"
     with app.test_request_context("/?lang=en"):
         app.preprocess_request()
         assert translated(error) == "A ID copy is classified at least internal."

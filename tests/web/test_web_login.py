@@ -40,7 +40,7 @@ def test_a_user_logs_in_and_the_login_is_audited_with_the_address(client: FlaskC
 def test_a_wrong_password_shows_an_error_and_is_audited(client: FlaskClient, web_archive: Archive) -> None:
     response = client.post("/login", data={"username": "clerk", "password": "wrong password"})
     assert response.status_code == 401
-    assert "wrong username or password" in response.get_data(as_text=True)
+    assert "用户名或密码错误" in response.get_data(as_text=True)
     assert client.get("/customers/").status_code == 302
     [event] = audit_events(web_archive, event_type="user.login_failed", actor_name="clerk")
     assert event.outcome == "failed"
@@ -53,7 +53,7 @@ def test_after_five_failures_even_the_right_password_must_wait(
         client.post("/login", data={"username": "staff", "password": "wrong password"})
     response = client.post("/login", data={"username": "staff", "password": PASSWORD})
     assert response.status_code == 401
-    assert "too many attempts" in response.get_data(as_text=True)
+    assert "尝试次数过多" in response.get_data(as_text=True)
     assert client.get("/customers/").status_code == 302
     assert audit_events(web_archive, event_type="user.throttled", actor_name="staff")
 
