@@ -46,6 +46,8 @@ MESSAGES = {
     "document_shredded": _l("%(label)s was shredded: its content is destroyed and cannot be read."),
     "unknown_sort": _l("Unknown sort order %(value)r; choose one of %(allowed)s."),
     "record_held": _l("%(label)s is on hold: it cannot be destroyed or deleted until the hold is released."),
+    "acknowledge_comment_required": _l("A comment is required to acknowledge an alert."),
+    "alert_already_acknowledged": _l("The alert was already acknowledged by %(who)s."),
     "appraiser_cannot_approve": _l("A leader who appraised the batch cannot approve it."),
     "batch_wrong_state": _l("Appraisal batch %(id)s cannot do this in its present state."),
     "below_dossier_level": _l("A document is never below its dossier's level (%(level)s)."),
@@ -74,6 +76,7 @@ MESSAGES = {
     "duplicate_document": _l("Duplicate: this customer already has this content (%(archive_code)s)."),
     "event_name_with_event_trigger": _l("Name the event (e.g. account_closed) exactly when the trigger is an event."),
     "extension_years_and_reason": _l("An extension gives a number of years and a reason."),
+    "fonds_transfer_needs_reference": _l("A transfer to another fonds is confirmed with the receiving archive's reference."),
     "held_not_lowered": _l("The record is under a legal hold: its classification is not lowered."),
     "hold_already_released": _l("Legal hold %(id)s was already released."),
     "hold_reason_required": _l("Say why the hold is placed (the case, the inspection, the audit)."),
@@ -82,10 +85,12 @@ MESSAGES = {
     "invalid_email": _l("%(value)s is not an e-mail address."),
     "late_capture_reason": _l("Late capture: a document of %(year)s needs a reason why it is captured only now."),
     "login_throttled": _l("Too many attempts; try again in %(seconds)s seconds."),
+    "not_a_fonds": _l("%(value)s is not a fonds number (e.g. Z002)."),
     "not_an_original_loan": _l("Request %(number)s is not an approved loan of originals."),
     "original_or_copy": _l("Choose original or copy."),
     "originals_already_lent": _l("The originals of %(number)s were already lent."),
     "originals_returned_at_counter": _l("The paper originals are returned at the archive room's counter."),
+    "own_fonds": _l("%(value)s is this archive's own fonds: transfer to a department instead."),
     "page_replaced_meanwhile": _l("Page %(page)s was replaced by someone else meanwhile; look at the new version before replacing it again."),
     "password_common": _l("This password is too common; choose another."),
     "password_monotonous": _l("A password needs more different characters."),
@@ -94,6 +99,9 @@ MESSAGES = {
     "password_unchanged": _l("The new password must differ from the current one."),
     "personal_token_invalid": _l("The personal token is not valid for this user."),
     "reason_required": _l("A reason is required."),
+    "receipt_reference_and_signer": _l("Give the receiving archive's reference and the name of who signed for it."),
+    "receiving_archive_required": _l("Name the receiving archive."),
+    "receiving_department_confirms": _l("Only the receiving department confirms this transfer."),
     "reject_reason_required": _l("A reason is required to reject."),
     "release_reason_required": _l("Say why the hold is released (the case closed, the inspection ended)."),
     "replacement_not_one_page": _l("%(file)s: a replacement is one page; this file has %(pages)s."),
@@ -111,6 +119,14 @@ MESSAGES = {
     "text_length": _l("The text needs 1 to %(limit)s characters."),
     "token_days_range": _l("The token lasts 1 to %(max)s days."),
     "totp_mismatch": _l("The code does not match; check the authenticator's clock."),
+    "transfer_already_received": _l("Transfer %(id)s was already received."),
+    "transfer_fails_fourcheck": _l("The records fail the four-property check (report %(report)s, %(count)s problems)."),
+    "transfer_needs_records": _l("Name the records to hand over."),
+    "transfer_one_destination": _l("A transfer goes either to a department or to another fonds."),
+    "transfer_refused_held": _l("%(archive_code)s cannot be handed over: it is on hold."),
+    "transfer_refused_not_filed": _l("%(archive_code)s cannot be handed over: it is not filed."),
+    "transfer_refused_shredded": _l("%(archive_code)s cannot be handed over: it is shredded."),
+    "transfer_same_department": _l("A transfer goes to another department."),
     "trigger_needs_event_and_target": _l("Name the event and either the customer or the document it happened to."),
     "unknown_action": _l("Unknown disposition action %(value)s."),
     "unknown_capacity": _l("Unknown approver capacity %(value)s."),
@@ -199,7 +215,8 @@ def access_denied(error: AccessDenied) -> ResponseReturnValue:
         mode = "download" if error.permission == permission_document_download else "view"
         message = " ".join((message, _("You can ask to borrow it; the request goes to its approvers.")))
         link = (url_for("borrowing.new", code=code, mode=mode), _("Request to borrow this document"))
-    return error_response(403, _("Access denied"), message, code="access_denied", link=link, reason=why or None)
+    return error_response(403, _("Access denied"), message, code="access_denied", link=link,
+                          **({"reason": why} if why else {}))
 
 
 # Why the access policy refused (archive.access WHY_*), in the reader's language.
