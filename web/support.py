@@ -128,6 +128,10 @@ STATUS_LABELS = {
     "normal": _l("Normal"),
     "abnormal": _l("Abnormal"),
     "ok": _l("OK"),
+    # fixity problems (archive/services/integrity.py)
+    "missing": _l("Missing"),
+    "corrupted": _l("Corrupted"),
+    "orphaned": _l("Orphaned object"),
     "denied": _l("Denied"),
     "individual": _l("Individual"),
     "organisation": _l("Organisation"),
