@@ -27,7 +27,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     try:
         return min(max(int(request.args.get(name, default)), low), high)
     except ValueError:
-        raise ValidationError(f"{name} must be a number") from None
+        raise ValidationError(f"{name} must be a number", code="not_a_number", field=name) from None
 
 
 @bp.get("/search")
@@ -62,7 +62,7 @@ def capture() -> ResponseReturnValue:
     """Capture one or more files (multipart: files/file, customer, document_type, ...)."""
     uploads = uploaded_files(request.files)
     if not uploads:
-        raise ValidationError("choose at least one file (multipart field 'files')")
+        raise ValidationError("choose at least one file (multipart field 'files')", code="no_file", field="files")
     outcome = capture_uploads(uploads, CaptureFields.from_form(request.form))
     body = {
         "documents": [
@@ -116,7 +116,7 @@ def replace_page(document_id: int, number: int) -> ResponseReturnValue:
     """Replace the page with a new scan (multipart field `file`); the previous version is kept."""
     upload = request.files.get("file")
     if not upload or not upload.filename:
-        raise ValidationError("choose the new scan of the page (multipart field 'file')")
+        raise ValidationError("choose the new scan of the page (multipart field 'file')", code="no_file", field="file")
     result = replace_uploaded_page(upload, document_id, number)
     return jsonify(asdict(result) | {"url": url_for("documents.show", document_id=document_id)}), 201
 

@@ -19,7 +19,7 @@ from archive.borrowing.permissions import (
     permission_chain_manage,
     permission_loan_manage,
 )
-from archive.errors import ValidationError
+from archive.errors import ValidationError, check_filter_value
 from web.errors import translated
 from web.support import current_actor, document_type_names, get_archive, label, may, new_uow, require_login
 
@@ -51,14 +51,14 @@ def _optional_int(value: str, name: str) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise ValidationError(f"{name} must be a number") from None
+        raise ValidationError(f"{name} must be a number", code="not_a_number", field=name) from None
 
 
 def _date(value: str, name: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise ValidationError(f"{name} must be a date (YYYY-MM-DD)") from None
+        raise ValidationError(f"{name} must be a date (YYYY-MM-DD)", code="not_a_date", field=name) from None
 
 
 def ask(fields: dict[str, object]) -> str:
@@ -76,7 +76,7 @@ def ask(fields: dict[str, object]) -> str:
     try:
         days_number = int(days) if days not in (None, "") else 0  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValidationError("days must be a number") from None
+        raise ValidationError("days must be a number", code="not_a_number", field="days") from None
     return services.request_borrow(
         new_uow(), actor=current_actor(), purpose=str(fields.get("purpose") or ""), mode=str(fields.get("mode") or ""),
         days=days_number, codes=[str(c) for c in codes],
@@ -169,7 +169,8 @@ def revoke(request_id: int) -> ResponseReturnValue:
 @bp.get("/all")
 def overview() -> ResponseReturnValue:
     """Every request (?which=all, the security administrator) or the running grants (?which=active)."""
-    which = "active" if request.args.get("which") == "active" else "all"
+    which = request.args.get("which") or "all"
+    check_filter_value("which", which, ("active", "all"))
     found = services.list_requests(new_uow(), actor=current_actor(), which=which)
     return render_template("borrowing/overview.html", requests=found, which=which)
 

@@ -85,6 +85,9 @@ MESSAGES = {
     "invalid_email": _l("%(value)s is not an e-mail address."),
     "late_capture_reason": _l("Late capture: a document of %(year)s needs a reason why it is captured only now."),
     "login_throttled": _l("Too many attempts; try again in %(seconds)s seconds."),
+    "no_file": _l("Choose a file to upload."),
+    "not_a_date": _l("%(field_label)s is not a date (YYYY-MM-DD)."),
+    "not_a_number": _l("%(field_label)s must be a whole number."),
     "not_a_fonds": _l("%(value)s is not a fonds number (e.g. Z002)."),
     "not_an_original_loan": _l("Request %(number)s is not an approved loan of originals."),
     "original_or_copy": _l("Choose original or copy."),
@@ -165,6 +168,8 @@ FIELD_LABELS = {
     "outcome": _l("Outcome"),
     "which": _l("Which requests"),
     "filter": _l("Filter"),
+    "from": _l("From"), "to": _l("To"), "days": _l("Days"), "limit": _l("Limit"), "offset": _l("Offset"),
+    "document_date": _l("Document date"), "starts_on": _l("Starts on"), "ends_on": _l("Ends on"),
 }
 
 

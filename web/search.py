@@ -37,7 +37,8 @@ def _date_arg(name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ValidationError(f"{name}: not a date (YYYY-MM-DD): {raw[:20]!r}") from None
+        raise ValidationError(f"{name}: not a date (YYYY-MM-DD): {raw[:20]!r}", code="not_a_date",
+                              field=name) from None
 
 
 def search_options() -> dict[str, Any]:

@@ -48,7 +48,8 @@ class CaptureFields:
             try:
                 return date.fromisoformat(raw) if raw else None
             except ValueError:
-                raise ValidationError(f"{name} {raw!r} is not a date (YYYY-MM-DD)") from None
+                raise ValidationError(f"{name} {raw!r} is not a date (YYYY-MM-DD)", code="not_a_date",
+                                      field=name) from None
 
         return cls(
             customer=text("customer", 40) or "", document_type=text("document_type", 60) or "",

@@ -121,3 +121,17 @@ def test_no_template_formats_a_date_by_itself():
     offenders = [str(path.relative_to(templates)) for path in templates.rglob("*.html")
                  if re.search(r"strftime|isoformat\(", path.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+def test_the_borrow_overview_refuses_an_unknown_which(client: FlaskClient, login_as):
+    login_as(client, "staff")
+    answer = client.get("/borrow/all?which=everything&lang=en")
+    assert answer.status_code == 400 and "everything" in answer.get_data(as_text=True)
+
+
+def test_a_bad_date_or_number_argument_is_named_in_the_reader_language(client: FlaskClient, login_as):
+    login_as(client, "staff")
+    error = client.get("/api/v1/search?q=合同&from=2026-13-45&lang=en").get_json()["error"]
+    assert error == {"code": "not_a_date", "message": "From is not a date (YYYY-MM-DD).", "field": "from"}
+    error = client.get("/api/v1/search?q=合同&limit=many&lang=zh_CN").get_json()["error"]
+    assert error["code"] == "not_a_number" and error["message"] == "条数上限 必须是整数。"
