@@ -111,9 +111,8 @@ def statistics_chart() -> ResponseReturnValue:
 
 @bp.get("/export")
 def export() -> ResponseReturnValue:
-    fmt = request.args.get("format", "csv")
-    if fmt not in EXPORT_TYPES:
-        abort(400)
+    fmt = request.args.get("format") or "csv"
+    check_filter_value("format", fmt, EXPORT_TYPES)
     out = io.BytesIO()
     view = services.export_events(new_uow(), actor=current_actor(), out=out, fmt=fmt, since=_date("since"),
                                   until=_date("until", end=True))
