@@ -112,6 +112,15 @@ def allows(actor: Actor, permission: str, target: Target = None) -> bool:
     return True
 
 
+def why_not(actor: Actor, permission: str, target: Target = None) -> str:
+    """Why require would refuse (a WHY_* code; "" when it allows), to explain a missing action."""
+    try:
+        require(actor, permission, target)
+    except AccessDenied as error:
+        return getattr(error, "why", "") or "denied"
+    return ""
+
+
 def allowed_actions(actor: Actor, target: Target) -> frozenset[str]:
     """Every permission the actor holds that the policy allows on target (what to offer on its page)."""
     return frozenset(permission for permission in actor.permissions if allows(actor, permission, target))

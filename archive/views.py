@@ -131,6 +131,7 @@ class DocumentView:
     contract_end_date: date | None = None
     history: bool = False  # a time-limited document past its end: 历史
     actions: frozenset[str] = frozenset()  # the permissions the viewer holds on it (none once shredded)
+    download_refused: str = ""  # why not, when may_download is false (access.WHY_*: role, department, ...)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ _UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError)
 
 
 def init_app(app: Flask) -> None:
+    app.add_template_filter(denial, "denial")
     app.register_error_handler(AccessDenied, access_denied)
     app.register_error_handler(NotFoundError, not_found)
     app.register_error_handler(ValidationError, invalid)
@@ -208,12 +209,11 @@ def access_denied(error: AccessDenied) -> ResponseReturnValue:
     """The unit of work has already audited the denial. Say why as the policy gave it (error.why), but a
     record the user may not know of (error.disclosed false) answers as one that does not exist."""
     why, disclosed = getattr(error, "why", ""), getattr(error, "disclosed", False)
-    target_type = getattr(error, "target_type", "")
-    # A document: as the policy says (archive.access.may_know). A customer or dossier: outside the
-    # department or clearance it does not exist; a role without the right is told so.
-    if not disclosed and (target_type == "document" or (target_type in ("customer", "dossier") and why != "role")):
+    # A record outside the department or clearance that the user may not know of does not exist; a role
+    # without the right is told so (as before), but the record is named only when disclosed.
+    if getattr(error, "target_type", "") in ("document", "customer", "dossier") and why != "role" and not disclosed:
         return not_found(NotFoundError(""))
-    message = str(DENIALS.get(why, _l("You are not allowed to do this.")))
+    message = denial(why)
     link = None
     code = error.params.get("archive_code")
     if code and may(permission_borrow_request):
@@ -222,6 +222,11 @@ def access_denied(error: AccessDenied) -> ResponseReturnValue:
         link = (url_for("borrowing.new", code=code, mode=mode), _("Request to borrow this document"))
     return error_response(403, _("Access denied"), message, code="access_denied", link=link,
                           **({"reason": why} if why else {}))
+
+
+def denial(why: str) -> str:
+    """Why the access policy refused (archive.access WHY_*), in the reader's language."""
+    return str(DENIALS.get(why, _l("You are not allowed to do this.")))
 
 
 # Why the access policy refused (archive.access WHY_*), in the reader's language.

@@ -389,7 +389,9 @@ def test_a_denied_download_says_why_and_offers_to_borrow_only_a_document_the_use
         app: Flask, login_as, web_archive: Archive, room: None, tmp_path: Path) -> None:  # noqa: ANN001
     internal = capture(web_archive, tmp_path, "i1", "internal")
     staff = client_as(app, login_as, "staff")  # YX, may view it, but business staff download nothing
-    assert staff.get(f"/documents/{internal.id}").status_code == 200
+    page = staff.get(f"/documents/{internal.id}?lang=zh_CN").get_data(as_text=True).replace("%C2%B7", "·")
+    assert 'id="download-refused"' in page and "不能下载：您的角色不包含此权限。" in page
+    assert f'href="/borrow/new?code={internal.code}&amp;mode=download"' in page
     answer = staff.get(f"/documents/{internal.id}/original?lang=zh_CN")
     html = answer.get_data(as_text=True).replace("%C2%B7", "·")
     assert answer.status_code == 403 and "您的角色不包含此权限" in html
@@ -404,7 +406,8 @@ def test_a_denied_download_says_why_and_offers_to_borrow_only_a_document_the_use
 
     outsider = client_as(app, login_as, "staff_kf")  # KF: may not know the document exists
     hidden = outsider.get(f"/documents/{internal.id}/original", headers={"Accept": "application/json"})
-    assert hidden.status_code == 404 and internal.code not in hidden.get_data(as_text=True)
-    assert outsider.get(f"/documents/{internal.id}/pages/1.png").status_code == 404
+    assert hidden.status_code == 403 and "next" not in hidden.get_json()  # the role, as before, but unnamed
+    assert internal.code not in hidden.get_data(as_text=True).replace("%C2%B7", "·")
+    assert outsider.get(f"/documents/{internal.id}/pages/1.png").status_code == 404  # another department's
     denials = [e for e in audit_rows(web_archive, "access.denied") if e.target_id == str(internal.id)]
     assert {e.actor_name for e in denials} == {"staff", "staff_kf"}  # both refusals are in the trail
