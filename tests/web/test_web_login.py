@@ -93,7 +93,7 @@ def test_a_json_post_needs_the_csrf_header_when_csrf_is_enabled(make_app) -> Non
     token = client.get("/capture/").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
     with_header = client.post("/api/v1/documents", data={}, headers={"X-CSRFToken": token})
     assert with_header.status_code == 400
-    assert "choose at least one file" in with_header.get_json()["error"]["message"]
+    assert with_header.get_json()["error"]["code"] == "no_file"  # past the CSRF check: the upload is what is missing
 
 
 def test_pages_carry_security_headers_and_a_strict_session_cookie(client: FlaskClient) -> None:
