@@ -168,7 +168,7 @@ FIELD_LABELS = {
     "event_type": _l("Event type"),
     "outcome": _l("Outcome"),
     "which": _l("Which requests"),
-    "filter": _l("Filter"), "format": _l("Format"),
+    "filter": _l("Filter"), "format": _l("Format"), "years": _l("Years"), "months": _l("Months"),
     "from": _l("From"), "to": _l("To"), "days": _l("Days"), "limit": _l("Limit"), "offset": _l("Offset"),
     "document_date": _l("Document date"), "starts_on": _l("Starts on"), "ends_on": _l("Ends on"),
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -65,6 +66,17 @@ def _back(message: str) -> ResponseReturnValue:
     return redirect(url_for("retention.index"))
 
 
+def _whole(form: Mapping[str, str], name: str) -> int | None:
+    """A whole-number form field (empty: None), else a ValidationError naming the field."""
+    raw = (form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationError(f"{name} must be a number", code="not_a_number", field=name) from None
+
+
 def _refused(error: ValidationError) -> ResponseReturnValue:
     flash(_("Refused: %(reason)s", reason=translated(error)), "error")
     return redirect(url_for("retention.index"))
@@ -80,13 +92,13 @@ def gather() -> ResponseReturnValue:
 def vote(batch_id: int) -> ResponseReturnValue:
     form = request.form
     try:
-        years = int(form["years"]) if form.get("years") else None
+        years = _whole(form, "years")
         agreed = appraisal.appraise_record(new_uow(), actor=current_actor(), batch_id=batch_id,
                                            archive_code=form.get("archive_code", ""),
                                            decision=form.get("decision", ""), extend_years=years,
                                            reason=form.get("reason", ""))
-    except (ValidationError, ValueError) as error:
-        return _refused(error if isinstance(error, ValidationError) else ValidationError(str(error)))
+    except ValidationError as error:
+        return _refused(error)
     return _back(_("Decision recorded; agreed: %(agreed)s", agreed=agreed or _("not yet")))
 
 
@@ -139,14 +151,13 @@ def set_schedule(document_type: str) -> ResponseReturnValue:
     """Preview first (how many records move), save on confirmation."""
     form = request.form
     try:
-        years = int(form["years"]) if form.get("years") else None
-        months = int(form["months"]) if form.get("months") else None
+        years, months = _whole(form, "years"), _whole(form, "months")
         change = schedules.set_schedule(new_uow(), actor=current_actor(), document_type=document_type,
                                         years=years, months=months, trigger=form.get("trigger", ""),
                                         event_name=form.get("event_name", ""), action=form.get("action", ""),
                                         dry_run=form.get("confirm") != "yes")
-    except (ValidationError, ValueError) as error:
-        return _refused(error if isinstance(error, ValidationError) else ValidationError(str(error)))
+    except ValidationError as error:
+        return _refused(error)
     if not change.saved:
         return render_template("retention/schedule_preview.html", change=change, form=form)
     return _back(_("Schedule of %(type)s saved; %(n)s records moved.", type=document_type, n=change.records_moved))
