@@ -77,9 +77,31 @@ def denied(actor: Actor, permission: str, reason: str, target_type: str = "", ta
     return error
 
 
-def _denied(actor: Actor, permission: str, target: Any, reason: str) -> AccessDenied:
-    return denied(actor, permission, reason, type(target).__name__.lower() if target is not None else "",
-                  getattr(target, "id", ""))
+# Why require refused, as a stable code an entry point can explain (the reason text stays in the audit).
+WHY_ROLE, WHY_DEPARTMENT, WHY_CLEARANCE = "role", "department", "clearance"
+
+
+def _denied(actor: Actor, permission: str, target: Any, reason: str, why: str) -> AccessDenied:
+    """The refusal, saying why (error.why) and whether the actor may know the target exists (error.disclosed);
+    only then does it name the record (params["archive_code"]), so a borrow request can be offered."""
+    error = denied(actor, permission, reason, type(target).__name__.lower() if target is not None else "",
+                   getattr(target, "id", ""))
+    error.why = why  # type: ignore[attr-defined]
+    error.disclosed = isinstance(target, Document) and may_know(actor, target)  # type: ignore[attr-defined]
+    error.params["why"] = why
+    if error.disclosed:  # type: ignore[attr-defined]
+        error.params["archive_code"] = target.archive_code
+    return error
+
+
+def may_know(actor: Actor, target: Document) -> bool:
+    """Whether the actor may learn that the document exists: it is lent to them, or they may view it."""
+    if actor.grant_for(target.id) is not None:
+        return True
+    if permission_document_view not in actor.permissions:
+        return False
+    return actor.role == "system" or (target.department_id == actor.department_id
+                                      and target.classification in actor.visible_classifications)
 
 
 def allows(actor: Actor, permission: str, target: Target = None) -> bool:
@@ -88,6 +110,15 @@ def allows(actor: Actor, permission: str, target: Target = None) -> bool:
     except AccessDenied:
         return False
     return True
+
+
+def why_not(actor: Actor, permission: str, target: Target = None) -> str:
+    """Why require would refuse (a WHY_* code; "" when it allows), to explain a missing action."""
+    try:
+        require(actor, permission, target)
+    except AccessDenied as error:
+        return getattr(error, "why", "") or "denied"
+    return ""
 
 
 def allowed_actions(actor: Actor, target: Target) -> frozenset[str]:
@@ -100,13 +131,14 @@ def require(actor: Actor, permission: str, target: Target = None) -> None:
     if isinstance(target, Document) and actor.grant_for(target.id, permission) is not None:
         return  # an approved borrow request, still running (the actor is resolved on the archive's clock)
     if permission not in actor.permissions:
-        raise _denied(actor, permission, target, f"role {actor.role} lacks it")
+        raise _denied(actor, permission, target, f"role {actor.role} lacks it", WHY_ROLE)
     if target is None or actor.role == "system":
         return
     if target.department_id != actor.department_id:
-        raise _denied(actor, permission, target, "another department's record")
+        raise _denied(actor, permission, target, "another department's record", WHY_DEPARTMENT)
     if isinstance(target, Document) and target.classification not in actor.visible_classifications:
-        raise _denied(actor, permission, target, f"classification {target.classification} above clearance")
+        raise _denied(actor, permission, target, f"classification {target.classification} above clearance",
+                      WHY_CLEARANCE)
 
 
 def via_grant(actor: Actor, permission: str, target: Document) -> DocumentGrant | None:
@@ -150,7 +182,8 @@ def check_role_change(actor: Actor, duty_role: str | None, role: str) -> None:
     """三员分立: an account that ever held one of the three administrator roles (duty_role) never takes
     another of them, so nobody audits what they administered. Raises AccessDenied (audited)."""
     if duty_role is not None and role in SEPARATED_ROLES and role != duty_role:
-        raise _denied(actor, "role.assign", None, f"an account that was {duty_role} cannot become {role} (三员分立)")
+        raise _denied(actor, "role.assign", None, f"an account that was {duty_role} cannot become {role} (三员分立)",
+                      "separation")
 
 
 def check_separation(role_permissions: Mapping[str, frozenset[str]]) -> None:

@@ -6,6 +6,7 @@ the English message stays the default (CLI output, logs, and any code without a 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -92,3 +93,10 @@ class RecordHeldError(ArchiveError):
         super().__init__(f"{label} is on hold: it cannot be destroyed or deleted until the hold is released",
                          code="record_held", params={"label": label})
         self.document_id = document_id
+
+
+def check_filter_value(field: str, value: str, allowed: Iterable[str]) -> None:
+    """A list filter's value that is one of allowed (or empty: no filter), else a ValidationError naming it."""
+    if value and value not in allowed:
+        raise ValidationError(f"{field}: unknown value {value!r}", code="unknown_filter_value",
+                              params={"field": field, "value": value}, field=field)

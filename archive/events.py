@@ -5,6 +5,7 @@ event_user_login_failed = "user.login_failed"
 event_user_logged_out = "user.logged_out"
 event_user_created = "user.created"
 event_user_locked = "user.locked"
+event_user_department_changed = "user.department_changed"  # with before and after (department codes)
 event_customer_registered = "customer.registered"
 event_customer_viewed = "customer.viewed"
 event_document_viewed = "document.viewed"

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -51,6 +52,7 @@ class Department(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())  # false: not for new use
 
 
 class ClassificationLevel(Base):
@@ -61,6 +63,7 @@ class ClassificationLevel(Base):
     rank: Mapped[int] = mapped_column(Integer, unique=True)
     name_zh: Mapped[str] = mapped_column(String(50))
     name_en: Mapped[str] = mapped_column(String(50))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())  # false: not for new use
 
 
 class RetentionPeriod(Base):
@@ -72,6 +75,7 @@ class RetentionPeriod(Base):
     archive_code: Mapped[str] = mapped_column(String(8))  # the 保管期限代码 in the 档号: Y, D30, D10
     name_zh: Mapped[str] = mapped_column(String(50))
     name_en: Mapped[str] = mapped_column(String(50))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())  # false: not for new use
 
 
 class DocumentType(Base):
@@ -84,6 +88,7 @@ class DocumentType(Base):
     default_classification: Mapped[str] = mapped_column(ForeignKey("classification_level.code"))
     # A document of this type is never captured below this level (an ID copy is never public).
     minimum_classification: Mapped[str | None] = mapped_column(String(32))  # a classification_level code
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())  # false: not for new use
 
 
 class RequiredDocument(Base):

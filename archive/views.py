@@ -11,6 +11,7 @@ class DocumentTypeView:
     code: str
     name_zh: str
     name_en: str
+    active: bool = True
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ class DocumentView:
     box: str = ""
     shelf: str = ""
     edits: list[MetadataChangeView] = field(default_factory=list)  # newest first
+    download_refused: str = ""  # why not, when may_download is false (access.WHY_*: role, department, ...)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from archive.account_review import services
 from archive.account_review.permissions import permission_account_review
 from archive.errors import ValidationError
+from web.errors import translated
 from web.support import current_actor, get_archive, may, new_uow, require_login
 
 bp = Blueprint("account_review", __name__, url_prefix="/account-review")
@@ -62,7 +63,7 @@ def start() -> ResponseReturnValue:
     try:
         review_id = services.start_review(new_uow(), actor=current_actor(), inactive_days=days)
     except ValidationError as error:
-        flash(str(error), "error")
+        flash(translated(error), "error")
         return redirect(url_for("account_review.index"))
     return redirect(url_for("account_review.show", review_id=review_id))
 
@@ -83,7 +84,7 @@ def decide(review_id: int, user_id: int) -> ResponseReturnValue:
                                 disable=disable, comment=request.form.get("comment", ""))
         flash(_("Account disabled.") if disable else _("Account confirmed."), "ok")
     except ValidationError as error:
-        flash(str(error), "error")
+        flash(translated(error), "error")
     return redirect(url_for("account_review.show", review_id=review_id) + f"#account-{user_id}")
 
 
@@ -94,5 +95,5 @@ def sign_off(review_id: int) -> ResponseReturnValue:
                                           comment=request.form.get("comment", ""))
         flash(_("The review is signed off (SHA-256 %(digest)s).", digest=digest[:16] + "…"), "ok")
     except ValidationError as error:
-        flash(str(error), "error")
+        flash(translated(error), "error")
     return redirect(url_for("account_review.show", review_id=review_id))

@@ -13,7 +13,15 @@ from wtforms.validators import DataRequired, Length
 from archive import registry
 from archive.errors import ValidationError
 from archive.services import accounts, reference, users
-from web.support import classification_names, current_actor, label, new_uow, require_login
+from web.errors import translated
+from web.support import (
+    classification_choices,
+    classification_names,
+    current_actor,
+    label,
+    new_uow,
+    require_login,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 require_login(bp)
@@ -21,7 +29,8 @@ require_login(bp)
 
 @bp.context_processor
 def _choices() -> dict[str, object]:
-    return {"roles": registry.roles(), "clearances": list(classification_names().items())}
+    return {"roles": registry.roles(), "clearances": list(classification_names().items()),
+            "departments": [code for _id, code, _name in reference.list_departments(new_uow(), active_only=True)]}
 
 
 class CreateUserForm(FlaskForm):
@@ -36,9 +45,9 @@ def _form() -> CreateUserForm:
     form = CreateUserForm()
     form.role.choices = [(role, label(role)) for role in registry.roles()]
     form.department.choices = [("", _("(none)"))] + [
-        (code, f"{code} {name}") for _id, code, name in reference.list_departments(new_uow())
+        (code, f"{code} {name}") for _id, code, name in reference.list_departments(new_uow(), active_only=True)
     ]
-    form.clearance.choices = list(classification_names().items())
+    form.clearance.choices = list(classification_choices().items())
     return form
 
 
@@ -54,7 +63,7 @@ def users_page() -> ResponseReturnValue:
                 display_name=(form.display_name.data or "").strip(),
             )
         except ValidationError as error:
-            form.form_errors.append(str(error))
+            form.form_errors.append(translated(error))
             status = 400
         else:
             # The one-time password is shown in this answer only (a flash would keep it in the session store).
@@ -83,7 +92,7 @@ def deactivate(user_id: int) -> ResponseReturnValue:
     try:
         users.set_user_active(new_uow(), actor=current_actor(), user_id=user_id, active=False)
     except ValidationError as error:
-        flash(str(error), "error")
+        flash(translated(error), "error")
     else:
         flash(_("The account is deactivated and its sessions have ended."), "ok")
     return redirect(url_for("admin.users"))
@@ -109,6 +118,19 @@ def change_account(user_id: int) -> ResponseReturnValue:
         flash(_("The account was changed."), "ok")
     else:
         flash(_("The change waits for a security administrator's approval."), "ok")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/department")
+def change_department(user_id: int) -> ResponseReturnValue:
+    """Move the account to another department (audited with before and after)."""
+    try:
+        accounts.change_department(new_uow(), actor=current_actor(), user_id=user_id,
+                                   department=request.form.get("department") or None)
+    except ValidationError as error:
+        flash(translated(error), "error")
+    else:
+        flash(_("The department was changed."), "ok")
     return redirect(url_for("admin.users"))
 
 
@@ -143,6 +165,16 @@ def _years(value: str) -> int | None:
     return int(value)
 
 
+@bp.post("/reference/<any(department, document_type, classification_level, retention_period):kind>/<code>/active")
+def set_reference_active(kind: str, code: str) -> ResponseReturnValue:
+    """Deactivate (active=0) or reactivate (active=1) a row: records keep it, new use is refused."""
+    active = request.form.get("active") == "1"
+    reference.set_reference_active(new_uow(), actor=current_actor(), kind=kind, code=code, active=active)
+    flash(_("Reactivated.") if active else _("Deactivated: records keep it, it is no longer offered for new use."),
+          "ok")
+    return redirect(url_for("admin.reference"))
+
+
 @bp.post("/reference/<any(department, document_type, classification_level, retention_period, checklist):kind>")
 def save_reference(kind: str) -> ResponseReturnValue:
     """Add or edit one row of reference data (the service audits before and after)."""
@@ -169,7 +201,7 @@ def save_reference(kind: str) -> ResponseReturnValue:
             reference.set_required_documents(uow, actor=actor, customer_kind=form.get("customer_kind", ""),
                                              document_types=form.getlist("document_types"))
     except ValidationError as error:
-        flash(str(error), "error")
+        flash(translated(error), "error")
         return redirect(url_for("admin.reference"))
     flash(_("Saved."), "ok")
     return redirect(url_for("admin.reference"))

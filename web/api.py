@@ -194,7 +194,7 @@ def capture() -> ResponseReturnValue:
     """Capture one or more files (multipart: files/file, customer, document_type, ...)."""
     uploads = uploaded_files(request.files)
     if not uploads:
-        raise ValidationError("choose at least one file (multipart field 'files')")
+        raise ValidationError("choose at least one file (multipart field 'files')", code="no_file", field="files")
     outcome = capture_uploads(uploads, CaptureFields.from_form(request.form))
     body = {
         "documents": [
@@ -255,7 +255,7 @@ def replace_page(document_id: int, number: int) -> ResponseReturnValue:
     """Replace the page with a new scan (multipart field `file`); the previous version is kept."""
     upload = request.files.get("file")
     if not upload or not upload.filename:
-        raise ValidationError("choose the new scan of the page (multipart field 'file')")
+        raise ValidationError("choose the new scan of the page (multipart field 'file')", code="no_file", field="file")
     result = replace_uploaded_page(upload, document_id, number)
     return jsonify(asdict(result) | {"url": url_for("documents.show", document_id=document_id)}), 201
 

@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from archive.compliance import alerts, desk, services
-from archive.errors import ValidationError
+from archive.errors import ValidationError, check_filter_value
 from web.support import current_actor, new_uow, require_login
 
 bp = Blueprint("audit_desk", __name__, url_prefix="/audit-desk")
@@ -45,6 +45,8 @@ def _text(name: str, limit: int = 100) -> str:
 def _filters(**fixed: str) -> desk.DeskFilters:
     values = {name: _text(name) for name in ("user", "customer", "document", "archive_code", "event_type",
                                              "outcome", "address")}
+    check_filter_value("event_type", values["event_type"], desk.event_types())
+    check_filter_value("outcome", values["outcome"], OUTCOMES)
     return desk.DeskFilters(**{**values, **fixed}, since=_date("since"), until=_date("until", end=True))
 
 
@@ -109,9 +111,8 @@ def statistics_chart() -> ResponseReturnValue:
 
 @bp.get("/export")
 def export() -> ResponseReturnValue:
-    fmt = request.args.get("format", "csv")
-    if fmt not in EXPORT_TYPES:
-        abort(400)
+    fmt = request.args.get("format") or "csv"
+    check_filter_value("format", fmt, EXPORT_TYPES)
     out = io.BytesIO()
     view = services.export_events(new_uow(), actor=current_actor(), out=out, fmt=fmt, since=_date("since"),
                                   until=_date("until", end=True))

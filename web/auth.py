@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 from archive.errors import AuthenticationError, ValidationError
 from archive.security import unlock
 from archive.services import users
+from web.errors import translated
 from web.security import safe_next
 from web.sessions import current_session_id
 from web.support import WebUser, current_actor, get_archive, new_uow
@@ -38,7 +39,7 @@ def login() -> ResponseReturnValue:
                 remote_addr=request.remote_addr or "", totp_code=form.code.data or None,
             )
         except AuthenticationError as failure:
-            error = str(failure)
+            error = translated(failure)
         else:
             _fresh_session()
             login_user(WebUser(actor))
@@ -70,7 +71,7 @@ def confirm_unlock(token: str) -> ResponseReturnValue:
     try:
         unlock.confirm_unlock(new_uow(), token=token, remote_addr=request.remote_addr or "")
     except ValidationError as error:
-        flash(str(error), "error")
+        flash(translated(error), "error")
         return redirect(url_for("auth.request_unlock"))
     flash(_("Your account is unlocked: you can log in now."), "ok")
     return redirect(url_for("auth.login"))
@@ -116,7 +117,7 @@ def change_password() -> ResponseReturnValue:
                 users.change_password(new_uow(), actor=current_actor(), current=form.current.data,
                                       new=form.new.data, keep_session=current_session_id(session))
             except (AuthenticationError, ValidationError) as error:
-                form.form_errors.append(str(error))
+                form.form_errors.append(translated(error))
                 status = 400
             else:
                 flash(_("Your password was changed; your other sessions have ended."), "ok")
@@ -142,7 +143,7 @@ def enable_totp() -> ResponseReturnValue:
         try:
             users.enable_totp(new_uow(), actor=current_actor(), secret=session["totp_secret"], code=form.code.data)
         except ValidationError as error:
-            form.form_errors.append(str(error))
+            form.form_errors.append(translated(error))
             status = 400
         else:
             session.pop("totp_secret", None)

@@ -19,7 +19,8 @@ from archive.borrowing.permissions import (
     permission_chain_manage,
     permission_loan_manage,
 )
-from archive.errors import ValidationError
+from archive.errors import ValidationError, check_filter_value
+from web.errors import translated
 from web.security import is_id
 from web.support import current_actor, document_type_names, get_archive, label, may, new_uow, require_login
 
@@ -53,7 +54,7 @@ def _optional_int(value: str, name: str) -> int | None:
     except ValueError:
         number = -1
     if not is_id(number):
-        raise ValidationError(f"{name} must be a number", field=name)
+        raise ValidationError(f"{name} must be a number", code="not_a_number", field=name)
     return number
 
 
@@ -61,7 +62,7 @@ def _date(value: str, name: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise ValidationError(f"{name} must be a date (YYYY-MM-DD)") from None
+        raise ValidationError(f"{name} must be a date (YYYY-MM-DD)", code="not_a_date", field=name) from None
 
 
 def ask(fields: dict[str, object]) -> str:
@@ -79,7 +80,7 @@ def ask(fields: dict[str, object]) -> str:
     try:
         days_number = int(days) if days not in (None, "") else 0  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValidationError("days must be a number") from None
+        raise ValidationError("days must be a number", code="not_a_number", field="days") from None
     return services.request_borrow(
         new_uow(), actor=current_actor(), purpose=str(fields.get("purpose") or ""), mode=str(fields.get("mode") or ""),
         days=days_number, codes=[str(c) for c in codes],
@@ -92,7 +93,7 @@ def _back_to(request_id: int) -> ResponseReturnValue:
 
 
 def _refused(error: ValidationError, back: str) -> ResponseReturnValue:
-    flash(_("Refused: %(reason)s", reason=str(error)), "error")
+    flash(_("Refused: %(reason)s", reason=translated(error)), "error")
     return redirect(back)
 
 
@@ -121,7 +122,7 @@ def new() -> ResponseReturnValue:
         try:
             number = ask(form)
         except ValidationError as refused:
-            error = str(refused)
+            error = translated(refused)
         else:
             flash(_("Borrow request %(number)s sent for approval.", number=number), "ok")
             return redirect(url_for("borrowing.index"))
@@ -172,7 +173,8 @@ def revoke(request_id: int) -> ResponseReturnValue:
 @bp.get("/all")
 def overview() -> ResponseReturnValue:
     """Every request (?which=all, the security administrator) or the running grants (?which=active)."""
-    which = "active" if request.args.get("which") == "active" else "all"
+    which = request.args.get("which") or "all"
+    check_filter_value("which", which, ("active", "all"))
     found = services.list_requests(new_uow(), actor=current_actor(), which=which)
     return render_template("borrowing/overview.html", requests=found, which=which)
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from archive.borrowing import services
 from archive.borrowing.views import RequestView
-from archive.errors import ValidationError
+from archive.errors import ValidationError, check_filter_value
 from archive.services import inbox
 from archive.services.inbox import InboxEntry
 from web.api_auth import protect_api
@@ -133,9 +133,8 @@ def create_borrow_request() -> ResponseReturnValue:
 @operation("Borrow requests", query=RequestsQuery, response=RequestsAnswer)
 def borrow_requests() -> ResponseReturnValue:
     """?which=mine (default) | to_approve | decided | active | all; newest first."""
-    which = request.args.get("which", "mine")
-    if which not in WHICH:
-        raise ValidationError(f"which must be one of {', '.join(WHICH)}", field="which")
+    which = request.args.get("which") or "mine"
+    check_filter_value("which", which, WHICH)
     found, next_cursor = keyset_page(
         lambda limit, before: services.list_requests(new_uow(), actor=current_actor(), which=which, limit=limit,
                                                      before_id=before),

@@ -9,7 +9,14 @@ from flask_babel import gettext as _
 
 from archive.capture.permissions import permission_document_capture
 from archive.services import customers
-from web.support import classification_names, current_actor, document_type_names, may, new_uow, require_login
+from web.support import (
+    classification_choices,
+    current_actor,
+    document_type_choices,
+    may,
+    new_uow,
+    require_login,
+)
 from web.uploads import CaptureFields, capture_uploads, progress_of, uploaded_files
 
 bp = Blueprint("capture", __name__, url_prefix="/capture")
@@ -17,8 +24,8 @@ require_login(bp)
 
 
 def _render(status: int = 200, **context: object) -> ResponseReturnValue:
-    types = document_type_names()
-    classifications = classification_names()
+    types = document_type_choices()
+    classifications = classification_choices()
     context.setdefault("fields", CaptureFields(customer="", document_type=""))
     return render_template("capture/index.html", types=types, classifications=classifications, **context), status
 
@@ -27,7 +34,7 @@ def _render(status: int = 200, **context: object) -> ResponseReturnValue:
 def index() -> ResponseReturnValue:
     """The form; ?customer_id= and ?document_type= fill it in (the customer page's missing documents)."""
     document_type = request.args.get("document_type", "")[:60]
-    if document_type not in document_type_names():
+    if document_type not in document_type_choices():
         document_type = ""
     key, name = "", ""
     if request.args.get("customer_id", "").isdigit() and may(permission_document_capture):

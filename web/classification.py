@@ -7,9 +7,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from archive.errors import ValidationError
+from archive.errors import ValidationError, check_filter_value
 from archive.permissions import permission_classification_approve
 from archive.services import classification
+from web.errors import translated
 from web.support import current_actor, label, may, new_uow, require_login
 
 bp = Blueprint("classification", __name__, url_prefix="/classification")
@@ -26,9 +27,8 @@ def classification_navigation() -> dict[str, object]:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     """The security administrator's list; others learn their outcome from the inbox."""
-    status = request.args.get("status", "pending")
-    if status not in STATUSES:
-        status = "pending"
+    status = request.args.get("status") or "pending"
+    check_filter_value("status", status, STATUSES)
     if not may(permission_classification_approve):
         return render_template("classification/index.html", changes=None, status=status, statuses=STATUSES)
     changes = classification.list_changes(new_uow(), actor=current_actor(), status=status)
@@ -42,7 +42,7 @@ def decide(change_id: int) -> ResponseReturnValue:
         classification.decide_change(new_uow(), actor=current_actor(), change_id=change_id, approve=approve,
                                      comment=request.form.get("comment", ""))
     except ValidationError as error:
-        flash(_("Refused: %(reason)s", reason=str(error)), "error")
+        flash(_("Refused: %(reason)s", reason=translated(error)), "error")
     else:
         flash(_("Classification change #%(id)s: %(outcome)s.", id=change_id,
                 outcome=label("approved" if approve else "rejected")), "ok")
@@ -59,7 +59,7 @@ def ask(target_type: str, target_id: int) -> ResponseReturnValue:
                                                   target_id=target_id, level=request.form.get("level", ""),
                                                   reason=request.form.get("reason", ""))
     except ValidationError as error:
-        flash(_("Refused: %(reason)s", reason=str(error)), "error")
+        flash(_("Refused: %(reason)s", reason=translated(error)), "error")
     else:
         flash(_("Classification change #%(id)s sent to the security administrator.", id=change_id), "ok")
     return redirect(back)

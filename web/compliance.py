@@ -14,6 +14,7 @@ from archive import registry
 from archive.compliance import fourcheck
 from archive.compliance.checks import PROPERTIES
 from archive.compliance.fourcheck_export import export_report
+from archive.errors import check_filter_value
 from archive.services import audit_log, integrity
 from web.support import current_actor, new_uow, require_login
 
@@ -30,6 +31,8 @@ def index() -> ResponseReturnValue:
         "actor_name": request.args.get("user", "").strip()[:100],
         "outcome": request.args.get("outcome", "").strip()[:20],
     }
+    check_filter_value("event_type", filters["event_type"], registry.event_types())
+    check_filter_value("outcome", filters["outcome"], OUTCOMES)
     found = audit_log.list_audit_events(new_uow(), actor=current_actor(), limit=500, **filters)
     fixity = integrity.last_fixity_run(new_uow(), actor=current_actor())
     return render_template("compliance/index.html", events=found, filters=filters, event_types=sorted(registry.event_types()),

@@ -139,7 +139,7 @@ def replace_page(document_id: int, number: int) -> ResponseReturnValue:
     try:
         result = replace_uploaded_page(upload, document_id, number)
     except ValidationError as error:
-        flash(_("Replacement refused: %(reason)s", reason=str(error)), "error")
+        flash(_("Replacement refused: %(reason)s", reason=translated(error)), "error")
         return redirect(back)
     flash(_("Page %(n)s of %(code)s replaced (version %(v)s); OCR is running.", n=result.number,
             code=result.archive_code, v=result.version), "ok")

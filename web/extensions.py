@@ -16,6 +16,7 @@ from archive.capture.permissions import permission_document_capture
 from archive.compliance.permissions import permission_fourcheck_view
 from archive.errors import NotFoundError
 from archive.services import users
+from web.labels import alert_rule_label, event_label, format_date, format_datetime
 from web.support import (
     WebUser,
     classification_names,
@@ -47,6 +48,10 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(lambda code: document_type_names().get(code, code), "type_name")
     app.add_template_filter(lambda code: classification_names().get(code, code), "classification_name")
     app.add_template_filter(filter_value, "filter_value")
+    app.add_template_filter(event_label, "event_label")
+    app.add_template_filter(alert_rule_label, "alert_rule_label")
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_date, "day")
 
 
 @login_manager.user_loader

@@ -35,7 +35,7 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     try:
         return min(max(int(request.args.get(name, default)), low), high)
     except ValueError:
-        raise ValidationError(f"{name} must be a number", field=name) from None
+        raise ValidationError(f"{name} must be a number", code="not_a_number", field=name) from None
 
 
 def page_request(*, default_limit: int, max_limit: int) -> PageRequest:

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from archive.reports import charts, services
 from archive.reports.views import ReportParameters
+from web.labels import format_date
 from web.support import (
     classification_names,
     current_actor,
@@ -103,6 +104,8 @@ def value(kind: str, raw: Any) -> Any:
         return text("due_now")
     if kind in ("status", "mode", "action"):
         return label(raw)
+    if kind == "date" and raw is not None and not isinstance(raw, str):
+        return format_date(raw)
     return raw
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from retention.permissions import (
     permission_transfer_manage,
 )
 from retention.services import appraisal, dispositions, holds, register, schedules, transfers
+from web.errors import translated
 from web.support import current_actor, may, new_uow, require_login
 
 bp = Blueprint("retention", __name__, url_prefix="/retention")
@@ -64,8 +66,19 @@ def _back(message: str) -> ResponseReturnValue:
     return redirect(url_for("retention.index"))
 
 
+def _whole(form: Mapping[str, str], name: str) -> int | None:
+    """A whole-number form field (empty: None), else a ValidationError naming the field."""
+    raw = (form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationError(f"{name} must be a number", code="not_a_number", field=name) from None
+
+
 def _refused(error: ValidationError) -> ResponseReturnValue:
-    flash(_("Refused: %(reason)s", reason=str(error)), "error")
+    flash(_("Refused: %(reason)s", reason=translated(error)), "error")
     return redirect(url_for("retention.index"))
 
 
@@ -79,13 +92,13 @@ def gather() -> ResponseReturnValue:
 def vote(batch_id: int) -> ResponseReturnValue:
     form = request.form
     try:
-        years = int(form["years"]) if form.get("years") else None
+        years = _whole(form, "years")
         agreed = appraisal.appraise_record(new_uow(), actor=current_actor(), batch_id=batch_id,
                                            archive_code=form.get("archive_code", ""),
                                            decision=form.get("decision", ""), extend_years=years,
                                            reason=form.get("reason", ""))
-    except (ValidationError, ValueError) as error:
-        return _refused(ValidationError(str(error)))
+    except ValidationError as error:
+        return _refused(error)
     return _back(_("Decision recorded; agreed: %(agreed)s", agreed=agreed or _("not yet")))
 
 
@@ -138,14 +151,13 @@ def set_schedule(document_type: str) -> ResponseReturnValue:
     """Preview first (how many records move), save on confirmation."""
     form = request.form
     try:
-        years = int(form["years"]) if form.get("years") else None
-        months = int(form["months"]) if form.get("months") else None
+        years, months = _whole(form, "years"), _whole(form, "months")
         change = schedules.set_schedule(new_uow(), actor=current_actor(), document_type=document_type,
                                         years=years, months=months, trigger=form.get("trigger", ""),
                                         event_name=form.get("event_name", ""), action=form.get("action", ""),
                                         dry_run=form.get("confirm") != "yes")
-    except (ValidationError, ValueError) as error:
-        return _refused(ValidationError(str(error)))
+    except ValidationError as error:
+        return _refused(error)
     if not change.saved:
         return render_template("retention/schedule_preview.html", change=change, form=form)
     return _back(_("Schedule of %(type)s saved; %(n)s records moved.", type=document_type, n=change.records_moved))
@@ -225,7 +237,7 @@ def send_transfer() -> ResponseReturnValue:
             to_fonds=form.get("to_fonds") if destination == "fonds" else None,
             to_archive=form.get("to_archive", ""), note=form.get("note", ""))
     except ValidationError as error:
-        return _to_transfers(_("Refused: %(reason)s", reason=str(error)), "error")
+        return _to_transfers(_("Refused: %(reason)s", reason=translated(error)), "error")
     return _to_transfers(_("Transfer %(id)s sent.", id=transfer_id))
 
 
@@ -239,7 +251,7 @@ def confirm_transfer(transfer_id: int) -> ResponseReturnValue:
         else:
             transfers.receive_transfer(new_uow(), actor=current_actor(), transfer_id=transfer_id)
     except ValidationError as error:
-        return _to_transfers(_("Refused: %(reason)s", reason=str(error)), "error")
+        return _to_transfers(_("Refused: %(reason)s", reason=translated(error)), "error")
     return _to_transfers(_("Receipt of transfer %(id)s recorded.", id=transfer_id))
 
 

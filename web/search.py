@@ -22,7 +22,7 @@ require_login(bp)
 
 PAGE_SIZE = 20
 MAX_PAGE = 500
-FILTER_KEYS = ("type", "department", "classification", "year", "dossier", "status")
+FILTER_KEYS = searching.FILTER_KEYS
 FACET_FILTERS = {"document_type": "type", "department": "department", "year": "year",
                  "classification": "classification"}
 FILTER_TITLES = {"type": _l("Type"), "department": _l("Department"), "year": _l("Year"),
@@ -41,7 +41,8 @@ def _date_arg(name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ValidationError(f"{name}: not a date (YYYY-MM-DD): {raw[:20]!r}") from None
+        raise ValidationError(f"{name}: not a date (YYYY-MM-DD): {raw[:20]!r}", code="not_a_date",
+                              field=name) from None
 
 
 def search_options() -> dict[str, Any]:

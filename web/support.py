@@ -88,6 +88,16 @@ def classification_names() -> dict[str, str]:
     return g.classification_names
 
 
+def document_type_choices() -> dict[str, str]:
+    """The types offered for new records (deactivated ones only name old records: document_type_names)."""
+    return {t.code: in_locale(t.name_zh, t.name_en) for t in reference.list_document_types(new_uow(), active_only=True)}
+
+
+def classification_choices() -> dict[str, str]:
+    """The classification levels offered for new records and accounts."""
+    return {code: in_locale(zh, en) for code, zh, en in reference.list_classifications(new_uow(), active_only=True)}
+
+
 def stream_chunks(stream: BinaryIO) -> Iterator[bytes]:
     """Yield a (decrypting) stream in chunks and close it at the end, even if the client goes away."""
     try:
@@ -118,6 +128,10 @@ STATUS_LABELS = {
     "normal": _l("Normal"),
     "abnormal": _l("Abnormal"),
     "ok": _l("OK"),
+    # fixity problems (archive/services/integrity.py)
+    "missing": _l("Missing"),
+    "corrupted": _l("Corrupted"),
+    "orphaned": _l("Orphaned object"),
     "denied": _l("Denied"),
     "individual": _l("Individual"),
     "organisation": _l("Organisation"),

@@ -20,6 +20,7 @@ from archive.capture.views import CaptureResult, OcrProgress
 from archive.errors import DuplicateDocumentError, ValidationError
 from archive.security import limits
 from archive.security.uploads import clean_filename
+from web.errors import translated
 from web.security import is_id
 from web.support import current_actor, get_archive, new_uow
 
@@ -51,7 +52,8 @@ class CaptureFields:
             try:
                 return date.fromisoformat(raw) if raw else None
             except ValueError:
-                raise ValidationError(f"{name} {raw!r} is not a date (YYYY-MM-DD)") from None
+                raise ValidationError(f"{name} {raw!r} is not a date (YYYY-MM-DD)", code="not_a_date",
+                                      field=name) from None
 
         return cls(
             customer=text("customer", 40) or "", document_type=text("document_type", 60) or "",
@@ -120,9 +122,9 @@ def capture_uploads(uploads: list[FileStorage], fields: CaptureFields) -> Captur
         try:
             outcome.captured.append((client_filename(upload), capture_upload(upload, fields)))
         except DuplicateDocumentError as error:
-            outcome.refused.append((client_filename(upload), str(error), error.existing_document_id or None))
+            outcome.refused.append((client_filename(upload), translated(error), error.existing_document_id or None))
         except ValidationError as error:
-            outcome.refused.append((client_filename(upload), str(error), None))
+            outcome.refused.append((client_filename(upload), translated(error), None))
     return outcome
 
 

@@ -83,7 +83,8 @@ def _unused(session: Session, now: datetime, days: int) -> list[AccountUse]:
 def inactive_accounts(uow: UnitOfWork, *, actor: Actor, days: int) -> list[AccountUse]:
     """Active accounts not used in `days` days, by name. Requires permission_account_review."""
     if days < 1:
-        raise ValidationError("天数至少为 1 / the number of days must be at least 1")
+        raise ValidationError("天数至少为 1 / the number of days must be at least 1", code="days_at_least_one",
+                              field="days")
     with uow:
         access.require(actor, permission_account_review)
         found = _unused(uow.session, uow.clock.now(), days)
@@ -127,12 +128,14 @@ def start_review(uow: UnitOfWork, *, actor: Actor, inactive_days: int = DEFAULT_
     role or clearance changed since the last signed-off review. One review is open at a time. Requires
     permission_account_review; raises ValidationError when one is open already."""
     if inactive_days < 1:
-        raise ValidationError("天数至少为 1 / the number of days must be at least 1")
+        raise ValidationError("天数至少为 1 / the number of days must be at least 1", code="days_at_least_one",
+                              field="days")
     with uow:
         access.require(actor, permission_account_review)
         session, now = uow.session, uow.clock.now()
         if session.scalar(select(AccountReview.id).where(AccountReview.status == OPEN)) is not None:
-            raise ValidationError("已有进行中的复核,请先完成并签署 / a review is already open: finish and sign it off first")
+            raise ValidationError("已有进行中的复核,请先完成并签署 / a review is already open: finish and sign it off first",
+                                  code="review_already_open")
         previous = session.scalar(select(func.max(AccountReview.signed_off_at)))
         since = as_utc(previous) if previous else now - timedelta(days=inactive_days)
         used = last_used(session)
@@ -164,7 +167,8 @@ def _open_review(session: Session, review_id: int) -> AccountReview:
     if review is None:
         raise NotFoundError(f"no account review {review_id}")
     if review.status != OPEN:
-        raise ValidationError("本次复核已签署,不能再修改 / this review is signed off: it no longer changes")
+        raise ValidationError("本次复核已签署,不能再修改 / this review is signed off: it no longer changes",
+                              code="review_signed_off")
     return review
 
 
@@ -188,9 +192,11 @@ def decide_account(uow: UnitOfWork, *, actor: Actor, review_id: int, user_id: in
         if user_id == actor.user_id:
             raise _denied(actor, "nobody reviews their own account", review_id)
         if item.decision is not None:
-            raise ValidationError(f"{item.username} 已在本次复核中决定 / {item.username} was already decided in this review")
+            raise ValidationError(f"{item.username} 已在本次复核中决定 / {item.username} was already decided in this review",
+                                  code="review_item_decided", params={"username": item.username})
         if disable and not comment:
-            raise ValidationError("停用账户须说明理由 / say why the account is disabled")
+            raise ValidationError("停用账户须说明理由 / say why the account is disabled", code="disable_reason_required",
+                                  field="comment")
         item.decision = DISABLED if disable else CONFIRMED
         item.decided_at, item.decided_by_id, item.decided_by, item.comment = now, actor.user_id, actor.username, comment
         if disable:
@@ -241,7 +247,8 @@ def sign_off_review(uow: UnitOfWork, *, actor: Actor, review_id: int, comment: s
         review = _open_review(session, review_id)
         waiting = [i.username for i in review.items if i.decision is None and i.user_id != actor.user_id]
         if waiting:
-            raise ValidationError(f"还有 {len(waiting)} 个账户未决定 / {len(waiting)} accounts are not decided yet: {', '.join(waiting[:10])}")
+            raise ValidationError(f"还有 {len(waiting)} 个账户未决定 / {len(waiting)} accounts are not decided yet: {', '.join(waiting[:10])}",
+                                  code="review_undecided", params={"count": len(waiting), "names": ", ".join(waiting[:10])})
         for item in review.items:
             if item.decision is None:
                 item.decision = OWN

@@ -63,11 +63,13 @@ def create_api_token(uow: UnitOfWork, *, actor: Actor, name: str, scope: str, da
     """A new token for the actor's own account; ValidationError for a bad name, scope or expiry."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise ValidationError("name must be 1 to 100 characters")
+        raise ValidationError("name must be 1 to 100 characters", code="text_length", params={"limit": 100}, field="name")
     if scope not in SCOPES:
-        raise ValidationError(f"scope must be one of {', '.join(SCOPES)}")
+        raise ValidationError(f"scope must be one of {', '.join(SCOPES)}", code="unknown_scope", params={"value": scope},
+                              field="scope")
     if not 1 <= days <= MAX_DAYS:
-        raise ValidationError(f"days must be between 1 and {MAX_DAYS}")
+        raise ValidationError(f"days must be between 1 and {MAX_DAYS}", code="token_days_range", params={"max": MAX_DAYS},
+                              field="days")
     if actor.user_id is None:
         raise ValidationError("only a user can hold an API token")
     secret = PREFIX + secrets.token_urlsafe(32)

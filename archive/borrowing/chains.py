@@ -36,14 +36,16 @@ def steps_for(session: Any, classification: str, in_department: bool) -> list[di
 
 def check_steps(steps: list[dict[str, str]]) -> list[dict[str, str]]:
     if not steps:
-        raise ValidationError("a chain has at least one step")
+        raise ValidationError("a chain has at least one step", code="chain_needs_a_step")
     clean = []
     for step in steps:
         capacity, rule = step.get("capacity", ""), step.get("rule", "any")
         if capacity not in CAPACITIES:
-            raise ValidationError(f"capacity must be one of {', '.join(CAPACITIES)}, not {capacity!r}")
+            raise ValidationError(f"capacity must be one of {', '.join(CAPACITIES)}, not {capacity!r}",
+                                  code="unknown_capacity", params={"value": capacity}, field="capacity")
         if rule not in RULES:
-            raise ValidationError(f"rule must be one of {', '.join(RULES)}, not {rule!r}")
+            raise ValidationError(f"rule must be one of {', '.join(RULES)}, not {rule!r}", code="unknown_rule",
+                                  params={"value": rule}, field="rule")
         clean.append({"capacity": capacity, "rule": rule})
     return clean
 
@@ -55,7 +57,8 @@ def set_chain(uow: UnitOfWork, *, actor: Actor, classification: str, in_departme
         access.require(actor, permission_chain_manage)
         session = uow.session
         if session.get(ClassificationLevel, classification) is None:
-            raise ValidationError(f"unknown classification {classification!r}")
+            raise ValidationError(f"unknown classification {classification!r}", code="unknown_classification",
+                                  params={"value": classification}, field="classification")
         clean = check_steps(steps)
         before = steps_for(session, classification, in_department)
         chain = session.scalar(select(ApprovalChain).where(ApprovalChain.classification == classification,

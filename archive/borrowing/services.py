@@ -118,13 +118,15 @@ def request_borrow(
     exists. Requires permission_borrow_request; the first step's approvers are notified."""
     codes, types = [c.strip() for c in codes if c.strip()], [t.strip() for t in types if t.strip()]
     if not purpose.strip():
-        raise ValidationError("a purpose (用途) is required")
+        raise ValidationError("a purpose (用途) is required", code="borrow_purpose_required", field="purpose")
     if mode not in MODES:
-        raise ValidationError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        raise ValidationError(f"mode must be one of {', '.join(MODES)}, not {mode!r}", code="borrow_unknown_mode",
+                              params={"value": mode}, field="mode")
     if not 1 <= days <= uow.settings.borrow_max_days:
-        raise ValidationError(f"the period is 1 to {uow.settings.borrow_max_days} days")
+        raise ValidationError(f"the period is 1 to {uow.settings.borrow_max_days} days", code="borrow_days_range",
+                              params={"max": uow.settings.borrow_max_days}, field="days")
     if not (codes or dossier_id is not None or customer):
-        raise ValidationError("name archive codes, a dossier or a customer")
+        raise ValidationError("name archive codes, a dossier or a customer", code="borrow_nothing_named", field="codes")
     with uow:
         access.require(actor, permission_borrow_request)
         session = uow.session
@@ -228,11 +230,12 @@ def decide(uow: UnitOfWork, *, actor: Actor, request_id: int, approve: bool, com
         session = uow.session
         request = _load(session, request_id, lock=True)
         if request.status != "pending":
-            raise ValidationError(f"request {request.number} is {request.status}, not pending")
+            raise ValidationError(f"request {request.number} is {request.status}, not pending", code="borrow_not_pending",
+                                  params={"number": request.number, "status": request.status})
         if actor.user_id == request.requester_id:
             raise _denied(actor, permission_borrow_approve, "nobody approves their own request", request)
         if not approve and not comment.strip():
-            raise ValidationError("a reason is required to reject")
+            raise ValidationError("a reason is required to reject", code="reject_reason_required", field="comment")
         today = uow.clock.today()
         party, on_behalf = next(((p, e[actor.user_id]) for p in _parties(request)
                                  if actor.user_id in (e := _eligible(session, request, p, today))), (0, None))
@@ -241,7 +244,7 @@ def decide(uow: UnitOfWork, *, actor: Actor, request_id: int, approve: bool, com
         acting_for = on_behalf or actor.user_id
         if any(d.step == request.step and d.department_id == party and (d.on_behalf_of_id or d.approver_id)
                == acting_for for d in request.decisions):
-            raise ValidationError("this step already has your decision")
+            raise ValidationError("this step already has your decision", code="borrow_already_decided")
         now = uow.clock.now()
         session.add(BorrowDecision(request_id=request.id, step=request.step, department_id=party,
                                    approver_id=actor.user_id, on_behalf_of_id=on_behalf, approve=approve,
@@ -320,9 +323,11 @@ def delegate(uow: UnitOfWork, *, actor: Actor, to: str, starts_on: date, ends_on
         if delegate_user is None:
             raise NotFoundError(f"no active user {to!r}")
         if delegate_user.id == actor.user_id or delegate_user.role != actor.role:
-            raise ValidationError("delegate to another approver of the same capacity")
+            raise ValidationError("delegate to another approver of the same capacity", code="delegate_same_capacity",
+                                  field="delegate")
         if ends_on < starts_on:
-            raise ValidationError("the delegation ends before it starts")
+            raise ValidationError("the delegation ends before it starts", code="delegation_ends_before_start",
+                                  field="ends_on")
         row = Delegation(approver_id=actor.user_id, delegate_id=delegate_user.id, starts_on=starts_on, ends_on=ends_on)
         session.add(row)
         session.flush()
@@ -416,7 +421,8 @@ def _end(uow: UnitOfWork, actor: Actor, grant: Grant, reason: str, at: datetime,
 def _running_grant(session: Session, request: BorrowRequest) -> Grant:
     grant = session.scalar(select(Grant).where(Grant.request_id == request.id, Grant.ended_at.is_(None)))
     if grant is None:
-        raise ValidationError(f"request {request.number} has no running grant")
+        raise ValidationError(f"request {request.number} has no running grant", code="borrow_no_running_grant",
+                              params={"number": request.number})
     return grant
 
 
@@ -439,7 +445,8 @@ def return_borrow(uow: UnitOfWork, *, actor: Actor, request_id: int) -> None:
             raise _denied(actor, permission_borrow_request, "only the borrower returns a borrowing", request)
         grant = _running_grant(uow.session, request)
         if _open_loans(uow.session, request.id):
-            raise ValidationError("the paper originals are returned at the archive room's counter")
+            raise ValidationError("the paper originals are returned at the archive room's counter",
+                                  code="originals_returned_at_counter")
         _end(uow, actor, grant, "returned", uow.clock.now())
         uow.commit()
 
@@ -466,7 +473,7 @@ def revoke(uow: UnitOfWork, *, actor: Actor, request_id: int, reason: str) -> No
             raise _denied(actor, permission_borrow_revoke, "only its approvers or the security administrator",
                           request)
         if not reason.strip():
-            raise ValidationError("a reason is required to revoke")
+            raise ValidationError("a reason is required to revoke", code="revoke_reason_required", field="reason")
         _end(uow, actor, _running_grant(uow.session, request), "revoked", uow.clock.now(), comment=reason.strip())
         uow.commit()
 
@@ -621,11 +628,13 @@ def lend_originals(uow: UnitOfWork, *, actor: Actor, request_id: int, note: str 
         session = uow.session
         request = _load(session, request_id, lock=True)
         if request.mode != ORIGINAL or request.status != "approved":
-            raise ValidationError(f"request {request.number} is not an approved loan of originals")
+            raise ValidationError(f"request {request.number} is not an approved loan of originals",
+                                  code="not_an_original_loan", params={"number": request.number})
         _running_grant(session, request)
         if session.scalar(select(func.count()).select_from(PhysicalLoan).where(
                 PhysicalLoan.request_id == request.id)):
-            raise ValidationError(f"the originals of {request.number} were already lent")
+            raise ValidationError(f"the originals of {request.number} were already lent", code="originals_already_lent",
+                                  params={"number": request.number})
         now, due = uow.clock.now(), uow.clock.today() + timedelta(days=request.days)
         ids = []
         for item in request.items:

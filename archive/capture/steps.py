@@ -153,14 +153,16 @@ class CheckFile:
     def run(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
         limit = uow.settings.max_upload_mb
         if ctx.request.path.stat().st_size > limit * 1024 * 1024:
-            raise ValidationError(f"file is larger than ARCHIVE_MAX_UPLOAD_MB={limit}")
+            raise ValidationError(f"file is larger than ARCHIVE_MAX_UPLOAD_MB={limit}", code="upload_too_large",
+                                  params={"limit": limit}, field="file")
         try:
             ctx.source, ctx.upload = screen_upload(ctx.request.path, uow.settings)
         except InputRejectedError as error:
             raise ctx.rejected(error) from error
         if self.max_pages is not None and ctx.source.page_count > self.max_pages:
             raise ValidationError(f"{ctx.display_name}: a replacement is one page; this file has "
-                                  f"{ctx.source.page_count}")
+                                  f"{ctx.source.page_count}", code="replacement_not_one_page",
+                                  params={"file": ctx.display_name, "pages": ctx.source.page_count}, field="file")
 
     def cleanup(self, uow: UnitOfWork, ctx: CaptureContext, failed: bool) -> None:
         if ctx.upload is not None:
@@ -210,16 +212,28 @@ class CheckCaptureRequest(NothingToUndo):
         with uow:
             doc_type = uow.session.get(DocumentType, request.document_type)
             if doc_type is None:
-                raise ValidationError(f"unknown document type {request.document_type!r}")
+                raise ValidationError(f"unknown document type {request.document_type!r}", code="unknown_document_type",
+                                      params={"value": request.document_type}, field="document_type")
             if request.classification and uow.session.get(ClassificationLevel, request.classification) is None:
-                raise ValidationError(f"unknown classification {request.classification!r}")
+                raise ValidationError(f"unknown classification {request.classification!r}", code="unknown_classification",
+                                      params={"value": request.classification}, field="classification")
+            # A deactivated type or level names the records that have it, but takes no new ones.
+            if not doc_type.active:
+                raise ValidationError(f"document type {doc_type.code!r} is no longer in use", code="inactive_reference",
+                                      params={"value": doc_type.code}, field="document_type")
+            level = uow.session.get(ClassificationLevel, request.classification) if request.classification else None
+            if level is not None and not level.active:
+                raise ValidationError(f"classification {level.code!r} is no longer in use", code="inactive_reference",
+                                      params={"value": level.code}, field="classification")
             check_minimum_classification(uow.session, doc_type, request.classification)
         if request.original_or_copy not in ("original", "copy"):
-            raise ValidationError("original_or_copy must be 'original' or 'copy'")
+            raise ValidationError("original_or_copy must be 'original' or 'copy'", code="original_or_copy",
+                                  field="original_or_copy")
         if request.document_date and request.document_date.year < uow.clock.today().year \
                 and not request.late_reason.strip():
             raise ValidationError(f"补录 late capture: a document of {request.document_date.year} needs a reason "
-                                  "why it is captured only now")
+                                  "why it is captured only now", code="late_capture_reason",
+                                  params={"year": request.document_date.year}, field="late_reason")
 
 
 class StoreOriginal(RemoveStored):
@@ -294,7 +308,8 @@ class RecordDocument(NothingToUndo):
             try:
                 session.flush()
             except IntegrityError as error:
-                raise DuplicateDocumentError("duplicate: captured concurrently", 0) from error
+                raise DuplicateDocumentError("duplicate: captured concurrently", 0,
+                                             code="duplicate_concurrent") from error
             queue_reindex(uow, document.id)
             audit.record(session, actor, event_document_captured, target_type="document", target_id=document.id,
                          archive_code=document.archive_code, pages=len(ctx.pages), sha256=ctx.sha256,
@@ -330,7 +345,7 @@ def allocate_archive_code(session: Session, fonds: str, doc_type: DocumentType, 
     retention = session.get(RetentionPeriod, doc_type.retention_code)
     department = session.get(Department, department_id)
     if department is None:
-        raise ValidationError("the capturing user belongs to no department")
+        raise ValidationError("the capturing user belongs to no department", code="capturer_without_department")
     assert retention is not None  # reference data: every type names a period
     scope = f"{fonds}-{doc_type.category}·{date.today().year}-{retention.archive_code}-{department.code}"
     # One UPDATE ... RETURNING: the increment happens in the database, so two captures committing at once
@@ -401,7 +416,8 @@ class RecordReplacement(NothingToUndo):
             document, page = document_and_page(uow, actor, request.document_id, request.number)
             if page.version != ctx.previous_version:
                 raise ValidationError(f"page {page.number} was replaced by someone else meanwhile; "
-                                      "look at the new version before replacing it again")
+                                      "look at the new version before replacing it again",
+                                      code="page_replaced_meanwhile", params={"page": page.number})
             uow.session.add(page.supersede(by_id=actor.user_id, at=utcnow()))
             page.object_key, page.image_sha256 = stored.key, stored.sha256
             page.width, page.height = stored.width, stored.height

@@ -268,9 +268,11 @@ def acknowledge_alert(uow: UnitOfWork, *, actor: Actor, alert_id: int, comment: 
         if alert is None:
             raise NotFoundError(f"no alert {alert_id}")
         if not comment:
-            raise ValidationError("a comment is required to acknowledge an alert")
+            raise ValidationError("a comment is required to acknowledge an alert", code="acknowledge_comment_required",
+                                  field="comment")
         if alert.acknowledged_at is not None:
-            raise ValidationError(f"alert {alert_id} was already acknowledged by {alert.acknowledged_by}")
+            raise ValidationError(f"alert {alert_id} was already acknowledged by {alert.acknowledged_by}",
+                                  code="alert_already_acknowledged", params={"who": alert.acknowledged_by})
         alert.acknowledged_at, alert.acknowledged_by, alert.comment = utcnow(), actor.username, comment[:2000]
         audit.record(uow.session, actor, event_audit_alert_acknowledged, target_type="audit_alert",
                      target_id=alert_id, rule=alert.rule, comment=comment[:2000])

@@ -232,7 +232,8 @@ def export_events(uow: UnitOfWork, *, actor: Actor, out: IO[bytes], fmt: str = "
     each can be checked against a signature; JSONL also carries the checkpoints (the anchor before the
     range and every one in it) and is what `archive-audit-verify` reads. Requires permission_audit_view."""
     if fmt not in EXPORT_FORMATS:
-        raise ValidationError(f"export format {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
+        raise ValidationError(f"export format {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}",
+                              code="unknown_filter_value", params={"field": "format", "value": fmt}, field="format")
     with uow:
         access.require(actor, permission_audit_view)
         span = _range(uow, since, until)

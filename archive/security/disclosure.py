@@ -21,9 +21,9 @@ def duplicate_error(session: Session, actor: Actor, existing_id: int) -> Duplica
         return DuplicateDocumentError(
             f"重复采集: 该客户已有相同内容的文件 / duplicate: this customer already has this content "
             f"({existing.archive_code}, document {existing.id})",
-            existing.id,
+            existing.id, code="duplicate_document", params={"archive_code": existing.archive_code},
         )
-    return DuplicateDocumentError(ASK_THE_ARCHIVE_ROOM, 0)
+    return DuplicateDocumentError(ASK_THE_ARCHIVE_ROOM, 0, code="duplicate_ask_archive_room")
 
 
 def check_minimum_classification(session: Session, doc_type: DocumentType, classification: str | None) -> None:
@@ -35,5 +35,7 @@ def check_minimum_classification(session: Session, doc_type: DocumentType, class
     if chosen is not None and minimum is not None and chosen.rank < minimum.rank:
         raise ValidationError(
             f"{doc_type.code} 的密级不得低于 {minimum.name_zh} / a {doc_type.name_en} is classified at least "
-            f"{minimum.name_en}"
+            f"{minimum.name_en}", code="below_type_minimum",
+            params={"type_zh": doc_type.name_zh, "type_en": doc_type.name_en, "minimum_zh": minimum.name_zh,
+                    "minimum_en": minimum.name_en}, field="classification",
         )

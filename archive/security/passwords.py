@@ -23,11 +23,15 @@ def check_password(password: str) -> None:
     """Raise ValidationError naming the rule a new password breaks."""
     normalised = unicodedata.normalize("NFKC", password)
     if len(normalised) < MIN_LENGTH:
-        raise ValidationError(f"密码至少需要{MIN_LENGTH}个字符 / a password needs at least {MIN_LENGTH} characters")
+        raise ValidationError(f"密码至少需要{MIN_LENGTH}个字符 / a password needs at least {MIN_LENGTH} characters",
+                              code="password_too_short", params={"min": MIN_LENGTH}, field="password")
     if len(normalised) > MAX_LENGTH:
-        raise ValidationError(f"密码最多{MAX_LENGTH}个字符 / a password has at most {MAX_LENGTH} characters")
+        raise ValidationError(f"密码最多{MAX_LENGTH}个字符 / a password has at most {MAX_LENGTH} characters",
+                              code="password_too_long", params={"max": MAX_LENGTH}, field="password")
     folded = normalised.lower()
     if folded in common_passwords() or folded.strip("0123456789!@#$%^&*.") in common_passwords():
-        raise ValidationError("该密码过于常见 / this password is too common; choose another")
+        raise ValidationError("该密码过于常见 / this password is too common; choose another", code="password_common",
+                              field="password")
     if len(set(folded)) < 4:
-        raise ValidationError("密码字符过于单一 / a password needs more different characters")
+        raise ValidationError("密码字符过于单一 / a password needs more different characters", code="password_monotonous",
+                              field="password")

@@ -60,10 +60,10 @@ def confirm_unlock(uow: UnitOfWork, *, token: str, remote_addr: str) -> str:
         row = uow.session.get(UnlockToken, _digest(token), with_for_update=True)
         now = uow.clock.now()
         if row is None or row.used_at is not None or as_utc(row.expires_at) < now:
-            raise ValidationError(INVALID)
+            raise ValidationError(INVALID, code="unlock_link_invalid")
         user = uow.session.get(User, row.user_id)
         if user is None or not user.active:
-            raise ValidationError(INVALID)
+            raise ValidationError(INVALID, code="unlock_link_invalid")
         row.used_at = now
         throttle.clear(uow.session, throttle.login_keys(user.username, "")[0])
         user.failed_logins, user.locked_until = 0, None

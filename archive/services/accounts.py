@@ -15,7 +15,7 @@ from sqlalchemy import select
 from archive import access, audit
 from archive.actors import Actor
 from archive.errors import NotFoundError
-from archive.events import event_user_created
+from archive.events import event_user_created, event_user_department_changed
 from archive.models import User, utcnow
 from archive.permissions import permission_account_change_approve, permission_user_manage
 from archive.security import throttle
@@ -67,6 +67,7 @@ def create_account(
         access.require(actor, permission_user_manage)
         session = uow.session
         users.check_new_account(session, username, role)
+        users.check_clearance(session, clearance)
         wants_more = _needs_approval(session, role, clearance)
         department_id = users.department_of(session, department, role)
         granted_clearance = BASE_CLEARANCE if rank(session, clearance) > rank(session, BASE_CLEARANCE) else clearance
@@ -96,6 +97,8 @@ def request_account_change(uow: UnitOfWork, *, actor: Actor, user_id: int, role:
         if user is None:
             raise NotFoundError(f"no user {user_id}")
         users.check_role(role)
+        if clearance != user.clearance:
+            users.check_clearance(session, clearance)
         access.check_role_change(actor, user.duty_role, role)
         if _needs_approval(session, role, clearance):
             request_id = _request(session, actor, user, role, clearance)
@@ -109,6 +112,25 @@ def request_account_change(uow: UnitOfWork, *, actor: Actor, user_id: int, role:
                      username=user.username, before=list(before), after=[role, clearance], approval="not needed")
         uow.commit()
         return None
+
+
+def change_department(uow: UnitOfWork, *, actor: Actor, user_id: int, department: str | None) -> None:
+    """Move an account to another department (an active one; None for roles that belong to none).
+    The system administrator's duty (departments), audited with before and after. Requires
+    permission_user_manage; the user's next request already reads as the new department."""
+    with uow:
+        access.require(actor, permission_user_manage)
+        session = uow.session
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFoundError(f"no user {user_id}")
+        before = user.department.code if user.department else None
+        if (department or None) == before:
+            return
+        user.department_id = users.department_of(session, department or None, user.role)
+        audit.record(session, actor, event_user_department_changed, target_type="user", target_id=user.id,
+                     username=user.username, before=before, after=department or None)
+        uow.commit()
 
 
 def _request(session, actor: Actor, user: User, role: str, clearance: str) -> int:  # noqa: ANN001

@@ -47,7 +47,8 @@ class ClassificationChangeView:
 def rank(session, code: str) -> int:  # noqa: ANN001
     level = session.get(ClassificationLevel, code)
     if level is None:
-        raise ValidationError(f"unknown classification {code!r}")
+        raise ValidationError(f"unknown classification {code!r}", code="unknown_classification", params={"value": code},
+                              field="classification")
     return level.rank
 
 
@@ -55,12 +56,14 @@ def check_document_level(session, document: Document, level: str) -> None:  # no
     """ValidationError when level is below the document's dossier's level."""
     floor = (document.dossier.classification or "public") if document.dossier is not None else "public"
     if rank(session, level) < rank(session, floor):
-        raise ValidationError(f"a document is never below its dossier's level ({floor})")
+        raise ValidationError(f"a document is never below its dossier's level ({floor})", code="below_dossier_level",
+                              params={"level": floor}, field="classification")
 
 
 def _target(uow: UnitOfWork, target_type: str, target_id: int) -> Document | Dossier:
     if target_type not in TARGETS:
-        raise ValidationError(f"target must be one of {', '.join(TARGETS)}")
+        raise ValidationError(f"target must be one of {', '.join(TARGETS)}", code="unknown_target",
+                              params={"value": target_type})
     target = uow.session.get(Document if target_type == "document" else Dossier, target_id)
     if target is None:
         raise NotFoundError(f"no {target_type} {target_id}")
@@ -76,10 +79,11 @@ def request_change(uow: UnitOfWork, *, actor: Actor, target_type: str, target_id
         target = _target(uow, target_type, target_id)
         access.require(actor, permission_classification_request, target)
         if not reason.strip():
-            raise ValidationError("a reason is required")
+            raise ValidationError("a reason is required", code="reason_required", field="reason")
         before = target.classification
         if rank(session, level) == rank(session, before):
-            raise ValidationError(f"the {target_type} is already {level}")
+            raise ValidationError(f"the {target_type} is already {level}", code="classification_unchanged",
+                                  params={"level": level}, field="classification")
         if isinstance(target, Document):
             check_document_level(session, target, level)
         change = ClassificationChange(target_type=target_type, target_id=target.id, before=before, after=level,
@@ -108,7 +112,7 @@ def decide_change(uow: UnitOfWork, *, actor: Actor, change_id: int, approve: boo
             raise access.denied(actor, permission_classification_approve, "a second person must decide",
                                 "classification_change", change.id)
         if not approve and not comment.strip():
-            raise ValidationError("a reason is required to reject")
+            raise ValidationError("a reason is required to reject", code="reject_reason_required", field="comment")
         target = _target(uow, change.target_type, change.target_id)
         change.status = "approved" if approve else "rejected"
         change.decided_by_id, change.decided_at, change.comment = actor.user_id, uow.clock.now(), comment.strip()
@@ -133,11 +137,13 @@ def _apply(uow: UnitOfWork, actor: Actor, change: ClassificationChange, target: 
     if lowering and isinstance(target, Document):
         check_document_level(session, target, change.after)
         if uow.disposition_guard.held(session, [target.id]):
-            raise ValidationError("the record is under a legal hold: its classification is not lowered")
+            raise ValidationError("the record is under a legal hold: its classification is not lowered",
+                                  code="held_not_lowered")
     if lowering and isinstance(target, Dossier):
         held_ids = [d for d in session.scalars(select(Document.id).where(Document.dossier_id == target.id))]
         if uow.disposition_guard.held(session, held_ids):
-            raise ValidationError("a record of the dossier is under a legal hold: its level is not lowered")
+            raise ValidationError("a record of the dossier is under a legal hold: its level is not lowered",
+                                  code="held_not_lowered")
     before = target.classification
     target.classification = change.after
     audit.record(session, actor, event_classification_changed, target_type=change.target_type,

@@ -55,7 +55,7 @@ def find_or_register(
     access.require(actor, permission_customer_register)
     if not name or not name.strip():
         raise ValidationError("新客户需要客户名称 / a new customer needs a name (--customer-name)",
-                              code="customer_name_required", field="name")
+                              code="customer_name_required", field="customer_name")
     return _new_customer(session, keyring, actor, identifier, name=name, phone=phone)
 
 

@@ -95,6 +95,7 @@ def get_document(uow: UnitOfWork, *, actor: Actor, document_id: int) -> Document
                 text = _read_text(uow, page.text_object_key, key)
             pages.append(PageView(page.number, page.ocr_status, text, page.ocr_confidence,
                                   page.rescan_needed, page.ocr_error, page.version, earlier.get(page.number, [])))
+        refused = access.why_not(actor, permission_document_download, document)
         view = DocumentView(
             id=document.id, archive_code=document.archive_code, title=document.title,
             document_type=document.document_type, classification=document.classification,
@@ -106,7 +107,7 @@ def get_document(uow: UnitOfWork, *, actor: Actor, document_id: int) -> Document
             customer_id=document.customer_id, customer_name=document.customer.name,
             customer_identity=shown_identity(document.customer, actor, uow.keyring),
             dossier=document.dossier.title if document.dossier else "", captured_at=document.captured_at,
-            may_download=access.allows(actor, permission_document_download, document), pages=pages,
+            may_download=not refused, download_refused=refused, pages=pages,
             actions=frozenset() if document.is_shredded else access.allowed_actions(actor, document),
             filed_at=document.filed_at, late_capture_reason=document.late_capture_reason,
             contract_end_date=document.contract_end_date, history=document.is_history(uow.clock.today()),

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from archive import access, audit
 from archive.actors import Actor
-from archive.errors import ValidationError
+from archive.errors import NotFoundError, ValidationError
 from archive.events import event_reference_changed
 from archive.models import ClassificationLevel, Department, DocumentType, RequiredDocument, RetentionPeriod
 from archive.permissions import permission_reference_manage
@@ -85,7 +85,7 @@ def ensure_department(uow: UnitOfWork, *, actor: Actor, code: str, name: str) ->
         if existing:
             return existing.id
         if not code.strip() or not name.strip():
-            raise ValidationError("a department needs a code and a name")
+            raise ValidationError("a department needs a code and a name", code="department_code_and_name")
         department = Department(code=code.strip(), name=name.strip())
         uow.session.add(department)
         uow.session.flush()
@@ -95,22 +95,34 @@ def ensure_department(uow: UnitOfWork, *, actor: Actor, code: str, name: str) ->
         return department.id
 
 
-def list_document_types(uow: UnitOfWork) -> list[DocumentTypeView]:
+def list_document_types(uow: UnitOfWork, *, active_only: bool = False) -> list[DocumentTypeView]:
+    """Every type (to name what records carry), or with active_only those offered for new records."""
     with uow:
-        rows = uow.session.scalars(select(DocumentType).order_by(DocumentType.code))
-        return [DocumentTypeView(r.code, r.name_zh, r.name_en) for r in rows]
+        query = select(DocumentType).order_by(DocumentType.code)
+        rows = uow.session.scalars(query.where(DocumentType.active) if active_only else query)
+        return [DocumentTypeView(r.code, r.name_zh, r.name_en, r.active) for r in rows]
 
 
-def list_classifications(uow: UnitOfWork) -> list[tuple[str, str, str]]:
+def list_classifications(uow: UnitOfWork, *, active_only: bool = False) -> list[tuple[str, str, str]]:
     with uow:
-        rows = uow.session.scalars(select(ClassificationLevel).order_by(ClassificationLevel.rank))
+        query = select(ClassificationLevel).order_by(ClassificationLevel.rank)
+        rows = uow.session.scalars(query.where(ClassificationLevel.active) if active_only else query)
         return [(r.code, r.name_zh, r.name_en) for r in rows]
 
 
-def list_departments(uow: UnitOfWork) -> list[tuple[int, str, str]]:
+def list_departments(uow: UnitOfWork, *, active_only: bool = False) -> list[tuple[int, str, str]]:
     with uow:
-        rows = uow.session.scalars(select(Department).order_by(Department.code))
+        query = select(Department).order_by(Department.code)
+        rows = uow.session.scalars(query.where(Department.active) if active_only else query)
         return [(r.id, r.code, r.name) for r in rows]
+
+
+def check_active(row: Department | DocumentType | ClassificationLevel | RetentionPeriod | None, value: str,
+                 field: str) -> None:
+    """Reference data taken for new use exists and is active (a deactivated row only names old records)."""
+    if row is None or not row.active:
+        raise ValidationError(f"{field}: {value!r} is unknown or no longer in use", code="inactive_reference",
+                              params={"value": value}, field=field)
 
 
 def checklists(session: Session) -> dict[str, list[str]]:
@@ -140,11 +152,11 @@ def _row(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in fields}
 
 
-DEPARTMENT_FIELDS = ("id", "code", "name")
+DEPARTMENT_FIELDS = ("id", "code", "name", "active")
 TYPE_FIELDS = ("code", "name_zh", "name_en", "category", "retention_code", "default_classification",
-               "minimum_classification")
-LEVEL_FIELDS = ("code", "rank", "name_zh", "name_en")
-PERIOD_FIELDS = ("code", "years", "archive_code", "name_zh", "name_en")
+               "minimum_classification", "active")
+LEVEL_FIELDS = ("code", "rank", "name_zh", "name_en", "active")
+PERIOD_FIELDS = ("code", "years", "archive_code", "name_zh", "name_en", "active")
 
 
 def list_reference_data(uow: UnitOfWork, *, actor: Actor) -> ReferenceData:
@@ -173,7 +185,7 @@ def _changed(uow: UnitOfWork, actor: Actor, target_type: str, target_id: object,
 def _text(value: str, what: str, limit: int) -> str:
     value = (value or "").strip()
     if not value or len(value) > limit:
-        raise ValidationError(f"{what} needs 1 to {limit} characters")
+        raise ValidationError(f"{what} needs 1 to {limit} characters", code="text_length", params={"limit": limit})
     return value
 
 
@@ -202,12 +214,18 @@ def save_document_type(uow: UnitOfWork, *, actor: Actor, code: str, name_zh: str
         session = uow.session
         code = _text(code, "a type code", 64)
         if session.get(RetentionPeriod, retention_code) is None:
-            raise ValidationError(f"unknown retention period {retention_code!r}")
+            raise ValidationError(f"unknown retention period {retention_code!r}", code="unknown_retention_period",
+                                  params={"value": retention_code}, field="retention_code")
+        current = session.get(DocumentType, code)
+        if current is None or current.retention_code != retention_code:
+            check_active(session.get(RetentionPeriod, retention_code), retention_code, "retention_code")
         levels = {c.code: c.rank for c in session.scalars(select(ClassificationLevel))}
         if default_classification not in levels or (minimum_classification and minimum_classification not in levels):
-            raise ValidationError("unknown classification level")
+            raise ValidationError("unknown classification level", code="unknown_classification",
+                                  params={"value": default_classification}, field="default_classification")
         if minimum_classification and levels[default_classification] < levels[minimum_classification]:
-            raise ValidationError("the default classification is below the type's minimum")
+            raise ValidationError("the default classification is below the type's minimum",
+                                  code="default_below_minimum", field="default_classification")
         existing = session.get(DocumentType, code)
         before = _row(existing, TYPE_FIELDS) if existing else None
         document_type = existing or DocumentType(code=code)
@@ -231,7 +249,8 @@ def rename_classification_level(uow: UnitOfWork, *, actor: Actor, code: str, nam
         access.require(actor, permission_reference_manage)
         level = uow.session.get(ClassificationLevel, code)
         if level is None:
-            raise ValidationError(f"unknown classification level {code!r}")
+            raise ValidationError(f"unknown classification level {code!r}", code="unknown_classification",
+                                  params={"value": code})
         before = _row(level, LEVEL_FIELDS)
         level.name_zh = _text(name_zh, "a Chinese name", 50)
         level.name_en = _text(name_en, "an English name", 50)
@@ -249,7 +268,8 @@ def save_retention_period(uow: UnitOfWork, *, actor: Actor, code: str, name_zh: 
         before = _row(period, PERIOD_FIELDS) if period else None
         if period is None:
             if years is not None and years <= 0:
-                raise ValidationError("a retention period's years must be positive (none: permanent)")
+                raise ValidationError("a retention period's years must be positive (none: permanent)",
+                                      code="retention_years_positive", field="years")
             period = RetentionPeriod(code=code, years=years, archive_code=_text(archive_code, "an archive code", 8))
             uow.session.add(period)
         period.name_zh = _text(name_zh, "a Chinese name", 50)
@@ -265,11 +285,16 @@ def set_required_documents(uow: UnitOfWork, *, actor: Actor, customer_kind: str,
         access.require(actor, permission_reference_manage)
         session = uow.session
         if customer_kind not in CUSTOMER_KINDS:
-            raise ValidationError(f"unknown customer kind {customer_kind!r}")
+            raise ValidationError(f"unknown customer kind {customer_kind!r}", code="unknown_customer_kind",
+                                  params={"value": customer_kind})
         wanted = sorted(set(document_types))
         known = set(session.scalars(select(DocumentType.code)))
+        listed = set(required_document_types(session, customer_kind))
+        for code in set(wanted) & known - listed:
+            check_active(session.get(DocumentType, code), code, "document_types")
         if unknown := [t for t in wanted if t not in known]:
-            raise ValidationError(f"unknown document types: {', '.join(unknown)}")
+            raise ValidationError(f"unknown document types: {', '.join(unknown)}", code="unknown_document_type",
+                                  params={"value": ", ".join(unknown)})
         rows = list(session.scalars(select(RequiredDocument).where(RequiredDocument.customer_kind == customer_kind)))
         before = sorted(r.document_type_code for r in rows)
         for row in rows:
@@ -281,3 +306,39 @@ def set_required_documents(uow: UnitOfWork, *, actor: Actor, customer_kind: str,
         session.flush()
         _changed(uow, actor, "required_documents", customer_kind, {"document_types": before},
                  {"document_types": wanted})
+
+
+# What can be deactivated, by the kind the page posts.
+ACTIVATABLE: dict[str, Any] = {
+    "department": Department, "document_type": DocumentType, "classification_level": ClassificationLevel,
+    "retention_period": RetentionPeriod,
+}
+FIELDS_OF = {Department: DEPARTMENT_FIELDS, DocumentType: TYPE_FIELDS, ClassificationLevel: LEVEL_FIELDS,
+             RetentionPeriod: PERIOD_FIELDS}
+
+
+def set_reference_active(uow: UnitOfWork, *, actor: Actor, kind: str, code: str, active: bool) -> None:
+    """Deactivate (or reactivate) a department, document type, classification level or retention period.
+
+    Nothing is deleted: documents, users and types keep referring to the row and show its name; a
+    deactivated row is only no longer offered or accepted for new use (capture, accounts, types).
+    Audited as reference.changed with before and after.
+    """
+    with uow:
+        access.require(actor, permission_reference_manage)
+        model = ACTIVATABLE.get(kind)
+        if model is None:
+            raise ValidationError(f"unknown kind of reference data {kind!r}", code="unknown_reference_kind",
+                                  params={"value": kind})
+        session = uow.session
+        row = (session.scalar(select(Department).where(Department.code == code)) if model is Department
+               else session.get(model, code))
+        if row is None:
+            raise NotFoundError(f"no {kind} {code!r}")
+        fields = FIELDS_OF[model]
+        before = _row(row, fields)
+        if row.active == active:
+            return
+        row.active = active
+        session.flush()
+        _changed(uow, actor, kind, getattr(row, "id", code), before, _row(row, fields))

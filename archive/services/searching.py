@@ -9,9 +9,9 @@ from sqlalchemy.orm import lazyload
 
 from archive import access, audit, redaction, registry
 from archive.actors import Actor
-from archive.errors import ValidationError
+from archive.errors import ValidationError, check_filter_value
 from archive.events import event_documents_searched
-from archive.models import ClassificationLevel, Document, SearchOutbox
+from archive.models import SHREDDED, ClassificationLevel, Department, Document, DocumentType, SearchOutbox
 from archive.permissions import permission_document_view
 from archive.pii import find_identifiers, lookup_hash, redact
 from archive.security import lookups
@@ -20,6 +20,8 @@ from archive.views import SearchHitView, SearchPage
 from search.base import QuerySyntaxError, SearchQuery, Visibility
 
 SORTS = ("relevance", "newest", "oldest")
+FILTER_KEYS = ("type", "department", "classification", "year", "dossier", "status")
+DOCUMENT_STATUSES = ("processing", "ready", "failed", SHREDDED)
 
 
 LENT_TERM_FROM = 64  # lent documents from which the engine filters by the borrower's tag, not by ids
@@ -44,6 +46,26 @@ def check_sort(sort: str) -> None:
                               params={"value": sort, "allowed": ", ".join(SORTS)}, field="sort")
 
 
+def check_filters(uow: UnitOfWork, filters: dict[str, str]) -> None:
+    """Filters that name what exists, else a ValidationError naming the key and the value (not an empty page).
+
+    Document types, departments and classification levels are reference data every user may list, so
+    naming one that does not exist tells nothing about documents. The dossier is free text.
+    """
+    check_filter_value("filter", ",".join(key for key in filters if key not in FILTER_KEYS), ())
+    session = uow.session
+    known = {
+        "type": lambda: session.scalars(select(DocumentType.code)),
+        "classification": lambda: session.scalars(select(ClassificationLevel.code)),
+        "department": lambda: session.scalars(select(Department.code)),
+        "status": lambda: DOCUMENT_STATUSES,
+        "year": lambda: [filters["year"]] if filters["year"].isdigit() and len(filters["year"]) == 4 else [],
+    }
+    for key, value in filters.items():
+        if key in known:
+            check_filter_value(key, value, set(known[key]()))
+
+
 def search_documents(
     uow: UnitOfWork, *, actor: Actor, query: str, limit: int = 20, offset: int = 0,
     filters: dict[str, str] | None = None, sort: str = "relevance", date_from: date | None = None,
@@ -60,6 +82,7 @@ def search_documents(
     check_sort(sort)
     with uow:
         access.require_search(actor)
+        check_filters(uow, filters or {})
         scope = access.visible(actor, permission_document_view)
         identifiers = find_identifiers(query)
         looked_up = find_identifiers(" ".join([query, *(filters or {}).values()]))  # filters can look up too

@@ -46,7 +46,8 @@ def shred(uow: UnitOfWork, *, actor: Actor, document: Document, reason: str) -> 
     once it has (so a destruction can write its register entry in the same transaction)."""
     reason = reason.strip()
     if not reason:
-        raise ValidationError("say why the document is shredded (e.g. the disposition decision)")
+        raise ValidationError("say why the document is shredded (e.g. the disposition decision)",
+                              code="shred_reason_required", field="reason")
     access.require(actor, permission_document_shred, document)
     if document.id in uow.disposition_guard.held(uow.session, [document.id]):
         raise RecordHeldError(document.id, document.archive_code)

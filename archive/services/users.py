@@ -48,7 +48,8 @@ class LoginThrottledError(AuthenticationError):
     """Too many failed logins for this name or address: wait `seconds` before the next try."""
 
     def __init__(self, seconds: int) -> None:
-        super().__init__(f"尝试次数过多，请{seconds}秒后再试 / too many attempts, try again in {seconds} s")
+        super().__init__(f"尝试次数过多，请{seconds}秒后再试 / too many attempts, try again in {seconds} s",
+                         code="login_throttled", params={"seconds": seconds})
         self.seconds = seconds
 
 
@@ -80,9 +81,10 @@ def enable_totp(uow: UnitOfWork, *, actor: Actor, secret: str, code: str) -> Non
     with uow:
         user = uow.session.get(User, actor.user_id) if actor.user_id is not None else None
         if user is None or not user.active:
-            raise AuthenticationError(WRONG_CREDENTIALS)
+            raise AuthenticationError(WRONG_CREDENTIALS, code="wrong_credentials")
         if not pyotp.TOTP(secret).verify("".join(c for c in code if c.isdigit()), valid_window=1):
-            raise ValidationError("验证码错误 / the code does not match; check the authenticator's clock")
+            raise ValidationError("验证码错误 / the code does not match; check the authenticator's clock",
+                                  code="totp_mismatch", field="code")
         user.totp_sealed = seal(secret, uow.keyring)
         audit.record(uow.session, actor, event_user_totp_enabled, target_type="user", target_id=user.id)
         uow.commit()
@@ -106,26 +108,44 @@ def check_email(email: str) -> str | None:
     """The address, trimmed, or None; raise ValidationError for something that is not one."""
     email = email.strip()
     if email and (len(email) > 200 or email.count("@") != 1 or " " in email or "." not in email.split("@")[1]):
-        raise ValidationError(f"{email!r} is not an e-mail address")
+        raise ValidationError(f"{email!r} is not an e-mail address", code="invalid_email", params={"value": email},
+                              field="email")
     return email or None
 
 
 def department_of(session: Session, department: str | None, role: str) -> int | None:
     """The department's id by code (None for roles that belong to none); ValidationError otherwise."""
     if department:
-        found = session.scalar(select(Department.id).where(Department.code == department))
+        found = session.scalar(select(Department).where(Department.code == department))
         if found is None:
-            raise ValidationError(f"unknown department {department!r}")
-        return found
+            raise ValidationError(f"unknown department {department!r}", code="unknown_department",
+                                  params={"value": department}, field="department")
+        if not found.active:
+            raise ValidationError(f"department {department!r} is no longer in use", code="inactive_reference",
+                                  params={"value": department}, field="department")
+        return found.id
     if role in ("clerk", "staff", "approver"):
-        raise ValidationError(f"a {role} belongs to a department")
+        raise ValidationError(f"a {role} belongs to a department", code="role_needs_department",
+                              params={"role": role}, field="department")
     return None
+
+
+def check_clearance(session: Session, clearance: str) -> None:
+    """A clearance is a classification level in use (a deactivated one is not given to anyone new)."""
+    level = session.get(ClassificationLevel, clearance)
+    if level is None:
+        raise ValidationError(f"unknown clearance {clearance!r}", code="unknown_classification",
+                              params={"value": clearance}, field="clearance")
+    if not level.active:
+        raise ValidationError(f"clearance {clearance!r} is no longer in use", code="inactive_reference",
+                              params={"value": clearance}, field="clearance")
 
 
 def check_role(role: str) -> None:
     """Raise ValidationError unless some feature registered the role."""
     if role not in registry.roles():
-        raise ValidationError(f"role must be one of {', '.join(registry.roles())}")
+        raise ValidationError(f"role must be one of {', '.join(registry.roles())}", code="unknown_role",
+                              params={"value": role}, field="role")
 
 
 def assign_role(actor: Actor, user: User, role: str) -> None:
@@ -140,9 +160,10 @@ def check_new_account(session: Session, username: str, role: str) -> None:
     """Raise ValidationError for an unknown role, or a username that is empty or taken."""
     check_role(role)
     if not username.strip():
-        raise ValidationError("a username is required")
+        raise ValidationError("a username is required", code="username_required", field="username")
     if session.scalar(select(User).where(User.username == username)):
-        raise ValidationError(f"user {username!r} already exists")
+        raise ValidationError(f"user {username!r} already exists", code="username_taken", params={"value": username},
+                              field="username")
 
 
 def create_user(
@@ -154,8 +175,7 @@ def create_user(
         access.require(actor, permission_user_manage)
         session = uow.session
         check_new_account(session, username, role)
-        if session.get(ClassificationLevel, clearance) is None:
-            raise ValidationError(f"unknown clearance {clearance!r}")
+        check_clearance(session, clearance)
         department_id = department_of(session, department, role)
         user = User(
             username=username, display_name=display_name or username, password_hash=hash_password(password),
@@ -247,7 +267,7 @@ def authenticate(uow: UnitOfWork, *, username: str, password: str, remote_addr: 
                 audit.record(session, actor, event_user_throttled, outcome="ok", target_type="user",
                              target_id=user.id, attempts=failures)
             uow.commit()
-            raise AuthenticationError(WRONG_CREDENTIALS)
+            raise AuthenticationError(WRONG_CREDENTIALS, code="wrong_credentials")
         throttle.clear(session, user_key)
         user.failed_logins = 0
         if _hasher.check_needs_rehash(user.password_hash):
@@ -289,16 +309,18 @@ def change_password(uow: UnitOfWork, *, actor: Actor, current: str, new: str, ke
         session = uow.session
         user = session.get(User, actor.user_id) if actor.user_id is not None else None
         if user is None or not user.active:
-            raise AuthenticationError(WRONG_CREDENTIALS)
+            raise AuthenticationError(WRONG_CREDENTIALS, code="wrong_credentials")
         try:
             _hasher.verify(user.password_hash, current)
         except (VerificationError, InvalidHashError):
             audit.record(session, actor, event_user_password_changed, outcome="failed", target_type="user",
                          target_id=user.id, reason="wrong current password")
             uow.commit()
-            raise AuthenticationError("当前密码错误 / the current password is wrong") from None
+            raise AuthenticationError("当前密码错误 / the current password is wrong",
+                                          code="current_password_wrong") from None
         if new == current:
-            raise ValidationError("新密码不能与当前密码相同 / the new password must differ from the current one")
+            raise ValidationError("新密码不能与当前密码相同 / the new password must differ from the current one",
+                                  code="password_unchanged", field="new_password")
         user.password_hash = hash_password(new)
         user.must_change_password = False
         user.password_changed_at = utcnow()
@@ -332,7 +354,8 @@ def set_user_active(uow: UnitOfWork, *, actor: Actor, user_id: int, active: bool
     with uow:
         user = _managed_user(uow, actor, user_id)
         if user.id == actor.user_id:
-            raise ValidationError("不能停用自己的账户 / you cannot deactivate your own account")
+            raise ValidationError("不能停用自己的账户 / you cannot deactivate your own account",
+                                  code="cannot_deactivate_self")
         user.active = active
         ended = end_sessions(uow.session, user.id) if not active else 0
         audit.record(uow.session, actor, event_user_deactivated if not active else "user.reactivated",
@@ -351,7 +374,7 @@ def issue_cli_token(uow: UnitOfWork, *, actor: Actor) -> str:
     with uow:
         user = uow.session.get(User, actor.user_id) if actor.user_id is not None else None
         if user is None or not user.active:
-            raise AuthenticationError(WRONG_CREDENTIALS)
+            raise AuthenticationError(WRONG_CREDENTIALS, code="wrong_credentials")
         token = f"arch_{secrets.token_urlsafe(32)}"
         user.cli_token_hash = hashlib.sha256(token.encode()).hexdigest()
         audit.record(uow.session, actor, event_user_token_issued, target_type="user", target_id=user.id)
@@ -371,6 +394,7 @@ def actor_for_token(uow: UnitOfWork, *, username: str, token: str, remote_addr: 
             anonymous = Actor(user_id=None, username=username[:100], role="anonymous", remote_addr=remote_addr)
             audit.record(session, anonymous, event_user_login_failed, outcome="failed", reason="bad token")
             uow.commit()
-            raise AuthenticationError("令牌无效 / the personal token is not valid for this user")
+            raise AuthenticationError("令牌无效 / the personal token is not valid for this user",
+                                      code="personal_token_invalid")
         assert user is not None
         return actor_for(uow, user, remote_addr)

@@ -113,9 +113,10 @@ def appraise_record(uow: UnitOfWork, *, actor: Actor, batch_id: int, archive_cod
     """One appraiser's decision on a record of an open batch; returns the record's agreed decision so
     far (None until two appraisers agree). Requires permission_appraisal_decide; audited."""
     if decision not in DECISIONS:
-        raise ValidationError(f"decision must be one of {', '.join(DECISIONS)}")
+        raise ValidationError(f"decision must be one of {', '.join(DECISIONS)}", code="unknown_decision",
+                              params={"value": decision}, field="decision")
     if decision == "extend" and (not extend_years or extend_years < 1 or not reason.strip()):
-        raise ValidationError("an extension gives a number of years and a reason")
+        raise ValidationError("an extension gives a number of years and a reason", code="extension_years_and_reason")
     with uow:
         access.require(actor, permission_appraisal_decide)
         batch = _batch(uow, batch_id, "appraising", "appraised")  # votes may change until a leader decides
@@ -153,14 +154,15 @@ def decide_batch(uow: UnitOfWork, *, actor: Actor, batch_id: int, approve: bool,
     """A leader approves an appraised batch, or returns it to the group with a comment (required); the
     group's votes are then cleared. Requires permission_disposition_approve; audited."""
     if not approve and not comment.strip():
-        raise ValidationError("say why the batch goes back to the appraisal group")
+        raise ValidationError("say why the batch goes back to the appraisal group", code="reject_reason_required",
+                              field="comment")
     with uow:
         access.require(actor, permission_disposition_approve)
         batch = _batch(uow, batch_id, "appraised")
         appraisers = set(uow.session.scalars(select(AppraisalVote.appraiser_id).join(AppraisalItem)
                                              .where(AppraisalItem.batch_id == batch.id)))
         if actor.user_id in appraisers:
-            raise ValidationError("a leader who appraised the batch cannot approve it")
+            raise ValidationError("a leader who appraised the batch cannot approve it", code="appraiser_cannot_approve")
         batch.decided_by_id, batch.decided_at, batch.comment = actor.user_id, uow.clock.now(), redact(comment.strip())
         if approve:
             batch.status = "approved"
@@ -281,7 +283,8 @@ def _batch(uow: UnitOfWork, batch_id: int, *states: str) -> AppraisalBatch:
     if batch is None:
         raise NotFoundError(f"no appraisal batch {batch_id}")
     if batch.status not in states:
-        raise ValidationError(f"appraisal batch {batch_id} is {batch.status}, not {' or '.join(states)}")
+        raise ValidationError(f"appraisal batch {batch_id} is {batch.status}, not {' or '.join(states)}",
+                              code="batch_wrong_state", params={"id": batch_id, "status": batch.status})
     return batch
 
 

@@ -72,9 +72,11 @@ def place_legal_hold(uow: UnitOfWork, *, actor: Actor, target: HoldTarget, hold_
     Raises ValidationError (unknown type, no reason), NotFoundError (no such target), AccessDenied."""
     reason = reason.strip()
     if hold_type not in HOLD_TYPES:
-        raise ValidationError(f"hold type must be one of {', '.join(HOLD_TYPES)}")
+        raise ValidationError(f"hold type must be one of {', '.join(HOLD_TYPES)}", code="unknown_hold_type",
+                              params={"value": hold_type}, field="hold_type")
     if not reason:
-        raise ValidationError("say why the hold is placed (the case, the inspection, the audit)")
+        raise ValidationError("say why the hold is placed (the case, the inspection, the audit)",
+                              code="hold_reason_required", field="reason")
     with uow:
         access.require(actor, permission_hold_manage)
         target_id, label = _resolve(uow, target)
@@ -93,14 +95,16 @@ def release_legal_hold(uow: UnitOfWork, *, actor: Actor, hold_id: int, reason: s
     Raises ValidationError (no reason, already released), NotFoundError, AccessDenied."""
     reason = reason.strip()
     if not reason:
-        raise ValidationError("say why the hold is released (the case closed, the inspection ended)")
+        raise ValidationError("say why the hold is released (the case closed, the inspection ended)",
+                              code="release_reason_required", field="reason")
     with uow:
         access.require(actor, permission_hold_manage)
         hold = uow.session.get(LegalHold, hold_id)
         if hold is None:
             raise NotFoundError(f"no legal hold {hold_id}")
         if hold.released_at is not None:
-            raise ValidationError(f"legal hold {hold_id} was already released")
+            raise ValidationError(f"legal hold {hold_id} was already released", code="hold_already_released",
+                                  params={"id": hold_id})
         hold.released_at, hold.released_by_id, hold.release_reason = uow.clock.now(), actor.user_id, redact(reason)
         audit.record(uow.session, actor, event_hold_released, target_type=hold.target_type,
                      target_id=hold.target_id, hold_id=hold.id, reason=hold.release_reason)
@@ -138,7 +142,8 @@ def _resolve(uow: UnitOfWork, target: HoldTarget) -> tuple[int, str]:
     """The target's id and a label that shows no PII."""
     session, ref = uow.session, target.ref.strip()
     if target.kind not in HOLD_TARGETS:
-        raise ValidationError(f"a hold is placed on one of {', '.join(HOLD_TARGETS)}")
+        raise ValidationError(f"a hold is placed on one of {', '.join(HOLD_TARGETS)}", code="unknown_target",
+                              params={"value": target.kind})
     if target.kind == "customer":
         _, normalised = classify_identifier(ref)
         customer = session.scalar(select(Customer).where(Customer.identity_hash == lookup_hash(normalised,

@@ -37,13 +37,17 @@ def set_schedule(uow: UnitOfWork, *, actor: Actor, document_type: str, years: in
     permission_schedule_manage; audited as retention.schedule_changed with before and after. Raises
     ValidationError, NotFoundError, AccessDenied."""
     if trigger not in TRIGGERS:
-        raise ValidationError(f"trigger must be one of {', '.join(TRIGGERS)}")
+        raise ValidationError(f"trigger must be one of {', '.join(TRIGGERS)}", code="unknown_trigger",
+                              params={"value": trigger}, field="trigger")
     if action not in ACTIONS:
-        raise ValidationError(f"action must be one of {', '.join(ACTIONS)}")
+        raise ValidationError(f"action must be one of {', '.join(ACTIONS)}", code="unknown_action",
+                              params={"value": action}, field="action")
     if (trigger == "event") != bool(event_name.strip()):
-        raise ValidationError("name the event (e.g. account_closed) exactly when the trigger is an event")
+        raise ValidationError("name the event (e.g. account_closed) exactly when the trigger is an event",
+                              code="event_name_with_event_trigger", field="event_name")
     if any(value is not None and value < 0 for value in (years, months)) or (years == 0 and not months):
-        raise ValidationError("a period is a positive number of years and/or months, or none (permanent)")
+        raise ValidationError("a period is a positive number of years and/or months, or none (permanent)",
+                              code="retention_period_positive", field="years")
     with uow:
         access.require(actor, permission_schedule_manage)
         if uow.session.get(DocumentType, document_type) is None:
@@ -82,7 +86,8 @@ def record_trigger_event(uow: UnitOfWork, *, actor: Actor, name: str, occurred_o
     audited as retention.trigger_recorded."""
     name = name.strip()
     if not name or (customer is None) == (archive_code is None):
-        raise ValidationError("name the event and either the customer or the document it happened to")
+        raise ValidationError("name the event and either the customer or the document it happened to",
+                              code="trigger_needs_event_and_target")
     with uow:
         access.require(actor, permission_schedule_manage)
         if customer is not None:

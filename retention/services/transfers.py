@@ -51,10 +51,11 @@ def send_transfer(uow: UnitOfWork, *, actor: Actor, archive_codes: Sequence[str]
     permission_fourcheck_run, which records managers hold); audited as retention.transfer_sent."""
     codes = list(dict.fromkeys(code.strip() for code in archive_codes if code.strip()))
     if not codes:
-        raise ValidationError("name the records to hand over")
+        raise ValidationError("name the records to hand over", code="transfer_needs_records", field="archive_codes")
     to_department, to_fonds, to_archive = (to_department or "").strip(), (to_fonds or "").strip(), to_archive.strip()
     if bool(to_department) == bool(to_fonds):
-        raise ValidationError("a transfer goes either to a department or to another fonds")
+        raise ValidationError("a transfer goes either to a department or to another fonds",
+                              code="transfer_one_destination")
     with uow:
         _, documents = _handover(uow, actor, codes, to_department, to_fonds, to_archive)
         ids = [d.id for d in documents]
@@ -63,7 +64,8 @@ def send_transfer(uow: UnitOfWork, *, actor: Actor, archive_codes: Sequence[str]
         errors = [p for p in report.problems if p.severity == ERROR]
         shown = "; ".join(f"{p.archive_code or p.subject}: {p.sentence()}" for p in errors[:5])
         raise ValidationError(f"the records fail the four-property check (report {report.run_id}, "
-                              f"{len(errors)} problems): {shown}")
+                              f"{len(errors)} problems): {shown}", code="transfer_fails_fourcheck",
+                              params={"report": report.run_id, "count": len(errors)})
     with uow:
         receiving_id, documents = _handover(uow, actor, codes, to_department, to_fonds, to_archive)
         transfer = Transfer(from_department_id=actor.department_id, to_department_id=receiving_id,
@@ -94,15 +96,18 @@ def _handover(uow: UnitOfWork, actor: Actor, codes: list[str], to_department: st
         if receiving is None:
             raise NotFoundError(f"no department {to_department!r}")
         if receiving.id == actor.department_id:
-            raise ValidationError("a transfer goes to another department")
+            raise ValidationError("a transfer goes to another department", code="transfer_same_department",
+                                  field="to_department")
         receiving_id = receiving.id
     else:
         if not FONDS.match(to_fonds):
-            raise ValidationError(f"{to_fonds!r} is not a fonds number (全宗号, e.g. Z002)")
+            raise ValidationError(f"{to_fonds!r} is not a fonds number (全宗号, e.g. Z002)", code="not_a_fonds",
+                                  params={"value": to_fonds}, field="to_fonds")
         if to_fonds == uow.settings.fonds:
-            raise ValidationError(f"{to_fonds} is this archive's own fonds: transfer to a department instead")
+            raise ValidationError(f"{to_fonds} is this archive's own fonds: transfer to a department instead",
+                                  code="own_fonds", params={"value": to_fonds}, field="to_fonds")
         if not to_archive:
-            raise ValidationError("name the receiving archive")
+            raise ValidationError("name the receiving archive", code="receiving_archive_required", field="to_archive")
     documents = list(uow.session.scalars(select(Document).where(Document.archive_code.in_(codes))))
     missing = set(codes) - {d.archive_code for d in documents}
     if missing:
@@ -110,10 +115,12 @@ def _handover(uow: UnitOfWork, actor: Actor, codes: list[str], to_department: st
     held = held_document_ids(uow.session, [d.id for d in documents])
     for document in documents:
         access.require(actor, permission_transfer_manage, document)
-        problem = ("it is shredded" if document.is_shredded else "it is not filed" if document.filed_at is None
-                   else "it is on hold" if document.id in held else "")
+        problem, reason = (("it is shredded", "shredded") if document.is_shredded
+                           else ("it is not filed", "not_filed") if document.filed_at is None
+                           else ("it is on hold", "held") if document.id in held else ("", ""))
         if problem:
-            raise ValidationError(f"{document.archive_code} cannot be handed over: {problem}")
+            raise ValidationError(f"{document.archive_code} cannot be handed over: {problem}",
+                                  code=f"transfer_refused_{reason}", params={"archive_code": document.archive_code})
     return receiving_id, documents
 
 
@@ -126,11 +133,13 @@ def receive_transfer(uow: UnitOfWork, *, actor: Actor, transfer_id: int) -> Tran
         if transfer is None:
             raise NotFoundError(f"no transfer {transfer_id}")
         if transfer.to_fonds is not None:
-            raise ValidationError("a transfer to another fonds is confirmed with the receiving archive's reference")
+            raise ValidationError("a transfer to another fonds is confirmed with the receiving archive's reference",
+                                  code="fonds_transfer_needs_reference")
         if transfer.to_department_id != actor.department_id:
-            raise ValidationError("only the receiving department confirms a transfer")
+            raise ValidationError("only the receiving department confirms a transfer", code="receiving_department_confirms")
         if transfer.received_at is not None:
-            raise ValidationError(f"transfer {transfer_id} was already received")
+            raise ValidationError(f"transfer {transfer_id} was already received", code="transfer_already_received",
+                                  params={"id": transfer_id})
         transfer.received_by_id, transfer.received_at = actor.user_id, uow.clock.now()
         items = list(uow.session.scalars(select(TransferItem).where(TransferItem.transfer_id == transfer.id)))
         for document in uow.session.scalars(select(Document).where(Document.id.in_([i.document_id for i in items]))):
@@ -148,14 +157,17 @@ def confirm_fonds_receipt(uow: UnitOfWork, *, actor: Actor, transfer_id: int, re
     audited as retention.transfer_received."""
     reference, signed_by = reference.strip(), signed_by.strip()
     if not reference or not signed_by:
-        raise ValidationError("give the receiving archive's reference and the name of who signed for it")
+        raise ValidationError("give the receiving archive's reference and the name of who signed for it",
+                              code="receipt_reference_and_signer")
     with uow:
         access.require(actor, permission_transfer_manage)
         transfer = _sent_from(uow, actor, transfer_id)
         if transfer.to_fonds is None:
-            raise ValidationError("a transfer within this fonds is confirmed by the receiving department")
+            raise ValidationError("a transfer within this fonds is confirmed by the receiving department",
+                                  code="receiving_department_confirms")
         if transfer.received_at is not None:
-            raise ValidationError(f"transfer {transfer_id} was already received")
+            raise ValidationError(f"transfer {transfer_id} was already received", code="transfer_already_received",
+                                  params={"id": transfer_id})
         transfer.received_by_id, transfer.received_at = actor.user_id, uow.clock.now()
         transfer.receiver_reference, transfer.received_signed_by = redact(reference)[:100], redact(signed_by)[:100]
         audit.record(uow.session, actor, event_transfer_received, target_type="transfer", target_id=transfer.id,

@@ -51,7 +51,7 @@ def test_a_duplicate_is_named_only_to_a_clerk_who_may_see_it(make_app, login_as,
     assert again["existing_document_id"] == first["document_id"] and first["archive_code"] in again["error"]
     other = post(kf, file).get_json()["errors"][0]
     assert other["existing_document_id"] is None
-    assert "ask the archive room" in other["error"] and first["archive_code"] not in other["error"]
+    assert "请咨询档案室" in other["error"] and first["archive_code"] not in other["error"]
 
 
 def test_another_departments_customer_answers_like_a_missing_one(make_app, login_as, tmp_path, clerk_kf) -> None:
@@ -159,5 +159,5 @@ def test_uploads_are_rate_limited_per_user_and_the_refusal_is_audited(client, lo
 def test_an_id_copy_cannot_be_captured_as_public(client, login_as, web_archive, tmp_path) -> None:
     login_as(client, "clerk")
     answer = post(client, scan(tmp_path), document_type="id_copy", classification="public")
-    assert answer.status_code == 400 and "at least" in answer.get_json()["errors"][0]["error"]
+    assert answer.status_code == 400 and "的密级不得低于" in answer.get_json()["errors"][0]["error"]
     assert post(client, scan(tmp_path), document_type="id_copy").status_code == 201  # the default is fine

@@ -354,8 +354,8 @@ def test_the_borrower_returns_from_the_list_and_the_security_administrator_revok
 def test_the_form_shows_what_the_service_refused_and_keeps_what_was_typed(
         app: Flask, login_as, web_archive: Archive, confidential: SimpleNamespace) -> None:  # noqa: ANN001
     staff = client_as(app, login_as, "staff_kf")
-    for fields, reason in (({"purpose": ""}, "a purpose"), ({"days": "31"}, "1 to 30 days"),
-                           ({"codes": "", "purpose": "查阅"}, "name archive codes")):
+    for fields, reason in (({"purpose": ""}, "what the borrowing is for"), ({"days": "31"}, "1 to 30 days"),
+                           ({"codes": "", "purpose": "查阅"}, "Name archive codes")):
         answer = staff.post("/borrow/new?lang=en", data={"codes": confidential.code, "purpose": "查阅", "mode": "view",
                                                          "days": "3", **fields})
         html = answer.get_data(as_text=True)
@@ -383,3 +383,31 @@ def test_with_discovery_a_hit_outside_ones_access_offers_only_the_request_link(
         assert f'href="/borrow/new?code={hidden.code}"' in html.replace("%C2%B7", "·")
     finally:
         archive.close()
+
+
+def test_a_denied_download_says_why_and_offers_to_borrow_only_a_document_the_user_may_know(
+        app: Flask, login_as, web_archive: Archive, room: None, tmp_path: Path) -> None:  # noqa: ANN001
+    internal = capture(web_archive, tmp_path, "i1", "internal")
+    staff = client_as(app, login_as, "staff")  # YX, may view it, but business staff download nothing
+    page = staff.get(f"/documents/{internal.id}?lang=zh_CN").get_data(as_text=True).replace("%C2%B7", "·")
+    assert 'id="download-refused"' in page and "不能下载：您的角色不包含此权限。" in page
+    assert f'href="/borrow/new?code={internal.code}&amp;mode=download"' in page
+    answer = staff.get(f"/documents/{internal.id}/original?lang=zh_CN")
+    html = answer.get_data(as_text=True).replace("%C2%B7", "·")
+    assert answer.status_code == 403 and "您的角色不包含此权限" in html
+    assert f'id="next-step" class="button" href="/borrow/new?code={internal.code}&amp;mode=download"' in html
+    api = staff.get(f"/documents/{internal.id}/original?lang=en", headers={"Accept": "application/json"})
+    assert api.status_code == 403
+    assert api.get_json()["reason"] == "role"
+    assert api.get_json()["next"].replace("%C2%B7", "·") == f"/borrow/new?code={internal.code}&mode=download"
+    assert "Your role does not include this right." in api.get_json()["error"]["message"]
+    form = staff.get(f"/borrow/new?code={internal.code}&mode=download").get_data(as_text=True)
+    assert 'value="download" id="mode-download" checked' in form
+
+    outsider = client_as(app, login_as, "staff_kf")  # KF: may not know the document exists
+    hidden = outsider.get(f"/documents/{internal.id}/original", headers={"Accept": "application/json"})
+    assert hidden.status_code == 403 and "next" not in hidden.get_json()  # the role, as before, but unnamed
+    assert internal.code not in hidden.get_data(as_text=True).replace("%C2%B7", "·")
+    assert outsider.get(f"/documents/{internal.id}/pages/1.png").status_code == 404  # another department's
+    denials = [e for e in audit_rows(web_archive, "access.denied") if e.target_id == str(internal.id)]
+    assert {e.actor_name for e in denials} == {"staff", "staff_kf"}  # both refusals are in the trail

@@ -148,7 +148,7 @@ def test_the_same_file_twice_is_refused_with_a_clear_message(client: FlaskClient
     body = upload(scan(), expect=400)
     assert body["documents"] == []
     [error] = body["errors"]
-    assert "duplicate" in error["error"]
+    assert "重复采集" in error["error"]
     assert error["existing_document_id"] == first
 
 

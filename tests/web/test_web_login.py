@@ -41,7 +41,7 @@ def test_a_user_logs_in_and_the_login_is_audited_with_the_address(client: FlaskC
 def test_a_wrong_password_shows_an_error_and_is_audited(client: FlaskClient, web_archive: Archive) -> None:
     response = client.post("/login", data={"username": "clerk", "password": "wrong password"})
     assert response.status_code == 401
-    assert "wrong username or password" in response.get_data(as_text=True)
+    assert "用户名或密码错误" in response.get_data(as_text=True)
     assert client.get("/customers/").status_code == 302
     [event] = audit_events(web_archive, event_type="user.login_failed", actor_name="clerk")
     assert event.outcome == "failed"
@@ -54,7 +54,7 @@ def test_after_five_failures_even_the_right_password_must_wait(
         client.post("/login", data={"username": "staff", "password": "wrong password"})
     response = client.post("/login", data={"username": "staff", "password": PASSWORD})
     assert response.status_code == 401
-    assert "too many attempts" in response.get_data(as_text=True)
+    assert "尝试次数过多" in response.get_data(as_text=True)
     assert client.get("/customers/").status_code == 302
     assert audit_events(web_archive, event_type="user.throttled", actor_name="staff")
 
@@ -94,7 +94,7 @@ def test_a_json_post_needs_the_csrf_header_when_csrf_is_enabled(make_app) -> Non
     token = client.get("/capture/").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
     with_header = client.post("/api/v1/documents", data={}, headers={"X-CSRFToken": token})
     assert with_header.status_code == 400
-    assert "choose at least one file" in with_header.get_json()["error"]["message"]
+    assert with_header.get_json()["error"]["code"] == "no_file"  # past the CSRF check: the upload is what is missing
 
 
 def test_pages_carry_security_headers_and_a_strict_session_cookie(client: FlaskClient) -> None:

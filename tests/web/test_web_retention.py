@@ -104,3 +104,12 @@ def test_staff_see_a_hold_on_the_document_page_read_only(app, client, web_archiv
     page = as_user(app, login_as, "staff").get(f"/documents/{document_id}").get_data(as_text=True)
     assert 'class="hold"' in page and "诉讼 (2026)京01民初1号" in page
     assert "/retention/holds" not in page  # nothing to change it with
+
+
+def test_a_schedule_with_words_for_years_is_refused_in_the_reader_language(
+        app, web_archive, retention_people, login_as):  # noqa: ANN001
+    records = as_user(app, login_as, "records")
+    refused = records.post("/retention/schedules/supply_contract?lang=zh_CN", data={
+        "years": "十", "trigger": "filing_date", "action": "destroy"}, follow_redirects=True)
+    text = refused.get_data(as_text=True)
+    assert "年 必须是整数。" in text and "invalid literal" not in text
