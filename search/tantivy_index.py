@@ -155,7 +155,7 @@ def to_tantivy(document: IndexedDocument, *, optional: Iterable[str] = OPTIONAL_
     if LENT_TO in optional:
         for user_id in document.lent_to:
             doc.add_unsigned(LENT_TO, user_id)
-    if ACCESS in optional:
+    if ACCESS in optional and normalise_keyword(document.department) and normalise_keyword(document.classification):
         doc.add_text(ACCESS, access_key(document.department, document.classification))
     return doc
 
@@ -474,10 +474,10 @@ class TantivyIndex:
         classification's documents), which made the filter most of a common word's search time.
         """
         schema = self._schema
-        classifications = sorted({normalise_keyword(c) for c in visibility.classifications})
+        classifications = sorted({normalise_keyword(c) for c in visibility.classifications} - {""})
         if visibility.departments is None:
             return _one_of(schema, "classification", classifications)
-        departments = sorted({normalise_keyword(d) for d in visibility.departments})
+        departments = sorted({normalise_keyword(d) for d in visibility.departments} - {""})
         if ACCESS in self._optional:
             keys = [access_key(d, c) for d in departments for c in classifications]
             return _one_of(schema, ACCESS, keys)

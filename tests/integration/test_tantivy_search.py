@@ -89,3 +89,10 @@ def test_an_index_from_before_the_later_fields_filters_by_department_and_classif
     assert sorted(hit.document_id for hit in index.search(SearchQuery(text="合同"), lent).hits) == [1, 2]
     index.index([replace(document(4, "合同丁"), lent_to=(9,))])  # written without the fields it lacks
     assert sorted(hit.document_id for hit in index.search(SearchQuery(text="合同"), staff).hits) == [1, 4]
+
+
+def test_a_document_without_a_department_is_not_visible_by_an_empty_department_name(tmp_path: Path) -> None:
+    index = TantivyIndex(tmp_path / "index")
+    index.index([document(1, "合同甲"), replace(document(2, "合同乙"), department="")])
+    odd = Visibility(departments=frozenset({"", "营销部"}), classifications=frozenset({"内部", ""}))
+    assert sorted(hit.document_id for hit in index.search(SearchQuery(text="合同"), odd).hits) == [1]
