@@ -4,7 +4,8 @@ Text is analysed with search.analysis (CJK bigrams, lowercased words) and handed
 space-joined token stream split by its whitespace tokenizer, with positions, so phrases and Chinese
 words match exactly as the analysis says; the original text is stored alongside for snippets.
 Visibility, filters and facets are all evaluated inside the engine, so totals and facet counts never
-include documents the user cannot see.
+include documents the user cannot see; a document's department and classification are also indexed as one
+`access` term, so the visibility filter is a single union of terms.
 
 The index folder holds generations (search.generations): a rebuild fills a new one with one
 long-lived writer and publishes it atomically; every reader and writer, in any process, follows the
