@@ -4,7 +4,8 @@ Text is analysed with search.analysis (CJK bigrams, lowercased words) and handed
 space-joined token stream split by its whitespace tokenizer, with positions, so phrases and Chinese
 words match exactly as the analysis says; the original text is stored alongside for snippets.
 Visibility, filters and facets are all evaluated inside the engine, so totals and facet counts never
-include documents the user cannot see.
+include documents the user cannot see; a document's department and classification are also indexed as one
+`access` term, so the visibility filter is a single union of terms.
 
 The index folder holds generations (search.generations): a rebuild fills a new one with one
 long-lived writer and publishes it atomically; every reader and writer, in any process, follows the
@@ -65,10 +66,15 @@ BUILD_HEAP_BYTES = 256_000_000
 log = logging.getLogger(__name__)
 MAX_TERM_UNION = 32
 LENT_TO = "lent_to"  # the users a document is lent to (borrow grants), one term each
+ACCESS = "access"  # department and classification as one term, so visibility is a union of terms
+OPTIONAL_FIELDS = (LENT_TO, ACCESS)  # added after the first layout; an older index serves without them
 
 
-def build_schema() -> tantivy.Schema:
-    """Return the index schema (text fields are pre-tokenised, keyword fields raw)."""
+def build_schema(optional: Iterable[str] = OPTIONAL_FIELDS) -> tantivy.Schema:
+    """Return the index schema (text fields are pre-tokenised, keyword fields raw).
+
+    optional: the later fields to include (in their order; an index keeps its field ids).
+    """
     builder = tantivy.SchemaBuilder()
     builder.add_unsigned_field("document_id", stored=True, indexed=True, fast=True)
     builder.add_text_field("title", tokenizer_name="whitespace", index_option="position")
@@ -81,8 +87,25 @@ def build_schema() -> tantivy.Schema:
     builder.add_unsigned_field("customer_id", indexed=True, fast=True)
     builder.add_unsigned_field("year", indexed=True, fast=True)
     builder.add_integer_field("date", indexed=True, fast=True)  # proleptic ordinal, for sorting
-    builder.add_unsigned_field(LENT_TO, indexed=True)  # last: an index made before it keeps its field ids
+    wanted = set(optional)
+    if LENT_TO in wanted:
+        builder.add_unsigned_field(LENT_TO, indexed=True)
+    if ACCESS in wanted:
+        builder.add_text_field(ACCESS, tokenizer_name="raw", index_option="basic")
     return builder.build()
+
+
+def access_key(department: str, classification: str) -> str:
+    """The access field's term: a department and a classification, normalised, in one term."""
+    return f"{normalise_keyword(department)}\x1f{normalise_keyword(classification)}"
+
+
+def _has_field(schema: tantivy.Schema, name: str) -> bool:
+    try:
+        tantivy.Query.term_query(schema, name, 0 if name == LENT_TO else "")
+    except ValueError:
+        return False
+    return True
 
 
 def default_build_threads() -> int:
@@ -106,9 +129,9 @@ def _open_writer(
         pause = min(pause * 2, 0.5)
 
 
-def to_tantivy(document: IndexedDocument, *, lent: bool = True) -> tantivy.Document:
+def to_tantivy(document: IndexedDocument, *, optional: Iterable[str] = OPTIONAL_FIELDS) -> tantivy.Document:
     """Return the engine document: token streams, stored text, exact keywords, hashes, fast fields
-    (lent: the index has the lent_to field)."""
+    (optional: the later fields the index has)."""
     doc = tantivy.Document()
     doc.add_unsigned("document_id", document.document_id)
     title = " ".join(part for part in (document.title, document.customer_name) if part)
@@ -130,8 +153,11 @@ def to_tantivy(document: IndexedDocument, *, lent: bool = True) -> tantivy.Docum
     if document.document_date is not None:
         doc.add_unsigned("year", document.document_date.year)
         doc.add_integer("date", document.document_date.toordinal())
-    for user_id in document.lent_to if lent else ():
-        doc.add_unsigned(LENT_TO, user_id)
+    if LENT_TO in optional:
+        for user_id in document.lent_to:
+            doc.add_unsigned(LENT_TO, user_id)
+    if ACCESS in optional and normalise_keyword(document.department) and normalise_keyword(document.classification):
+        doc.add_text(ACCESS, access_key(document.department, document.classification))
     return doc
 
 
@@ -241,7 +267,7 @@ class TantivyIndex:
         self._generations = Generations(self.path, marker="meta.json")
         self._schema = build_schema()
         self._opened: tuple[str, tantivy.Index] | None = None
-        self._lent = True  # the live generation has the lent_to field
+        self._optional: frozenset[str] = frozenset(OPTIONAL_FIELDS)  # those the live generation has
         self._open_lock = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -262,15 +288,16 @@ class TantivyIndex:
                     continue  # published and removed since we read the pointer: read it again
                 try:
                     index = tantivy.Index(self._schema, path=str(folder), reuse=True)
-                    self._lent = True
+                    self._optional = frozenset(OPTIONAL_FIELDS)
                 except ValueError as error:
                     if "schema does not match" not in str(error):
                         raise SearchError(f"cannot open the search index at {folder}: {error}") from error
-                    # Made before the lent_to field: it serves as it is (grants filtered by id) until
-                    # `archive reindex` builds a generation with the field.
-                    log.warning("the search index at %s predates the borrowers field; run `archive reindex`", folder)
+                    # Made before a later field: it serves as it is (grants filtered by id, visibility by
+                    # department and classification) until `archive reindex` builds a generation with them.
                     index = tantivy.Index.open(str(folder))
-                    self._lent = False
+                    self._optional = frozenset(f for f in OPTIONAL_FIELDS if _has_field(index.schema, f))
+                    log.warning("the search index at %s lacks the fields %s; run `archive reindex`", folder,
+                                ", ".join(sorted(set(OPTIONAL_FIELDS) - self._optional)))
                 self._opened = (live, index)
                 return index
         raise SearchError(f"the search index at {self.path} keeps changing; try again")
@@ -296,8 +323,9 @@ class TantivyIndex:
 
     def index(self, documents: Iterable[IndexedDocument]) -> None:
         """Add or replace documents by document_id; visible to search once this returns."""
-        self._get_index()  # knows whether the live generation has the lent_to field
-        batch = {document.document_id: to_tantivy(document, lent=self._lent) for document in documents}  # last wins
+        self._get_index()  # knows which later fields the live generation has
+        batch = {document.document_id: to_tantivy(document, optional=self._optional)
+                 for document in documents}  # last wins
         if not batch:
             return
 
@@ -326,8 +354,8 @@ class TantivyIndex:
         Raises QuerySyntaxError for a malformed query.
         """
         parsed = parse_query(query.text)
+        index = self._get_index()  # first: the query depends on the fields the live generation has
         engine_query = self._build_query(query, parsed, visibility)
-        index = self._get_index()
         index.reload()
         searcher = index.searcher()
         limit = max(query.limit, 1)  # tantivy needs a positive limit; hits are trimmed below
@@ -439,17 +467,32 @@ class TantivyIndex:
             return _any(options)
         return _one_of(schema, FILTER_TO_FIELD[key], list(values))
 
+    def _ordinary_query(self, visibility: Visibility) -> tantivy.Query:
+        """Documents of a visible department and classification.
+
+        With the access field this is one union of (department, classification) terms: an
+        intersection of two unions walks every posting of both (the department's and the
+        classification's documents), which made the filter most of a common word's search time.
+        """
+        schema = self._schema
+        classifications = sorted({normalise_keyword(c) for c in visibility.classifications} - {""})
+        if visibility.departments is None:
+            return _one_of(schema, "classification", classifications)
+        departments = sorted({normalise_keyword(d) for d in visibility.departments} - {""})
+        if ACCESS in self._optional:
+            keys = [access_key(d, c) for d in departments for c in classifications]
+            return _one_of(schema, ACCESS, keys)
+        return tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, _one_of(schema, "classification", classifications)),
+            (tantivy.Occur.Must, _one_of(schema, "department", departments)),
+        ])
+
     def _visibility_query(self, visibility: Visibility) -> tantivy.Query:
         schema = self._schema
-        classifications = sorted(normalise_keyword(c) for c in visibility.classifications)
-        allowed = [_one_of(schema, "classification", classifications)]
-        if visibility.departments is not None:
-            departments = sorted(normalise_keyword(d) for d in visibility.departments)
-            allowed.append(_one_of(schema, "department", departments))
-        ordinary = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in allowed])
+        ordinary = self._ordinary_query(visibility)
         if not visibility.granted_document_ids:
             return ordinary
-        if visibility.lent_to is None or not self._lent:
+        if visibility.lent_to is None or LENT_TO not in self._optional:
             return _any([ordinary, _ids_query(schema, visibility.granted_document_ids)])
         # One term for everything lent to the user, corrected by what the index has not caught up with.
         lent = tantivy.Query.term_query(schema, LENT_TO, visibility.lent_to)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -68,3 +69,30 @@ def test_an_index_from_before_generations_serves_until_the_first_rebuild(tmp_pat
     assert found(index, "合同") == [2]
     assert not (folder / "meta.json").exists()
     assert [p.name for p in folder.iterdir() if p.is_file()] == ["CURRENT"]
+
+
+def test_an_index_from_before_the_later_fields_filters_by_department_and_classification(tmp_path: Path) -> None:
+    folder = tmp_path / "index" / "gen-0"
+    folder.mkdir(parents=True)
+    (tmp_path / "index" / "CURRENT").write_text("gen-0\n")
+    older = tantivy.Index(build_schema(optional=()), path=str(folder))  # no lent_to, no access field
+    writer = older.writer()
+    for doc in (document(1, "合同甲"), replace(document(2, "合同乙"), department="运检部"),
+                replace(document(3, "合同丙"), classification="机密")):
+        writer.add_document(to_tantivy(doc, optional=()))
+    writer.commit()
+    writer.wait_merging_threads()
+    index = TantivyIndex(tmp_path / "index")
+    staff = Visibility(departments=frozenset({"营销部"}), classifications=frozenset({"内部"}))
+    assert sorted(hit.document_id for hit in index.search(SearchQuery(text="合同"), staff).hits) == [1]
+    lent = Visibility(staff.departments, staff.classifications, frozenset({2}), lent_to=9)
+    assert sorted(hit.document_id for hit in index.search(SearchQuery(text="合同"), lent).hits) == [1, 2]
+    index.index([replace(document(4, "合同丁"), lent_to=(9,))])  # written without the fields it lacks
+    assert sorted(hit.document_id for hit in index.search(SearchQuery(text="合同"), staff).hits) == [1, 4]
+
+
+def test_a_document_without_a_department_is_not_visible_by_an_empty_department_name(tmp_path: Path) -> None:
+    index = TantivyIndex(tmp_path / "index")
+    index.index([document(1, "合同甲"), replace(document(2, "合同乙"), department="")])
+    odd = Visibility(departments=frozenset({"", "营销部"}), classifications=frozenset({"内部", ""}))
+    assert sorted(hit.document_id for hit in index.search(SearchQuery(text="合同"), odd).hits) == [1]
