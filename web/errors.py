@@ -71,6 +71,7 @@ MESSAGES = {
     "type_changes_archive_code": _l("That type has another category or retention period: the archive code would no longer match. Capture the document again under the right type."),
     "dossier_above_document": _l("That dossier's classification is above the document's: a document is never below its dossier."),
     "document_shredded_edit": _l("A shredded document keeps its trace as it is."),
+    "reference_years": _l("Years must be a whole number (empty: permanent)."),
 }
 
 

@@ -232,9 +232,10 @@ def summarise_document(doc: Document) -> DocumentSummary:
 
 
 def list_customers(
-    uow: UnitOfWork, *, actor: Actor, name: str = "", number: str = "", limit: int = 200
+    uow: UnitOfWork, *, actor: Actor, name: str = "", number: str = "", limit: int = 200, offset: int = 0
 ) -> list[CustomerSummary]:
-    """Customers the actor may see, by name and/or by a number (ID number, credit code or phone).
+    """Customers the actor may see, by name and/or by a number (ID number, credit code or phone), by
+    name; `offset` skips the first ones (the API's pages).
 
     A number is looked up through its keyed hash, as a guarded identifier lookup (pii.view, the rate
     limit, the audit): the clear number is never compared, stored or logged.
@@ -253,7 +254,8 @@ def list_customers(
             select(Customer, func.coalesce(counts.c.n, 0))
             .outerjoin(counts, counts.c.customer_id == Customer.id)
             .where(scope.customers())
-            .order_by(Customer.name)
+            .order_by(Customer.name, Customer.id)
+            .offset(offset)
             .limit(limit)
         )
         if name:

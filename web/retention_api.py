@@ -1,0 +1,219 @@
+"""Retention in the JSON API under /api/v1/retention: legal holds (list, place, release), appraisal
+batches (gather the due records, each appraiser's vote, the leader's decision, the destruction), the
+schedules and the destruction register 销毁清册. The same services as the retention pages
+(retention.services), which check the duties and audit every step."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any, Literal
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, Field
+
+from archive.errors import ValidationError
+from retention.models import DECISIONS, HOLD_TARGETS, HOLD_TYPES
+from retention.services import appraisal, holds, register, schedules
+from retention.services.appraisal import DestructionRun
+from retention.views import AppraisalBatchView, LegalHoldView, RegisterEntryView, ScheduleView
+from web.api_auth import protect_api
+from web.openapi import operation
+from web.pagination import keyset_page, page_request
+from web.support import current_actor, new_uow, require_login
+
+bp = Blueprint("retention_api", __name__, url_prefix="/api/v1/retention")
+protect_api(bp)  # before require_login: a bearer token logs the user in
+require_login(bp)
+
+CURSOR = Field("", description="next_cursor of the previous page; absent for the first page")
+MAX_LIMIT = 200
+
+
+class PageQuery(BaseModel):
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+    cursor: str = CURSOR
+
+
+class HoldsQuery(PageQuery):
+    all: bool = Field(False, description="released holds too")
+
+
+class HoldsAnswer(BaseModel):
+    holds: list[LegalHoldView]
+    next_cursor: str | None
+
+
+class NewHold(BaseModel):
+    target_type: Literal[HOLD_TARGETS]  # type: ignore[valid-type]
+    ref: str = Field(max_length=100, description="the customer's ID number or credit code, the dossier's id, "
+                     "or the document's archive code")
+    hold_type: Literal[HOLD_TYPES]  # type: ignore[valid-type]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class CreatedHold(BaseModel):
+    id: int
+
+
+class Reason(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class BatchesQuery(PageQuery):
+    status: str = Field("", max_length=32, description="open, appraised, approved, destroying, done; "
+                        "absent for all")
+
+
+class BatchesAnswer(BaseModel):
+    batches: list[AppraisalBatchView]
+    next_cursor: str | None
+
+
+class Gathered(BaseModel):
+    batches: list[int] = Field(description="the batches that received records")
+
+
+class Vote(BaseModel):
+    archive_code: str = Field(max_length=100)
+    decision: Literal[DECISIONS]  # type: ignore[valid-type]
+    years: int | None = Field(None, ge=1, le=100, description="for extend: by how many years")
+    reason: str = Field("", max_length=2000, description="required for extend")
+
+
+class VoteAnswer(BaseModel):
+    agreed: str | None = Field(description="the record's decision once two appraisers agree")
+
+
+class BatchDecision(BaseModel):
+    approve: bool
+    comment: str = Field("", max_length=2000, description="required when returning the batch")
+
+
+class SchedulesAnswer(BaseModel):
+    schedules: list[ScheduleView]
+
+
+class RegisterAnswer(BaseModel):
+    entries: list[RegisterEntryView]
+    next_cursor: str | None
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("send a JSON object")
+    return body
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    return "" if value is None else str(value)
+
+
+def _flag(name: str) -> bool:
+    return request.args.get(name, "").lower() in ("1", "true")
+
+
+@bp.get("/holds")
+@operation("Legal holds", query=HoldsQuery, response=HoldsAnswer)
+def list_holds() -> ResponseReturnValue:
+    """Newest first; the active ones unless `all=true`. Records managers (`hold.manage`)."""
+    active_only = not _flag("all")
+    found, next_cursor = keyset_page(
+        lambda limit, before: holds.list_legal_holds(new_uow(), actor=current_actor(), active_only=active_only,
+                                                     limit=limit, before_id=before),
+        page_request(default_limit=50, max_limit=MAX_LIMIT), key=lambda h: h.id)
+    return jsonify(holds=[asdict(h) for h in found], next_cursor=next_cursor)
+
+
+@bp.post("/holds")
+@operation("Place a legal hold", body=NewHold, response=CreatedHold, status=201)
+def place_hold() -> ResponseReturnValue:
+    """{"target_type", "ref", "hold_type", "reason"} → 201 {"id"}. While it holds, nothing it covers is
+    destroyed or deleted. Audited."""
+    body = _body()
+    hold_id = holds.place_legal_hold(new_uow(), actor=current_actor(),
+                                     target=holds.HoldTarget(_text(body, "target_type"), _text(body, "ref")),
+                                     hold_type=_text(body, "hold_type"), reason=_text(body, "reason"))
+    return jsonify(id=hold_id), 201
+
+
+@bp.post("/holds/<int:hold_id>/release")
+@operation("Release a legal hold", body=Reason, status=204)
+def release_hold(hold_id: int) -> ResponseReturnValue:
+    """{"reason"} → 204; 400 when already released. Audited."""
+    holds.release_legal_hold(new_uow(), actor=current_actor(), hold_id=hold_id, reason=_text(_body(), "reason"))
+    return "", 204
+
+
+@bp.get("/batches")
+@operation("Appraisal batches", query=BatchesQuery, response=BatchesAnswer)
+def list_batches() -> ResponseReturnValue:
+    """Newest first, each with its records (`disposition.view`)."""
+    status = request.args.get("status", "").strip()[:32] or None
+    found, next_cursor = keyset_page(
+        lambda limit, before: appraisal.list_batches(new_uow(), actor=current_actor(), status=status, limit=limit,
+                                                     before_id=before),
+        page_request(default_limit=20, max_limit=MAX_LIMIT), key=lambda b: b.id)
+    return jsonify(batches=[asdict(b) for b in found], next_cursor=next_cursor)
+
+
+@bp.post("/batches/gather")
+@operation("Gather the due records into batches", response=Gathered)
+def gather() -> ResponseReturnValue:
+    """Every due record (not held, not shredded, in no open batch) joins its department's open batch
+    (`schedule.manage`)."""
+    return jsonify(batches=appraisal.gather_due_records(new_uow(), actor=current_actor()))
+
+
+@bp.post("/batches/<int:batch_id>/votes")
+@operation("An appraiser's decision on a record", body=Vote, response=VoteAnswer)
+def vote(batch_id: int) -> ResponseReturnValue:
+    """{"archive_code", "decision": destroy|extend|transfer, "years"?, "reason"?} → {"agreed"}
+    (`appraisal.decide`)."""
+    body = _body()
+    years = body.get("years")
+    if years is not None and (isinstance(years, bool) or not isinstance(years, int)):
+        raise ValidationError("years must be a whole number", field="years")
+    agreed = appraisal.appraise_record(new_uow(), actor=current_actor(), batch_id=batch_id,
+                                       archive_code=_text(body, "archive_code"), decision=_text(body, "decision"),
+                                       extend_years=years, reason=_text(body, "reason"))
+    return jsonify(agreed=agreed)
+
+
+@bp.post("/batches/<int:batch_id>/decision")
+@operation("The leader's decision on an appraised batch", body=BatchDecision, status=204)
+def decide(batch_id: int) -> ResponseReturnValue:
+    """{"approve": true} approves; {"approve": false, "comment"} returns it to the appraisal group
+    (`disposition.approve`)."""
+    body = _body()
+    appraisal.decide_batch(new_uow(), actor=current_actor(), batch_id=batch_id, approve=body.get("approve") is True,
+                           comment=_text(body, "comment"))
+    return "", 204
+
+
+@bp.post("/batches/<int:batch_id>/destruction")
+@operation("Execute an approved batch", response=DestructionRun)
+def destroy(batch_id: int) -> ResponseReturnValue:
+    """Destroys, extends or marks for transfer each record as decided; records a hold covers are kept
+    (`disposition.execute`). Resumable: a rerun goes on where it stopped."""
+    return jsonify(asdict(appraisal.destroy_batch(new_uow(), actor=current_actor(), batch_id=batch_id)))
+
+
+@bp.get("/schedules")
+@operation("Retention schedules", response=SchedulesAnswer)
+def list_schedules() -> ResponseReturnValue:
+    """Each document type's schedule, its own or derived from the type's retention period; one per
+    document type, answered whole."""
+    return jsonify(schedules=[asdict(s) for s in schedules.list_schedules(new_uow(), actor=current_actor())])
+
+
+@bp.get("/register")
+@operation("The destruction register", query=PageQuery, response=RegisterAnswer)
+def list_register() -> ResponseReturnValue:
+    """Every destroyed record, oldest first (`register.view`)."""
+    found, next_cursor = keyset_page(
+        lambda limit, after: register.list_register(new_uow(), actor=current_actor(), limit=limit, after_id=after),
+        page_request(default_limit=50, max_limit=MAX_LIMIT), key=lambda e: e.id)
+    return jsonify(entries=[asdict(e) for e in found], next_cursor=next_cursor)
