@@ -19,7 +19,7 @@ from archive.services.reference import ReferenceData
 from archive.views import UserView
 from web.api_auth import protect_api
 from web.openapi import operation
-from web.pagination import cursor_for, page_request
+from web.pagination import cursor_for, list_page, page_request
 from web.support import current_actor, new_uow, require_login
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
@@ -170,12 +170,9 @@ def change_user(user_id: int) -> ResponseReturnValue:
 @operation("Pending role and clearance changes", query=PageQuery, response=ApprovalsAnswer)
 def list_approvals() -> ResponseReturnValue:
     """Oldest first. Security administrators (`account.change.approve`)."""
-    page = page_request(default_limit=50, max_limit=MAX_LIMIT)
-    offset = page.position or 0
-    pending = accounts.list_change_requests(new_uow(), actor=current_actor())
-    shown = pending[offset:offset + page.limit]
-    more = offset + page.limit < len(pending)
-    return jsonify(requests=[asdict(r) for r in shown], next_cursor=cursor_for(offset + page.limit) if more else None)
+    pending, next_cursor = list_page(accounts.list_change_requests(new_uow(), actor=current_actor()),
+                                     page_request(default_limit=50, max_limit=MAX_LIMIT))
+    return jsonify(requests=[asdict(r) for r in pending], next_cursor=next_cursor)
 
 
 @bp.post("/approvals/<int:request_id>/<any(approve, reject):decision>")
