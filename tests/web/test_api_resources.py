@@ -232,3 +232,31 @@ def test_the_compliance_reports_are_the_auditors(web_archive: Archive, as_user: 
     assert auditor.get("/api/v1/compliance/fixity").get_json() == {"fixity": None}
     assert auditor.get("/api/v1/compliance/checks/1").status_code == 404
     assert as_user("clerk").get("/api/v1/compliance/fixity").status_code == 403
+
+
+def test_the_archive_room_and_the_approval_chains_and_delegations(
+        web_archive: Archive, more_people: None, as_user: Callable[[str], FlaskClient]) -> None:
+    secadmin, records, approver, clerk = as_user("secadmin"), as_user("records"), as_user("approver"), as_user("clerk")
+
+    found = secadmin.get("/api/v1/borrow-chains").get_json()["chains"]
+    chain = next(c for c in found if c["classification"] == "secret" and not c["in_department"])
+    saved = secadmin.put("/api/v1/borrow-chains/secret/out", json={"steps": [{"capacity": "leader", "rule": "all"}]})
+    wrong = secadmin.put("/api/v1/borrow-chains/secret/out", json={"steps": [{"capacity": "nobody"}]})
+
+    assert chain["steps"]
+    assert saved.status_code == 204 and wrong.status_code == 400
+    again = next(c for c in secadmin.get("/api/v1/borrow-chains").get_json()["chains"]
+                 if c["classification"] == "secret" and not c["in_department"])
+    assert again["steps"] == [{"capacity": "leader", "rule": "all"}]
+    assert clerk.get("/api/v1/borrow-chains").status_code == 403
+
+    assert records.get("/api/v1/loans").get_json() == {"loans": [], "next_cursor": None}
+    assert records.post("/api/v1/loans/999/return").status_code == 404
+    assert clerk.get("/api/v1/loans").status_code == 403
+
+    refused = approver.post("/api/v1/borrow-delegations", json={"to": "nobody", "starts_on": "2026-01-01",
+                                                                "ends_on": "2026-01-31"})
+    assert refused.status_code in (400, 404)
+    assert approver.get("/api/v1/borrow-delegations").get_json() == {"delegations": [], "next_cursor": None}
+    assert approver.post("/api/v1/borrow-delegations", json={"to": "x", "starts_on": "soon",
+                                                             "ends_on": "2026-01-31"}).status_code == 400
