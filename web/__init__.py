@@ -81,6 +81,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
         account_review_api,
         admin_api,
         audit_api,
+        browse_api,
         classification_api,
         compliance_api,
         reports_api,
@@ -88,7 +89,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
     )
 
     for module in (audit_api, admin_api, retention_api, classification_api, reports_api, account_review_api,
-                   compliance_api):
+                   compliance_api, browse_api):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "index", home.index)
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))

@@ -1,6 +1,7 @@
 """Retention in the JSON API under /api/v1/retention: legal holds (list, place, release), appraisal
 batches (gather the due records, each appraiser's vote, the leader's decision, the destruction), the
-schedules and the destruction register 销毁清册. The same services as the retention pages
+schedules (with a preview of what a change moves), the destruction register 销毁清册 and its kept
+snapshots, and transfers to another department or fonds. The same services as the retention pages
 (retention.services), which check the duties and audit every step."""
 
 from __future__ import annotations
@@ -13,13 +14,22 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 
 from archive.errors import ValidationError
-from retention.models import DECISIONS, HOLD_TARGETS, HOLD_TYPES
-from retention.services import appraisal, holds, register, schedules
+from retention.models import ACTIONS, DECISIONS, HOLD_TARGETS, HOLD_TYPES, TRIGGERS
+from retention.services import appraisal, dispositions, holds, register, schedules, transfers
 from retention.services.appraisal import DestructionRun
-from retention.views import AppraisalBatchView, LegalHoldView, RegisterEntryView, ScheduleView
+from retention.views import (
+    AppraisalBatchView,
+    DueRecordView,
+    LegalHoldView,
+    RegisterEntryView,
+    RegisterSnapshotView,
+    ScheduleChange,
+    ScheduleView,
+    TransferView,
+)
 from web.api_auth import protect_api
 from web.openapi import operation
-from web.pagination import keyset_page, page_request
+from web.pagination import keyset_page, list_page, page_request
 from web.support import current_actor, new_uow, require_login
 
 bp = Blueprint("retention_api", __name__, url_prefix="/api/v1/retention")
@@ -33,6 +43,11 @@ MAX_LIMIT = 200
 class PageQuery(BaseModel):
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
     cursor: str = CURSOR
+
+
+class DueAnswer(BaseModel):
+    records: list[DueRecordView] = Field(description="oldest due first (the first 500)")
+    next_cursor: str | None
 
 
 class HoldsQuery(PageQuery):
@@ -53,6 +68,8 @@ class NewHold(BaseModel):
 
 
 class CreatedHold(BaseModel):
+    """The new record's id."""
+
     id: int
 
 
@@ -99,6 +116,54 @@ class RegisterAnswer(BaseModel):
     next_cursor: str | None
 
 
+class NewSchedule(BaseModel):
+    years: int | None = Field(None, ge=0, le=1000, description="years and months both absent: permanent")
+    months: int | None = Field(None, ge=0, le=1200)
+    trigger: Literal[TRIGGERS]  # type: ignore[valid-type]
+    event_name: str = Field("", max_length=64, description="exactly when the trigger is event")
+    action: Literal[ACTIONS]  # type: ignore[valid-type]
+    confirm: bool = Field(False, description="false: only say what it would move; true: save it")
+
+
+class SnapshotsAnswer(BaseModel):
+    snapshots: list[RegisterSnapshotView]
+    next_cursor: str | None
+
+
+class TransfersAnswer(BaseModel):
+    transfers: list[TransferView]
+    next_cursor: str | None
+
+
+class NewTransfer(BaseModel):
+    archive_codes: list[str] = Field(min_length=1, max_length=500)
+    to_department: str | None = Field(None, max_length=32, description="for a transfer inside the fonds")
+    to_fonds: str | None = Field(None, max_length=32, description="the receiving archive's 全宗号")
+    to_archive: str = Field("", max_length=200, description="the receiving archive's name (with to_fonds)")
+    note: str = Field("", max_length=2000)
+
+
+class Receipt(BaseModel):
+    kind: Literal["department", "fonds"] = Field("department", description="department: the receiving "
+                                                 "records manager confirms; fonds: the sender records the other "
+                                                 "archive's confirmation")
+    reference: str = Field("", max_length=100, description="the receiving archive's reference (fonds)")
+    signed_by: str = Field("", max_length=100, description="who signed for it there (fonds)")
+
+
+class OneTransfer(BaseModel):
+    transfer: TransferView
+
+
+def _number(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{name} must be a whole number", field=name)
+    return value
+
+
 def _body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -113,6 +178,16 @@ def _text(body: dict[str, Any], name: str) -> str:
 
 def _flag(name: str) -> bool:
     return request.args.get(name, "").lower() in ("1", "true")
+
+
+@bp.get("/due")
+@operation("Records due for disposition", query=PageQuery, response=DueAnswer)
+def due() -> ResponseReturnValue:
+    """Documents whose disposition date has come, not held, not shredded; metadata only, no content
+    (`disposition.view`)."""
+    found, next_cursor = list_page(dispositions.due_records(new_uow(), actor=current_actor()),
+                                   page_request(default_limit=50, max_limit=MAX_LIMIT))
+    return jsonify(records=[asdict(r) for r in found], next_cursor=next_cursor)
 
 
 @bp.get("/holds")
@@ -217,3 +292,78 @@ def list_register() -> ResponseReturnValue:
         lambda limit, after: register.list_register(new_uow(), actor=current_actor(), limit=limit, after_id=after),
         page_request(default_limit=50, max_limit=MAX_LIMIT), key=lambda e: e.id)
     return jsonify(entries=[asdict(e) for e in found], next_cursor=next_cursor)
+
+
+@bp.put("/schedules/<document_type>")
+@operation("Change a document type's schedule", body=NewSchedule, response=ScheduleChange)
+def set_schedule(document_type: str) -> ResponseReturnValue:
+    """{"years"?, "months"?, "trigger", "event_name"?, "action", "confirm"?} → the change (before, after,
+    how many records it moves, how many a hold keeps). Without `confirm: true` it is only a preview
+    (`saved: false`), as on the page. Audited when saved (`schedule.manage`)."""
+    body = _body()
+    change = schedules.set_schedule(new_uow(), actor=current_actor(), document_type=document_type,
+                                    years=_number(body, "years"), months=_number(body, "months"),
+                                    trigger=_text(body, "trigger"), event_name=_text(body, "event_name"),
+                                    action=_text(body, "action"), dry_run=body.get("confirm") is not True)
+    return jsonify(asdict(change))
+
+
+@bp.get("/register/snapshots")
+@operation("The register's kept snapshots", query=PageQuery, response=SnapshotsAnswer)
+def list_snapshots() -> ResponseReturnValue:
+    """Newest first; each one's PDF is on the register page (`register.view`)."""
+    found, next_cursor = list_page(register.list_register_snapshots(new_uow(), actor=current_actor()),
+                                   page_request(default_limit=50, max_limit=MAX_LIMIT))
+    return jsonify(snapshots=[asdict(s) for s in found], next_cursor=next_cursor)
+
+
+@bp.post("/register/snapshots")
+@operation("Keep the register as a sealed snapshot", response=RegisterSnapshotView, status=201)
+def keep_register() -> ResponseReturnValue:
+    """A PDF of the whole register, sealed into the object store and recorded (`register.keep`); audited."""
+    return jsonify(asdict(register.keep_register(new_uow(), actor=current_actor()))), 201
+
+
+@bp.get("/transfers")
+@operation("Transfers", query=PageQuery, response=TransfersAnswer)
+def list_transfers() -> ResponseReturnValue:
+    """The transfers the caller's department sent or receives, newest first (`transfer.manage`)."""
+    found, next_cursor = list_page(transfers.list_transfers(new_uow(), actor=current_actor()),
+                                   page_request(default_limit=50, max_limit=MAX_LIMIT))
+    return jsonify(transfers=[asdict(t) for t in found], next_cursor=next_cursor)
+
+
+@bp.get("/transfers/<int:transfer_id>")
+@operation("One transfer's handover receipt", response=OneTransfer)
+def show_transfer(transfer_id: int) -> ResponseReturnValue:
+    return jsonify(transfer=asdict(transfers.get_transfer(new_uow(), actor=current_actor(), transfer_id=transfer_id)))
+
+
+@bp.post("/transfers")
+@operation("Send records to another department or fonds", body=NewTransfer, response=CreatedHold, status=201)
+def send_transfer() -> ResponseReturnValue:
+    """{"archive_codes", "to_department"} or {"archive_codes", "to_fonds", "to_archive"}, "note"? → 201
+    {"id"}. The records must be filed, not held, of the sender's department, and pass the four-property
+    check (400 naming its report otherwise)."""
+    body = _body()
+    codes = body.get("archive_codes")
+    if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
+        raise ValidationError("archive_codes is a list of archive codes", field="archive_codes")
+    transfer_id = transfers.send_transfer(
+        new_uow(), actor=current_actor(), archive_codes=codes, to_department=_text(body, "to_department") or None,
+        to_fonds=_text(body, "to_fonds") or None, to_archive=_text(body, "to_archive"), note=_text(body, "note"))
+    return jsonify(id=transfer_id), 201
+
+
+@bp.post("/transfers/<int:transfer_id>/receipt")
+@operation("Record a transfer's receipt", body=Receipt, response=OneTransfer)
+def confirm_transfer(transfer_id: int) -> ResponseReturnValue:
+    """The receiving department's records manager confirms ({"kind": "department"}), or the sender records
+    the other archive's confirmation ({"kind": "fonds", "reference", "signed_by"}). Audited."""
+    body = _body()
+    if body.get("kind") == "fonds":
+        view = transfers.confirm_fonds_receipt(new_uow(), actor=current_actor(), transfer_id=transfer_id,
+                                               reference=_text(body, "reference"), signed_by=_text(body, "signed_by"))
+    else:
+        view = transfers.receive_transfer(new_uow(), actor=current_actor(), transfer_id=transfer_id)
+    return jsonify(transfer=asdict(view))

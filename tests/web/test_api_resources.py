@@ -163,6 +163,7 @@ def test_a_records_manager_places_and_releases_a_hold(
     assert records.post(f"/api/v1/retention/holds/{hold_id}/release", json={"reason": "again"}).status_code == 400
     assert records.get("/api/v1/retention/batches").get_json() == {"batches": [], "next_cursor": None}
     assert records.get("/api/v1/retention/schedules").get_json()["schedules"]
+    assert records.get("/api/v1/retention/due").get_json() == {"records": [], "next_cursor": None}
     assert clerk.post("/api/v1/retention/holds", json={"target_type": "document", "ref": document.code,
                                                        "hold_type": "litigation", "reason": "x"}).status_code == 403
 
@@ -260,3 +261,42 @@ def test_the_archive_room_and_the_approval_chains_and_delegations(
     assert approver.get("/api/v1/borrow-delegations").get_json() == {"delegations": [], "next_cursor": None}
     assert approver.post("/api/v1/borrow-delegations", json={"to": "x", "starts_on": "soon",
                                                              "ends_on": "2026-01-31"}).status_code == 400
+
+
+def test_schedules_are_previewed_then_saved_and_the_register_kept_and_transfers_listed(
+        web_archive: Archive, more_people: None, as_user: Callable[[str], FlaskClient], tmp_path) -> None:  # noqa: ANN001
+    captured(web_archive, clerk_actor(web_archive), tmp_path, "scheduled")
+    records, clerk = as_user("records"), as_user("clerk")
+    change = {"years": 5, "trigger": "filing_date", "action": "review"}
+
+    preview = records.put("/api/v1/retention/schedules/supply_contract", json=change)
+    saved = records.put("/api/v1/retention/schedules/supply_contract", json=change | {"confirm": True})
+    kept = records.post("/api/v1/retention/register/snapshots")
+
+    assert preview.status_code == 200 and preview.get_json()["saved"] is False
+    assert saved.get_json()["saved"] is True and saved.get_json()["after"]["years"] == 5
+    assert len(events(web_archive, "retention.schedule_changed")) == 1  # the preview changes nothing
+    assert kept.status_code == 201 and kept.get_json()["entries"] == 0
+    assert [s["id"] for s in records.get("/api/v1/retention/register/snapshots").get_json()["snapshots"]] == [
+        kept.get_json()["id"]]
+    assert records.get("/api/v1/retention/transfers").get_json() == {"transfers": [], "next_cursor": None}
+    refused = records.post("/api/v1/retention/transfers", json={"archive_codes": ["NO-SUCH"], "to_department": "KF"})
+    assert refused.status_code in (400, 404) and refused.get_json()["error"]["code"]
+    assert records.put("/api/v1/retention/schedules/supply_contract",
+                       json={"trigger": "event", "action": "review"}).status_code == 400  # no event named
+    assert clerk.put("/api/v1/retention/schedules/supply_contract", json=change).status_code == 403
+    assert clerk.post("/api/v1/retention/register/snapshots").status_code == 403
+
+
+def test_the_views_by_dossier_and_work_order_list_only_what_the_caller_may_see(
+        web_archive: Archive, as_user: Callable[[str], FlaskClient], tmp_path) -> None:  # noqa: ANN001
+    captured(web_archive, clerk_actor(web_archive), tmp_path, "filed", dossier="2026 供用电合同卷")
+    clerk, kf = as_user("clerk"), as_user("staff_kf")
+
+    groups = clerk.get("/api/v1/dossiers").get_json()["groups"]
+    one = clerk.get(f"/api/v1/dossiers?dossier={groups[0]['dossier_id']}&limit=1").get_json()
+
+    assert [g["key"] for g in groups] == ["2026 供用电合同卷"] and groups[0]["documents"]
+    assert one["groups"][0]["dossier_id"] == groups[0]["dossier_id"] and one["next_cursor"] is None
+    assert kf.get("/api/v1/dossiers").get_json()["groups"] == []  # another department's
+    assert clerk.get("/api/v1/work-orders?work_order=WO-1").get_json() == {"groups": [], "next_cursor": None}
