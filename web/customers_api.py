@@ -13,12 +13,12 @@ from pydantic import BaseModel, Field
 
 from archive.errors import ValidationError
 from archive.services import customers, metadata
-from archive.views import CustomerSummary, CustomerView
+from archive.views import CustomerGap, CustomerSummary, CustomerView
 from web.api_auth import protect_api
 from web.customers import check_body, check_json, register, registration_form, supersede
 from web.documents import metadata_edit
 from web.openapi import operation
-from web.pagination import cursor_for, page_request
+from web.pagination import cursor_for, offset_cursor, page_request
 from web.support import current_actor, new_uow, require_login
 
 bp = Blueprint("customers_api", __name__, url_prefix="/api/v1")
@@ -40,6 +40,17 @@ class CustomersQuery(BaseModel):
 
 class CustomersAnswer(BaseModel):
     customers: list[CustomerSummary]
+    next_cursor: str | None
+
+
+class GapsQuery(BaseModel):
+    limit: int = Field(20, ge=1, le=MAX_LIMIT)
+    cursor: str = Field("", description="next_cursor of the previous page; absent for the first page")
+
+
+class GapsAnswer(BaseModel):
+    total: int = Field(description="customers with at least one required document type missing")
+    customers: list[CustomerGap]
     next_cursor: str | None
 
 
@@ -122,6 +133,19 @@ def list_customers() -> ResponseReturnValue:
                                      offset=offset)
     next_cursor = cursor_for(offset + page.limit) if len(found) > page.limit else None
     return jsonify(customers=[asdict(c) for c in found[:page.limit]], next_cursor=next_cursor)
+
+
+@bp.get("/customers/gaps")
+@operation("Customers missing a required document", query=GapsQuery, response=GapsAnswer)
+def customer_gaps() -> ResponseReturnValue:
+    """The home page's panel: customers (normal status) lacking a document type their checklist requires,
+    counting only the documents the caller may see; by name."""
+    page = page_request(default_limit=20, max_limit=MAX_LIMIT)
+    offset = page.position or 0
+    gaps = customers.list_customers_missing_documents(new_uow(), actor=current_actor(), limit=page.limit,
+                                                      offset=offset)
+    return jsonify(total=gaps.total, customers=[asdict(g) for g in gaps.items],
+                   next_cursor=offset_cursor(offset, len(gaps.items), gaps.total))
 
 
 @bp.get("/customers/<int:customer_id>")

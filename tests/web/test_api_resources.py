@@ -300,3 +300,19 @@ def test_the_views_by_dossier_and_work_order_list_only_what_the_caller_may_see(
     assert one["groups"][0]["dossier_id"] == groups[0]["dossier_id"] and one["next_cursor"] is None
     assert kf.get("/api/v1/dossiers").get_json()["groups"] == []  # another department's
     assert clerk.get("/api/v1/work-orders?work_order=WO-1").get_json() == {"groups": [], "next_cursor": None}
+
+
+def test_the_customers_missing_a_required_document_page_by_cursor(
+        web_archive: Archive, as_user: Callable[[str], FlaskClient], tmp_path) -> None:  # noqa: ANN001
+    captured(web_archive, clerk_actor(web_archive), tmp_path, "a")
+    captured(web_archive, clerk_actor(web_archive), tmp_path, "b", customer="110101199003071233")
+    clerk = as_user("clerk")
+
+    first = clerk.get("/api/v1/customers/gaps?limit=1").get_json()
+    second = clerk.get(f"/api/v1/customers/gaps?limit=1&cursor={first['next_cursor']}").get_json()
+
+    assert first["total"] == second["total"] == 2
+    assert first["customers"][0]["missing_types"] and second["next_cursor"] is None
+    assert first["customers"][0]["id"] != second["customers"][0]["id"]
+    assert as_user("auditor").get("/api/v1/customers/gaps").status_code == 403
+    assert as_user("staff_kf").get("/api/v1/customers/gaps").get_json()["total"] == 0  # another department

@@ -161,6 +161,13 @@ def test_the_known_records_answer_as_described_to_every_role(api_schema: Any, re
         ("GET", "/account-review/reviews", {}),
         ("GET", "/compliance/checks", {}),
         ("GET", "/compliance/fixity", {}),
+        ("GET", "/retention/due", {}),
+        ("GET", "/retention/transfers", {}),
+        ("GET", "/dossiers", {}),
+        ("GET", "/work-orders", {}),
+        ("GET", "/borrow-chains", {}),
+        ("GET", "/borrow-delegations", {}),
+        ("GET", "/loans", {"query": {"overdue": True}}),
     ]
     for document_id in records.documents:
         page = {"document_id": document_id, "number": 1}
