@@ -84,12 +84,13 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
         browse_api,
         classification_api,
         compliance_api,
+        document_files_api,
         reports_api,
         retention_api,
     )
 
     for module in (audit_api, admin_api, retention_api, classification_api, reports_api, account_review_api,
-                   compliance_api, browse_api):
+                   compliance_api, browse_api, document_files_api):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "index", home.index)
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))

@@ -316,3 +316,26 @@ def test_the_customers_missing_a_required_document_page_by_cursor(
     assert first["customers"][0]["id"] != second["customers"][0]["id"]
     assert as_user("auditor").get("/api/v1/customers/gaps").status_code == 403
     assert as_user("staff_kf").get("/api/v1/customers/gaps").get_json()["total"] == 0  # another department
+
+
+def test_a_token_client_downloads_the_original_and_a_page_image_audited(
+        web_archive: Archive, app: Flask, tmp_path) -> None:  # noqa: ANN001
+    from archive.api_tokens import services as tokens
+
+    document = captured(web_archive, clerk_actor(web_archive), tmp_path, "fetched")
+    secrets = {name: tokens.create_api_token(web_archive.uow(), actor=users.resolve_actor(web_archive.uow(), username=name),
+                                             name="files", scope="read", days=7).secret for name in ("clerk", "staff_kf")}
+    client = app.test_client()
+
+    def get(path: str, who: str):  # noqa: ANN202
+        return client.get(path, headers={"Authorization": f"Bearer {secrets[who]}"})
+
+    original = get(f"/api/v1/documents/{document.id}/original", "clerk")
+    image = get(f"/api/v1/documents/{document.id}/pages/1.png", "clerk")
+
+    assert original.status_code == 200 and original.data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "attachment" in original.headers["Content-Disposition"]
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    assert events(web_archive, "document.downloaded")[-1].detail.get("api_token")
+    assert get(f"/api/v1/documents/{document.id}/original", "staff_kf").status_code in (403, 404)
+    assert client.get(f"/api/v1/documents/{document.id}/original").status_code == 401
