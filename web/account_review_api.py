@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any, Literal
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify, url_for
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 
@@ -19,19 +19,14 @@ from archive.errors import ValidationError
 from web.account_review import changes_since, inactive_days
 from web.api_auth import protect_api
 from web.openapi import operation, with_fields
-from web.pagination import keyset_page, list_page, page_request
-from web.support import current_actor, new_uow, require_login
+from web.pagination import PageQuery, keyset_page, list_page, page_request
+from web.support import current_actor, json_body, new_uow, require_login
 
 bp = Blueprint("account_review_api", __name__, url_prefix="/api/v1/account-review")
 protect_api(bp)  # before require_login: a bearer token logs the user in
 require_login(bp)
 
-CURSOR = Field("", description="next_cursor of the previous page; absent for the first page")
 
-
-class PageQuery(BaseModel):
-    limit: int = Field(50, ge=1, le=200)
-    cursor: str = CURSOR
 
 
 class InactiveQuery(PageQuery):
@@ -87,12 +82,6 @@ class SignedOff(BaseModel):
     digest: str = Field(description="the review record's SHA-256")
 
 
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError("send a JSON object")
-    return body
-
 
 def _summary(review: ReviewView) -> dict[str, Any]:
     return {**asdict(review), "url": url_for("account_review_api.show_review", review_id=review.id)}
@@ -129,7 +118,7 @@ def list_reviews() -> ResponseReturnValue:
 def start_review() -> ResponseReturnValue:
     """{"days"?} → 201 {"id", "url"}: every account unused that long or changed since the last signed-off
     review, to confirm or disable. One review is open at a time (400 otherwise)."""
-    days = _body().get("days", services.DEFAULT_INACTIVE_DAYS)
+    days = json_body().get("days", services.DEFAULT_INACTIVE_DAYS)
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
         raise ValidationError("days must be a whole number from 1 to 3650", field="days")
     review_id = services.start_review(new_uow(), actor=current_actor(), inactive_days=days)
@@ -150,7 +139,7 @@ def show_review(review_id: int) -> ResponseReturnValue:
 def decide(review_id: int, user_id: int) -> ResponseReturnValue:
     """{"decision": confirm|disable, "comment"?}: final within the review; nobody decides their own
     account (403). Disabling ends the account's sessions."""
-    body = _body()
+    body = json_body()
     decision = body.get("decision")
     if decision not in ("confirm", "disable"):
         raise ValidationError("decision must be confirm or disable", field="decision")
@@ -164,5 +153,5 @@ def decide(review_id: int, user_id: int) -> ResponseReturnValue:
 def sign_off(review_id: int) -> ResponseReturnValue:
     """{"comment"?} → {"digest"}: the review's record is sealed with its SHA-256."""
     digest = services.sign_off_review(new_uow(), actor=current_actor(), review_id=review_id,
-                                      comment=str(_body().get("comment") or ""))
+                                      comment=str(json_body().get("comment") or ""))
     return jsonify(digest=digest)

@@ -8,31 +8,25 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 
-from archive.errors import ValidationError
 from archive.services import accounts, reference, users
 from archive.services.accounts import ChangeRequestView
 from archive.services.reference import ReferenceData
 from archive.views import UserView
 from web.api_auth import protect_api
 from web.openapi import operation
-from web.pagination import cursor_for, list_page, page_request
-from web.support import current_actor, new_uow, require_login
+from web.pagination import PageQuery, cursor_for, list_page, page_request
+from web.support import current_actor, json_body, new_uow, require_login
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 protect_api(bp)  # before require_login: a bearer token logs the user in
 require_login(bp)
 
-CURSOR = Field("", description="next_cursor of the previous page; absent for the first page")
 MAX_LIMIT = 200
 
-
-class PageQuery(BaseModel):
-    limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    cursor: str = CURSOR
 
 
 class UsersAnswer(BaseModel):
@@ -92,12 +86,6 @@ class ReferenceRow(BaseModel):
     document_types: list[str] | None = None
 
 
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError("send a JSON object")
-    return body
-
 
 def _text(body: dict[str, Any], name: str, default: str = "") -> str:
     value = body.get(name)
@@ -122,7 +110,7 @@ def create_user() -> ResponseReturnValue:
     """{"username", "role", "department"?, "clearance"?, "display_name"?} → 201 {"id", "one_time_password",
     "change_request_id"}. The account starts as staff/internal; a higher role or clearance waits for a
     security administrator's approval."""
-    body = _body()
+    body = json_body()
     created = accounts.create_account(
         new_uow(), actor=current_actor(), username=_text(body, "username"), role=_text(body, "role"),
         department=_text(body, "department") or None, clearance=_text(body, "clearance", "internal"),
@@ -160,7 +148,7 @@ def reset_password(user_id: int) -> ResponseReturnValue:
 def change_user(user_id: int) -> ResponseReturnValue:
     """{"role", "clearance"} → {"change_request_id"}: at once within staff/internal, else a request for a
     security administrator."""
-    body = _body()
+    body = json_body()
     request_id = accounts.request_account_change(new_uow(), actor=current_actor(), user_id=user_id,
                                                  role=_text(body, "role"), clearance=_text(body, "clearance"))
     return jsonify(change_request_id=request_id)
@@ -196,5 +184,5 @@ def reference_data() -> ResponseReturnValue:
 @operation("Add or edit one row of reference data", body=ReferenceRow, status=204)
 def save_reference(kind: str) -> ResponseReturnValue:
     """Adds the row, or edits the one with that code (codes stay); audited with before and after."""
-    reference.save_reference_row(new_uow(), actor=current_actor(), kind=kind, values=_body())
+    reference.save_reference_row(new_uow(), actor=current_actor(), kind=kind, values=json_body())
     return "", 204

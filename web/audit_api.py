@@ -18,14 +18,13 @@ from archive.errors import ValidationError
 from web.api_auth import protect_api
 from web.audit_desk import statistics_period, trail_filters
 from web.openapi import operation
-from web.pagination import cursor_for, keyset_page, page_request
+from web.pagination import CURSOR, cursor_for, keyset_page, page_request
 from web.support import current_actor, new_uow, require_login
 
 bp = Blueprint("audit_api", __name__, url_prefix="/api/v1/audit")
 protect_api(bp)  # before require_login: a bearer token logs the user in
 require_login(bp)
 
-CURSOR = Field("", description="next_cursor of the previous page; absent for the first page")
 MAX_STATISTICS = 500
 
 

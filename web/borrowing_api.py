@@ -22,7 +22,7 @@ from web.api_auth import protect_api
 from web.borrowing import ask, parse_date
 from web.inbox import language, safe_link, sentence
 from web.openapi import operation, with_fields
-from web.pagination import keyset_page, list_page, page_request
+from web.pagination import PageQuery, keyset_page, list_page, page_request
 from web.security import is_id
 from web.support import current_actor, new_uow, require_login
 
@@ -99,11 +99,6 @@ class ReadBody(BaseModel):
 
 class Unread(BaseModel):
     unread: int
-
-
-class PageQuery(BaseModel):
-    limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    cursor: str = CURSOR
 
 
 class DelegationsAnswer(BaseModel):

@@ -13,14 +13,13 @@ from archive.services import browsing
 from archive.views import DocumentGroupView
 from web.api_auth import protect_api
 from web.openapi import operation
-from web.pagination import list_page, page_request
+from web.pagination import CURSOR, list_page, page_request
 from web.support import current_actor, new_uow, require_login
 
 bp = Blueprint("browse_api", __name__, url_prefix="/api/v1")
 protect_api(bp)  # before require_login: a bearer token logs the user in
 require_login(bp)
 
-CURSOR = Field("", description="next_cursor of the previous page; absent for the first page")
 
 
 class WorkOrdersQuery(BaseModel):

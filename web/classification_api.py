@@ -5,7 +5,7 @@ the pages (archive.services.classification), which checks the duties and audits.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, Literal
+from typing import Literal
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -18,7 +18,7 @@ from web.api_auth import protect_api
 from web.classification import STATUSES
 from web.openapi import operation
 from web.pagination import keyset_page, page_request
-from web.support import current_actor, new_uow, require_login
+from web.support import current_actor, json_body, new_uow, require_login
 
 bp = Blueprint("classification_api", __name__, url_prefix="/api/v1/classification-changes")
 protect_api(bp)  # before require_login: a bearer token logs the user in
@@ -52,12 +52,6 @@ class Decision(BaseModel):
     comment: str = Field("", max_length=2000, description="required to reject")
 
 
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError("send a JSON object")
-    return body
-
 
 @bp.get("")
 @operation("Classification changes", query=ChangesQuery, response=ChangesAnswer)
@@ -79,7 +73,7 @@ def list_changes() -> ResponseReturnValue:
 def ask() -> ResponseReturnValue:
     """{"target_type": document|dossier, "target_id", "level", "reason"} → 201 {"id"}; the security
     administrators are notified."""
-    body = _body()
+    body = json_body()
     target_type, target_id = body.get("target_type"), body.get("target_id")
     if target_type not in ("document", "dossier"):
         raise ValidationError("target_type must be document or dossier", field="target_type")
@@ -96,7 +90,7 @@ def ask() -> ResponseReturnValue:
 def decide(change_id: int) -> ResponseReturnValue:
     """{"approve": true} applies the level (a dossier raised lifts its documents with it); {"approve":
     false, "comment"} rejects. A second person decides: never one's own request (403)."""
-    body = _body()
+    body = json_body()
     classification.decide_change(new_uow(), actor=current_actor(), change_id=change_id,
                                  approve=body.get("approve") is True, comment=str(body.get("comment") or ""))
     return "", 204

@@ -14,10 +14,20 @@ from typing import TypeVar
 
 from flask import current_app, request
 from itsdangerous import BadData, URLSafeSerializer
+from pydantic import BaseModel, Field
 
 from archive.errors import ValidationError
 
 T = TypeVar("T")
+
+CURSOR = Field("", description="next_cursor of the previous page; absent for the first page")
+
+
+class PageQuery(BaseModel):
+    """A list's query in the API's description: `limit` and `cursor` (subclasses add their filters)."""
+
+    limit: int = Field(50, ge=1, le=200)
+    cursor: str = CURSOR
 
 
 @dataclass(frozen=True)

@@ -29,20 +29,15 @@ from retention.views import (
 )
 from web.api_auth import protect_api
 from web.openapi import operation
-from web.pagination import keyset_page, list_page, page_request
-from web.support import current_actor, new_uow, require_login
+from web.pagination import PageQuery, keyset_page, list_page, page_request
+from web.support import current_actor, json_body, new_uow, require_login
 
 bp = Blueprint("retention_api", __name__, url_prefix="/api/v1/retention")
 protect_api(bp)  # before require_login: a bearer token logs the user in
 require_login(bp)
 
-CURSOR = Field("", description="next_cursor of the previous page; absent for the first page")
 MAX_LIMIT = 200
 
-
-class PageQuery(BaseModel):
-    limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    cursor: str = CURSOR
 
 
 class DueAnswer(BaseModel):
@@ -164,12 +159,6 @@ def _number(body: dict[str, Any], name: str) -> int | None:
     return value
 
 
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError("send a JSON object")
-    return body
-
 
 def _text(body: dict[str, Any], name: str) -> str:
     value = body.get(name)
@@ -207,7 +196,7 @@ def list_holds() -> ResponseReturnValue:
 def place_hold() -> ResponseReturnValue:
     """{"target_type", "ref", "hold_type", "reason"} → 201 {"id"}. While it holds, nothing it covers is
     destroyed or deleted. Audited."""
-    body = _body()
+    body = json_body()
     hold_id = holds.place_legal_hold(new_uow(), actor=current_actor(),
                                      target=holds.HoldTarget(_text(body, "target_type"), _text(body, "ref")),
                                      hold_type=_text(body, "hold_type"), reason=_text(body, "reason"))
@@ -218,7 +207,7 @@ def place_hold() -> ResponseReturnValue:
 @operation("Release a legal hold", body=Reason, status=204)
 def release_hold(hold_id: int) -> ResponseReturnValue:
     """{"reason"} → 204; 400 when already released. Audited."""
-    holds.release_legal_hold(new_uow(), actor=current_actor(), hold_id=hold_id, reason=_text(_body(), "reason"))
+    holds.release_legal_hold(new_uow(), actor=current_actor(), hold_id=hold_id, reason=_text(json_body(), "reason"))
     return "", 204
 
 
@@ -247,7 +236,7 @@ def gather() -> ResponseReturnValue:
 def vote(batch_id: int) -> ResponseReturnValue:
     """{"archive_code", "decision": destroy|extend|transfer, "years"?, "reason"?} → {"agreed"}
     (`appraisal.decide`)."""
-    body = _body()
+    body = json_body()
     years = body.get("years")
     if years is not None and (isinstance(years, bool) or not isinstance(years, int)):
         raise ValidationError("years must be a whole number", field="years")
@@ -262,7 +251,7 @@ def vote(batch_id: int) -> ResponseReturnValue:
 def decide(batch_id: int) -> ResponseReturnValue:
     """{"approve": true} approves; {"approve": false, "comment"} returns it to the appraisal group
     (`disposition.approve`)."""
-    body = _body()
+    body = json_body()
     appraisal.decide_batch(new_uow(), actor=current_actor(), batch_id=batch_id, approve=body.get("approve") is True,
                            comment=_text(body, "comment"))
     return "", 204
@@ -300,7 +289,7 @@ def set_schedule(document_type: str) -> ResponseReturnValue:
     """{"years"?, "months"?, "trigger", "event_name"?, "action", "confirm"?} → the change (before, after,
     how many records it moves, how many a hold keeps). Without `confirm: true` it is only a preview
     (`saved: false`), as on the page. Audited when saved (`schedule.manage`)."""
-    body = _body()
+    body = json_body()
     change = schedules.set_schedule(new_uow(), actor=current_actor(), document_type=document_type,
                                     years=_number(body, "years"), months=_number(body, "months"),
                                     trigger=_text(body, "trigger"), event_name=_text(body, "event_name"),
@@ -345,7 +334,7 @@ def send_transfer() -> ResponseReturnValue:
     """{"archive_codes", "to_department"} or {"archive_codes", "to_fonds", "to_archive"}, "note"? → 201
     {"id"}. The records must be filed, not held, of the sender's department, and pass the four-property
     check (400 naming its report otherwise)."""
-    body = _body()
+    body = json_body()
     codes = body.get("archive_codes")
     if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
         raise ValidationError("archive_codes is a list of archive codes", field="archive_codes")
@@ -360,7 +349,7 @@ def send_transfer() -> ResponseReturnValue:
 def confirm_transfer(transfer_id: int) -> ResponseReturnValue:
     """The receiving department's records manager confirms ({"kind": "department"}), or the sender records
     the other archive's confirmation ({"kind": "fonds", "reference", "signed_by"}). Audited."""
-    body = _body()
+    body = json_body()
     if body.get("kind") == "fonds":
         view = transfers.confirm_fonds_receipt(new_uow(), actor=current_actor(), transfer_id=transfer_id,
                                                reference=_text(body, "reference"), signed_by=_text(body, "signed_by"))
