@@ -77,6 +77,21 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
     for blueprint in (api_tokens_api.bp, account_tokens.bp, openapi.bp, saved_searches_api.bp,
                       browse.work_orders_bp, browse.dossiers_bp, customers_api.bp):
         app.register_blueprint(blueprint)
+    from web import (  # issue 15 item 8: every UI action in /api/v1
+        account_review_api,
+        admin_api,
+        audit_api,
+        browse_api,
+        classification_api,
+        compliance_api,
+        document_files_api,
+        reports_api,
+        retention_api,
+    )
+
+    for module in (audit_api, admin_api, retention_api, classification_api, reports_api, account_review_api,
+                   compliance_api, browse_api, document_files_api):
+        app.register_blueprint(module.bp)
     app.add_url_rule("/", "index", home.index)
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
     app.after_request(_security_headers)

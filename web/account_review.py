@@ -26,7 +26,8 @@ def account_review_navigation() -> dict[str, object]:
     return {"may_review_accounts": may(permission_account_review)}
 
 
-def _days() -> int:
+def inactive_days() -> int:
+    """The `days` argument: how long unused makes an account inactive (the setting's, by default)."""
     raw = request.args.get("days", "").strip()
     if not raw:
         return get_archive().settings.account_inactive_days or services.DEFAULT_INACTIVE_DAYS
@@ -35,7 +36,8 @@ def _days() -> int:
     return int(raw)
 
 
-def _since(days: int) -> datetime:
+def changes_since(days: int) -> datetime:
+    """The `since` argument: changes from then on (by default since the last signed-off review)."""
     raw = request.args.get("since", "").strip()
     if raw:
         try:
@@ -47,8 +49,8 @@ def _since(days: int) -> datetime:
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    actor, days = current_actor(), _days()
-    since = _since(days)
+    actor, days = current_actor(), inactive_days()
+    since = changes_since(days)
     inactive = services.inactive_accounts(new_uow(), actor=actor, days=days)
     changed = services.changed_accounts(new_uow(), actor=actor, since=since)
     reviews = services.list_reviews(new_uow(), actor=actor)

@@ -156,15 +156,6 @@ def reference_page() -> ResponseReturnValue:
     return render_template("admin/reference.html", data=data, kinds=reference.CUSTOMER_KINDS)
 
 
-def _years(value: str) -> int | None:
-    value = value.strip()
-    if not value:
-        return None
-    if not value.isdigit():
-        raise ValidationError(_("Years must be a whole number (empty: permanent)."))
-    return int(value)
-
-
 @bp.post("/reference/<any(department, document_type, classification_level, retention_period):kind>/<code>/active")
 def set_reference_active(kind: str, code: str) -> ResponseReturnValue:
     """Deactivate (active=0) or reactivate (active=1) a row: records keep it, new use is refused."""
@@ -178,28 +169,9 @@ def set_reference_active(kind: str, code: str) -> ResponseReturnValue:
 @bp.post("/reference/<any(department, document_type, classification_level, retention_period, checklist):kind>")
 def save_reference(kind: str) -> ResponseReturnValue:
     """Add or edit one row of reference data (the service audits before and after)."""
-    form, uow, actor = request.form, new_uow(), current_actor()
+    values = {**request.form.to_dict(), "document_types": request.form.getlist("document_types")}
     try:
-        if kind == "department":
-            reference.save_department(uow, actor=actor, code=form.get("code", ""), name=form.get("name", ""))
-        elif kind == "document_type":
-            reference.save_document_type(
-                uow, actor=actor, code=form.get("code", ""), name_zh=form.get("name_zh", ""),
-                name_en=form.get("name_en", ""), category=form.get("category", ""),
-                retention_code=form.get("retention_code", ""),
-                default_classification=form.get("default_classification", ""),
-                minimum_classification=form.get("minimum_classification") or None)
-        elif kind == "classification_level":
-            reference.rename_classification_level(uow, actor=actor, code=form.get("code", ""),
-                                                  name_zh=form.get("name_zh", ""), name_en=form.get("name_en", ""))
-        elif kind == "retention_period":
-            reference.save_retention_period(
-                uow, actor=actor, code=form.get("code", ""), name_zh=form.get("name_zh", ""),
-                name_en=form.get("name_en", ""), years=_years(form.get("years", "")),
-                archive_code=form.get("archive_code", ""))
-        else:
-            reference.set_required_documents(uow, actor=actor, customer_kind=form.get("customer_kind", ""),
-                                             document_types=form.getlist("document_types"))
+        reference.save_reference_row(new_uow(), actor=current_actor(), kind=kind, values=values)
     except ValidationError as error:
         flash(translated(error), "error")
         return redirect(url_for("admin.reference"))

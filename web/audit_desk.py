@@ -35,6 +35,8 @@ def _date(name: str, *, end: bool = False) -> datetime | None:
         day = datetime.strptime(raw[:10], "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         abort(400)
+    if not 1900 <= day.year <= 9998:  # a period's arithmetic stays within datetime's range
+        abort(400)
     return day + timedelta(days=1) if end else day
 
 
@@ -42,7 +44,8 @@ def _text(name: str, limit: int = 100) -> str:
     return request.args.get(name, "").strip()[:limit]
 
 
-def _filters(**fixed: str) -> desk.DeskFilters:
+def trail_filters(**fixed: str) -> desk.DeskFilters:
+    """The trail filters of the request's arguments (the desk's form, the API's query)."""
     values = {name: _text(name) for name in ("user", "customer", "document", "archive_code", "event_type",
                                              "outcome", "address")}
     check_filter_value("event_type", values["event_type"], desk.event_types())
@@ -57,7 +60,7 @@ def _before() -> int | None:
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    page = desk.search_trail(new_uow(), actor=current_actor(), filters=_filters(), before=_before())
+    page = desk.search_trail(new_uow(), actor=current_actor(), filters=trail_filters(), before=_before())
     status = desk.trail_status(new_uow(), actor=current_actor())
     open_alerts = len(alerts.list_alerts(new_uow(), actor=current_actor()))
     return render_template("audit_desk/index.html", page=page, status=status, event_types=desk.event_types(),
@@ -67,7 +70,7 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/documents/<int:document_id>")
 def document_trail(document_id: int) -> ResponseReturnValue:
-    page = desk.search_trail(new_uow(), actor=current_actor(), filters=_filters(document=str(document_id)),
+    page = desk.search_trail(new_uow(), actor=current_actor(), filters=trail_filters(document=str(document_id)),
                              before=_before())
     status = desk.trail_status(new_uow(), actor=current_actor())
     return render_template("audit_desk/index.html", page=page, status=status, event_types=desk.event_types(),
@@ -75,7 +78,7 @@ def document_trail(document_id: int) -> ResponseReturnValue:
                            heading=_("Trail of document %(id)d", id=document_id), document_id=document_id)
 
 
-def _period() -> tuple[datetime, datetime]:
+def statistics_period() -> tuple[datetime, datetime]:
     until = _date("until", end=True) or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) \
         + timedelta(days=1)
     return _date("since") or until - timedelta(days=30), until
@@ -83,7 +86,7 @@ def _period() -> tuple[datetime, datetime]:
 
 @bp.get("/statistics")
 def statistics() -> ResponseReturnValue:
-    since, until = _period()
+    since, until = statistics_period()
     stats = desk.user_statistics(new_uow(), actor=current_actor(), since=since, until=until)
     return render_template("audit_desk/statistics.html", stats=stats, since=since,
                            until=until - timedelta(days=1), args=request.args)
@@ -93,7 +96,7 @@ def statistics() -> ResponseReturnValue:
 def statistics_chart() -> ResponseReturnValue:
     import pygal
 
-    since, until = _period()
+    since, until = statistics_period()
     stats = desk.user_statistics(new_uow(), actor=current_actor(), since=since, until=until, limit=20)
     chart = pygal.HorizontalBar(height=60 + 28 * max(1, len(stats)), width=800, js=[], show_legend=True,
                                 disable_xml_declaration=False, title=_("Access per user"))

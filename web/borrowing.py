@@ -58,7 +58,8 @@ def _optional_int(value: str, name: str) -> int | None:
     return number
 
 
-def _date(value: str, name: str) -> date:
+def parse_date(value: str, name: str) -> date:
+    """A YYYY-MM-DD field of the form or of the API's body."""
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
@@ -200,8 +201,8 @@ def add_delegation() -> ResponseReturnValue:
     back = url_for("borrowing.approvals", _anchor="delegation")
     try:
         services.delegate(new_uow(), actor=current_actor(), to=form.get("to", "").strip(),
-                          starts_on=_date(form.get("starts_on", ""), "start"),
-                          ends_on=_date(form.get("ends_on", ""), "end"))
+                          starts_on=parse_date(form.get("starts_on", ""), "start"),
+                          ends_on=parse_date(form.get("ends_on", ""), "end"))
     except ValidationError as error:
         return _refused(error, back)
     flash(_("Delegation to %(user)s saved.", user=form.get("to", "").strip()), "ok")

@@ -1,25 +1,28 @@
 """Borrowing's JSON API under /api/v1 (session login; JSON POSTs carry the X-CSRFToken header): requests,
-decisions, return and revocation, and the inbox. The same services as the pages."""
+decisions, return and revocation, the approvers' delegations, the archive room's loans of originals, the
+approval chains, and the inbox. The same services as the pages."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date
 from typing import Literal
 
 from flask import Blueprint, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 
-from archive.borrowing import services
-from archive.borrowing.views import RequestView
+from archive.borrowing import chains, services
+from archive.borrowing.models import CAPACITIES
+from archive.borrowing.views import DelegationView, LoanView, RequestView
 from archive.errors import ValidationError, check_filter_value
 from archive.services import inbox
 from archive.services.inbox import InboxEntry
 from web.api_auth import protect_api
-from web.borrowing import ask
+from web.borrowing import ask, parse_date
 from web.inbox import language, safe_link, sentence
 from web.openapi import operation, with_fields
-from web.pagination import keyset_page, page_request
+from web.pagination import PageQuery, keyset_page, list_page, page_request
 from web.security import is_id
 from web.support import current_actor, new_uow, require_login
 
@@ -96,6 +99,57 @@ class ReadBody(BaseModel):
 
 class Unread(BaseModel):
     unread: int
+
+
+class DelegationsAnswer(BaseModel):
+    delegations: list[DelegationView] = Field(description="given or received, not yet ended")
+    next_cursor: str | None
+
+
+class NewDelegation(BaseModel):
+    to: str = Field(max_length=100, description="the approver's user name")
+    starts_on: date
+    ends_on: date
+
+
+class Created(BaseModel):
+    id: int
+
+
+class LoansQuery(PageQuery):
+    overdue: bool = Field(False, description="only those past their due date")
+
+
+class LoansAnswer(BaseModel):
+    loans: list[LoanView]
+    next_cursor: str | None
+
+
+class LendBody(BaseModel):
+    note: str = Field("", max_length=500)
+
+
+class Lent(BaseModel):
+    loans: list[int]
+
+
+class ChainStep(BaseModel):
+    capacity: Literal[CAPACITIES]  # type: ignore[valid-type]
+    rule: Literal[tuple(chains.RULES)] = "any"  # type: ignore[valid-type]
+
+
+class Chain(BaseModel):
+    classification: str
+    in_department: bool = Field(description="for requesters of the owning department, else for the others")
+    steps: list[ChainStep]
+
+
+class ChainsAnswer(BaseModel):
+    chains: list[Chain] = Field(description="two per classification level, answered whole")
+
+
+class ChainBody(BaseModel):
+    steps: list[ChainStep] = Field(max_length=len(CAPACITIES) + 2)
 
 
 def _body() -> dict[str, object]:
@@ -196,3 +250,73 @@ def inbox_read() -> ResponseReturnValue:
         raise ValidationError("ids must be a list of entry ids", field="ids")
     inbox.mark_read(new_uow(), actor=current_actor(), entry_ids=ids)
     return jsonify(unread=inbox.unread_count(new_uow(), actor=current_actor()))
+
+
+@bp.get("/borrow-delegations")
+@operation("The approver's delegations", query=PageQuery, response=DelegationsAnswer)
+def delegations() -> ResponseReturnValue:
+    found, next_cursor = list_page(services.list_delegations(new_uow(), actor=current_actor()),
+                                   page_request(default_limit=50, max_limit=MAX_LIMIT))
+    return jsonify(delegations=[asdict(d) for d in found], next_cursor=next_cursor)
+
+
+@bp.post("/borrow-delegations")
+@operation("Delegate one's approvals for a period", body=NewDelegation, response=Created, status=201)
+def add_delegation() -> ResponseReturnValue:
+    """{"to", "starts_on", "ends_on"} → 201 {"id"}: another approver of the same capacity decides for the
+    caller in that period."""
+    body = _body()
+    delegation_id = services.delegate(new_uow(), actor=current_actor(), to=str(body.get("to") or "").strip(),
+                                      starts_on=parse_date(str(body.get("starts_on") or ""), "starts_on"),
+                                      ends_on=parse_date(str(body.get("ends_on") or ""), "ends_on"))
+    return jsonify(id=delegation_id), 201
+
+
+@bp.get("/loans")
+@operation("Originals out of the archive room", query=LoansQuery, response=LoansAnswer)
+def loans() -> ResponseReturnValue:
+    """The archive room's loans of originals (`loan.manage`); `overdue=true` for those past due."""
+    overdue = request.args.get("overdue", "").lower() in ("1", "true")
+    found, next_cursor = list_page(services.list_loans(new_uow(), actor=current_actor(), overdue_only=overdue),
+                                   page_request(default_limit=50, max_limit=MAX_LIMIT))
+    return jsonify(loans=[asdict(loan) for loan in found], next_cursor=next_cursor)
+
+
+@bp.post("/borrow-requests/<int:request_id>/lend")
+@operation("Hand over an approved request's originals", body=LendBody, response=Lent)
+def lend(request_id: int) -> ResponseReturnValue:
+    """{"note"?} → {"loans": [id, ...]}, each due after the request's days (`loan.manage`)."""
+    lent = services.lend_originals(new_uow(), actor=current_actor(), request_id=request_id,
+                                   note=str(_body().get("note") or ""))
+    return jsonify(loans=lent)
+
+
+@bp.post("/loans/<int:loan_id>/return")
+@operation("Register an original back in the archive room", status=204)
+def return_original(loan_id: int) -> ResponseReturnValue:
+    """The last original back ends the request's grant."""
+    services.return_original(new_uow(), actor=current_actor(), loan_id=loan_id)
+    return "", 204
+
+
+@bp.get("/borrow-chains")
+@operation("The approval chains", response=ChainsAnswer)
+def borrow_chains() -> ResponseReturnValue:
+    """Every classification level's chain of approval steps (`chain.manage`: the security administrator)."""
+    found = chains.list_chains(new_uow(), actor=current_actor())
+    return jsonify(chains=[{"classification": level, "in_department": inside, "steps": steps}
+                           for level, inside, steps in found])
+
+
+@bp.put("/borrow-chains/<classification>/<any(in, out):side>")
+@operation("Replace a level's approval chain", body=ChainBody, status=204)
+def set_chain(classification: str, side: str) -> ResponseReturnValue:
+    """{"steps": [{"capacity", "rule"}, ...]} for requesters inside (`in`) or outside (`out`) the owning
+    department; audited with before and after."""
+    steps = _body().get("steps")
+    if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
+        raise ValidationError("steps is a list of {capacity, rule}", field="steps")
+    chains.set_chain(new_uow(), actor=current_actor(), classification=classification, in_department=side == "in",
+                     steps=[{"capacity": str(step.get("capacity") or ""), "rule": str(step.get("rule") or "any")}
+                            for step in steps])
+    return "", 204

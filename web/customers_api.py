@@ -1,9 +1,10 @@
-"""Customers and document metadata in the JSON API under /api/v1: registration (and the live key check),
-metadata edits, superseding a wrong identity key. The same services as the pages; errors are
+"""Customers and document metadata in the JSON API under /api/v1: the list and one customer's file,
+registration (and the live key check), metadata edits, superseding a wrong identity key. The same services as the pages; errors are
 {"error": {"code", "message", "field"}}."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Literal
 
 from flask import Blueprint, jsonify, request, url_for
@@ -12,10 +13,12 @@ from pydantic import BaseModel, Field
 
 from archive.errors import ValidationError
 from archive.services import customers, metadata
+from archive.views import CustomerGap, CustomerSummary, CustomerView
 from web.api_auth import protect_api
 from web.customers import check_body, check_json, register, registration_form, supersede
 from web.documents import metadata_edit
 from web.openapi import operation
+from web.pagination import cursor_for, offset_cursor, page_request
 from web.support import current_actor, new_uow, require_login
 
 bp = Blueprint("customers_api", __name__, url_prefix="/api/v1")
@@ -24,6 +27,35 @@ require_login(bp)
 
 
 IdType = Literal["resident_id", "uscc"]
+MAX_LIMIT = 200
+
+
+class CustomersQuery(BaseModel):
+    name: str = Field("", max_length=100, description="part of the name")
+    number: str = Field("", max_length=40, description="an ID number, credit code or phone: a guarded, "
+                        "rate-limited, audited lookup by keyed hash")
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+    cursor: str = Field("", description="next_cursor of the previous page; absent for the first page")
+
+
+class CustomersAnswer(BaseModel):
+    customers: list[CustomerSummary]
+    next_cursor: str | None
+
+
+class GapsQuery(BaseModel):
+    limit: int = Field(20, ge=1, le=MAX_LIMIT)
+    cursor: str = Field("", description="next_cursor of the previous page; absent for the first page")
+
+
+class GapsAnswer(BaseModel):
+    total: int = Field(description="customers with at least one required document type missing")
+    customers: list[CustomerGap]
+    next_cursor: str | None
+
+
+class OneCustomer(BaseModel):
+    customer: CustomerView
 
 
 class KeyCheck(BaseModel):
@@ -87,6 +119,42 @@ def _body() -> dict[str, str]:
     if not isinstance(body, dict):
         raise ValidationError("send a JSON object")
     return {name: "" if value is None else str(value) for name, value in body.items()}
+
+
+@bp.get("/customers")
+@operation("Customers", query=CustomersQuery, response=CustomersAnswer, errors=(400, 401, 403, 429))
+def list_customers() -> ResponseReturnValue:
+    """The customers the caller may see, by name; ID numbers masked unless the caller may see them.
+    `number` finds the customer of an ID number, credit code or phone (429 beyond the lookup limit)."""
+    page = page_request(default_limit=50, max_limit=MAX_LIMIT)
+    offset = page.position or 0
+    found = customers.list_customers(new_uow(), actor=current_actor(), name=request.args.get("name", "").strip()[:100],
+                                     number=request.args.get("number", "").strip()[:40], limit=page.limit + 1,
+                                     offset=offset)
+    next_cursor = cursor_for(offset + page.limit) if len(found) > page.limit else None
+    return jsonify(customers=[asdict(c) for c in found[:page.limit]], next_cursor=next_cursor)
+
+
+@bp.get("/customers/gaps")
+@operation("Customers missing a required document", query=GapsQuery, response=GapsAnswer)
+def customer_gaps() -> ResponseReturnValue:
+    """The home page's panel: customers (normal status) lacking a document type their checklist requires,
+    counting only the documents the caller may see; by name."""
+    page = page_request(default_limit=20, max_limit=MAX_LIMIT)
+    offset = page.position or 0
+    gaps = customers.list_customers_missing_documents(new_uow(), actor=current_actor(), limit=page.limit,
+                                                      offset=offset)
+    return jsonify(total=gaps.total, customers=[asdict(g) for g in gaps.items],
+                   next_cursor=offset_cursor(offset, len(gaps.items), gaps.total))
+
+
+@bp.get("/customers/<int:customer_id>")
+@operation("A customer's file", response=OneCustomer)
+def show_customer(customer_id: int) -> ResponseReturnValue:
+    """The customer (the phone only to who may see PII), their dossiers and visible documents, the required
+    document types still missing, the supersession links and `actions` (the caller's permissions on it)."""
+    view = customers.get_customer(new_uow(), actor=current_actor(), customer_id=customer_id)
+    return jsonify(customer=asdict(view))
 
 
 @bp.post("/customers/check")

@@ -75,6 +75,7 @@ MESSAGES = {
     "type_changes_archive_code": _l("That type has another category or retention period: the archive code would no longer match. Capture the document again under the right type."),
     "dossier_above_document": _l("That dossier's classification is above the document's: a document is never below its dossier."),
     "document_shredded_edit": _l("A shredded document keeps its trace as it is."),
+    "reference_years": _l("Years must be a whole number (empty: permanent)."),
     "acknowledge_comment_required": _l("A comment is required to acknowledge an alert."),
     "alert_already_acknowledged": _l("The alert was already acknowledged by %(who)s."),
     "appraiser_cannot_approve": _l("A leader who appraised the batch cannot approve it."),

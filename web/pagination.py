@@ -14,10 +14,20 @@ from typing import TypeVar
 
 from flask import current_app, request
 from itsdangerous import BadData, URLSafeSerializer
+from pydantic import BaseModel, Field
 
 from archive.errors import ValidationError
 
 T = TypeVar("T")
+
+CURSOR = Field("", description="next_cursor of the previous page; absent for the first page")
+
+
+class PageQuery(BaseModel):
+    """A list's query in the API's description: `limit` and `cursor` (subclasses add their filters)."""
+
+    limit: int = Field(50, ge=1, le=200)
+    cursor: str = CURSOR
 
 
 @dataclass(frozen=True)
@@ -73,3 +83,10 @@ def keyset_page(fetch: Callable[[int, int | None], Sequence[T]], page: PageReque
 def offset_cursor(offset: int, shown: int, total: int) -> str | None:
     """The cursor after a page of a ranked list (an offset), None once the total is reached."""
     return cursor_for(offset + shown) if shown and offset + shown < total else None
+
+
+def list_page(items: Sequence[T], page: PageRequest) -> tuple[list[T], str | None]:
+    """One page of a short list a service answers whole (an offset into it)."""
+    offset = page.position or 0
+    shown = list(items[offset:offset + page.limit])
+    return shown, offset_cursor(offset, len(shown), len(items))

@@ -127,7 +127,8 @@ def _day(name: str) -> date | None:
         abort(400)
 
 
-def _parameters() -> ReportParameters:
+def parameters() -> ReportParameters:
+    """The period of the request's arguments (the page's form, the API's query)."""
     return ReportParameters(since=_day("since"), until=_day("until"))
 
 
@@ -142,7 +143,7 @@ def index() -> ResponseReturnValue:
 @bp.get("/<name>")
 def show(name: str) -> ResponseReturnValue:
     definition = services.find_report(name)
-    report = services.run_report(new_uow(), actor=current_actor(), name=name, parameters=_parameters())
+    report = services.run_report(new_uow(), actor=current_actor(), name=name, parameters=parameters())
     pictures = [(chart, base64.b64encode(charts.render_svg(report, chart, text=text, value=value)).decode())
                 for chart in report.charts]
     return render_template("reports/show.html", report=report, definition=definition, pictures=pictures,
@@ -153,7 +154,7 @@ def show(name: str) -> ResponseReturnValue:
 def export(name: str) -> ResponseReturnValue:
     out = io.BytesIO()
     report = services.export_report(new_uow(), actor=current_actor(), name=name, out=out, text=text, value=value,
-                                    parameters=_parameters())
+                                    parameters=parameters())
     out.seek(0)
     return send_file(out, mimetype=XLSX, as_attachment=True,
                      download_name=f"report-{name}-{report.generated_at:%Y%m%d}.xlsx")

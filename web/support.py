@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from flask import Blueprint, current_app, g, request
 from flask.typing import ResponseReturnValue
@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from archive import access
 from archive.actors import Actor
 from archive.bootstrap import Archive
+from archive.errors import ValidationError
 from archive.services import reference
 from archive.unit_of_work import UnitOfWork
 
@@ -32,6 +33,14 @@ class WebUser:
 
     def get_id(self) -> str:
         return str(self.actor.user_id)
+
+
+def json_body() -> dict[str, Any]:
+    """The API request's JSON object; ValidationError for anything else."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("send a JSON object")
+    return body
 
 
 def get_archive() -> Archive:

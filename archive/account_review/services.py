@@ -295,11 +295,15 @@ def get_review(uow: UnitOfWork, *, actor: Actor, review_id: int) -> ReviewView:
         return _view(review)
 
 
-def list_reviews(uow: UnitOfWork, *, actor: Actor, limit: int = 50) -> list[ReviewView]:
-    """The reviews, newest first, without their items. Requires permission_account_review."""
+def list_reviews(uow: UnitOfWork, *, actor: Actor, limit: int = 50, before_id: int | None = None) -> list[ReviewView]:
+    """The reviews, newest first (older than `before_id` when given), without their items. Requires
+    permission_account_review."""
     with uow:
         access.require(actor, permission_account_review)
-        rows = uow.session.scalars(select(AccountReview).order_by(AccountReview.id.desc()).limit(limit))
+        query = select(AccountReview).order_by(AccountReview.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(AccountReview.id < before_id)
+        rows = uow.session.scalars(query)
         return [_view(r) for r in rows]
 
 

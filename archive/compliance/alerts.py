@@ -248,11 +248,13 @@ def scan_alerts(uow: UnitOfWork, *, actor: Actor, rules: dict[str, dict[str, Any
 
 
 def list_alerts(uow: UnitOfWork, *, actor: Actor, include_acknowledged: bool = False,
-                limit: int = 200) -> list[AlertView]:
-    """Newest first. Requires permission_audit_view."""
+                limit: int = 200, before_id: int | None = None) -> list[AlertView]:
+    """Newest first (older than `before_id` when given). Requires permission_audit_view."""
     with uow:
         access.require(actor, permission_audit_view)
         query = select(AuditAlert).order_by(AuditAlert.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(AuditAlert.id < before_id)
         if not include_acknowledged:
             query = query.where(AuditAlert.acknowledged_at.is_(None))
         return [_view(row) for row in uow.session.scalars(query)]

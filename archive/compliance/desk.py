@@ -172,8 +172,9 @@ def search_trail(uow: UnitOfWork, *, actor: Actor, filters: DeskFilters, before:
 
 
 def user_statistics(uow: UnitOfWork, *, actor: Actor, since: datetime | None = None,
-                    until: datetime | None = None, limit: int = 50) -> list[UserStatistics]:
-    """Per-user access counts in the period, busiest first. Requires permission_audit_view."""
+                    until: datetime | None = None, limit: int = 50, offset: int = 0) -> list[UserStatistics]:
+    """Per-user access counts in the period, busiest first (`offset` skips the first users: the API's
+    pages). Requires permission_audit_view."""
     with uow:
         access.require(actor, permission_audit_view)
         conditions = []
@@ -188,7 +189,8 @@ def user_statistics(uow: UnitOfWork, *, actor: Actor, since: datetime | None = N
         total = func.count()
         rows = uow.session.execute(
             select(AuditEvent.actor_name, total, viewed, downloads, denials).where(*conditions)
-            .group_by(AuditEvent.actor_name).order_by(total.desc()).limit(limit)).all()
+            .group_by(AuditEvent.actor_name).order_by(total.desc(), AuditEvent.actor_name)
+            .offset(offset).limit(limit)).all()
         stats = [UserStatistics(name, int(n), int(v or 0), int(d or 0), int(x or 0)) for name, n, v, d, x in rows]
         audit.record(uow.session, actor, event_audit_viewed, desk="statistics", users=len(stats))
         uow.commit()

@@ -157,11 +157,15 @@ def check_records_for_handover(uow: UnitOfWork, *, actor: Actor, document_ids: S
                          trigger=TRANSFER)
 
 
-def list_reports(uow: UnitOfWork, *, actor: Actor, limit: int = 50) -> list[FourCheckReport]:
-    """The newest reports first, without their problem lists. Requires permission_fourcheck_view."""
+def list_reports(uow: UnitOfWork, *, actor: Actor, limit: int = 50, before_id: int | None = None) -> list[FourCheckReport]:
+    """The newest reports first (older than `before_id` when given), without their problem lists.
+    Requires permission_fourcheck_view."""
     with uow:
         access.require(actor, permission_fourcheck_view)
-        rows = uow.session.scalars(select(FourCheckRun).order_by(FourCheckRun.id.desc()).limit(limit))
+        query = select(FourCheckRun).order_by(FourCheckRun.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(FourCheckRun.id < before_id)
+        rows = uow.session.scalars(query)
         return [_report(row, with_problems=False) for row in rows]
 
 

@@ -158,16 +158,20 @@ def _apply(uow: UnitOfWork, actor: Actor, change: ClassificationChange, target: 
         indexing.queue_reindex(uow, document.id)
 
 
-def list_changes(uow: UnitOfWork, *, actor: Actor, status: str = "pending") -> list[ClassificationChangeView]:
-    """Requires permission_classification_approve (the security administrator's list)."""
+def list_changes(uow: UnitOfWork, *, actor: Actor, status: str = "pending", limit: int = 500,
+                 before_id: int | None = None) -> list[ClassificationChangeView]:
+    """Newest first (`limit` older than `before_id`: the API's pages). Requires
+    permission_classification_approve (the security administrator's list)."""
     with uow:
         access.require(actor, permission_classification_approve)
         session = uow.session
         query = select(ClassificationChange, User.username).join(User, User.id == ClassificationChange.requested_by_id)
         if status:
             query = query.where(ClassificationChange.status == status)
+        if before_id is not None:
+            query = query.where(ClassificationChange.id < before_id)
         views = []
-        for change, username in session.execute(query.order_by(ClassificationChange.id.desc()).limit(500)):
+        for change, username in session.execute(query.order_by(ClassificationChange.id.desc()).limit(limit)):
             target = session.get(Document if change.target_type == "document" else Dossier, change.target_id)
             label = getattr(target, "archive_code", None) or getattr(target, "title", "")
             views.append(ClassificationChangeView(change.id, change.target_type, change.target_id, label, change.before,

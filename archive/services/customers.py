@@ -232,9 +232,10 @@ def summarise_document(doc: Document) -> DocumentSummary:
 
 
 def list_customers(
-    uow: UnitOfWork, *, actor: Actor, name: str = "", number: str = "", limit: int = 200
+    uow: UnitOfWork, *, actor: Actor, name: str = "", number: str = "", limit: int = 200, offset: int = 0
 ) -> list[CustomerSummary]:
-    """Customers the actor may see, by name and/or by a number (ID number, credit code or phone).
+    """Customers the actor may see, by name and/or by a number (ID number, credit code or phone), by
+    name; `offset` skips the first ones (the API's pages).
 
     A number is looked up through its keyed hash, as a guarded identifier lookup (pii.view, the rate
     limit, the audit): the clear number is never compared, stored or logged.
@@ -253,7 +254,8 @@ def list_customers(
             select(Customer, func.coalesce(counts.c.n, 0))
             .outerjoin(counts, counts.c.customer_id == Customer.id)
             .where(scope.customers())
-            .order_by(Customer.name)
+            .order_by(Customer.name, Customer.id)
+            .offset(offset)
             .limit(limit)
         )
         if name:
@@ -345,10 +347,11 @@ def get_customer(uow: UnitOfWork, *, actor: Actor, customer_id: int) -> Customer
         return view
 
 
-def list_customers_missing_documents(uow: UnitOfWork, *, actor: Actor, limit: int = 20) -> CustomerGaps:
+def list_customers_missing_documents(uow: UnitOfWork, *, actor: Actor, limit: int = 20,
+                                     offset: int = 0) -> CustomerGaps:
     """Customers the actor may see (normal status) who lack a document type their kind's checklist
-    requires, counting only documents the actor may see (as the customer page does). Requires
-    permission_customer_view."""
+    requires, counting only documents the actor may see (as the customer page does); by name, `offset`
+    skipping the first ones. Requires permission_customer_view."""
     with uow:
         session = uow.session
         scope = access.visible(actor, permission_customer_view)
@@ -362,7 +365,7 @@ def list_customers_missing_documents(uow: UnitOfWork, *, actor: Actor, limit: in
         wanted = (scope.customers(), Customer.status == "normal", gap)
         total = session.scalar(select(func.count(Customer.id)).where(*wanted)) or 0
         customers = list(session.scalars(select(Customer).where(*wanted).order_by(Customer.name, Customer.id)
-                                         .limit(min(max(limit, 1), 200))))
+                                         .offset(offset).limit(min(max(limit, 1), 200))))
         held: dict[int, set[str]] = {}
         if customers:
             rows = session.execute(select(Document.customer_id, Document.document_type).distinct().where(

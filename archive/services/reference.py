@@ -342,3 +342,45 @@ def set_reference_active(uow: UnitOfWork, *, actor: Actor, kind: str, code: str,
         row.active = active
         session.flush()
         _changed(uow, actor, kind, getattr(row, "id", code), before, _row(row, fields))
+REFERENCE_KINDS = ("department", "document_type", "classification_level", "retention_period", "checklist")
+
+
+def _years(value: object) -> int | None:
+    """A retention period's years from a form or JSON: empty or None is permanent."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise ValidationError("years must be a whole number (empty: permanent)", code="reference_years",
+                              field="years")
+    return int(text)
+
+
+def save_reference_row(uow: UnitOfWork, *, actor: Actor, kind: str, values: dict[str, Any]) -> None:
+    """Add or edit one row of reference data of a kind (REFERENCE_KINDS) from its fields, as the page's
+    forms and the API send them; the checklist takes `customer_kind` and `document_types` (a list)."""
+
+    def text(name: str) -> str:
+        value = values.get(name)
+        return "" if value is None else str(value)
+
+    if kind == "department":
+        save_department(uow, actor=actor, code=text("code"), name=text("name"))
+    elif kind == "document_type":
+        save_document_type(uow, actor=actor, code=text("code"), name_zh=text("name_zh"), name_en=text("name_en"),
+                           category=text("category"), retention_code=text("retention_code"),
+                           default_classification=text("default_classification"),
+                           minimum_classification=text("minimum_classification") or None)
+    elif kind == "classification_level":
+        rename_classification_level(uow, actor=actor, code=text("code"), name_zh=text("name_zh"),
+                                    name_en=text("name_en"))
+    elif kind == "retention_period":
+        save_retention_period(uow, actor=actor, code=text("code"), name_zh=text("name_zh"), name_en=text("name_en"),
+                              years=_years(values.get("years")), archive_code=text("archive_code"))
+    elif kind == "checklist":
+        types = values.get("document_types") or []
+        set_required_documents(uow, actor=actor, customer_kind=text("customer_kind"),
+                               document_types=[str(t) for t in types] if isinstance(types, list) else [str(types)])
+    else:
+        raise ValidationError(f"unknown kind of reference data {kind!r}", code="unknown_reference_kind",
+                              params={"value": kind})

@@ -277,10 +277,11 @@ def authenticate(uow: UnitOfWork, *, username: str, password: str, remote_addr: 
         return actor
 
 
-def list_users(uow: UnitOfWork, *, actor: Actor) -> list[UserView]:
+def list_users(uow: UnitOfWork, *, actor: Actor, limit: int | None = None, offset: int = 0) -> list[UserView]:
+    """Accounts by user name (`limit` and `offset`: the API's pages). Requires permission_user_manage."""
     with uow:
         access.require(actor, permission_user_manage)
-        users = uow.session.scalars(select(User).order_by(User.username))
+        users = uow.session.scalars(select(User).order_by(User.username).offset(offset).limit(limit))
         return [
             UserView(u.id, u.username, u.display_name, u.role, u.department.code if u.department else "",
                      u.clearance, u.active)

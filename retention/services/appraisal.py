@@ -288,12 +288,16 @@ def _batch(uow: UnitOfWork, batch_id: int, *states: str) -> AppraisalBatch:
     return batch
 
 
-def list_batches(uow: UnitOfWork, *, actor: Actor, status: str | None = None) -> list[AppraisalBatchView]:
-    """Appraisal batches, newest first, with their records. Requires permission_disposition_view.
-    Three queries whatever the number of batches."""
+def list_batches(uow: UnitOfWork, *, actor: Actor, status: str | None = None, limit: int | None = None,
+                 before_id: int | None = None) -> list[AppraisalBatchView]:
+    """Appraisal batches, newest first, with their records (`limit` older than `before_id`: the API's
+    pages). Requires permission_disposition_view. Three queries whatever the number of batches."""
     with uow:
         access.require(actor, permission_disposition_view)
-        query = select(AppraisalBatch, Department.code).join(Department).order_by(AppraisalBatch.id.desc())
+        query = (select(AppraisalBatch, Department.code).join(Department).order_by(AppraisalBatch.id.desc())
+                 .limit(limit))
+        if before_id is not None:
+            query = query.where(AppraisalBatch.id < before_id)
         if status is not None:
             query = query.where(AppraisalBatch.status == status)
         batches = uow.session.execute(query).all()

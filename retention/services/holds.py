@@ -111,11 +111,15 @@ def release_legal_hold(uow: UnitOfWork, *, actor: Actor, hold_id: int, reason: s
         uow.commit()
 
 
-def list_legal_holds(uow: UnitOfWork, *, actor: Actor, active_only: bool = True) -> list[LegalHoldView]:
-    """Every hold, newest first. Requires permission_hold_manage."""
+def list_legal_holds(uow: UnitOfWork, *, actor: Actor, active_only: bool = True, limit: int | None = None,
+                     before_id: int | None = None) -> list[LegalHoldView]:
+    """Every hold, newest first (`limit` older than `before_id`: the API's pages). Requires
+    permission_hold_manage."""
     with uow:
         access.require(actor, permission_hold_manage)
-        query = select(LegalHold).order_by(LegalHold.id.desc())
+        query = select(LegalHold).order_by(LegalHold.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(LegalHold.id < before_id)
         if active_only:
             query = query.where(LegalHold.released_at.is_(None))
         return _views(uow, list(uow.session.scalars(query)))
@@ -152,7 +156,7 @@ def _resolve(uow: UnitOfWork, target: HoldTarget) -> tuple[int, str]:
             raise NotFoundError("no customer with that ID number or credit code")
         return customer.id, customer.identity_masked
     if target.kind == "dossier":
-        dossier = session.get(Dossier, int(ref)) if ref.isdigit() else None
+        dossier = session.get(Dossier, int(ref)) if ref.isdigit() and len(ref) < 19 else None
         if dossier is None:
             raise NotFoundError(f"no dossier {ref}")
         return dossier.id, redact(dossier.title)

@@ -76,11 +76,16 @@ def verify_register(uow: UnitOfWork, *, actor: Actor) -> list[str]:
                 if recorded.get(str(row.document_id)) != register_values(row)]
 
 
-def list_register(uow: UnitOfWork, *, actor: Actor) -> list[RegisterEntryView]:
-    """Every entry, oldest first. Requires permission_register_view."""
+def list_register(uow: UnitOfWork, *, actor: Actor, limit: int | None = None,
+                  after_id: int | None = None) -> list[RegisterEntryView]:
+    """Every entry, oldest first (`limit` after `after_id`: the API's pages). Requires
+    permission_register_view."""
     with uow:
         access.require(actor, permission_register_view)
-        rows = uow.session.scalars(select(DestructionRecord).order_by(DestructionRecord.id))
+        query = select(DestructionRecord).order_by(DestructionRecord.id).limit(limit)
+        if after_id is not None:
+            query = query.where(DestructionRecord.id > after_id)
+        rows = uow.session.scalars(query)
         names = [f.name for f in fields(RegisterEntryView)]
         return [RegisterEntryView(**{name: getattr(row, name) for name in names}) for row in rows]
 

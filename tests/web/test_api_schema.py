@@ -33,6 +33,8 @@ class Records:
     home: Path
     documents: tuple[int, int]
     borrow_request: int
+    customer: int
+    archive_code: str
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,11 @@ def records(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Records]:
     number = borrowing.request_borrow(archive.uow(), actor=staff, purpose="核对合同", mode="view", days=7,
                                       codes=[first.code])
     request_id = next(v.id for v in borrowing.list_requests(archive.uow(), actor=staff) if v.number == number)
-    yield Records(archive, home, (first.id, second.id), request_id)
+    with archive.uow() as uow:
+        from archive.models import Document
+
+        customer_id = uow.session.get(Document, first.id).customer_id
+    yield Records(archive, home, (first.id, second.id), request_id, customer_id, first.code)
     archive.close()
 
 
@@ -75,14 +81,21 @@ def role_tokens(api_archive: Archive) -> dict[str, tuple[int, str]]:
 
 
 @pytest.fixture(scope="module")
+def role_user_ids(api_archive: Archive) -> set[int]:
+    """The roles' own accounts: the random run leaves them as they are (deactivated, reset or changed,
+    a role's token would stop working for the rest of the run)."""
+    return {users.resolve_actor(api_archive.uow(), username=username).user_id for username in ROLES}
+
+
+@pytest.fixture(scope="module")
 def api_schema(api_app: Flask) -> Any:
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", api_app)
     schema.config.generation.update(modes=["positive"], max_examples=MAX_EXAMPLES, deterministic=True)
     return schema
 
 
-def test_every_operation_answers_as_described_to_every_role(api_schema: Any,
-                                                           role_tokens: dict[str, tuple[int, str]]) -> None:
+def test_every_operation_answers_as_described_to_every_role(api_schema: Any, role_tokens: dict[str, tuple[int, str]],
+                                                           role_user_ids: set[int]) -> None:
     """Each generated request is sent by every role with its own token; the failures of all operations
     are reported together. (schemathesis' pytest plugin is not used: its lazy schema breaks on pytest 9.2.)"""
     failures: list[str] = []
@@ -94,6 +107,8 @@ def test_every_operation_answers_as_described_to_every_role(api_schema: Any,
         @settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def run(case: Any) -> None:
+            if (case.path_parameters or {}).get("user_id") in role_user_ids:
+                return  # see role_user_ids
             for token_id, secret in role_tokens.values():
                 if case.method == "DELETE" and (case.path_parameters or {}).get("token_id") == token_id:
                     continue  # revoking its own token would end that role's part of the run
@@ -124,6 +139,35 @@ def test_the_known_records_answer_as_described_to_every_role(api_schema: Any, re
         ("GET", "/rescan", {"query": {"limit": 1}}),
         ("GET", "/inbox", {"query": {"limit": 1}}),
         ("GET", "/tokens", {"query": {"limit": 1}}),
+        ("GET", "/customers", {"query": {"limit": 1}}),
+        ("GET", "/customers", {"query": {"number": "11010519491231002X"}}),
+        ("GET", "/customers/{customer_id}", {"path_parameters": {"customer_id": records.customer}}),
+        ("GET", "/audit/events", {"query": {"limit": 2, "archive_code": records.archive_code}}),
+        ("GET", "/audit/statistics", {"query": {"limit": 1}}),
+        ("GET", "/audit/status", {}),
+        ("GET", "/audit/alerts", {"query": {"all": True}}),
+        ("GET", "/admin/users", {"query": {"limit": 2}}),
+        ("GET", "/admin/reference", {}),
+        ("GET", "/retention/batches", {}),
+        ("GET", "/retention/schedules", {}),
+        ("GET", "/retention/register", {"query": {"limit": 1}}),
+        ("GET", "/classification-changes", {"query": {"status": "pending"}}),
+        ("POST", "/classification-changes", {"body": {"target_type": "document", "target_id": first,
+                                                      "level": "confidential", "reason": "含敏感条款"}}),
+        ("GET", "/reports", {}),
+        ("GET", "/reports/{name}", {"path_parameters": {"name": "holdings"}}),
+        ("GET", "/reports/{name}", {"path_parameters": {"name": "access"}, "query": {"since": "2020-01-01"}}),
+        ("GET", "/account-review/inactive", {"query": {"days": 1}}),
+        ("GET", "/account-review/reviews", {}),
+        ("GET", "/compliance/checks", {}),
+        ("GET", "/compliance/fixity", {}),
+        ("GET", "/retention/due", {}),
+        ("GET", "/retention/transfers", {}),
+        ("GET", "/dossiers", {}),
+        ("GET", "/work-orders", {}),
+        ("GET", "/borrow-chains", {}),
+        ("GET", "/borrow-delegations", {}),
+        ("GET", "/loans", {"query": {"overdue": True}}),
     ]
     for document_id in records.documents:
         page = {"document_id": document_id, "number": 1}
