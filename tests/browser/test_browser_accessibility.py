@@ -1,0 +1,92 @@
+"""Accessibility in a real browser: axe-core finds no serious or critical violation on any role's main pages
+(tests/browser/tour.py) in either language, at the desktop and at the narrowest phone width (360 px), where no
+page scrolls sideways; the keyboard reaches every control with a visible focus ring."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser
+from tour import (
+    ANONYMOUS,
+    DESKTOP,
+    LANGUAGES,
+    NARROWEST,
+    TOURS,
+    DemoSite,
+    open_as,
+    overflow,
+    serious_violations,
+    visit,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("role", [None, *TOURS])
+def test_every_main_page_of_the_role_passes_axe_and_fits_a_360_px_screen_in_both_languages(
+    browser: Browser, demo: DemoSite, role: str | None
+) -> None:
+    page = open_as(browser, demo, role)
+    problems: list[str] = []
+    for lang in LANGUAGES:
+        for width in (DESKTOP, NARROWEST):
+            page.set_viewport_size({"width": width, "height": 800})
+            for stop in TOURS[role] if role else ANONYMOUS:
+                visit(page, demo, stop, lang)
+                where = f"{stop.name} ({lang}, {width} px)"
+                problems += [f"{where}: {violation}" for violation in serious_violations(page)]
+                if width == NARROWEST and (extra := overflow(page)) > 0:
+                    problems.append(f"{where}: {extra} px wider than the screen")
+    page.context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_axe_reports_a_serious_violation_when_there_is_one(browser: Browser, demo: DemoSite) -> None:
+    """The check above can fail: an unlabelled field and a low-contrast text are caught."""
+    page = open_as(browser, demo, None)
+    visit(page, demo, ANONYMOUS[0])
+    page.evaluate("""() => { const main = document.querySelector('main');
+        main.insertAdjacentHTML('beforeend', '<input type=text><p id=faint>faint</p>');
+        document.getElementById('faint').style.color = '#ccc'; }""")  # the CSP refuses inline style attributes
+    found = " ".join(serious_violations(page))
+    page.context.close()
+    assert "label (critical)" in found and "color-contrast (serious)" in found
+
+
+CONTROLS = "a[href], button, input:not([type=hidden]), select, textarea, [tabindex='0']"
+FOCUSED = """() => { const e = document.activeElement, style = getComputedStyle(e);
+    if (e === document.body) { return ['BODY', false]; }
+    return [e.outerHTML.slice(0, 80), style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2]; }"""
+
+
+@pytest.mark.parametrize("role", ["clerk", "staff"])
+def test_the_keyboard_reaches_every_control_of_the_main_pages_and_shows_where_it_is(
+    browser: Browser, demo: DemoSite, role: str
+) -> None:
+    page = open_as(browser, demo, role)
+    problems: list[str] = []
+    for stop in TOURS[role]:
+        visit(page, demo, stop)
+        controls = page.eval_on_selector_all(CONTROLS, """found => found
+            .filter(e => e.getClientRects().length && !e.disabled && getComputedStyle(e).visibility !== 'hidden')
+            .filter(e => !(e.type === 'radio' && !e.checked  /* a radio group is one stop */ && e.form.querySelector(`[name="${e.name}"]:checked`)))
+            .map(e => e.outerHTML.slice(0, 80))""")
+        autofocus = page.evaluate(FOCUSED)
+        reached: list[str] = [autofocus[0]] if autofocus[0] != "BODY" else []
+        for _ in range(3 * len(controls) + 5):  # a date field takes a Tab per part
+            page.keyboard.press("Tab")
+            element, ring = page.evaluate(FOCUSED)
+            if reached and element == reached[-1]:
+                continue
+            if element == "BODY":
+                continue  # past the end: the next Tab starts again at the top
+            if element in reached:
+                break  # round the page
+            reached.append(element)
+            if not ring:
+                problems.append(f"{stop.name}: no visible focus on {element}")
+        if autofocus[0] == "BODY":
+            assert reached[0].startswith('<a class="skip-link"'), reached[0]
+        problems += [f"{stop.name}: the keyboard never reaches {control}" for control in controls if control not in reached]
+    page.context.close()
+    assert not problems, "\n".join(problems)
