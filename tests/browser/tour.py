@@ -23,6 +23,9 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # `make assets` install
 SCREENSHOTS = ROOT / "tests" / "output" / "screenshots"
 TOUR = ROOT / "docs" / "tour"  # ARCHIVE_TOUR=1 copies the README's pictures (TOUR_PICKS) there
 LANGUAGES = ("zh_CN", "en")
+LOAD_IMAGES = """async () => { const images = [...document.images];
+    images.forEach(image => { image.loading = 'eager'; });  // lazy ones too, for whole-page screenshots
+    await Promise.all(images.map(image => image.decode().catch(() => null))); }"""
 DESKTOP, PHONE, NARROWEST = 1366, 390, 360
 
 
@@ -46,8 +49,8 @@ TOURS: dict[str, list[Stop]] = {
     ],
     "staff": [
         Stop("search", "/search/"),
-        Stop("results", "/search/?q=电费"),
-        Stop("document", "/documents/{document}?q=电费"),
+        Stop("results", "/search/?q=用电"),
+        Stop("document", "/documents/{document}?q=用电"),
         Stop("customers", "/customers/"),
         Stop("borrowing", "/borrow/"),
         Stop("borrow-new", "/borrow/new?code={code}"),
@@ -164,6 +167,7 @@ def visit(page: Page, site: DemoSite, stop: Stop, lang: str | None = None) -> No
     response = page.goto(site.address(stop, lang))
     assert response is not None and response.ok, f"{stop.name}: {response and response.status} at {page.url}"
     page.wait_for_load_state("load")
+    page.evaluate(LOAD_IMAGES)
     if stop.act:
         stop.act(page)
 
