@@ -5,12 +5,13 @@ page scrolls sideways; the keyboard reaches every control with a visible focus r
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 from tour import (
     ANONYMOUS,
     DESKTOP,
     LANGUAGES,
     NARROWEST,
+    PHONE,
     TOURS,
     DemoSite,
     open_as,
@@ -90,3 +91,21 @@ def test_the_keyboard_reaches_every_control_of_the_main_pages_and_shows_where_it
         problems += [f"{stop.name}: the keyboard never reaches {control}" for control in controls if control not in reached]
     page.context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_on_a_phone_the_menu_folds_behind_a_button_that_the_keyboard_opens(browser: Browser, demo: DemoSite) -> None:
+    page = open_as(browser, demo, "staff", width=PHONE)
+    visit(page, demo, TOURS["staff"][0])
+    toggle, nav = page.locator("header .menu-toggle"), page.locator("header nav")
+    expect(nav).to_be_hidden()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(nav.locator("a", has_text="借阅")).to_be_visible()
+    expect(page.locator("header .session button", has_text="退出")).to_be_visible()
+    assert overflow(page) == 0
+    page.set_viewport_size({"width": DESKTOP, "height": 800})  # wide enough: no button, the menu in the bar
+    expect(toggle).to_be_hidden()
+    expect(nav).to_be_visible()
+    page.context.close()
