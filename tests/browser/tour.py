@@ -4,6 +4,7 @@ on. To add a page to both, add one Stop to its role's list."""
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -90,7 +91,8 @@ TOURS: dict[str, list[Stop]] = {
     ],
 }
 ANONYMOUS = [Stop("login", "/login")]
-# (role, stop, language, width) of the pictures in the README's tour.
+# (role, stop, language, width) of the pictures in the README's tour, each at most TOUR_HEIGHT px high.
+TOUR_HEIGHT = 1600
 TOUR_PICKS = [
     ("staff", "results", "zh_CN", DESKTOP), ("staff", "document", "zh_CN", DESKTOP),
     ("clerk", "capture", "zh_CN", DESKTOP), ("approver", "request", "en", DESKTOP),
@@ -194,9 +196,19 @@ def screenshot(page: Page, role: str, stop: Stop, lang: str, width: int) -> Path
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=path, full_page=True)
     if os.environ.get("ARCHIVE_TOUR") and (role, stop.name, lang, width) in TOUR_PICKS:
-        TOUR.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=TOUR / f"{role}-{stop.name}-{width}.png", type="png", full_page=False)
+        height = min(page.evaluate("document.documentElement.scrollHeight"), TOUR_HEIGHT)
+        picture = page.screenshot(full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height})
+        _save_small(picture, TOUR / f"{role}-{stop.name}-{width}.png")
     return path
+
+
+def _save_small(png: bytes, path: Path) -> None:
+    """The window's picture as a small PNG for the README (64 colours are plenty for a quiet layout)."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with Image.open(io.BytesIO(png)) as image:
+        image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
 def tour(page: Page, site: DemoSite, role: str, stops: list[Stop] | None = None) -> list[Path]:
