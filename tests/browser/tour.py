@@ -40,6 +40,12 @@ class Stop:
     act: Callable[[Page], None] | None = None
 
 
+def _zoom_in(page: Page) -> None:
+    page.wait_for_selector("#viewer[data-page]")
+    page.keyboard.press("+")
+    page.keyboard.press("+")
+
+
 TOURS: dict[str, list[Stop]] = {
     "clerk": [
         Stop("capture", "/capture/"),
@@ -52,6 +58,7 @@ TOURS: dict[str, list[Stop]] = {
         Stop("search", "/search/"),
         Stop("results", "/search/?q=用电"),
         Stop("document", "/documents/{document}?q=用电"),
+        Stop("document-zoomed", "/documents/{document}", _zoom_in),
         Stop("customers", "/customers/"),
         Stop("borrowing", "/borrow/"),
         Stop("borrow-new", "/borrow/new?code={code}"),
