@@ -64,6 +64,8 @@ TOURS: dict[str, list[Stop]] = {
         Stop("borrow-new", "/borrow/new?code={code}"),
         Stop("borrow-request", "/borrow/{own_request}"),
         Stop("inbox", "/inbox/"),
+        Stop("password", "/account/password"),
+        Stop("second-factor", "/account/totp"),
     ],
     "approver": [
         Stop("approvals", "/borrow/approvals"),
@@ -97,7 +99,7 @@ TOURS: dict[str, list[Stop]] = {
         Stop("archive-room", "/borrow/room"),
     ],
 }
-ANONYMOUS = [Stop("login", "/login")]
+ANONYMOUS = [Stop("login", "/login"), Stop("unlock", "/login/unlock")]
 # (role, stop, language, width) of the pictures in the README's tour, each at most TOUR_HEIGHT px high.
 TOUR_HEIGHT = 1600
 TOUR_PICKS = [
@@ -188,6 +190,7 @@ def overflow(page: Page) -> int:
 
 def serious_violations(page: Page) -> list[str]:
     """axe-core's violations of impact serious or critical on the page, one line each."""
+    assert AXE.exists(), f"{AXE} is missing: run `make assets`"
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))  # evaluated, not a <script>: the CSP allows no inline script
     found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
