@@ -37,9 +37,11 @@ def validate_resident_id(value: str) -> str:
     """Return the normalised 18-character ID number or raise ValidationError."""
     normalised = value.strip().upper()
     if not re.fullmatch(r"\d{17}[\dX]", normalised):
-        raise ValidationError("居民身份证号码必须为18位 / a resident ID number has 18 characters")
+        raise ValidationError("居民身份证号码必须为18位 / a resident ID number has 18 characters",
+                              code="resident_id_format", field="identifier")
     if not is_resident_id(normalised):
-        raise ValidationError("居民身份证号码校验失败 / resident ID number fails the GB 11643 check")
+        raise ValidationError("居民身份证号码校验失败 / resident ID number fails the GB 11643 check",
+                              code="resident_id_check", field="identifier")
     return normalised
 
 
@@ -59,9 +61,11 @@ def validate_uscc(value: str) -> str:
     """Return the normalised unified social credit code or raise ValidationError."""
     normalised = value.strip().upper()
     if len(normalised) != 18 or any(c not in _USCC_ALPHABET for c in normalised):
-        raise ValidationError("统一社会信用代码必须为18位数字或大写字母 / a credit code has 18 digits or capitals")
+        raise ValidationError("统一社会信用代码必须为18位数字或大写字母 / a credit code has 18 digits or capitals",
+                              code="uscc_format", field="identifier")
     if not is_uscc(normalised):
-        raise ValidationError("统一社会信用代码校验失败 / unified social credit code fails the GB 32100 check")
+        raise ValidationError("统一社会信用代码校验失败 / unified social credit code fails the GB 32100 check",
+                              code="uscc_check", field="identifier")
     return normalised
 
 
@@ -73,8 +77,22 @@ def classify_identifier(value: str) -> tuple[str, str]:
     if len(normalised) == 18:
         return "uscc", validate_uscc(normalised)
     raise ValidationError(
-        f"{value!r} is neither an 18-digit resident ID number nor an 18-character unified social credit code"
+        f"{value!r} is neither an 18-digit resident ID number nor an 18-character unified social credit code",
+        code="identifier_format", field="identifier",
     )
+
+
+ID_TYPES = ("resident_id", "uscc")
+
+
+def validate_identifier(id_type: str, value: str) -> str:
+    """Check value as the chosen kind of key (resident_id or uscc); return it normalised or raise
+    ValidationError (code and field set, for a form to show beside the field)."""
+    if id_type == "resident_id":
+        return validate_resident_id(value)
+    if id_type == "uscc":
+        return validate_uscc(value)
+    raise ValidationError(f"unknown identifier kind {id_type!r}", code="identifier_kind", field="id_type")
 
 
 def mask(value: str) -> str:

@@ -150,6 +150,9 @@ class Customer(Base):
     status: Mapped[str] = mapped_column(String(20), default="normal")  # normal | abnormal
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A wrong identity key is never edited: a new customer supersedes this one, which turns abnormal 非正常.
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     department: Mapped[Department] = relationship(lazy="joined")
 
@@ -203,6 +206,8 @@ class Document(Base):
     filed_by_id: Mapped[int | None] = mapped_column(Integer)  # a user id (no FK: see migration 0006)
     box: Mapped[str | None] = mapped_column(String(50))  # where the paper original lies: 盒号
     shelf: Mapped[str | None] = mapped_column(String(50))  # 架位
+    work_order: Mapped[str | None] = mapped_column(String(64), index=True)  # 工单号 of the business case
+    business_step: Mapped[str | None] = mapped_column(String(100))  # 业务环节, e.g. 高压新装, 增容
 
     customer: Mapped[Customer] = relationship(lazy="joined")
     dossier: Mapped[Dossier | None] = relationship(lazy="joined")

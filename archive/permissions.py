@@ -19,6 +19,8 @@ permission_document_file = "document.file"  # 归档: make a captured document a
 permission_account_change_approve = "account_change.approve"
 permission_classification_request = "classification.request"  # ask to raise or lower a record's 密级
 permission_classification_approve = "classification.approve"  # decide it (the security administrator)
+permission_document_edit = "document.edit"  # correct a document's metadata (never its identity key)
+permission_customer_supersede = "customer.supersede"  # replace a wrong identity key by a new customer (seed 004)
 
 # Held by no role: only named system actors (archive.actors; retention's disposal job) get them.
 permission_keys_manage = "keys.manage"  # rotate master keys, re-wrap data keys, retire unused keys
@@ -29,7 +31,8 @@ permission_text_reredact = "text.reredact"  # re-redact stored text after the re
 GRANTS: dict[str, frozenset[str]] = {
     CLERK: frozenset({permission_customer_view, permission_customer_register, permission_pii_view,
                       permission_document_view, permission_document_download, permission_document_search,
-                      permission_document_file, permission_classification_request}),
+                      permission_document_file, permission_classification_request, permission_document_edit,
+                      permission_customer_supersede}),
     STAFF: frozenset({permission_customer_view, permission_document_view, permission_document_search}),
     APPROVER: frozenset({permission_customer_view, permission_document_view, permission_document_search,
                          permission_classification_request}),

@@ -99,6 +99,8 @@ class DocumentSummary:
     page_count: int
     captured_at: datetime
     dossier: str
+    work_order: str = ""
+    business_step: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,12 @@ class DocumentView:
     contract_end_date: date | None = None
     history: bool = False  # a time-limited document past its end: 历史
     actions: frozenset[str] = frozenset()  # the permissions the viewer holds on it (none once shredded)
+    dossier_id: int | None = None
+    work_order: str = ""
+    business_step: str = ""
+    box: str = ""
+    shelf: str = ""
+    edits: list[MetadataChangeView] = field(default_factory=list)  # newest first
 
 
 @dataclass(frozen=True)
@@ -152,12 +160,58 @@ class DossierView:
 
 
 @dataclass(frozen=True)
+class CustomerLink:
+    """The other customer of a supersession (seed 004); id None: outside the viewer's access."""
+
+    id: int | None
+    name: str
+    identity: str  # always masked
+
+
+@dataclass(frozen=True)
 class CustomerView:
     summary: CustomerSummary
     phone: str
     dossiers: list[DossierView]
     loose_documents: list[DocumentSummary]
     missing_types: list[str]
+    superseded_by: CustomerLink | None = None  # the customer with the corrected key
+    supersedes: list[CustomerLink] = field(default_factory=list)  # customers whose wrong key this one corrects
+    superseded_at: datetime | None = None
+    actions: frozenset[str] = frozenset()  # the permissions the viewer holds on the customer
+
+
+@dataclass(frozen=True)
+class IdentifierCheck:
+    """The registration form's live check of a key: valid (code says why not), and whether registered."""
+
+    valid: bool
+    code: str = ""
+    message: str = ""
+    normalised: str = ""
+    registered: bool = False
+    customer_id: int | None = None  # only when the actor may see that customer
+    customer_name: str = ""
+
+
+@dataclass(frozen=True)
+class MetadataChangeView:
+    """One edit of a document's metadata: who, when, and each changed field's before and after."""
+
+    occurred_at: datetime
+    actor: str
+    changes: dict[str, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class DocumentGroupView:
+    """Documents grouped for the views by work order / business step and by dossier."""
+
+    key: str  # the work order number, or the dossier's title
+    label: str  # the business step, or the dossier's customer
+    documents: list[DocumentSummary]
+    dossier_id: int | None = None
+    customer_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -230,3 +284,35 @@ class FilingResult:
 
 # The compliance page reads a recorded run back as the same value.
 FixityRunView = FixityReport
+
+
+@dataclass(frozen=True)
+class DocumentLink:
+    """A document named on a list (the home page): what to show and when it was seen or captured."""
+
+    id: int
+    archive_code: str
+    title: str
+    document_type: str
+    customer_name: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RecentDocuments:
+    viewed: list[DocumentLink]  # what the actor opened lately and may still open
+    new: list[DocumentLink]  # the newest documents the actor may open
+
+
+@dataclass(frozen=True)
+class CustomerGap:
+    id: int
+    name: str
+    department: str
+    missing_types: list[str]
+
+
+@dataclass(frozen=True)
+class CustomerGaps:
+    total: int  # customers in scope with at least one required document type missing
+    items: list[CustomerGap]

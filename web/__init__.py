@@ -6,7 +6,7 @@ write the audit trail.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Flask, Response, redirect, url_for
@@ -64,20 +64,33 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
 
     for module in (reports, account_review):
         app.register_blueprint(module.bp)
-    from web import api_tokens_api  # personal API tokens (issue 15)
+    from web import (  # issue 15: API tokens and description, home pages, saved searches, customers, browsing
+        account_tokens,
+        api_tokens_api,
+        browse,
+        customers_api,
+        home,
+        openapi,
+        saved_searches_api,
+    )
 
-    app.register_blueprint(api_tokens_api.bp)
-    app.add_url_rule("/", "index", auth.index)
+    for blueprint in (api_tokens_api.bp, account_tokens.bp, openapi.bp, saved_searches_api.bp,
+                      browse.work_orders_bp, browse.dossiers_bp, customers_api.bp):
+        app.register_blueprint(blueprint)
+    app.add_url_rule("/", "index", home.index)
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
     app.after_request(_security_headers)
     return app
 
 
 class IsoDateJSONProvider(DefaultJSONProvider):
-    """Dates and times as ISO 8601 in the API, not HTTP dates; sets as sorted lists."""
+    """Dates and times as ISO 8601 in the API, not HTTP dates (a time without zone is UTC, as stored);
+    sets as sorted lists."""
 
     @staticmethod
     def default(o: object) -> object:
+        if isinstance(o, datetime) and o.tzinfo is None:
+            return o.replace(tzinfo=UTC).isoformat()
         if isinstance(o, date):
             return o.isoformat()
         if isinstance(o, set | frozenset):

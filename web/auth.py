@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -14,7 +14,6 @@ from wtforms.validators import DataRequired, Length
 from archive.errors import AuthenticationError, ValidationError
 from archive.security import unlock
 from archive.services import users
-from web.extensions import layout_context
 from web.security import safe_next
 from web.sessions import current_session_id
 from web.support import WebUser, current_actor, get_archive, new_uow
@@ -26,16 +25,6 @@ class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=100)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
     code = StringField(_l("Authenticator code (if enabled)"), validators=[Length(max=10)])
-
-
-def index() -> ResponseReturnValue:
-    """Send the user to the first page their role may use."""
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.login"))
-    nav = layout_context()["nav"]
-    if nav:
-        return redirect(url_for(nav[0][0]))  # type: ignore[index]
-    return render_template("auth/home.html")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -20,6 +20,7 @@ from archive.borrowing.permissions import (
     permission_loan_manage,
 )
 from archive.errors import ValidationError
+from web.security import is_id
 from web.support import current_actor, document_type_names, get_archive, label, may, new_uow, require_login
 
 bp = Blueprint("borrowing", __name__, url_prefix="/borrow")
@@ -48,9 +49,12 @@ def _optional_int(value: str, name: str) -> int | None:
     if not value:
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise ValidationError(f"{name} must be a number") from None
+        number = -1
+    if not is_id(number):
+        raise ValidationError(f"{name} must be a number", field=name)
+    return number
 
 
 def _date(value: str, name: str) -> date:

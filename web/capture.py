@@ -7,8 +7,10 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from web.support import classification_names, document_type_names, require_login
-from web.uploads import CaptureFields, capture_uploads, uploaded_files
+from archive.capture.permissions import permission_document_capture
+from archive.services import customers
+from web.support import classification_names, current_actor, document_type_names, may, new_uow, require_login
+from web.uploads import CaptureFields, capture_uploads, progress_of, uploaded_files
 
 bp = Blueprint("capture", __name__, url_prefix="/capture")
 require_login(bp)
@@ -23,7 +25,15 @@ def _render(status: int = 200, **context: object) -> ResponseReturnValue:
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    return _render()
+    """The form; ?customer_id= and ?document_type= fill it in (the customer page's missing documents)."""
+    document_type = request.args.get("document_type", "")[:60]
+    if document_type not in document_type_names():
+        document_type = ""
+    key, name = "", ""
+    if request.args.get("customer_id", "").isdigit() and may(permission_document_capture):
+        key, name = customers.capture_prefill(new_uow(), actor=current_actor(),
+                                              customer_id=int(request.args["customer_id"]))
+    return _render(fields=CaptureFields(customer=key, document_type=document_type, customer_name=name or None))
 
 
 @bp.post("/")
@@ -34,5 +44,7 @@ def upload() -> ResponseReturnValue:
         return _render(400, fields=fields, form_error=_("Choose at least one file."))
     outcome = capture_uploads(uploads, fields)
     status = 200 if outcome.captured else 400
-    return _render(status, fields=fields, outcome=outcome,
-                   captured_ids=",".join(str(r.document_id) for _f, r in outcome.captured))
+    ids = [r.document_id for _f, r in outcome.captured]
+    progress = progress_of(ids)["documents"] if ids else {}
+    return _render(status, fields=fields, outcome=outcome, progress=progress,
+                   captured_ids=",".join(str(i) for i in ids))

@@ -9,13 +9,26 @@ from flask_babel import gettext as _
 
 from archive.capture.permissions import permission_page_rescan
 from archive.errors import ValidationError
-from archive.permissions import permission_classification_request, permission_document_file
+from archive.permissions import (
+    permission_classification_request,
+    permission_document_edit,
+    permission_document_file,
+)
 from archive.security.uploads import clean_filename
-from archive.services import documents, filing
+from archive.services import documents, filing, metadata
 from retention.permissions import permission_hold_view
 from retention.services import holds
+from web.errors import translated
 from web.rescan import replace_uploaded_page
-from web.support import classification_names, current_actor, new_uow, require_login, stream_chunks
+from web.support import (
+    classification_names,
+    current_actor,
+    document_type_names,
+    label,
+    new_uow,
+    require_login,
+    stream_chunks,
+)
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 require_login(bp)
@@ -30,7 +43,31 @@ def show(document_id: int) -> ResponseReturnValue:
                            may_replace_pages=permission_page_rescan in view.actions,
                            may_file=permission_document_file in view.actions and view.filed_at is None,
                            may_request_classification=permission_classification_request in view.actions,
+                           may_edit=permission_document_edit in view.actions, types=document_type_names(),
                            levels=classification_names(), query=request.args.get("q", ""))
+
+
+def metadata_edit(source: dict[str, object]) -> metadata.MetadataEdit:
+    """The fields a form or a JSON body sets (absent ones stay as they are)."""
+    values = {name: source[name] for name in metadata.EDITABLE if source.get(name) is not None}
+    return metadata.MetadataEdit(**{name: str(value) for name, value in values.items()})
+
+
+@bp.post("/<int:document_id>/metadata")
+def edit_metadata(document_id: int) -> ResponseReturnValue:
+    """Correct the document's metadata (the form on its page); back to it with the outcome."""
+    try:
+        changed = metadata.edit_document_metadata(new_uow(), actor=current_actor(), document_id=document_id,
+                                                  edit=metadata_edit(request.form.to_dict()))
+    except ValidationError as error:
+        flash(_("Not saved: %(field)s: %(reason)s", field=label(error.field or ""), reason=translated(error)),
+              "error")
+        return redirect(url_for("documents.show", document_id=document_id, _anchor="metadata"))
+    if changed:
+        flash(_("Saved: %(fields)s.", fields=", ".join(label(name) for name in changed)), "ok")
+    else:
+        flash(_("Nothing changed."), "ok")
+    return redirect(url_for("documents.show", document_id=document_id, _anchor="history"))
 
 
 @bp.post("/<int:document_id>/filing")

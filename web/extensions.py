@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from flask import Flask, jsonify, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
+from flask_babel import gettext as _
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -61,7 +62,8 @@ def load_user(user_id: str) -> WebUser | None:
 @login_manager.unauthorized_handler
 def unauthorized() -> ResponseReturnValue:
     if wants_json():
-        return jsonify(error={"code": "login_required", "message": "login required", "field": None}), 401
+        message = _("Log in, or send a personal API token (Authorization: Bearer).")
+        return jsonify(error={"code": "login_required", "message": message, "field": None}), 401
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
 
@@ -101,6 +103,8 @@ def layout_context() -> dict[str, object]:
         for endpoint, permission in (
             ("customers.index", permissions.permission_customer_view),
             ("search.index", permissions.permission_document_search),
+            ("work_orders.index", permissions.permission_document_view),
+            ("dossiers.dossiers", permissions.permission_document_view),
             ("capture.index", permission_document_capture),
             ("compliance.index", permissions.permission_audit_view),
             ("compliance.checks", permission_fourcheck_view),
@@ -123,6 +127,8 @@ def _labels() -> dict[str, str]:
     return {
         "customers.index": _l("Customers"),
         "search.index": _l("Search"),
+        "work_orders.index": _l("Work orders"),
+        "dossiers.dossiers": _l("Dossiers"),
         "capture.index": _l("Capture"),
         "compliance.index": _l("Audit log"),
         "compliance.checks": _l("Four-property checks"),

@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from archive.errors import ValidationError
+from archive.saved_searches import services as saved
 from archive.services import searching
+from web.errors import translated
+from web.security import safe_next
 from web.support import current_actor, new_uow, require_login
 
 bp = Blueprint("search", __name__, url_prefix="/search")
@@ -78,5 +82,35 @@ def index() -> ResponseReturnValue:
     return render_template(
         "search/index.html", query=query, filters=filters, options=options, state=state, result=result,
         page=page, pages=min(pages, MAX_PAGE), facet_filters=FACET_FILTERS, filter_titles=FILTER_TITLES,
-        sort_titles=SORT_TITLES,
+        sort_titles=SORT_TITLES, saved_searches=saved.list_saved_searches(new_uow(), actor=current_actor()),
     )
+
+
+@bp.post("/saved")
+def save() -> ResponseReturnValue:
+    """Save the search the form carries (q and its filters, sort and dates) under a name."""
+    form = request.form
+    filters = {key: form.get(key, "") for key in saved.FILTER_KEYS if key in form}
+    try:
+        kept = saved.save_search(new_uow(), actor=current_actor(), name=form.get("name", "")[:200],
+                                 query=form.get("q", "")[:1000], filters=filters)
+    except ValidationError as error:
+        flash(translated(error), "error")
+    else:
+        flash(_("Search saved as “%(name)s”.", name=kept.name), "ok")
+    state = {key: form[key] for key in ("q", *saved.FILTER_KEYS) if form.get(key)}
+    return redirect(url_for("search.index", **state))
+
+
+@bp.get("/saved/<int:saved_search_id>")
+def run_saved(saved_search_id: int) -> ResponseReturnValue:
+    """Run one of the user's saved searches: the search page with its query and filters."""
+    found = saved.get_saved_search(new_uow(), actor=current_actor(), saved_search_id=saved_search_id)
+    return redirect(url_for("search.index", **found.parameters()))
+
+
+@bp.post("/saved/<int:saved_search_id>/delete")
+def delete_saved(saved_search_id: int) -> ResponseReturnValue:
+    saved.delete_saved_search(new_uow(), actor=current_actor(), saved_search_id=saved_search_id)
+    flash(_("The saved search was deleted."), "ok")
+    return redirect(safe_next(request.form.get("next")) or url_for("search.index"))

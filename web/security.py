@@ -28,6 +28,11 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def is_id(value: object) -> bool:
+    """Whether a value sent as a record id can be one (a whole number the databases store)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
     sessions.init_app(app)

@@ -159,6 +159,16 @@ STATUS_LABELS = {
     "archive_manager": _l("Archive manager"),
     "any": _l("Any one of them"),
     "all": _l("All of them"),
+    # customers: kinds of identity key; document metadata fields as the edit history names them
+    "resident_id": _l("Resident ID number"),
+    "uscc": _l("Unified social credit code"),
+    "title": _l("Title"),
+    "document_type": _l("Document type"),
+    "original_or_copy": _l("Original or copy"),
+    "box": _l("Box"),
+    "shelf": _l("Shelf"),
+    "work_order": _l("Work order"),
+    "business_step": _l("Business step"),
 }
 # A stored code whose label differs by what it names (the paper original lent vs. an original document).
 MODE_LABELS = {"original": _l("Paper original (lent)")}

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
 
+from flask import url_for
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from archive.capture import recognition
@@ -19,6 +20,7 @@ from archive.capture.views import CaptureResult, OcrProgress
 from archive.errors import DuplicateDocumentError, ValidationError
 from archive.security import limits
 from archive.security.uploads import clean_filename
+from web.security import is_id
 from web.support import current_actor, get_archive, new_uow
 
 MAX_PROGRESS_IDS = 100
@@ -35,6 +37,8 @@ class CaptureFields:
     document_date: date | None = None
     late_reason: str = ""
     contract_end_date: date | None = None
+    work_order: str | None = None
+    business_step: str | None = None
 
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> CaptureFields:
@@ -54,6 +58,7 @@ class CaptureFields:
             customer_name=text("customer_name"), classification=text("classification", 40),
             dossier=text("dossier"), title=text("title"), document_date=day("document_date"),
             late_reason=text("late_reason", 500) or "", contract_end_date=day("contract_end_date"),
+            work_order=text("work_order", 64), business_step=text("business_step", 100),
         )
 
 
@@ -102,7 +107,8 @@ def capture_upload(upload: FileStorage, fields: CaptureFields) -> CaptureResult:
             filename=client_filename(upload), customer_name=fields.customer_name,
             classification=fields.classification, dossier=fields.dossier, title=fields.title,
             document_date=fields.document_date, late_reason=fields.late_reason,
-            contract_end_date=fields.contract_end_date,
+            contract_end_date=fields.contract_end_date, work_order=fields.work_order,
+            business_step=fields.business_step,
         )
         return capture_document(new_uow(), actor=current_actor(), request=request)
 
@@ -126,13 +132,16 @@ def parse_ids(raw: str) -> list[int]:
         ids = [int(part) for part in raw.split(",") if part.strip()]
     except ValueError:
         raise ValidationError("ids must be comma-separated numbers") from None
+    if not all(is_id(i) for i in ids):
+        raise ValidationError("ids must be comma-separated numbers")
     if not ids or len(ids) > MAX_PROGRESS_IDS:
         raise ValidationError(f"give between 1 and {MAX_PROGRESS_IDS} ids")
     return ids
 
 
 def progress_of(ids: list[int]) -> dict[str, object]:
-    """OCR progress per document and over all of them, as JSON-ready values."""
+    """OCR progress per document and over all of them, as JSON-ready values: a document is
+    `all_recognised` only when every page was read and none needs a rescan."""
     found = recognition.ocr_progress_by_document(new_uow(), ids, actor=current_actor())
     per_document = {}
     for document_id in dict.fromkeys(ids):
@@ -140,6 +149,10 @@ def progress_of(ids: list[int]) -> dict[str, object]:
         per_document[str(document_id)] = {
             "pages_total": p.pages_total, "pages_done": p.pages_done, "pages_failed": p.pages_failed,
             "finished": p.finished, "status": p.status, "failure_reason": p.failure_reason,
+            "all_recognised": p.all_recognised,
+            # Pages read below ARCHIVE_RESCAN_THRESHOLD: each links to its place on the document page.
+            "rescan_pages": [{"number": n, "url": url_for("documents.show", document_id=document_id,
+                                                          _anchor=f"page-{n}")} for n in p.rescan_pages],
         }
     return {
         "documents": per_document,

@@ -25,6 +25,7 @@ from archive.unit_of_work import UnitOfWork
 SCOPES = ("read", "write")  # write: non-GET requests are allowed too
 MAX_DAYS = 365
 PREFIX = "arch_pat_"
+LAST_USE_PRECISION = timedelta(minutes=1)  # last_used_at is written at most this often, not on every request
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,12 @@ def _digest(secret: str) -> str:
 
 
 def _view(row: ApiToken) -> TokenView:
-    return TokenView(id=row.id, name=row.name, scope=row.scope, prefix=row.prefix, created_at=row.created_at,
-                     expires_at=row.expires_at, last_used_at=row.last_used_at, revoked_at=row.revoked_at)
+    def utc(moment: datetime | None) -> datetime | None:
+        return as_utc(moment) if moment is not None else None
+
+    return TokenView(id=row.id, name=row.name, scope=row.scope, prefix=row.prefix, created_at=as_utc(row.created_at),
+                     expires_at=as_utc(row.expires_at), last_used_at=utc(row.last_used_at),
+                     revoked_at=utc(row.revoked_at))
 
 
 def create_api_token(uow: UnitOfWork, *, actor: Actor, name: str, scope: str, days: int) -> CreatedToken:
@@ -79,11 +84,14 @@ def create_api_token(uow: UnitOfWork, *, actor: Actor, name: str, scope: str, da
     return CreatedToken(token=view, secret=secret)
 
 
-def list_api_tokens(uow: UnitOfWork, *, actor: Actor) -> list[TokenView]:
-    """The actor's own tokens, newest first."""
+def list_api_tokens(uow: UnitOfWork, *, actor: Actor, limit: int | None = None,
+                    before_id: int | None = None) -> list[TokenView]:
+    """The actor's own tokens, newest first; before_id continues a list after the token with that id."""
+    query = select(ApiToken).where(ApiToken.user_id == actor.user_id)
+    if before_id is not None:
+        query = query.where(ApiToken.id < before_id)
     with uow:
-        rows = uow.session.scalars(select(ApiToken).where(ApiToken.user_id == actor.user_id)
-                                   .order_by(ApiToken.id.desc()))
+        rows = uow.session.scalars(query.order_by(ApiToken.id.desc()).limit(limit))
         return [_view(row) for row in rows]
 
 
@@ -102,7 +110,8 @@ def revoke_api_token(uow: UnitOfWork, *, actor: Actor, token_id: int) -> TokenVi
 
 
 def actor_for_api_token(uow: UnitOfWork, *, secret: str, remote_addr: str = "") -> tuple[Actor, int, str]:
-    """The token's user as an Actor (active and not locked), the token id and scope; records last use.
+    """The token's user as an Actor (active and not locked), the token id and scope; records last use
+    (to the minute: LAST_USE_PRECISION).
     AuthenticationError (audited) for an unknown, expired or revoked token or an unusable account."""
     now = uow.clock.now()
     with uow:
@@ -117,7 +126,8 @@ def actor_for_api_token(uow: UnitOfWork, *, secret: str, remote_addr: str = "") 
             uow.commit()
             raise AuthenticationError("the API token is not valid")
         assert row is not None and user is not None
-        row.last_used_at = now
+        if row.last_used_at is None or now - as_utc(row.last_used_at) >= LAST_USE_PRECISION:
+            row.last_used_at = now
         actor = actor_for(uow, user, remote_addr)
         token_id, scope = row.id, row.scope
         uow.commit()

@@ -548,13 +548,17 @@ def get_request(uow: UnitOfWork, *, actor: Actor, request_id: int) -> RequestVie
         return _view(session, actor, request, today, _names(session), with_items=True)
 
 
-def list_requests(uow: UnitOfWork, *, actor: Actor, which: str = "mine", limit: int = 200) -> list[RequestView]:
+def list_requests(uow: UnitOfWork, *, actor: Actor, which: str = "mine", limit: int = 200,
+                  before_id: int | None = None) -> list[RequestView]:
     """which: mine (the actor's own), to_approve (waiting for the actor), decided (the actor decided),
-    active (running grants: archive room and security administrator), all (security administrator)."""
+    active (running grants: archive room and security administrator), all (security administrator).
+    Newest first; before_id continues a list after the request with that id."""
     with uow:
         session = uow.session
         today = uow.clock.today()
         query = select(BorrowRequest).order_by(BorrowRequest.id.desc())
+        if before_id is not None:
+            query = query.where(BorrowRequest.id < before_id)
         if which == "mine":
             access.require(actor, permission_borrow_request)
             query = query.where(BorrowRequest.requester_id == actor.user_id)

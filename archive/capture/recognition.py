@@ -160,9 +160,10 @@ def words_json(recognized: RecognizedText, width: int, height: int) -> bytes:
 
 
 def ocr_progress_by_document(uow: UnitOfWork, document_ids: list[int], *, actor: Actor) -> dict[int, OcrProgress]:
-    """Pages done / failed / total, status and failure reason per document, for those the actor may see;
-    two queries per 500 documents."""
+    """Pages done / failed / total, status, failure reason and the pages read too poorly (to scan again)
+    per document, for those the actor may see; three queries per 500 documents."""
     counts: dict[int, dict[str, int]] = {}
+    rescan: dict[int, list[int]] = {}
     states: dict[int, tuple[str, str | None]] = {}
     with uow:
         scope = access.visible(actor, permission_document_view)
@@ -180,8 +181,16 @@ def ocr_progress_by_document(uow: UnitOfWork, document_ids: list[int], *, actor:
                 .where(Document.id.in_(chunk), scope.documents())
             )
             states.update({row.id: (row.status, row.failure_reason) for row in found})
+            flagged = uow.session.execute(
+                select(Page.document_id, Page.number).join(Document, Document.id == Page.document_id)
+                .where(Page.document_id.in_(chunk), Page.ocr_status == "done", Page.rescan_needed.is_(True),
+                       scope.documents())
+                .order_by(Page.document_id, Page.number))
+            for document_id, number in flagged:
+                rescan.setdefault(document_id, []).append(number)
     return {
-        document_id: OcrProgress(sum(c.values()), c.get("done", 0), c.get("failed", 0), *states[document_id])
+        document_id: OcrProgress(sum(c.values()), c.get("done", 0), c.get("failed", 0), *states[document_id],
+                                 rescan_pages=tuple(rescan.get(document_id, ())))
         for document_id, c in counts.items() if document_id in states
     }
 

@@ -11,12 +11,12 @@ leaves objects under a fresh prefix that the fixity sweep removes.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from archive import access, audit
 from archive.actors import Actor
 from archive.capture.events import event_document_capture_refused, event_page_replacement_refused
-from archive.capture.permissions import permission_page_rescan
+from archive.capture.permissions import permission_document_capture, permission_page_rescan
 from archive.capture.runner import run_steps
 from archive.capture.steps import (
     CAPTURE_STEPS,
@@ -25,13 +25,21 @@ from archive.capture.steps import (
     CaptureRequest,
     PageReplacementRequest,
 )
-from archive.capture.views import CaptureResult, PageReplacementResult, RescanItemView, RescanList
+from archive.capture.views import (
+    CaptureQueue,
+    CaptureQueueItem,
+    CaptureResult,
+    PageReplacementResult,
+    RescanItemView,
+    RescanList,
+)
 from archive.errors import DuplicateDocumentError, ValidationError
 from archive.models import Customer, Document, Page
 from archive.pii import redact
 from archive.unit_of_work import UnitOfWork
 
-__all__ = ["CaptureRequest", "PageReplacementRequest", "capture_document", "list_rescan_pages", "replace_page"]
+__all__ = ["CaptureRequest", "PageReplacementRequest", "capture_document", "list_capture_queue", "list_rescan_pages",
+           "replace_page"]
 
 MAX_LIST = 500
 
@@ -88,3 +96,26 @@ def list_rescan_pages(uow: UnitOfWork, *, actor: Actor, limit: int = 100, offset
         ).all()
     return RescanList(total=total, threshold=uow.settings.rescan_threshold,
                       items=[RescanItemView(*row) for row in rows])
+
+
+def list_capture_queue(uow: UnitOfWork, *, actor: Actor, limit: int = 20) -> CaptureQueue:
+    """Documents in the actor's capture scope whose OCR is still running, oldest first, with their page
+    counts. Requires permission_document_capture."""
+    limit = min(max(limit, 1), MAX_LIST)
+    with uow:
+        scope = access.visible(actor, permission_document_capture)
+        wanted = and_(Document.status == "processing", scope.documents())
+        total = uow.session.scalar(select(func.count(Document.id)).where(wanted)) or 0
+        pages = (select(Page.document_id,
+                        func.count(Page.id).label("total"),
+                        func.sum(case((Page.ocr_status == "done", 1), else_=0)).label("done"),
+                        func.sum(case((Page.ocr_status == "failed", 1), else_=0)).label("failed"))
+                 .group_by(Page.document_id).subquery())
+        rows = uow.session.execute(
+            select(Document.id, Document.archive_code, Document.title, Customer.name, Document.captured_at,
+                   func.coalesce(pages.c.total, 0), func.coalesce(pages.c.done, 0), func.coalesce(pages.c.failed, 0))
+            .join(Customer, Customer.id == Document.customer_id)
+            .outerjoin(pages, pages.c.document_id == Document.id)
+            .where(wanted).order_by(Document.captured_at, Document.id).limit(limit)
+        ).all()
+    return CaptureQueue(total=total, items=[CaptureQueueItem(*row) for row in rows])

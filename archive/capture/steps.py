@@ -70,6 +70,8 @@ class CaptureRequest:
     original_or_copy: str = "copy"
     late_reason: str = ""  # 补录: why a document of an earlier year is captured only now (required then)
     contract_end_date: date | None = None  # a time-limited document (contract): when it ends
+    work_order: str | None = None  # 工单号 of the business case the document belongs to
+    business_step: str | None = None  # 业务环节, e.g. 高压新装
 
 
 @dataclass
@@ -277,6 +279,7 @@ class RecordDocument(NothingToUndo):
                 pii_hashes=[customer.identity_hash], captured_by_id=actor.user_id,
                 late_capture_reason=redact(request.late_reason.strip()) or None,
                 contract_end_date=request.contract_end_date,
+                work_order=_optional(request.work_order, 64), business_step=_optional(request.business_step, 100),
             )
             document.dossier = dossier
             check_document_level(session, document, document.classification)
@@ -299,6 +302,11 @@ class RecordDocument(NothingToUndo):
             queue_ocr(uow, [p.id for p in document.pages if p.ocr_status == "pending"])
             ctx.result = CaptureResult(document.id, document.archive_code, len(ctx.pages), customer.id)
             uow.commit()
+
+
+def _optional(text: str | None, limit: int) -> str | None:
+    """Free text as stored: trimmed, PII redacted, cut to the column; None when empty."""
+    return redact(text.strip())[:limit] or None if text else None
 
 
 def _at_least(session: Session, level: str, dossier: Dossier | None) -> str:

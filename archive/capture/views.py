@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,33 @@ class OcrProgress:
     pages_failed: int
     status: str = ""  # the document's (processing, ready, failed), when one document is meant
     failure_reason: str | None = None
+    rescan_pages: tuple[int, ...] = ()  # page numbers read, but below ARCHIVE_RESCAN_THRESHOLD
+
+    @property
+    def all_recognised(self) -> bool:
+        """Every page was read, none failed and none needs a new scan."""
+        return self.finished and not self.pages_failed and not self.rescan_pages
 
     @property
     def finished(self) -> bool:
         return self.pages_done + self.pages_failed >= self.pages_total
+
+
+@dataclass(frozen=True)
+class CaptureQueueItem:
+    """A captured document whose OCR is still running."""
+
+    document_id: int
+    archive_code: str
+    title: str
+    customer_name: str
+    captured_at: datetime
+    pages_total: int
+    pages_done: int
+    pages_failed: int
+
+
+@dataclass(frozen=True)
+class CaptureQueue:
+    total: int
+    items: list[CaptureQueueItem]

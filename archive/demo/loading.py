@@ -66,6 +66,10 @@ CUSTOMERS = [
 ]
 
 
+# The organisation's file is one business case: a high-voltage new connection (the work-order view).
+WORK_ORDERS = {"北京华电科技有限公司": ("GD-2024-0311", "高压新装")}
+
+
 def load_demo(archive: Archive, *, echo: Callable[[str], None] = print) -> list[registry.Login]:
     """Initialise the instance and capture sample customers' scans, run OCR and indexing, then let every
     feature add its sample data (registry.Feature.demo). Returns every demo login."""
@@ -87,8 +91,10 @@ def load_demo(archive: Archive, *, echo: Callable[[str], None] = print) -> list[
             for number, (doc_type, lines) in enumerate(documents, start=1):
                 path = Path(tmp) / f"customer{customer_number}-scan{number}.png"
                 write_scan(path, lines, format="PNG", seed=number)
+                work_order, step = WORK_ORDERS.get(name, (None, None))
                 request = CaptureRequest(path=path, filename=path.name, customer=identifier, customer_name=name,
-                                         document_type=doc_type, dossier="客户档案")
+                                         document_type=doc_type, dossier="客户档案", work_order=work_order,
+                                         business_step=step)
                 try:
                     result = capture_document(archive.uow(), actor=clerk, request=request)
                 except DuplicateDocumentError:

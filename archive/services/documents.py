@@ -10,7 +10,7 @@ import tempfile
 from typing import BinaryIO
 
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from archive import access, audit, page_images, registry
 from archive.actors import Actor
@@ -22,16 +22,19 @@ from archive.events import (
     event_page_version_viewed,
     event_page_words_viewed,
 )
-from archive.models import Document, Page, PageVersion, User, as_utc
+from archive.models import AuditEvent, Customer, Document, Page, PageVersion, User, as_utc
 from archive.permissions import permission_document_download, permission_document_view, permission_pii_view
+from archive.services import metadata
 from archive.services.customers import shown_identity
 from archive.unit_of_work import UnitOfWork
 from archive.views import (
+    DocumentLink,
     DocumentView,
     PageVersionSummary,
     PageVersionView,
     PageView,
     PageWordsView,
+    RecentDocuments,
     WordBoxView,
 )
 from storage.envelope import WrappedKey
@@ -107,6 +110,9 @@ def get_document(uow: UnitOfWork, *, actor: Actor, document_id: int) -> Document
             actions=frozenset() if document.is_shredded else access.allowed_actions(actor, document),
             filed_at=document.filed_at, late_capture_reason=document.late_capture_reason,
             contract_end_date=document.contract_end_date, history=document.is_history(uow.clock.today()),
+            dossier_id=document.dossier_id, work_order=document.work_order or "",
+            business_step=document.business_step or "", box=document.box or "", shelf=document.shelf or "",
+            edits=metadata.metadata_history(uow.session, document.id),
         )
         audit.record(uow.session, actor, event_document_viewed, target_type="document", target_id=document.id,
                      archive_code=document.archive_code)
@@ -316,3 +322,29 @@ def get_hit_boxes(uow: UnitOfWork, *, actor: Actor, document_id: int, number: in
                      page=number, version=page.version, hits=len(boxes))
         uow.commit()
     return page.width, page.height, boxes
+
+
+def list_recent_documents(uow: UnitOfWork, *, actor: Actor, limit: int = 10) -> RecentDocuments:
+    """The documents the actor viewed lately (from their own entries in the audit trail) and the newest
+    ones, both only as far as the actor may view them now. Requires permission_document_view (or a grant)."""
+    limit = min(max(limit, 1), 50)
+    with uow:
+        scope = access.visible(actor, permission_document_view)
+        seen = uow.session.execute(
+            select(AuditEvent.target_id, func.max(AuditEvent.occurred_at).label("at"))
+            .where(AuditEvent.actor_id == actor.user_id, AuditEvent.event_type == event_document_viewed,
+                   AuditEvent.outcome == "ok", AuditEvent.target_type == "document")
+            .group_by(AuditEvent.target_id).order_by(func.max(AuditEvent.occurred_at).desc()).limit(limit * 3)
+        ).all()
+        when = {int(target): at for target, at in seen if target.isdigit()}
+        columns = (Document.id, Document.archive_code, Document.title, Document.document_type, Customer.name)
+        shown = select(*columns, Document.captured_at).join(Customer, Customer.id == Document.customer_id).where(
+            scope.documents(), ~Document.is_shredded)
+        viewed = sorted(
+            (DocumentLink(*row[:5], at=as_utc(when[row.id]))
+             for row in uow.session.execute(shown.where(Document.id.in_(when))) if row.id in when),
+            key=lambda link: link.at, reverse=True)[:limit]
+        new = [DocumentLink(*row[:5], at=as_utc(row.captured_at))
+               for row in uow.session.execute(shown.order_by(Document.captured_at.desc(), Document.id.desc())
+                                              .limit(limit))]
+    return RecentDocuments(viewed=viewed, new=new)

@@ -63,13 +63,16 @@ def notify(uow: UnitOfWork, user_ids: Iterable[int], kind: str, *, link: str = "
                 log.warning("could not e-mail user %s a %s notice: %s", user_id, kind, error)
 
 
-def list_inbox(uow: UnitOfWork, *, actor: Actor, limit: int = 100) -> list[InboxEntry]:
-    """The actor's own entries, newest first (nobody reads another's inbox)."""
+def list_inbox(uow: UnitOfWork, *, actor: Actor, limit: int = 100, before_id: int | None = None) -> list[InboxEntry]:
+    """The actor's own entries, newest first (nobody reads another's inbox); before_id continues a list
+    after the entry with that id."""
     if actor.user_id is None:
         return []
+    query = select(Notification).where(Notification.user_id == actor.user_id)
+    if before_id is not None:
+        query = query.where(Notification.id < before_id)
     with uow:
-        rows = uow.session.scalars(select(Notification).where(Notification.user_id == actor.user_id)
-                                   .order_by(Notification.id.desc()).limit(limit))
+        rows = uow.session.scalars(query.order_by(Notification.id.desc()).limit(limit))
         return [InboxEntry(n.id, n.kind, dict(n.params or {}), n.link, as_utc(n.created_at), n.read_at is not None)
                 for n in rows]
 

@@ -3,6 +3,7 @@ list, OCR reads it, the list empties, and the earlier version stays viewable fro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -125,3 +126,31 @@ def test_the_upload_view_shows_a_document_whose_ocr_failed_with_the_reason(
             expect(page.locator("section#page-1 .flash.error")).to_contain_text("nosuchlanguage")
         finally:
             context.close()
+
+
+def test_the_capture_page_flags_a_poorly_read_page_with_a_link_and_the_home_page_lists_it(
+    page: Page, server: Server, login: Callable[..., None], tmp_path: Path, customer_id: str
+) -> None:
+    login(page, server, "clerk")
+    page.goto(f"{server.url}/capture/?lang=en")
+    page.fill("input[name=customer]", customer_id)
+    page.fill("input[name=customer_name]", "张三")
+    page.select_option("select[name=document_type]", "supply_contract")
+    page.set_input_files("input[name=files]", [write_scan(tmp_path / "blurred.png", LINES, format="PNG", blur=6)])
+    page.click("#capture-form button[type=submit]")
+
+    item = page.locator("#capture-progress .progress-item")
+    flag = item.locator(".state.rescan-needed")
+    expect(flag).to_contain_text("Read poorly, scan again", timeout=OCR_TIMEOUT_S * 1000)
+    expect(item).to_have_class("progress-item needs-rescan")
+    expect(item.locator(".state").nth(1)).to_contain_text("OCR pages: 1 / 1")
+    expect(item).not_to_contain_text("All pages recognised")
+    link = flag.locator("a")
+    expect(link).to_have_text("page 1")
+    link.click()
+    expect(page).to_have_url(re.compile(r"/documents/\d+#page-1$"))
+    expect(page.locator("section#page-1")).to_have_class(re.compile(r"\brescan\b"))
+
+    page.goto(f"{server.url}/?lang=en")
+    expect(page.locator("#panel-rescan li")).to_have_count(1)
+    expect(page.locator("#panel-rescan li")).to_contain_text("page 1")

@@ -72,3 +72,38 @@ def test_migration_0015_goes_down_and_up(archive) -> None:  # noqa: ANN001
     archive.migrate()
     with archive.engine.connect() as connection:
         assert "api_token" in inspect(connection).get_table_names()
+
+
+def test_the_last_use_is_written_at_most_once_a_minute(archive, people) -> None:  # noqa: ANN001
+    from datetime import UTC, datetime
+
+    from archive.models import as_utc
+    from archive.ports import SetClock
+
+    archive.clock = SetClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    created = services.create_api_token(archive.uow(), actor=people["clerk"], name="x", scope="read", days=1)
+
+    def last_use() -> datetime:
+        with archive.uow() as uow:
+            return as_utc(uow.session.get(ApiToken, created.token.id).last_used_at)
+
+    services.actor_for_api_token(archive.uow(), secret=created.secret)
+    first = last_use()
+    archive.clock.advance(seconds=59)
+    services.actor_for_api_token(archive.uow(), secret=created.secret)
+    unchanged = last_use()
+    archive.clock.advance(seconds=1)
+    services.actor_for_api_token(archive.uow(), secret=created.secret)
+
+    assert first == unchanged == datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    assert last_use() == datetime(2026, 3, 1, 9, 1, tzinfo=UTC)
+
+
+def test_tokens_are_listed_newest_first_in_pages(archive, people) -> None:  # noqa: ANN001
+    ids = [services.create_api_token(archive.uow(), actor=people["clerk"], name=f"t{n}", scope="read",
+                                     days=1).token.id for n in range(3)]
+
+    first = services.list_api_tokens(archive.uow(), actor=people["clerk"], limit=2)
+    rest = services.list_api_tokens(archive.uow(), actor=people["clerk"], limit=2, before_id=first[-1].id)
+
+    assert [v.id for v in first + rest] == ids[::-1]

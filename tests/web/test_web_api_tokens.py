@@ -77,3 +77,19 @@ def test_a_user_creates_lists_and_revokes_their_own_tokens_through_the_api(web_a
     assert {t["name"] for t in listed.get_json()["tokens"]} == {"t", "ci"}
     assert revoked.status_code == 200 and revoked.get_json()["token"]["revoked_at"]
     assert client.get("/api/v1/tokens", headers={"Authorization": f"Bearer {made.get_json()['secret']}"}).status_code == 401
+
+
+def test_the_token_refusals_speak_the_requests_language(web_archive, make_app) -> None:  # noqa: ANN001
+    client = make_app({"TESTING": True}).test_client()
+    _, read = _token(web_archive, "clerk", "read")
+
+    english = client.get("/api/v1/search", headers={"Authorization": "Bearer arch_pat_nope", "Accept-Language": "en"})
+    chinese = client.get("/api/v1/search", headers={"Authorization": "Bearer arch_pat_nope", "Accept-Language": "zh-CN"})
+    scope = client.post("/api/v1/documents/filing", json={"archive_codes": ["X"]},
+                        headers={"Authorization": f"Bearer {read}", "Accept-Language": "en"})
+    anonymous = client.get("/api/v1/search", headers={"Accept-Language": "zh-CN"})
+
+    assert english.get_json()["error"]["message"] == "The API token is not valid (unknown, expired or revoked)."
+    assert chinese.get_json()["error"]["message"] == "API 令牌无效（不存在、已过期或已撤销）。"
+    assert scope.get_json()["error"]["message"] == "This token may only read (scope read)."
+    assert anonymous.status_code == 401 and "API 令牌" in anonymous.get_json()["error"]["message"]

@@ -63,7 +63,7 @@ def test_the_customer_list_finds_a_customer_by_id_number_through_its_hash(
     events = audit_events(web_archive, event_type="documents.identifier_lookup", actor_name="clerk")
     assert len(events) == 2 and all(customer_id not in str(e.detail) for e in events)
     bad = client.get(f"/customers/?number={customer_id[:-1]}0", headers={"Accept": "application/json"})
-    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid"
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "resident_id_check"
 
 
 def test_a_number_lookup_in_the_customer_list_is_refused_to_staff_and_audited(
@@ -206,7 +206,8 @@ def test_the_progress_endpoint_reports_ocr_pages_per_document(
     after = client.get(f"/api/v1/documents/progress?ids={document_id}").get_json()
     assert after == {
         "documents": {str(document_id): {"pages_total": 1, "pages_done": 1, "pages_failed": 0, "finished": True,
-                                         "status": "ready", "failure_reason": None}},
+                                         "status": "ready", "failure_reason": None, "all_recognised": True,
+                                         "rescan_pages": []}},
         "finished": True,
     }
     assert client.get("/api/v1/documents/progress?ids=x").status_code == 400

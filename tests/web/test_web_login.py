@@ -22,9 +22,10 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page(client: FlaskClient) -> 
 
 
 def test_the_api_answers_an_anonymous_client_with_401_json(client: FlaskClient) -> None:
-    response = client.get("/api/v1/search?q=x")
+    response = client.get("/api/v1/search?q=x&lang=en")
     assert response.status_code == 401
-    assert response.get_json() == {"error": {"code": "login_required", "message": "login required", "field": None}}
+    assert response.get_json() == {"error": {"code": "login_required", "field": None,
+                                             "message": "Log in, or send a personal API token (Authorization: Bearer)."}}
 
 
 def test_a_user_logs_in_and_the_login_is_audited_with_the_address(client: FlaskClient, web_archive: Archive) -> None:

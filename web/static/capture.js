@@ -93,8 +93,21 @@
         c.ocr.textContent = text.textOcr + ": " + p.pages_done + " / " + p.pages_total +
           (p.pages_failed ? " (" + p.pages_failed + " ✕)" : "") +
           (p.status === "failed" ? " — " + text.textOcrFailed + ": " + p.failure_reason :
-           p.finished ? " — " + text.textDone : "");
+           p.all_recognised ? " — " + text.textDone : "");
+        var rescan = p.rescan_pages || [];
+        if (rescan.length && !c.rescan) {
+          // Read, but too poorly to trust: say so and link each page (never "all pages recognised").
+          c.rescan = element("div", "state rescan-needed", text.textRescan + ": ");
+          rescan.forEach(function (page, index) {
+            var link = element("a", "", text.textPage + " " + page.number);
+            link.href = page.url;
+            if (index) { c.rescan.appendChild(document.createTextNode(", ")); }
+            c.rescan.appendChild(link);
+          });
+          c.ui.item.appendChild(c.rescan);
+        }
         c.ui.item.classList.toggle("ocr-failed", p.status === "failed");
+        c.ui.item.classList.toggle("needs-rescan", rescan.length > 0);
       });
       if (!body.finished) { window.setTimeout(function () { poll(captured); }, 1500); }
     };
