@@ -35,7 +35,7 @@ def test_every_main_page_of_the_role_passes_axe_and_fits_a_360_px_screen_in_both
             for stop in TOURS[role] if role else ANONYMOUS:
                 visit(page, demo, stop, lang)
                 where = f"{stop.name} ({lang}, {width} px)"
-                problems += [f"{where}: {violation}" for violation in serious_violations(page)]
+                problems += [f"{where}: {violation}" for violation in serious_violations(page, stop.axe_exclude)]
                 if width == NARROWEST and (extra := overflow(page)) > 0:
                     problems.append(f"{where}: {extra} px wider than the screen")
     page.context.close()
@@ -57,7 +57,7 @@ def test_axe_reports_a_serious_violation_when_there_is_one(browser: Browser, dem
 CONTROLS = "a[href], button, input:not([type=hidden]), select, textarea, [tabindex='0']"
 # Number every visible control (a radio group is one stop: arrows move inside it); describe each.
 NUMBER_CONTROLS = """selector => [...document.querySelectorAll(selector)]
-    .filter(e => e.getClientRects().length && !e.disabled && getComputedStyle(e).visibility !== 'hidden')
+    .filter(e => e.getClientRects().length && !e.disabled && e.tabIndex >= 0 && getComputedStyle(e).visibility !== 'hidden')
     .filter(e => !(e.type === 'radio' && !e.checked && e.form.querySelector(`[name="${e.name}"]:checked`)))
     .map((e, i) => { e.dataset.probe = i; return e.outerHTML.slice(0, 80); })"""
 # The focused control's number (-1 for another element, null for none) and whether a focus ring shows.
@@ -89,7 +89,7 @@ def test_the_keyboard_reaches_every_control_of_the_main_pages_and_shows_where_it
             reached.append(number)
             if not ring:
                 problems.append(f"{stop.name}: no visible focus on {controls[number] if number >= 0 else number}")
-        if autofocus is None:
+        if autofocus is None and page.locator("header.topbar").count():  # the pages of base.html
             assert controls[reached[0]].startswith('<a class="skip-link"'), controls[reached[0]]
         problems += [f"{stop.name}: the keyboard never reaches {control}"
                      for number, control in enumerate(controls) if number not in reached]
