@@ -117,7 +117,7 @@ ANONYMOUS = [Stop("login", "/login"), Stop("unlock", "/login/unlock")]
 # (role, stop, language, width) of the pictures in the README's tour, each at most TOUR_HEIGHT px high.
 TOUR_HEIGHT = 1600
 TOUR_PICKS = [
-    ("staff", "results", "zh_CN", DESKTOP), ("staff", "document", "zh_CN", DESKTOP),
+    ("staff", "home", "zh_CN", DESKTOP), ("staff", "results", "zh_CN", DESKTOP), ("staff", "document", "zh_CN", DESKTOP),
     ("clerk", "capture", "zh_CN", DESKTOP), ("approver", "request", "en", DESKTOP),
     ("auditor", "audit-desk", "en", DESKTOP), ("admin", "users", "zh_CN", DESKTOP),
     ("staff", "document", "zh_CN", PHONE), ("staff", "results", "en", PHONE),
