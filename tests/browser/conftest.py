@@ -10,6 +10,7 @@ import pytest
 from archive_fixtures import PASSWORD, build_archive
 from browser_support import CUSTOMER_ID, Server, serving
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from tour import DemoSite, demo_site
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -24,6 +25,13 @@ def server(tmp_path: Path) -> Iterator[Server]:
     with CSRF on and two OCR job workers in this process."""
     with serving(build_archive(tmp_path / "home")) as served:
         yield served
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
+    """`archive demo`'s data served for the whole test module (tests/browser/tour.py: its pages per role)."""
+    with demo_site(tmp_path_factory.mktemp("demo") / "home") as site:
+        yield site
 
 
 @pytest.fixture(scope="session")

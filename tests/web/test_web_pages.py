@@ -10,7 +10,7 @@ from archive.services import indexing, users
 
 
 def nav_links(html: str) -> set[str]:
-    nav = html.split("<nav>", 1)[1].split("</nav>", 1)[0]
+    nav = html.split('<nav id="main-menu"', 1)[1].split("</nav>", 1)[0]
     return {part.split('"', 1)[0] for part in nav.split('href="')[1:]}
 
 
