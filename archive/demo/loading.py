@@ -14,6 +14,7 @@ from archive.capture.services import CaptureRequest, capture_document
 from archive.demo.samples import write_scan
 from archive.errors import DuplicateDocumentError, ValidationError
 from archive.identity import resident_id_check_digit, uscc_check_char
+from archive.saved_searches import services as saved_searches
 from archive.services import indexing, reference, users
 from archive.services.filing import file_documents
 
@@ -112,6 +113,9 @@ def load_demo(archive: Archive, *, echo: Callable[[str], None] = print) -> list[
         codes = [code for document_id, code in captured_codes if document_id in captured]
         filed = file_documents(archive.uow(), actor=clerk, archive_codes=codes[1:])  # one left pending filing
         echo(f"filed {len(filed.filed)} documents")
+    staff = users.resolve_actor(archive.uow(), username="staff", remote_addr="demo")
+    if not saved_searches.list_saved_searches(archive.uow(), actor=staff):  # on staff's home page
+        saved_searches.save_search(archive.uow(), actor=staff, name="合同检索", query="合同")
     logins = list(LOGINS)
     for feature in registry.features():
         if feature.demo is not None:

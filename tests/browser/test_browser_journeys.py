@@ -44,6 +44,9 @@ def test_the_clerk_captures_a_generated_scan_then_sees_the_rescan_list_and_the_c
 
 def test_staff_search_open_a_document_turn_its_pages_and_ask_to_borrow_another(browser: Browser, demo: DemoSite) -> None:
     page = open_as(browser, demo, "staff")
+    page.goto(f"{demo.url}/")
+    page.click("main a >> text=合同检索")  # the demo's saved search, on the home page
+    expect(page.locator("article.hit").first).to_be_visible()
     page.click("header nav >> text=检索")
     page.fill("input[name=q]", "用电")
     page.press("input[name=q]", "Enter")
