@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from PIL import Image
 from sqlalchemy.orm import Session
@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 from ocr.base import RecognizedText
 from search.base import SearchIndex
 from storage.base import ObjectStore
+
+if TYPE_CHECKING:
+    from archive.views import FilingProblem
 
 __all__ = ["Clock", "DispositionGuard", "FilingCheck", "Jobs", "NoHolds", "ObjectStore", "Recognizer", "SearchIndex",
            "FixedClock", "KeyHolder", "Lending", "Mailer", "SetClock", "SystemClock"]
@@ -143,11 +146,12 @@ class Lending(Protocol):
 
 class FilingCheck(Protocol):
     """A check a document must pass to be filed 归档 (compliance's four-property checks plug in here).
-    Returns the problems found, each a sentence fit to show the clerk; none means it may be filed.
+    Returns the problems found (archive.views.FilingProblem: a code for the UI, the sentence in English);
+    none means it may be filed.
     It is called inside the filing's open unit of work (archive.unit_of_work.UnitOfWork: its session,
     store and keyring) with the person filing; what it writes commits with the filing."""
 
-    def problems(self, uow: Any, document: Any, *, actor: Any) -> list[str]: ...
+    def problems(self, uow: Any, document: Any, *, actor: Any) -> list[FilingProblem]: ...
 
 
 class NoHolds:

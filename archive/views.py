@@ -279,9 +279,24 @@ class FixityReport:
 
 
 @dataclass(frozen=True)
+class FilingProblem:
+    """One reason a document cannot be filed yet: a code and params the UI translates, and the sentence
+    in English (the CLI, the audit)."""
+
+    code: str
+    message: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class FilingResult:
     filed: list[str]  # archive codes filed now
-    refused: dict[str, str]  # archive code: why it cannot be filed yet
+    problems: dict[str, list[FilingProblem]]  # archive code: why it cannot be filed yet
+
+    @property
+    def refused(self) -> dict[str, str]:
+        """Archive code: its reasons in English, one line."""
+        return {code: "; ".join(p.message for p in found) for code, found in self.problems.items()}
 
 
 # The compliance page reads a recorded run back as the same value.

@@ -23,6 +23,7 @@ from archive.views import (
     SearchHitView,
 )
 from web.api_auth import protect_api
+from web.errors import filing_reasons
 from web.openapi import DEFAULT_ERRORS, ErrorBody, operation, with_fields
 from web.pagination import int_arg, offset_cursor, page_request
 from web.rescan import replace_uploaded_page
@@ -218,7 +219,8 @@ def file_documents() -> ResponseReturnValue:
     if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes) or not codes:
         raise ValidationError("archive_codes must be a non-empty list of archive codes")
     result = filing.file_documents(new_uow(), actor=current_actor(), archive_codes=codes)
-    return jsonify({"filed": result.filed, "refused": result.refused})
+    return jsonify({"filed": result.filed,
+                    "refused": {code: filing_reasons(found) for code, found in result.problems.items()}})
 
 
 @bp.get("/documents/progress")

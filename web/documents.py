@@ -18,7 +18,7 @@ from archive.security.uploads import clean_filename
 from archive.services import documents, filing, metadata
 from retention.permissions import permission_hold_view
 from retention.services import holds
-from web.errors import translated
+from web.errors import filing_reasons, translated
 from web.rescan import replace_uploaded_page
 from web.support import (
     classification_names,
@@ -78,7 +78,7 @@ def file_document(document_id: int) -> ResponseReturnValue:
     if result.filed:
         flash(_("%(code)s filed.", code=code), "ok")
     else:
-        flash(_("Not filed: %(reason)s", reason=result.refused.get(code, "")), "error")
+        flash(_("Not filed: %(reason)s", reason=filing_reasons(result.problems.get(code, ()))), "error")
     return redirect(url_for("documents.show", document_id=document_id))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import psycopg
 from flask import Flask, current_app, jsonify, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -17,8 +19,10 @@ from archive.errors import AccessDenied, ArchiveError, DuplicateDocumentError, N
 from archive.permissions import permission_document_download
 from archive.security.limits import RateLimitedError
 from archive.security.lookups import IdentifierLookupDeniedError
+from archive.views import FilingProblem
 from search.base import SearchError
 from storage.base import StorageUnavailableError
+from web.labels import CHECK_LABELS
 from web.support import may, wants_json
 
 # Driver errors that mean "the database is not reachable now", not "the statement is wrong".
@@ -75,6 +79,13 @@ MESSAGES = {
     "type_changes_archive_code": _l("That type has another category or retention period: the archive code would no longer match. Capture the document again under the right type."),
     "dossier_above_document": _l("That dossier's classification is above the document's: a document is never below its dossier."),
     "document_shredded_edit": _l("A shredded document keeps its trace as it is."),
+    "filing_shredded": _l("The document was shredded."),
+    "filing_ocr_running": _l("OCR has not finished yet."),
+    "filing_ocr_failed": _l("OCR failed (%(reason)s): rescan the page first."),
+    "filing_no_page": _l("It has no page."),
+    "filing_metadata_missing": _l("Required metadata missing: %(fields)s."),
+    "filing_already_filed": _l("Already filed."),
+    "fourcheck_problem": _l("%(check_label)s: %(detail)s (%(hint)s)"),
     "reference_years": _l("Years must be a whole number (empty: permanent)."),
     "acknowledge_comment_required": _l("A comment is required to acknowledge an alert."),
     "alert_already_acknowledged": _l("The alert was already acknowledged by %(who)s."),
@@ -193,6 +204,8 @@ FIELD_LABELS = {
     "filter": _l("Filter"), "format": _l("Format"), "years": _l("Years"), "months": _l("Months"),
     "from": _l("From"), "to": _l("To"), "days": _l("Days"), "limit": _l("Limit"), "offset": _l("Offset"),
     "document_date": _l("Document date"), "starts_on": _l("Starts on"), "ends_on": _l("Ends on"),
+    "archive_code": _l("Archive code"), "title": _l("Title"), "document_type": _l("Document type"),
+    "retention": _l("Retention period"), "department_id": _l("Department"),
 }
 
 
@@ -214,6 +227,21 @@ def translated(error: ArchiveError) -> str:
         return str(template) % params
     except (KeyError, TypeError, ValueError):
         return str(error)
+
+
+def filing_reasons(problems: Iterable[FilingProblem]) -> str:
+    """Why a document cannot be filed, in the reader's language, one line."""
+
+    def reason(problem: FilingProblem) -> str:
+        params = dict(problem.params)
+        if "fields" in params:
+            params["fields"] = "、".join(str(FIELD_LABELS.get(name, name)) for name in params["fields"].split(","))
+        if "check" in params:
+            check_label, hint = CHECK_LABELS.get(params["check"], (params["check"], ""))
+            params |= {"check_label": str(check_label), "hint": str(hint)}
+        return translated(ValidationError(problem.message, code=problem.code, params=params))
+
+    return "; ".join(reason(problem) for problem in problems)
 
 
 def error_response(status: int, title: str, message: str, *, code: str = "error", field: str | None = None,

@@ -11,6 +11,30 @@ from datetime import UTC, date, datetime
 
 from flask_babel import lazy_gettext as _l
 
+# The four-property checks (archive/compliance/checks.py): what each is called, and what to do about it.
+CHECK_LABELS = {
+    "content_hash": (_l("Content hash"), _l("restore the object from a backup; never re-record the hash")),
+    "metadata_matches_content": (_l("Metadata matches content"),
+                                 _l("correct the recorded media type or pages, or recapture the document")),
+    "capture_audited": (_l("Capture audited"), _l("investigate: a record without its chained capture event was not "
+                                                  "captured through the archive")),
+    "required_metadata": (_l("Required metadata"), _l("complete the metadata on the document page before filing")),
+    "document_date": (_l("Document date"), _l("enter the date the document was made")),
+    "pages_present": (_l("Pages present"), _l("rescan the missing pages, or restore them from a backup")),
+    "item_numbers_gapless": (_l("Item numbers without gaps"),
+                             _l("find the record that holds the missing item number, or note the gap in the register")),
+    "required_documents_present": (_l("Required documents present"),
+                                   _l("capture the missing documents of the customer's business process")),
+    "decrypts_and_renders": (_l("Decrypts and renders"),
+                             _l("restore the object from a backup, or recapture from the paper original")),
+    "ocr_text": (_l("OCR text"), _l("rerun OCR for the document, or rescan the page")),
+    "format_allowed": (_l("Format allowed"), _l("convert the original to an allowed format and recapture it")),
+    "live_key": (_l("Live key"), _l("rewrap the keys while the old master key is still held")),
+    "classification_retention": (_l("Classification and retention"), _l("set the classification and retention period")),
+    "no_plaintext_pii": (_l("No plaintext personal data"), _l("re-redact the stored text so numbers are masked")),
+    "virus_free": (_l("Virus free"), _l("quarantine the document and ask the security administrator")),
+}
+
 EVENT_LABELS = {
     "access.denied": _l("Access denied"),
     "account_review.account_confirmed": _l("Account confirmed in a review"),

@@ -29,6 +29,7 @@ from archive.compliance.permissions import permission_fourcheck_run, permission_
 from archive.errors import NotFoundError, ValidationError
 from archive.models import Department, Document, as_utc
 from archive.unit_of_work import UnitOfWork
+from archive.views import FilingProblem
 
 Progress = Callable[[int, int], None]  # (documents checked so far, documents in all)
 FULL, FILING, TRANSFER = "full", "filing", "transfer"
@@ -186,7 +187,7 @@ class FilingFourCheck:
     stored as a report (trigger filing) in the filing's transaction. A document that filing's own rules
 refuse (OCR not finished or failed, no page, shredded) is not checked: the clerk sees one reason."""
 
-    def problems(self, uow: UnitOfWork, document: Document, *, actor: Actor) -> list[str]:
+    def problems(self, uow: UnitOfWork, document: Document, *, actor: Actor) -> list[FilingProblem]:
         if document.status != "ready" or document.is_shredded or not document.pages:
             return []  # filing's own rules refuse it already (archive.services.filing.metadata_problems)
         session = uow.session
@@ -201,7 +202,8 @@ refuse (OCR not finished or failed, no page, shredded) is not checked: the clerk
         tally.add(record, checks.evaluate(record, checks.read_content(uow, record, env), env))
         store_report(session, actor, trigger=FILING, scope={"document_ids": [document.id]},
                      started=started, tally=tally)
-        return [p.sentence() for p in tally.problems if p.severity == checks.ERROR]
+        return [FilingProblem("fourcheck_problem", p.sentence(), {"check": p.check, "detail": p.detail})
+                for p in tally.problems if p.severity == checks.ERROR]
 
 
 def make_filing_check() -> FilingFourCheck:

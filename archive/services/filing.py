@@ -23,25 +23,27 @@ from archive.events import event_document_filed, event_document_filing_refused
 from archive.models import Document
 from archive.permissions import permission_document_file
 from archive.unit_of_work import UnitOfWork
-from archive.views import FilingResult
+from archive.views import FilingProblem, FilingResult
 
 REQUIRED = ("archive_code", "title", "document_type", "classification", "retention", "department_id")
 
 
-def metadata_problems(session: Session, document: Document) -> list[str]:
+def metadata_problems(session: Session, document: Document) -> list[FilingProblem]:
     """What keeps the document from being filed, by the archive's own rules."""
     problems = []
     if document.is_shredded:
-        problems.append("the document was shredded")
+        problems.append(FilingProblem("filing_shredded", "the document was shredded"))
     elif document.status == "processing":
-        problems.append("OCR has not finished")
+        problems.append(FilingProblem("filing_ocr_running", "OCR has not finished"))
     elif document.status == "failed":
-        problems.append(f"OCR failed ({document.failure_reason}): rescan the page first")
+        problems.append(FilingProblem("filing_ocr_failed", f"OCR failed ({document.failure_reason}): rescan the page first",
+                                      {"reason": document.failure_reason or ""}))
     if not document.pages:
-        problems.append("it has no page")
+        problems.append(FilingProblem("filing_no_page", "it has no page"))
     missing = [name for name in REQUIRED if not getattr(document, name)]
     if missing:
-        problems.append(f"required metadata missing: {', '.join(missing)}")
+        problems.append(FilingProblem("filing_metadata_missing", f"required metadata missing: {', '.join(missing)}",
+                                      {"fields": ",".join(missing)}))
     return problems
 
 
@@ -57,22 +59,23 @@ def file_documents(uow: UnitOfWork, *, actor: Actor, archive_codes: Sequence[str
             select(Document).where(Document.archive_code.in_(codes)))}
         checks = registry.filing_checks()
         filed: list[str] = []
-        refused: dict[str, str] = {}
+        refused: dict[str, list[FilingProblem]] = {}
         for code in codes:
             document = documents.get(code)
             if document is None:
                 raise NotFoundError(f"no document with archive code {code}")
             access.require(actor, permission_document_file, document)
             if document.filed_at is not None:
-                refused[code] = "already filed"
+                refused[code] = [FilingProblem("filing_already_filed", "already filed")]
                 continue
             problems = metadata_problems(uow.session, document)
             for check in checks:
                 problems += check.problems(uow, document, actor=actor)
             if problems:
-                refused[code] = "; ".join(problems)
+                refused[code] = problems
                 audit.record(uow.session, actor, event_document_filing_refused, outcome="failed",
-                             target_type="document", target_id=document.id, archive_code=code, problems=problems)
+                             target_type="document", target_id=document.id, archive_code=code,
+                             problems=[p.message for p in problems])
                 continue
             document.filed_at, document.filed_by_id = uow.clock.now(), actor.user_id
             filed.append(code)

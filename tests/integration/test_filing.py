@@ -21,6 +21,7 @@ from archive.identity import resident_id_check_digit
 from archive.models import AuditEvent, Document
 from archive.services import documents
 from archive.services.filing import file_documents
+from archive.views import FilingProblem
 
 ID_NUMBER = "11010519491231002" + resident_id_check_digit("11010519491231002")
 
@@ -65,7 +66,7 @@ def test_a_document_is_filed_only_once_recognised_and_the_filing_is_audited(arch
 def test_a_registered_filing_check_can_refuse_a_document(archive, people, tmp_path, monkeypatch):
     class FourProperties:
         def problems(self, uow, document, *, actor):  # noqa: ANN001, ANN201
-            return ["usability: page 1 does not render"]
+            return [FilingProblem("fourcheck_problem", "usability: page 1 does not render")]
 
     monkeypatch.setattr(registry, "filing_checks", lambda: [FourProperties()])
     document_id, code = capture(archive, people["clerk"], tmp_path, "form")

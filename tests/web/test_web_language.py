@@ -135,3 +135,22 @@ def test_a_bad_date_or_number_argument_is_named_in_the_reader_language(client: F
     assert error == {"code": "not_a_date", "message": "From is not a date (YYYY-MM-DD).", "field": "from"}
     error = client.get("/api/v1/search?q=合同&limit=many&lang=zh_CN").get_json()["error"]
     assert error["code"] == "not_a_number" and error["message"] == "条数上限 必须是整数。"
+
+
+def test_a_filing_refusal_reads_in_the_reader_language(client: FlaskClient, login_as, scan):
+    """Filing's reasons carry codes: the page's notice and the API's answer are translated, not English."""
+    login_as(client, "clerk")
+    with scan("form.png").open("rb") as handle:
+        captured = client.post("/api/v1/documents", content_type="multipart/form-data", data={
+            "customer": "11010519491231002X", "customer_name": "张三", "document_type": "supply_contract",
+            "files": (handle, "form.png")})
+    assert captured.status_code == 201, captured.get_data(as_text=True)
+    code, document_id = (captured.get_json()["documents"][0][key] for key in ("archive_code", "document_id"))
+    refused = client.post("/api/v1/documents/filing", json={"archive_codes": [code]}).get_json()["refused"]
+    assert refused == {code: "OCR 识别尚未完成。"}  # the worker has not run: OCR is pending
+    page = client.post(f"/documents/{document_id}/filing", data={"archive_code": code},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "OCR 识别尚未完成" in page and "has not finished" not in page
+    client.get("/?lang=en")
+    refused = client.post("/api/v1/documents/filing", json={"archive_codes": [code]}).get_json()["refused"]
+    assert refused == {code: "OCR has not finished yet."}
