@@ -103,6 +103,9 @@ def _check_type(session: Session, document: Document, code: str) -> None:
     new, old = session.get(DocumentType, code), document.doc_type
     if new is None:
         raise ValidationError(f"unknown document type {code!r}", code="unknown_type", field="document_type")
+    if not new.active:  # a deactivated type names the records that have it, but takes no new ones
+        raise ValidationError(f"document type {code!r} is no longer in use", code="inactive_reference",
+                              params={"value": code}, field="document_type")
     if document.filed_at is not None:
         raise ValidationError("a filed record keeps its type", code="type_fixed_after_filing",
                               field="document_type")
