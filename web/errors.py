@@ -127,6 +127,7 @@ MESSAGES = {
     "no_file": _l("Choose a file to upload."),
     "not_a_date": _l("%(field_label)s is not a date (YYYY-MM-DD)."),
     "not_a_number": _l("%(field_label)s must be a whole number."),
+    "not_a_boolean": _l("%(field_label)s must be true or false."),
     "not_a_fonds": _l("%(value)s is not a fonds number (e.g. Z002)."),
     "not_an_original_loan": _l("Request %(number)s is not an approved loan of originals."),
     "originals_already_lent": _l("The originals of %(number)s were already lent."),
@@ -205,7 +206,7 @@ FIELD_LABELS = {
     "from": _l("From"), "to": _l("To"), "days": _l("Days"), "limit": _l("Limit"), "offset": _l("Offset"),
     "document_date": _l("Document date"), "starts_on": _l("Starts on"), "ends_on": _l("Ends on"),
     "archive_code": _l("Archive code"), "title": _l("Title"), "document_type": _l("Document type"),
-    "retention": _l("Retention period"), "department_id": _l("Department"),
+    "retention": _l("Retention period"), "department_id": _l("Department"), "active": _l("Active"),
 }
 
 
