@@ -72,8 +72,6 @@ MESSAGES = {
     "too_long": _l("Too long: at most %(limit)s characters."),
     "title_required": _l("A document needs a title."),
     "original_or_copy": _l("Choose original or copy."),
-    "bad_date": _l("Not a date (YYYY-MM-DD)."),
-    "unknown_type": _l("Unknown document type."),
     "type_above_classification": _l("The document's classification is below that type's minimum: ask for a classification change first."),
     "type_fixed_after_filing": _l("A filed record keeps its document type."),
     "type_changes_archive_code": _l("That type has another category or retention period: the archive code would no longer match. Capture the document again under the right type."),
