@@ -55,9 +55,9 @@ def test_axe_reports_a_serious_violation_when_there_is_one(browser: Browser, dem
 
 
 CONTROLS = "a[href], button, input:not([type=hidden]), select, textarea, [tabindex='0']"
-# Number every visible control (a radio group is one stop: arrows move inside it); describe each.
+# Number every visible control (not inside a closed <details>; a radio group is one stop: arrows move inside it); describe each.
 NUMBER_CONTROLS = """selector => [...document.querySelectorAll(selector)]
-    .filter(e => e.getClientRects().length && !e.disabled && e.tabIndex >= 0 && getComputedStyle(e).visibility !== 'hidden')
+    .filter(e => e.checkVisibility({visibilityProperty: true}) && !e.disabled && e.tabIndex >= 0)
     .filter(e => !(e.type === 'radio' && !e.checked && e.form.querySelector(`[name="${e.name}"]:checked`)))
     .map((e, i) => { e.dataset.probe = i; return e.outerHTML.slice(0, 80); })"""
 # The focused control's number (-1 for another element, null for none) and whether a focus ring shows.
