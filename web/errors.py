@@ -206,7 +206,7 @@ FIELD_LABELS = {
     "from": _l("From"), "to": _l("To"), "days": _l("Days"), "limit": _l("Limit"), "offset": _l("Offset"),
     "document_date": _l("Document date"), "starts_on": _l("Starts on"), "ends_on": _l("Ends on"),
     "archive_code": _l("Archive code"), "title": _l("Title"), "document_type": _l("Document type"),
-    "retention": _l("Retention period"), "department_id": _l("Department"),
+    "retention": _l("Retention period"), "department_id": _l("Department"), "customer_id": _l("Customer"),
 }
 
 
