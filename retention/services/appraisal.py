@@ -117,7 +117,7 @@ def appraise_record(uow: UnitOfWork, *, actor: Actor, batch_id: int, archive_cod
                               params={"value": decision}, field="decision")
     if decision == "extend" and (not extend_years or extend_years < 1 or not reason.strip()):
         raise ValidationError("an extension gives a number of years and a reason", code="extension_years_and_reason")
-    if decision == "extend" and extend_years > MAX_YEARS:
+    if decision == "extend" and (extend_years or 0) > MAX_YEARS:
         raise ValidationError(f"years must be at most {MAX_YEARS}", code="period_too_long", field="years",
                               params={"high": MAX_YEARS})
     with uow:
