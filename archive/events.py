@@ -31,4 +31,4 @@ event_classification_changed = "classification.changed"  # with before and after
 event_reference_changed = "reference.changed"  # reference data added or edited, with before and after
 event_document_metadata_changed = "document.metadata_changed"  # with before and after (修改有痕迹)
 event_customer_superseded = "customer.superseded"  # a wrong identity key replaced by a new customer (seed 004)
-event_documents_browsed = "documents.browsed"  # the lists by work order / business step and by dossier
+event_documents_browsed = "documents.browsed"  # lists of documents: by work order, by dossier, a home page panel

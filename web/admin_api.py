@@ -12,6 +12,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 
+from archive.errors import ValidationError
 from archive.services import accounts, reference, users
 from archive.services.accounts import ChangeRequestView
 from archive.services.reference import ReferenceData
@@ -154,6 +155,19 @@ def change_user(user_id: int) -> ResponseReturnValue:
     return jsonify(change_request_id=request_id)
 
 
+class DepartmentMove(BaseModel):
+    department: str | None = Field(None, max_length=20, description="a department code; null for a role of none")
+
+
+@bp.post("/users/<int:user_id>/department")
+@operation("Move an account to another department", body=DepartmentMove, status=204)
+def move_user(user_id: int) -> ResponseReturnValue:
+    """Audited with before and after; the account's sessions end."""
+    accounts.change_department(new_uow(), actor=current_actor(), user_id=user_id,
+                               department=_text(json_body(), "department") or None)
+    return "", 204
+
+
 @bp.get("/approvals")
 @operation("Pending role and clearance changes", query=PageQuery, response=ApprovalsAnswer)
 def list_approvals() -> ResponseReturnValue:
@@ -185,4 +199,20 @@ def reference_data() -> ResponseReturnValue:
 def save_reference(kind: str) -> ResponseReturnValue:
     """Adds the row, or edits the one with that code (codes stay); audited with before and after."""
     reference.save_reference_row(new_uow(), actor=current_actor(), kind=kind, values=json_body())
+    return "", 204
+
+
+class Activation(BaseModel):
+    active: bool
+
+
+@bp.put("/reference/<any(department, document_type, classification_level, retention_period):kind>/<code>/active")
+@operation("Deactivate or reactivate a row of reference data", body=Activation, status=204)
+def set_reference_active(kind: str, code: str) -> ResponseReturnValue:
+    """Nothing is deleted: records keep the row; a deactivated one takes no new use. Audited with before
+    and after."""
+    active = json_body().get("active")
+    if not isinstance(active, bool):
+        raise ValidationError("active must be true or false", code="not_a_boolean", field="active")
+    reference.set_reference_active(new_uow(), actor=current_actor(), kind=kind, code=code, active=active)
     return "", 204

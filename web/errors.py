@@ -72,8 +72,6 @@ MESSAGES = {
     "too_long": _l("Too long: at most %(limit)s characters."),
     "title_required": _l("A document needs a title."),
     "original_or_copy": _l("Choose original or copy."),
-    "bad_date": _l("Not a date (YYYY-MM-DD)."),
-    "unknown_type": _l("Unknown document type."),
     "type_above_classification": _l("The document's classification is below that type's minimum: ask for a classification change first."),
     "type_fixed_after_filing": _l("A filed record keeps its document type."),
     "type_changes_archive_code": _l("That type has another category or retention period: the archive code would no longer match. Capture the document again under the right type."),
@@ -128,6 +126,7 @@ MESSAGES = {
     "not_a_date": _l("%(field_label)s is not a date (YYYY-MM-DD)."),
     "not_a_number": _l("%(field_label)s must be a whole number."),
     "period_too_long": _l("%(field_label)s must be at most %(high)s."),
+    "not_a_boolean": _l("%(field_label)s must be true or false."),
     "not_a_fonds": _l("%(value)s is not a fonds number (e.g. Z002)."),
     "not_an_original_loan": _l("Request %(number)s is not an approved loan of originals."),
     "originals_already_lent": _l("The originals of %(number)s were already lent."),
@@ -206,7 +205,8 @@ FIELD_LABELS = {
     "from": _l("From"), "to": _l("To"), "days": _l("Days"), "limit": _l("Limit"), "offset": _l("Offset"),
     "document_date": _l("Document date"), "starts_on": _l("Starts on"), "ends_on": _l("Ends on"),
     "archive_code": _l("Archive code"), "title": _l("Title"), "document_type": _l("Document type"),
-    "retention": _l("Retention period"), "department_id": _l("Department"), "customer_id": _l("Customer"),
+    "retention": _l("Retention period"), "department_id": _l("Department"), "active": _l("Active"),
+    "customer_id": _l("Customer"),
 }
 
 

@@ -34,6 +34,7 @@ from archive.capture.views import (
     RescanList,
 )
 from archive.errors import DuplicateDocumentError, ValidationError
+from archive.events import event_documents_browsed
 from archive.models import Customer, Document, Page
 from archive.pii import redact
 from archive.unit_of_work import UnitOfWork
@@ -118,4 +119,6 @@ def list_capture_queue(uow: UnitOfWork, *, actor: Actor, limit: int = 20) -> Cap
             .outerjoin(pages, pages.c.document_id == Document.id)
             .where(wanted).order_by(Document.captured_at, Document.id).limit(limit)
         ).all()
+        audit.record(uow.session, actor, event_documents_browsed, by="capture_queue", documents=len(rows))
+        uow.commit()
     return CaptureQueue(total=total, items=[CaptureQueueItem(*row) for row in rows])

@@ -77,7 +77,8 @@ def save_search(uow: UnitOfWork, *, actor: Actor, name: str, query: str = "",
     """Keep a search under a name for the actor. Requires permission to search (or a running grant);
     ValidationError for an empty or long name, a long query, bad filters, nothing to search for, or more
     than MAX_PER_USER saved searches."""
-    access.require_search(actor)
+    with uow:  # a refusal leaving the unit of work is audited
+        access.require_search(actor)
     name, query = name.strip(), query.strip()
     if not name or len(name) > 100:
         raise ValidationError("the name must be 1 to 100 characters", code="saved_search_name", field="name")

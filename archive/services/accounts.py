@@ -117,7 +117,7 @@ def request_account_change(uow: UnitOfWork, *, actor: Actor, user_id: int, role:
 def change_department(uow: UnitOfWork, *, actor: Actor, user_id: int, department: str | None) -> None:
     """Move an account to another department (an active one; None for roles that belong to none).
     The system administrator's duty (departments), audited with before and after. Requires
-    permission_user_manage; the user's next request already reads as the new department."""
+    permission_user_manage. The user's sessions end: what they may see changes with the department."""
     with uow:
         access.require(actor, permission_user_manage)
         session = uow.session
@@ -128,6 +128,7 @@ def change_department(uow: UnitOfWork, *, actor: Actor, user_id: int, department
         if (department or None) == before:
             return
         user.department_id = users.department_of(session, department or None, user.role)
+        end_sessions(session, user.id)
         audit.record(session, actor, event_user_department_changed, target_type="user", target_id=user.id,
                      username=user.username, before=before, after=department or None)
         uow.commit()

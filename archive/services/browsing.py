@@ -11,6 +11,7 @@ from archive.actors import Actor
 from archive.events import event_documents_browsed
 from archive.models import Document
 from archive.permissions import permission_document_view
+from archive.pii import redact
 from archive.services.customers import summarise_document
 from archive.unit_of_work import UnitOfWork
 from archive.views import DocumentGroupView
@@ -33,8 +34,8 @@ def documents_by_work_order(uow: UnitOfWork, *, actor: Actor, work_order: str = 
         groups: dict[tuple[str, str], list[Document]] = {}
         for document in uow.session.scalars(query).unique():
             groups.setdefault((document.work_order or "", document.business_step or ""), []).append(document)
-        audit.record(uow.session, actor, event_documents_browsed, by="work_order", work_order=work_order,
-                     business_step=business_step, documents=sum(len(d) for d in groups.values()))
+        audit.record(uow.session, actor, event_documents_browsed, by="work_order", work_order=redact(work_order),
+                     business_step=redact(business_step), documents=sum(len(d) for d in groups.values()))
         uow.commit()
         return [DocumentGroupView(key=order, label=step, documents=[summarise_document(d) for d in docs],
                                   customer_id=docs[0].customer_id)

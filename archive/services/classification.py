@@ -81,6 +81,10 @@ def request_change(uow: UnitOfWork, *, actor: Actor, target_type: str, target_id
         if not reason.strip():
             raise ValidationError("a reason is required", code="reason_required", field="reason")
         before = target.classification
+        wanted = session.get(ClassificationLevel, level)
+        if wanted is not None and not wanted.active:  # it names the records that have it, takes no new ones
+            raise ValidationError(f"classification {level!r} is no longer in use", code="inactive_reference",
+                                  params={"value": level}, field="classification")
         if rank(session, level) == rank(session, before):
             raise ValidationError(f"the {target_type} is already {level}", code="classification_unchanged",
                                   params={"level": level}, field="classification")

@@ -10,7 +10,12 @@ from sqlalchemy.orm import Session
 from archive import access, audit
 from archive.actors import Actor
 from archive.errors import NotFoundError, ValidationError
-from archive.events import event_customer_registered, event_customer_superseded, event_customer_viewed
+from archive.events import (
+    event_customer_registered,
+    event_customer_superseded,
+    event_customer_viewed,
+    event_documents_browsed,
+)
 from archive.identity import classify_identifier, mask, validate_identifier
 from archive.models import Customer, Document, Dossier, RequiredDocument
 from archive.permissions import (
@@ -376,4 +381,6 @@ def list_customers_missing_documents(uow: UnitOfWork, *, actor: Actor, limit: in
         items = [CustomerGap(id=c.id, name=c.name, department=c.department.code,
                              missing_types=[t for t in checklists[c.kind] if t not in held.get(c.id, set())])
                  for c in customers]
+        audit.record(session, actor, event_documents_browsed, by="customer_gaps", customers=len(items))
+        uow.commit()
     return CustomerGaps(total=total, items=items)

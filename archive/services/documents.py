@@ -18,6 +18,7 @@ from archive.errors import DocumentShreddedError, NotFoundError
 from archive.events import (
     event_document_downloaded,
     event_document_viewed,
+    event_documents_browsed,
     event_page_image_viewed,
     event_page_version_viewed,
     event_page_words_viewed,
@@ -348,4 +349,6 @@ def list_recent_documents(uow: UnitOfWork, *, actor: Actor, limit: int = 10) -> 
         new = [DocumentLink(*row[:5], at=as_utc(row.captured_at))
                for row in uow.session.execute(shown.order_by(Document.captured_at.desc(), Document.id.desc())
                                               .limit(limit))]
+        audit.record(uow.session, actor, event_documents_browsed, by="recent", documents=len(viewed) + len(new))
+        uow.commit()
     return RecentDocuments(viewed=viewed, new=new)

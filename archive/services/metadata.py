@@ -76,7 +76,7 @@ def _cleaned(edit: MetadataEdit) -> dict[str, str]:
         try:
             date.fromisoformat(wanted["document_date"])
         except ValueError:
-            raise ValidationError(f"{wanted['document_date']!r} is not a date (YYYY-MM-DD)", code="bad_date",
+            raise ValidationError(f"{wanted['document_date']!r} is not a date (YYYY-MM-DD)", code="not_a_date",
                                   field="document_date") from None
     return wanted
 
@@ -102,7 +102,11 @@ def _check_type(session: Session, document: Document, code: str) -> None:
     type of the same category (门类) and retention period, both of which the archive code spells."""
     new, old = session.get(DocumentType, code), document.doc_type
     if new is None:
-        raise ValidationError(f"unknown document type {code!r}", code="unknown_type", field="document_type")
+        raise ValidationError(f"unknown document type {code!r}", code="unknown_document_type",
+                              params={"value": code}, field="document_type")
+    if not new.active:  # a deactivated type names the records that have it, but takes no new ones
+        raise ValidationError(f"document type {code!r} is no longer in use", code="inactive_reference",
+                              params={"value": code}, field="document_type")
     if document.filed_at is not None:
         raise ValidationError("a filed record keeps its type", code="type_fixed_after_filing",
                               field="document_type")

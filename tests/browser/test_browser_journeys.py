@@ -99,11 +99,12 @@ def test_the_auditor_queries_the_audit_desk_by_user_and_reads_the_alerts(browser
 def test_the_system_administrator_creates_an_account_and_adds_a_department(browser: Browser, demo: DemoSite) -> None:
     page = open_as(browser, demo, "admin")
     page.click("header nav >> text=用户")
-    page.fill("input[name=username]", "wangfang")
-    page.fill("input[name=display_name]", "王芳")
-    page.select_option("select[name=role]", "staff")
-    page.select_option("select[name=department]", "KF")
-    page.click("main form.stacked button[type=submit]")
+    create = page.locator("main form.stacked")  # the rows' own forms (move, change) have fields of these names too
+    create.locator("input[name=username]").fill("wangfang")
+    create.locator("input[name=display_name]").fill("王芳")
+    create.locator("select[name=role]").select_option("staff")
+    create.locator("select[name=department]").select_option("KF")
+    create.locator("button[type=submit]").click()
     expect(page.locator("main table")).to_contain_text("wangfang")
     page.click("header nav >> text=基础数据")
     form = page.locator("form:has(input[name=code]):has(button:text('添加'))").first

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from archive_fixtures import captured
+from archive_fixtures import audit_rows, captured
 from sqlalchemy import select
 
 from archive.capture.services import CaptureRequest, capture_document, list_capture_queue
@@ -72,3 +72,13 @@ def test_recent_documents_are_those_the_actor_viewed_and_the_newest_they_may_see
     assert documents.list_recent_documents(archive.uow(), actor=people["staff_kf"]).new == []
     with pytest.raises(AccessDenied):
         documents.list_recent_documents(archive.uow(), actor=people["admin"])
+
+
+def test_each_panel_listing_documents_or_customers_is_audited(archive, people, tmp_path: Path) -> None:  # noqa: ANN001
+    """The home page's lists name documents and customers: each listing is a documents.browsed event."""
+    captured(archive, people["clerk"], tmp_path, "contract")
+    list_capture_queue(archive.uow(), actor=people["clerk"])
+    customers.list_customers_missing_documents(archive.uow(), actor=people["clerk"])
+    documents.list_recent_documents(archive.uow(), actor=people["staff"])
+    browsed = [(row.actor_name, row.detail["by"]) for row in audit_rows(archive, "documents.browsed")]
+    assert browsed == [("clerk", "capture_queue"), ("clerk", "customer_gaps"), ("staff", "recent")]

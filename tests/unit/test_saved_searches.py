@@ -67,6 +67,7 @@ def test_a_role_that_may_not_search_cannot_save_a_search(archive, people) -> Non
     with pytest.raises(AccessDenied):
         services.save_search(archive.uow(), actor=people["auditor"], name="x", query="电费")
     assert services.list_saved_searches(archive.uow(), actor=people["auditor"]) == []
+    assert [row.actor_name for row in audit_rows(archive, "access.denied")] == ["auditor"]  # the refusal is audited
 
 
 def test_migration_0016_goes_down_and_up(archive, people) -> None:  # noqa: ANN001

@@ -197,3 +197,27 @@ def test_migration_0018_goes_down_and_up_and_keeps_every_row_active(archive: Arc
     with archive.session_factory() as session:
         assert all(t.active for t in session.scalars(select(DocumentType)))
         assert all(d.active for d in session.scalars(select(Department)))
+
+
+def test_a_deactivated_type_or_level_is_not_taken_by_a_metadata_edit_or_a_classification_request(
+        web_archive: Archive, tmp_path) -> None:  # noqa: ANN001
+    from archive_fixtures import captured
+
+    from archive.errors import ValidationError
+    from archive.services import classification, metadata, reference, users
+
+    clerk = users.resolve_actor(web_archive.uow(), username="clerk")
+    admin = users.resolve_actor(web_archive.uow(), username="admin")
+    document = captured(web_archive, clerk, tmp_path, "kept", document_type="supply_contract")
+    reference.set_reference_active(web_archive.uow(), actor=admin, kind="document_type", code="application_form",
+                                   active=False)
+    reference.set_reference_active(web_archive.uow(), actor=admin, kind="classification_level", code="confidential",
+                                   active=False)
+    with pytest.raises(ValidationError) as edit:
+        metadata.edit_document_metadata(web_archive.uow(), actor=clerk, document_id=document.id,
+                                        edit=metadata.MetadataEdit(document_type="application_form"))
+    with pytest.raises(ValidationError) as change:
+        classification.request_change(web_archive.uow(), actor=clerk, target_type="document", target_id=document.id,
+                                      level="confidential", reason="核对")
+    assert (edit.value.code, edit.value.field) == ("inactive_reference", "document_type")
+    assert (change.value.code, change.value.field) == ("inactive_reference", "classification")
