@@ -14,6 +14,7 @@ from archive.account_review import services
 from archive.account_review.permissions import permission_account_review
 from archive.errors import ValidationError
 from web.errors import translated
+from web.pagination import number_arg, whole_number
 from web.support import current_actor, get_archive, may, new_uow, require_login
 
 bp = Blueprint("account_review", __name__, url_prefix="/account-review")
@@ -26,14 +27,15 @@ def account_review_navigation() -> dict[str, object]:
     return {"may_review_accounts": may(permission_account_review)}
 
 
+def default_days() -> int:
+    return get_archive().settings.account_inactive_days or services.DEFAULT_INACTIVE_DAYS
+
+
 def inactive_days() -> int:
-    """The `days` argument: how long unused makes an account inactive (the setting's, by default)."""
-    raw = request.args.get("days", "").strip()
-    if not raw:
-        return get_archive().settings.account_inactive_days or services.DEFAULT_INACTIVE_DAYS
-    if not raw.isdigit() or not 1 <= int(raw) <= 3650:
-        abort(400)
-    return int(raw)
+    """The `days` argument: how long unused makes an account inactive (the setting's, by default);
+    ValidationError when it is no number or out of the service's range."""
+    days = number_arg("days")
+    return default_days() if days is None else services.checked_days(days)
 
 
 def changes_since(days: int) -> datetime:
@@ -49,21 +51,26 @@ def changes_since(days: int) -> datetime:
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    actor, days = current_actor(), inactive_days()
+    actor, status, days_error = current_actor(), 200, None
+    try:
+        days = inactive_days()
+    except ValidationError as error:
+        days, status, days_error = default_days(), 400, translated(error)
     since = changes_since(days)
     inactive = services.inactive_accounts(new_uow(), actor=actor, days=days)
     changed = services.changed_accounts(new_uow(), actor=actor, since=since)
     reviews = services.list_reviews(new_uow(), actor=actor)
     return render_template("account_review/index.html", inactive=inactive, changed=changed, reviews=reviews,
-                           days=days, since=since, auto_days=get_archive().settings.account_inactive_days)
+                           days=days, since=since, auto_days=get_archive().settings.account_inactive_days,
+                           days_error=days_error), status
 
 
 @bp.post("/")
 def start() -> ResponseReturnValue:
-    raw = request.form.get("days", "").strip()
-    days = int(raw) if raw.isdigit() and 1 <= int(raw) <= 3650 else services.DEFAULT_INACTIVE_DAYS
     try:
-        review_id = services.start_review(new_uow(), actor=current_actor(), inactive_days=days)
+        days = whole_number(request.form.get("days"), "days")
+        review_id = services.start_review(new_uow(), actor=current_actor(),
+                                          inactive_days=services.DEFAULT_INACTIVE_DAYS if days is None else days)
     except ValidationError as error:
         flash(translated(error), "error")
         return redirect(url_for("account_review.index"))

@@ -56,7 +56,7 @@ class ReviewsAnswer(BaseModel):
 
 
 class NewReview(BaseModel):
-    days: int = Field(services.DEFAULT_INACTIVE_DAYS, ge=1, le=3650, description="unused for this many days")
+    days: int = Field(services.DEFAULT_INACTIVE_DAYS, ge=1, le=services.MAX_INACTIVE_DAYS, description="unused for this many days")
 
 
 class CreatedReview(BaseModel):
@@ -119,8 +119,8 @@ def start_review() -> ResponseReturnValue:
     """{"days"?} → 201 {"id", "url"}: every account unused that long or changed since the last signed-off
     review, to confirm or disable. One review is open at a time (400 otherwise)."""
     days = json_body().get("days", services.DEFAULT_INACTIVE_DAYS)
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
-        raise ValidationError("days must be a whole number from 1 to 3650", field="days")
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise ValidationError("days must be a whole number", code="not_a_number", field="days")
     review_id = services.start_review(new_uow(), actor=current_actor(), inactive_days=days)
     return jsonify(id=review_id, url=url_for("account_review_api.show_review", review_id=review_id)), 201
 

@@ -25,10 +25,10 @@ from archive.views import (
 from web.api_auth import protect_api
 from web.errors import filing_reasons
 from web.openapi import DEFAULT_ERRORS, ErrorBody, operation, with_fields
-from web.pagination import int_arg, offset_cursor, page_request
+from web.pagination import CURSOR, int_arg, offset_cursor, page_request
 from web.rescan import replace_uploaded_page
 from web.search import request_filters, search_options
-from web.support import current_actor, new_uow, require_login
+from web.support import current_actor, json_body, new_uow, require_login
 from web.uploads import CaptureFields, capture_uploads, parse_ids, progress_of, uploaded_files
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -41,7 +41,6 @@ MAX_OFFSET = 10_000  # of search hits: deeper pages are refined by the query, no
 
 # --- what the description says (web/openapi.py) ------------------------------------------------------
 
-CURSOR = Field("", description="next_cursor of the previous page; absent for the first page")
 OFFSET = Field(0, ge=0, deprecated=True, description="the first hit's position (use cursor instead)")
 
 
@@ -214,8 +213,7 @@ def capture() -> ResponseReturnValue:
 @operation("File documents (归档)", body=FilingBody, response=FilingAnswer)
 def file_documents() -> ResponseReturnValue:
     """File 归档 documents: JSON {"archive_codes": [...]} → {"filed": [...], "refused": {code: reason}}."""
-    body = request.get_json(silent=True) or {}
-    codes = body.get("archive_codes")
+    codes = json_body().get("archive_codes")
     if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes) or not codes:
         raise ValidationError("archive_codes must be a non-empty list of archive codes")
     result = filing.file_documents(new_uow(), actor=current_actor(), archive_codes=codes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Literal
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 
@@ -14,8 +14,8 @@ from archive.api_tokens.services import TokenView
 from archive.errors import ValidationError
 from web.api_auth import protect_api
 from web.openapi import operation
-from web.pagination import keyset_page, page_request
-from web.support import current_actor, new_uow, require_login
+from web.pagination import CURSOR, keyset_page, page_request
+from web.support import current_actor, json_body, new_uow, require_login
 
 bp = Blueprint("api_tokens_api", __name__, url_prefix="/api/v1")
 protect_api(bp)  # before require_login: a bearer token logs the user in
@@ -26,7 +26,7 @@ MAX_LIMIT = 100
 
 class TokensQuery(BaseModel):
     limit: int = Field(MAX_LIMIT, ge=1, le=MAX_LIMIT)
-    cursor: str = Field("", description="next_cursor of the previous page; absent for the first page")
+    cursor: str = CURSOR
 
 
 class TokensAnswer(BaseModel):
@@ -64,8 +64,8 @@ def list_tokens() -> ResponseReturnValue:
 @operation("Create an API token", body=NewToken, response=CreatedToken, status=201, errors=(400, 401, 403))
 def create_token() -> ResponseReturnValue:
     """{"name": str, "scope": "read"|"write", "days": 1..365} → 201 {"token": {...}, "secret": "..."}."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("days"), int) or isinstance(body.get("days"), bool):
+    body = json_body()
+    if not isinstance(body.get("days"), int) or isinstance(body.get("days"), bool):
         raise ValidationError("send a JSON object with name, scope and days (a whole number)")
     created = services.create_api_token(new_uow(), actor=current_actor(), name=str(body.get("name") or ""),
                                         scope=str(body.get("scope") or ""), days=body["days"])

@@ -14,12 +14,11 @@ from pydantic import BaseModel, Field
 from archive.compliance import alerts, desk
 from archive.compliance.alerts import AlertView
 from archive.compliance.desk import DeskEvent, TrailStatus, UserStatistics
-from archive.errors import ValidationError
 from web.api_auth import protect_api
 from web.audit_desk import statistics_period, trail_filters
 from web.openapi import operation
 from web.pagination import CURSOR, cursor_for, keyset_page, page_request
-from web.support import current_actor, new_uow, require_login
+from web.support import current_actor, json_body, new_uow, require_login
 
 bp = Blueprint("audit_api", __name__, url_prefix="/api/v1/audit")
 protect_api(bp)  # before require_login: a bearer token logs the user in
@@ -127,9 +126,7 @@ def list_alerts() -> ResponseReturnValue:
 def acknowledge(alert_id: int) -> ResponseReturnValue:
     """{"comment"} → {"alert"}: marks it dealt with (audited); 400 without a comment or when already
     acknowledged."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError("send a JSON object with a comment", field="comment")
+    body = json_body()
     alert = alerts.acknowledge_alert(new_uow(), actor=current_actor(), alert_id=alert_id,
                                      comment=str(body.get("comment") or "")[:2000])
     return jsonify(alert=asdict(alert))

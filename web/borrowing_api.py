@@ -22,9 +22,9 @@ from web.api_auth import protect_api
 from web.borrowing import ask, parse_date
 from web.inbox import language, safe_link, sentence
 from web.openapi import operation, with_fields
-from web.pagination import PageQuery, keyset_page, list_page, page_request
+from web.pagination import CURSOR, PageQuery, keyset_page, list_page, page_request
 from web.security import is_id
-from web.support import current_actor, new_uow, require_login
+from web.support import current_actor, json_body, new_uow, require_login
 
 bp = Blueprint("borrowing_api", __name__, url_prefix="/api/v1")
 protect_api(bp)  # before require_login: a bearer token logs the user in
@@ -35,7 +35,6 @@ MAX_LIMIT = 200
 
 # --- what the description says (web/openapi.py) ------------------------------------------------------
 
-CURSOR = Field("", description="next_cursor of the previous page; absent for the first page")
 RequestJson = with_fields(RequestView, "BorrowRequestJson", url=str, api_url=str)
 
 
@@ -152,13 +151,6 @@ class ChainBody(BaseModel):
     steps: list[ChainStep] = Field(max_length=len(CAPACITIES) + 2)
 
 
-def _body() -> dict[str, object]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError("send a JSON object")
-    return body
-
-
 def _request_json(view: RequestView) -> dict[str, object]:
     return asdict(view) | {"url": url_for("borrowing.show", request_id=view.id),
                            "api_url": url_for("borrowing_api.borrow_request", request_id=view.id)}
@@ -175,7 +167,7 @@ def _find_id(number: str) -> int | None:
 def create_borrow_request() -> ResponseReturnValue:
     """{"codes": [...] | "dossier_id": n | "customer": "ID or credit code", "types": [...], "purpose": "...",
     "mode": "view"|"download"|"original", "days": n} → 201 {"number", "id", "url"}."""
-    number = ask(_body())
+    number = ask(json_body())
     request_id = _find_id(number)
     body: dict[str, object] = {"number": number, "id": request_id}
     if request_id is not None:
@@ -206,7 +198,7 @@ def borrow_request(request_id: int) -> ResponseReturnValue:
 @operation("Approve or reject a borrow request", body=DecisionBody, response=Status)
 def decision(request_id: int) -> ResponseReturnValue:
     """{"approve": true|false, "comment": "..."} (a comment is required to reject) → {"status"}."""
-    body = _body()
+    body = json_body()
     if not isinstance(body.get("approve"), bool):
         raise ValidationError("approve must be true or false")
     status = services.decide(new_uow(), actor=current_actor(), request_id=request_id, approve=body["approve"],
@@ -225,7 +217,7 @@ def give_back(request_id: int) -> ResponseReturnValue:
 @operation("Revoke a running grant", body=RevokeBody, response=Status)
 def revoke(request_id: int) -> ResponseReturnValue:
     """{"reason": "..."} (required)."""
-    services.revoke(new_uow(), actor=current_actor(), request_id=request_id, reason=str(_body().get("reason") or ""))
+    services.revoke(new_uow(), actor=current_actor(), request_id=request_id, reason=str(json_body().get("reason") or ""))
     return jsonify(status="revoked")
 
 
@@ -245,10 +237,10 @@ def inbox_entries() -> ResponseReturnValue:
 @operation("Mark inbox entries read", body=ReadBody, response=Unread, errors=(400, 401))
 def inbox_read() -> ResponseReturnValue:
     """{"ids": [...]} or {} for all → {"unread"}."""
-    ids = _body().get("ids") if request.get_json(silent=True) else None
-    if ids is not None and (not isinstance(ids, list) or not all(is_id(i) for i in ids)):
+    body = json_body()  # only an absent "ids" means all; [] marks none
+    if "ids" in body and not (isinstance(body["ids"], list) and all(is_id(i) for i in body["ids"])):
         raise ValidationError("ids must be a list of entry ids", field="ids")
-    inbox.mark_read(new_uow(), actor=current_actor(), entry_ids=ids)
+    inbox.mark_read(new_uow(), actor=current_actor(), entry_ids=body.get("ids"))
     return jsonify(unread=inbox.unread_count(new_uow(), actor=current_actor()))
 
 
@@ -265,7 +257,7 @@ def delegations() -> ResponseReturnValue:
 def add_delegation() -> ResponseReturnValue:
     """{"to", "starts_on", "ends_on"} → 201 {"id"}: another approver of the same capacity decides for the
     caller in that period."""
-    body = _body()
+    body = json_body()
     delegation_id = services.delegate(new_uow(), actor=current_actor(), to=str(body.get("to") or "").strip(),
                                       starts_on=parse_date(str(body.get("starts_on") or ""), "starts_on"),
                                       ends_on=parse_date(str(body.get("ends_on") or ""), "ends_on"))
@@ -287,7 +279,7 @@ def loans() -> ResponseReturnValue:
 def lend(request_id: int) -> ResponseReturnValue:
     """{"note"?} → {"loans": [id, ...]}, each due after the request's days (`loan.manage`)."""
     lent = services.lend_originals(new_uow(), actor=current_actor(), request_id=request_id,
-                                   note=str(_body().get("note") or ""))
+                                   note=str(json_body().get("note") or ""))
     return jsonify(loans=lent)
 
 
@@ -313,7 +305,7 @@ def borrow_chains() -> ResponseReturnValue:
 def set_chain(classification: str, side: str) -> ResponseReturnValue:
     """{"steps": [{"capacity", "rule"}, ...]} for requesters inside (`in`) or outside (`out`) the owning
     department; audited with before and after."""
-    steps = _body().get("steps")
+    steps = json_body().get("steps")
     if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
         raise ValidationError("steps is a list of {capacity, rule}", field="steps")
     chains.set_chain(new_uow(), actor=current_actor(), classification=classification, in_department=side == "in",

@@ -7,6 +7,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from archive.services import browsing
+from web.pagination import number_arg
 from web.support import current_actor, new_uow, require_login
 
 work_orders_bp = Blueprint("work_orders", __name__, url_prefix="/work-orders")
@@ -28,7 +29,6 @@ def index() -> ResponseReturnValue:
 @dossiers_bp.get("/")
 def dossiers() -> ResponseReturnValue:
     """?dossier= shows one dossier."""
-    raw = request.args.get("dossier", "")
-    dossier_id = int(raw) if raw.isdigit() else None
+    dossier_id = number_arg("dossier")
     groups = browsing.documents_by_dossier(new_uow(), actor=current_actor(), dossier_id=dossier_id)
     return render_template("browse/dossiers.html", groups=groups, dossier_id=dossier_id)

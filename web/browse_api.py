@@ -13,7 +13,7 @@ from archive.services import browsing
 from archive.views import DocumentGroupView
 from web.api_auth import protect_api
 from web.openapi import operation
-from web.pagination import CURSOR, list_page, page_request
+from web.pagination import CURSOR, list_page, number_arg, page_request
 from web.support import current_actor, new_uow, require_login
 
 bp = Blueprint("browse_api", __name__, url_prefix="/api/v1")
@@ -55,8 +55,7 @@ def work_orders() -> ResponseReturnValue:
 @operation("Documents by dossier", query=DossiersQuery, response=GroupsAnswer)
 def dossiers() -> ResponseReturnValue:
     """The visible documents in dossiers, grouped by dossier (`key`: its title; `label`: the customer)."""
-    raw = request.args.get("dossier", "")
-    dossier_id = int(raw) if raw.isdigit() and len(raw) < 11 else None
+    dossier_id = number_arg("dossier")
     groups = browsing.documents_by_dossier(new_uow(), actor=current_actor(), dossier_id=dossier_id)
     shown, next_cursor = list_page(groups, page_request(default_limit=50, max_limit=200))
     return jsonify(groups=[asdict(g) for g in shown], next_cursor=next_cursor)

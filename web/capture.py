@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from archive.capture.permissions import permission_document_capture
 from archive.services import customers
+from web.pagination import number_arg
 from web.support import (
     classification_choices,
     current_actor,
@@ -37,9 +38,9 @@ def index() -> ResponseReturnValue:
     if document_type not in document_type_choices():
         document_type = ""
     key, name = "", ""
-    if request.args.get("customer_id", "").isdigit() and may(permission_document_capture):
-        key, name = customers.capture_prefill(new_uow(), actor=current_actor(),
-                                              customer_id=int(request.args["customer_id"]))
+    customer_id = number_arg("customer_id")
+    if customer_id is not None and may(permission_document_capture):
+        key, name = customers.capture_prefill(new_uow(), actor=current_actor(), customer_id=customer_id)
     return _render(fields=CaptureFields(customer=key, document_type=document_type, customer_name=name or None))
 
 

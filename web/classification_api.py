@@ -17,7 +17,7 @@ from archive.services.classification import ClassificationChangeView
 from web.api_auth import protect_api
 from web.classification import STATUSES
 from web.openapi import operation
-from web.pagination import keyset_page, page_request
+from web.pagination import PageQuery, keyset_page, page_request
 from web.support import current_actor, json_body, new_uow, require_login
 
 bp = Blueprint("classification_api", __name__, url_prefix="/api/v1/classification-changes")
@@ -25,10 +25,8 @@ protect_api(bp)  # before require_login: a bearer token logs the user in
 require_login(bp)
 
 
-class ChangesQuery(BaseModel):
+class ChangesQuery(PageQuery):
     status: Literal[STATUSES] = "pending"  # type: ignore[valid-type]
-    limit: int = Field(50, ge=1, le=200)
-    cursor: str = Field("", description="next_cursor of the previous page; absent for the first page")
 
 
 class ChangesAnswer(BaseModel):

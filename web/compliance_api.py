@@ -16,7 +16,7 @@ from archive.services import integrity
 from archive.views import FixityRunView
 from web.api_auth import protect_api
 from web.openapi import operation, with_fields
-from web.pagination import keyset_page, page_request
+from web.pagination import CURSOR, keyset_page, page_request
 from web.support import current_actor, new_uow, require_login
 
 bp = Blueprint("compliance_api", __name__, url_prefix="/api/v1/compliance")
@@ -28,7 +28,7 @@ FourCheckJson = with_fields(FourCheckReport, "FourCheckReport", ok=bool)
 
 class PageQuery(BaseModel):
     limit: int = Field(20, ge=1, le=100)
-    cursor: str = Field("", description="next_cursor of the previous page; absent for the first page")
+    cursor: str = CURSOR
 
 
 class ChecksAnswer(BaseModel):

@@ -14,7 +14,7 @@ from archive.permissions import permission_customer_register, permission_custome
 from archive.services import customers
 from archive.views import IdentifierCheck
 from web.errors import translated
-from web.support import current_actor, document_type_names, may, new_uow, require_login
+from web.support import current_actor, document_type_names, json_body, may, new_uow, require_login
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 require_login(bp)
@@ -92,9 +92,7 @@ def check_json(check: IdentifierCheck) -> dict[str, object]:
 
 def check_body() -> tuple[str, str]:
     """(id_type, identifier) from a JSON body: a POST keeps the number out of addresses and access logs."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError("send a JSON object with id_type and identifier")
+    body = json_body()
     return str(body.get("id_type") or "")[:20], str(body.get("identifier") or "")[:40]
 
 

@@ -11,15 +11,14 @@ from flask import Blueprint, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 
-from archive.errors import ValidationError
 from archive.services import customers, metadata
 from archive.views import CustomerGap, CustomerSummary, CustomerView
 from web.api_auth import protect_api
 from web.customers import check_body, check_json, register, registration_form, supersede
 from web.documents import metadata_edit
 from web.openapi import operation
-from web.pagination import cursor_for, offset_cursor, page_request
-from web.support import current_actor, new_uow, require_login
+from web.pagination import CURSOR, cursor_for, offset_cursor, page_request
+from web.support import current_actor, json_body, new_uow, require_login
 
 bp = Blueprint("customers_api", __name__, url_prefix="/api/v1")
 protect_api(bp)  # before require_login: a bearer token logs the user in
@@ -35,7 +34,7 @@ class CustomersQuery(BaseModel):
     number: str = Field("", max_length=40, description="an ID number, credit code or phone: a guarded, "
                         "rate-limited, audited lookup by keyed hash")
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    cursor: str = Field("", description="next_cursor of the previous page; absent for the first page")
+    cursor: str = CURSOR
 
 
 class CustomersAnswer(BaseModel):
@@ -45,7 +44,7 @@ class CustomersAnswer(BaseModel):
 
 class GapsQuery(BaseModel):
     limit: int = Field(20, ge=1, le=MAX_LIMIT)
-    cursor: str = Field("", description="next_cursor of the previous page; absent for the first page")
+    cursor: str = CURSOR
 
 
 class GapsAnswer(BaseModel):
@@ -115,10 +114,8 @@ class SupersededCustomer(CreatedCustomer):
 
 
 def _body() -> dict[str, str]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError("send a JSON object")
-    return {name: "" if value is None else str(value) for name, value in body.items()}
+    """The JSON object's values as text (None: empty), as the registration forms hold them."""
+    return {name: "" if value is None else str(value) for name, value in json_body().items()}
 
 
 @bp.get("/customers")

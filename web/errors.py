@@ -103,7 +103,7 @@ MESSAGES = {
     "chain_needs_a_step": _l("An approval chain has at least one step."),
     "classification_unchanged": _l("The record is already at that level."),
     "current_password_wrong": _l("The current password is wrong."),
-    "days_at_least_one": _l("The number of days must be at least 1."),
+    "days_out_of_range": _l("The number of days must be from %(low)s to %(high)s."),
     "default_below_minimum": _l("The default classification is below the type's minimum."),
     "delegate_same_capacity": _l("Delegate to another approver of the same capacity."),
     "delegation_ends_before_start": _l("The delegation ends before it starts."),
@@ -125,6 +125,7 @@ MESSAGES = {
     "no_file": _l("Choose a file to upload."),
     "not_a_date": _l("%(field_label)s is not a date (YYYY-MM-DD)."),
     "not_a_number": _l("%(field_label)s must be a whole number."),
+    "period_too_long": _l("%(field_label)s must be at most %(high)s."),
     "not_a_boolean": _l("%(field_label)s must be true or false."),
     "not_a_fonds": _l("%(value)s is not a fonds number (e.g. Z002)."),
     "not_an_original_loan": _l("Request %(number)s is not an approved loan of originals."),
@@ -205,6 +206,7 @@ FIELD_LABELS = {
     "document_date": _l("Document date"), "starts_on": _l("Starts on"), "ends_on": _l("Ends on"),
     "archive_code": _l("Archive code"), "title": _l("Title"), "document_type": _l("Document type"),
     "retention": _l("Retention period"), "department_id": _l("Department"), "active": _l("Active"),
+    "customer_id": _l("Customer"),
 }
 
 

@@ -17,6 +17,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from pydantic import BaseModel, Field
 
 from archive.errors import ValidationError
+from web.security import MAX_ID
 
 T = TypeVar("T")
 
@@ -38,6 +39,23 @@ class PageRequest:
 
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.secret_key, salt="api-v1-cursor")
+
+
+def whole_number(raw: str | None, name: str) -> int | None:
+    """A whole number sent as text (a query argument or a form field): None when empty; ValidationError
+    not_a_number on field `name` unless it is plain digits a database can store (0..MAX_ID), so "²"
+    (which str.isdigit() accepts and int() refuses) or a hundred digits is a 400, not a server error."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_ID)) or int(raw) > MAX_ID:
+        raise ValidationError(f"{name} must be a whole number", code="not_a_number", field=name)
+    return int(raw)
+
+
+def number_arg(name: str) -> int | None:
+    """A whole-number query argument (a record id, a count), None when absent: see whole_number."""
+    return whole_number(request.args.get(name), name)
 
 
 def int_arg(name: str, default: int, low: int, high: int) -> int:

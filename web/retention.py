@@ -32,6 +32,7 @@ from retention.permissions import (
 )
 from retention.services import appraisal, dispositions, holds, register, schedules, transfers
 from web.errors import translated
+from web.pagination import whole_number
 from web.support import current_actor, may, new_uow, require_login
 
 bp = Blueprint("retention", __name__, url_prefix="/retention")
@@ -68,13 +69,7 @@ def _back(message: str) -> ResponseReturnValue:
 
 def _whole(form: Mapping[str, str], name: str) -> int | None:
     """A whole-number form field (empty: None), else a ValidationError naming the field."""
-    raw = (form.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationError(f"{name} must be a number", code="not_a_number", field=name) from None
+    return whole_number(form.get(name), name)
 
 
 def _refused(error: ValidationError) -> ResponseReturnValue:

@@ -17,6 +17,7 @@ from archive.errors import ValidationError
 from retention.models import ACTIONS, DECISIONS, HOLD_TARGETS, HOLD_TYPES, TRIGGERS
 from retention.services import appraisal, dispositions, holds, register, schedules, transfers
 from retention.services.appraisal import DestructionRun
+from retention.services.dispositions import MAX_MONTHS, MAX_YEARS
 from retention.views import (
     AppraisalBatchView,
     DueRecordView,
@@ -89,7 +90,7 @@ class Gathered(BaseModel):
 class Vote(BaseModel):
     archive_code: str = Field(max_length=100)
     decision: Literal[DECISIONS]  # type: ignore[valid-type]
-    years: int | None = Field(None, ge=1, le=100, description="for extend: by how many years")
+    years: int | None = Field(None, ge=1, le=MAX_YEARS, description="for extend: by how many years")
     reason: str = Field("", max_length=2000, description="required for extend")
 
 
@@ -112,8 +113,8 @@ class RegisterAnswer(BaseModel):
 
 
 class NewSchedule(BaseModel):
-    years: int | None = Field(None, ge=0, le=1000, description="years and months both absent: permanent")
-    months: int | None = Field(None, ge=0, le=1200)
+    years: int | None = Field(None, ge=0, le=MAX_YEARS, description="years and months both absent: permanent")
+    months: int | None = Field(None, ge=0, le=MAX_MONTHS)
     trigger: Literal[TRIGGERS]  # type: ignore[valid-type]
     event_name: str = Field("", max_length=64, description="exactly when the trigger is event")
     action: Literal[ACTIONS]  # type: ignore[valid-type]
@@ -155,7 +156,7 @@ def _number(body: dict[str, Any], name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"{name} must be a whole number", field=name)
+        raise ValidationError(f"{name} must be a whole number", code="not_a_number", field=name)
     return value
 
 
@@ -237,9 +238,7 @@ def vote(batch_id: int) -> ResponseReturnValue:
     """{"archive_code", "decision": destroy|extend|transfer, "years"?, "reason"?} → {"agreed"}
     (`appraisal.decide`)."""
     body = json_body()
-    years = body.get("years")
-    if years is not None and (isinstance(years, bool) or not isinstance(years, int)):
-        raise ValidationError("years must be a whole number", field="years")
+    years = _number(body, "years")
     agreed = appraisal.appraise_record(new_uow(), actor=current_actor(), batch_id=batch_id,
                                        archive_code=_text(body, "archive_code"), decision=_text(body, "decision"),
                                        extend_years=years, reason=_text(body, "reason"))

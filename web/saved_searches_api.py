@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify, url_for
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 
@@ -19,8 +19,8 @@ from archive.saved_searches import services
 from archive.saved_searches.services import MAX_PER_USER, SavedSearchView
 from web.api_auth import protect_api
 from web.openapi import operation, with_fields
-from web.pagination import keyset_page, page_request
-from web.support import current_actor, new_uow, require_login
+from web.pagination import CURSOR, keyset_page, page_request
+from web.support import current_actor, json_body, new_uow, require_login
 
 bp = Blueprint("saved_searches_api", __name__, url_prefix="/api/v1")
 protect_api(bp)  # before require_login: a bearer token logs the user in
@@ -32,7 +32,7 @@ SavedSearchJson = with_fields(SavedSearchView, "SavedSearch", search_url=str)
 
 class SavedSearchesQuery(BaseModel):
     limit: int = Field(MAX_PER_USER, ge=1, le=MAX_PER_USER)
-    cursor: str = Field("", description="next_cursor of the previous page; absent for the first page")
+    cursor: str = CURSOR
 
 
 class SavedSearchesAnswer(BaseModel):
@@ -70,8 +70,8 @@ def list_saved_searches() -> ResponseReturnValue:
 def create_saved_search() -> ResponseReturnValue:
     """{"name": str, "query": str, "filters": {key: str}} → 201 {"saved_search": {...}}; 400 for a bad
     name, query or filter, or a query holding an ID or phone number (never kept in clear)."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("filters", {}), dict):
+    body = json_body()
+    if not isinstance(body.get("filters", {}), dict):
         raise ValidationError("send a JSON object with name, query and filters (an object)")
     created = services.save_search(new_uow(), actor=current_actor(), name=str(body.get("name") or ""),
                                    query=str(body.get("query") or ""), filters=body.get("filters") or {})

@@ -44,6 +44,16 @@ from archive.unit_of_work import UnitOfWork
 
 REACTIVATED = "user.reactivated"  # services/users.py set_user_active
 DEFAULT_INACTIVE_DAYS = 90
+MAX_INACTIVE_DAYS = 3650
+
+
+def checked_days(days: int) -> int:
+    """How long unused makes an account inactive: 1..MAX_INACTIVE_DAYS days, else ValidationError."""
+    if not 1 <= days <= MAX_INACTIVE_DAYS:
+        raise ValidationError(f"天数须在 1 到 {MAX_INACTIVE_DAYS} 之间 / the number of days must be from 1 to "
+                              f"{MAX_INACTIVE_DAYS}", code="days_out_of_range", field="days",
+                              params={"low": 1, "high": MAX_INACTIVE_DAYS})
+    return days
 
 
 def last_used(session: Session) -> dict[int, datetime]:
@@ -82,9 +92,7 @@ def _unused(session: Session, now: datetime, days: int) -> list[AccountUse]:
 
 def inactive_accounts(uow: UnitOfWork, *, actor: Actor, days: int) -> list[AccountUse]:
     """Active accounts not used in `days` days, by name. Requires permission_account_review."""
-    if days < 1:
-        raise ValidationError("天数至少为 1 / the number of days must be at least 1", code="days_at_least_one",
-                              field="days")
+    checked_days(days)
     with uow:
         access.require(actor, permission_account_review)
         found = _unused(uow.session, uow.clock.now(), days)
@@ -127,9 +135,7 @@ def start_review(uow: UnitOfWork, *, actor: Actor, inactive_days: int = DEFAULT_
     """Open a review of every active account, marking those unused in inactive_days days and those whose
     role or clearance changed since the last signed-off review. One review is open at a time. Requires
     permission_account_review; raises ValidationError when one is open already."""
-    if inactive_days < 1:
-        raise ValidationError("天数至少为 1 / the number of days must be at least 1", code="days_at_least_one",
-                              field="days")
+    checked_days(inactive_days)
     with uow:
         access.require(actor, permission_account_review)
         session, now = uow.session, uow.clock.now()

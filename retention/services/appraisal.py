@@ -53,7 +53,7 @@ from retention.permissions import (
     permission_disposition_view,
     permission_schedule_manage,
 )
-from retention.services.dispositions import add_period, effective_schedules
+from retention.services.dispositions import MAX_YEARS, add_period, effective_schedules
 from retention.services.holds import covered_by_active_hold
 from retention.services.register import keep_register, register_values
 from retention.views import AppraisalBatchView, AppraisalItemView
@@ -117,6 +117,9 @@ def appraise_record(uow: UnitOfWork, *, actor: Actor, batch_id: int, archive_cod
                               params={"value": decision}, field="decision")
     if decision == "extend" and (not extend_years or extend_years < 1 or not reason.strip()):
         raise ValidationError("an extension gives a number of years and a reason", code="extension_years_and_reason")
+    if decision == "extend" and (extend_years or 0) > MAX_YEARS:
+        raise ValidationError(f"years must be at most {MAX_YEARS}", code="period_too_long", field="years",
+                              params={"high": MAX_YEARS})
     with uow:
         access.require(actor, permission_appraisal_decide)
         batch = _batch(uow, batch_id, "appraising", "appraised")  # votes may change until a leader decides

@@ -24,6 +24,7 @@ from retention.services.holds import CHUNK, covered_by_active_hold, held_documen
 from retention.views import DueRecordView, ScheduleView
 
 BATCH = 5000
+MAX_YEARS, MAX_MONTHS = 100, 1200  # the longest period a schedule or an extension may give
 
 
 def add_period(start: date, years: int | None, months: int | None) -> date:

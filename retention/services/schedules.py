@@ -18,7 +18,13 @@ from archive.unit_of_work import UnitOfWork
 from retention.events import event_schedule_changed, event_trigger_recorded
 from retention.models import ACTIONS, TRIGGERS, Disposition, RetentionEvent, RetentionSchedule
 from retention.permissions import permission_disposition_view, permission_schedule_manage
-from retention.services.dispositions import effective_schedules, planned, recompute_dispositions
+from retention.services.dispositions import (
+    MAX_MONTHS,
+    MAX_YEARS,
+    effective_schedules,
+    planned,
+    recompute_dispositions,
+)
 from retention.services.holds import held_document_ids
 from retention.views import ScheduleChange, ScheduleView
 
@@ -48,6 +54,10 @@ def set_schedule(uow: UnitOfWork, *, actor: Actor, document_type: str, years: in
     if any(value is not None and value < 0 for value in (years, months)) or (years == 0 and not months):
         raise ValidationError("a period is a positive number of years and/or months, or none (permanent)",
                               code="retention_period_positive", field="years")
+    for name, value, high in (("years", years, MAX_YEARS), ("months", months, MAX_MONTHS)):
+        if value is not None and value > high:
+            raise ValidationError(f"{name} must be at most {high}", code="period_too_long", field=name,
+                                  params={"high": high})
     with uow:
         access.require(actor, permission_schedule_manage)
         if uow.session.get(DocumentType, document_type) is None:
