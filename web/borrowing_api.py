@@ -93,7 +93,7 @@ class InboxAnswer(BaseModel):
 
 
 class ReadBody(BaseModel):
-    ids: list[int] | None = Field(None, description="the entries to mark read; absent for all")
+    ids: list[int] | None = Field(None, description="the entries to mark read; absent for all ([] marks none; null is refused)")
 
 
 class Unread(BaseModel):
