@@ -125,12 +125,13 @@ def change_account(user_id: int) -> ResponseReturnValue:
 def change_department(user_id: int) -> ResponseReturnValue:
     """Move the account to another department (audited with before and after)."""
     try:
-        accounts.change_department(new_uow(), actor=current_actor(), user_id=user_id,
-                                   department=request.form.get("department") or None)
+        request_id = accounts.change_department(new_uow(), actor=current_actor(), user_id=user_id,
+                                                department=request.form.get("department") or None)
     except ValidationError as error:
         flash(translated(error), "error")
     else:
-        flash(_("The department was changed."), "ok")
+        flash(_("The move waits for a security administrator's approval.") if request_id
+              else _("The department was changed."), "ok")
     return redirect(url_for("admin.users"))
 
 

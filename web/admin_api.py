@@ -160,12 +160,13 @@ class DepartmentMove(BaseModel):
 
 
 @bp.post("/users/<int:user_id>/department")
-@operation("Move an account to another department", body=DepartmentMove, status=204)
+@operation("Move an account to another department", body=DepartmentMove, response=ChangeAnswer)
 def move_user(user_id: int) -> ResponseReturnValue:
-    """Audited with before and after; the account's sessions end."""
-    accounts.change_department(new_uow(), actor=current_actor(), user_id=user_id,
-                               department=_text(json_body(), "department") or None)
-    return "", 204
+    """{"change_request_id"}: null when moved at once (audited with before and after, the sessions end);
+    an account above staff/internal moves once a security administrator approves the request."""
+    request_id = accounts.change_department(new_uow(), actor=current_actor(), user_id=user_id,
+                                            department=_text(json_body(), "department") or None)
+    return jsonify(change_request_id=request_id)
 
 
 @bp.get("/approvals")

@@ -52,6 +52,7 @@ class AccountChangeRequest(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     role: Mapped[str] = mapped_column(String(20))
     clearance: Mapped[str] = mapped_column(ForeignKey("classification_level.code"))
+    department: Mapped[str | None] = mapped_column(String(32))  # a department move's code; None: no move
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|approved|rejected
     requested_by_id: Mapped[int | None] = mapped_column(Integer)
     requested_by: Mapped[str] = mapped_column(String(100))

@@ -51,6 +51,7 @@ class ChangeRequestView:
     requested_by: str
     requested_at: datetime
     status: str
+    department: str | None = None  # a department move waiting with it
 
 
 def _needs_approval(session, role: str, clearance: str) -> bool:  # noqa: ANN001
@@ -114,10 +115,12 @@ def request_account_change(uow: UnitOfWork, *, actor: Actor, user_id: int, role:
         return None
 
 
-def change_department(uow: UnitOfWork, *, actor: Actor, user_id: int, department: str | None) -> None:
+def change_department(uow: UnitOfWork, *, actor: Actor, user_id: int, department: str | None) -> int | None:
     """Move an account to another department (an active one; None for roles that belong to none).
-    The system administrator's duty (departments), audited with before and after. Requires
-    permission_user_manage. The user's sessions end: what they may see changes with the department."""
+    The system administrator's duty (departments), audited with before and after; the user's sessions
+    end, since what they may see changes with the department. An account above staff/internal moves
+    only once a security administrator approves (三员分立): the request's id is returned. Requires
+    permission_user_manage."""
     with uow:
         access.require(actor, permission_user_manage)
         session = uow.session
@@ -126,22 +129,31 @@ def change_department(uow: UnitOfWork, *, actor: Actor, user_id: int, department
             raise NotFoundError(f"no user {user_id}")
         before = user.department.code if user.department else None
         if (department or None) == before:
-            return
-        user.department_id = users.department_of(session, department or None, user.role)
+            return None
+        department_id = users.department_of(session, department or None, user.role)
+        if department and _needs_approval(session, user.role, user.clearance):
+            request_id = _request(session, actor, user, user.role, user.clearance, department=department)
+            uow.commit()
+            return request_id
+        user.department_id = department_id
         end_sessions(session, user.id)
         audit.record(session, actor, event_user_department_changed, target_type="user", target_id=user.id,
                      username=user.username, before=before, after=department or None)
         uow.commit()
+        return None
 
 
-def _request(session, actor: Actor, user: User, role: str, clearance: str) -> int:  # noqa: ANN001
+def _request(session, actor: Actor, user: User, role: str, clearance: str,  # noqa: ANN001
+             department: str | None = None) -> int:
     rank(session, clearance)
-    request = AccountChangeRequest(user_id=user.id, role=role, clearance=clearance, status="pending",
-                                   requested_by_id=actor.user_id, requested_by=actor.username, requested_at=utcnow())
+    request = AccountChangeRequest(user_id=user.id, role=role, clearance=clearance, department=department,
+                                   status="pending", requested_by_id=actor.user_id, requested_by=actor.username,
+                                   requested_at=utcnow())
     session.add(request)
     session.flush()
     audit.record(session, actor, event_account_change_requested, target_type="user", target_id=user.id,
-                 username=user.username, role=role, clearance=clearance, request_id=request.id)
+                 username=user.username, role=role, clearance=clearance, request_id=request.id,
+                 **({"department": department} if department else {}))
     return request.id
 
 
@@ -153,8 +165,8 @@ def list_change_requests(uow: UnitOfWork, *, actor: Actor, status: str = "pendin
             select(AccountChangeRequest, User.username).join(User, User.id == AccountChangeRequest.user_id)
             .where(AccountChangeRequest.status == status).order_by(AccountChangeRequest.id)
         )
-        return [ChangeRequestView(r.id, name, r.role, r.clearance, r.requested_by, r.requested_at, r.status)
-                for r, name in rows]
+        return [ChangeRequestView(r.id, name, r.role, r.clearance, r.requested_by, r.requested_at, r.status,
+                                  r.department) for r, name in rows]
 
 
 def decide_change_request(uow: UnitOfWork, *, actor: Actor, request_id: int, approve: bool) -> None:
@@ -173,14 +185,19 @@ def decide_change_request(uow: UnitOfWork, *, actor: Actor, request_id: int, app
         assert user is not None
         request.status = "approved" if approve else "rejected"
         request.decided_by_id, request.decided_at = actor.user_id, utcnow()
-        before = [user.role, user.clearance]
+        before = [user.role, user.clearance, user.department.code if user.department else None]
         if approve:
             users.assign_role(actor, user, request.role)
             user.clearance = request.clearance
+            if request.department:
+                user.department_id = users.department_of(session, request.department, user.role)
+                session.flush()
+                session.refresh(user)
             end_sessions(session, user.id)
+        after = [user.role, user.clearance, user.department.code if user.department else None]
         audit.record(session, actor, event_account_change_approved if approve else event_account_change_rejected,
                      target_type="user", target_id=user.id, username=user.username, request_id=request.id,
-                     requested_by=request.requested_by, before=before, after=[user.role, user.clearance])
+                     requested_by=request.requested_by, before=before, after=after)
         uow.commit()
 
 
