@@ -185,7 +185,8 @@ def decide_change_request(uow: UnitOfWork, *, actor: Actor, request_id: int, app
         assert user is not None
         request.status = "approved" if approve else "rejected"
         request.decided_by_id, request.decided_at = actor.user_id, utcnow()
-        before = [user.role, user.clearance, user.department.code if user.department else None]
+        before = [user.role, user.clearance]
+        moved: dict[str, object] = {"department_before": user.department.code if user.department else None}
         if approve:
             users.assign_role(actor, user, request.role)
             user.clearance = request.clearance
@@ -194,10 +195,11 @@ def decide_change_request(uow: UnitOfWork, *, actor: Actor, request_id: int, app
                 session.flush()
                 session.refresh(user)
             end_sessions(session, user.id)
-        after = [user.role, user.clearance, user.department.code if user.department else None]
+        moved["department_after"] = user.department.code if user.department else None
         audit.record(session, actor, event_account_change_approved if approve else event_account_change_rejected,
                      target_type="user", target_id=user.id, username=user.username, request_id=request.id,
-                     requested_by=request.requested_by, before=before, after=after)
+                     requested_by=request.requested_by, before=before, after=[user.role, user.clearance],
+                     **(moved if request.department else {}))
         uow.commit()
 
 

@@ -38,7 +38,7 @@ def test_a_staff_account_moves_at_once_a_privileged_one_waits_for_approval(archi
     accounts.decide_change_request(archive.uow(), actor=sec, request_id=waiting, approve=True)
     assert _department(archive, "approver") == "KF"
     [approved] = audit_rows(archive, "user.change_approved")
-    assert (approved.detail["before"][2], approved.detail["after"][2]) == ("YX", "KF")
+    assert (approved.detail["department_before"], approved.detail["department_after"]) == ("YX", "KF")
 
     again = accounts.change_department(archive.uow(), actor=admin, user_id=approver_id, department="YX")
     accounts.decide_change_request(archive.uow(), actor=sec, request_id=again, approve=False)
