@@ -79,6 +79,14 @@ class DocumentShreddedError(NotFoundError):
         self.document_id = document_id
 
 
+class PageImagePendingError(NotFoundError):
+    """A captured PDF's page whose image no worker has rendered yet (or could render: the page failed)."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"the image of page {number} is not made yet: a worker renders it from the PDF",
+                         code="page_image_pending", params={"page": number})
+
+
 class KeyManagementError(ArchiveError):
     """Master keys cannot be rotated, re-wrapped or retired as asked; the message says what to do."""
 

@@ -301,6 +301,8 @@ class Page(PageContent, Base):
     # started lost its worker (jobs.py re-queues it).
     ocr_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rescan_needed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # False while a PDF page waits for a worker to render its image (object_key names where it will be).
+    image_ready: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     replaced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 

@@ -44,6 +44,7 @@ class PageView:
     ocr_error: str | None
     version: int = 1
     earlier_versions: list[PageVersionSummary] = field(default_factory=list)
+    image_ready: bool = True  # false: a captured PDF page a worker has yet to render
 
 
 @dataclass(frozen=True)

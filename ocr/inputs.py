@@ -329,10 +329,7 @@ def inspect_pdf(source: Path | bytes | BinaryIO, *, limits: InputLimits = DEFAUL
 def _inspect_pdf(path: Path | bytes | BinaryIO, limits: InputLimits) -> int:
     with _PDFIUM, _open_pdf(path) as document:
         pages = len(document)
-        if pages > limits.max_pages:
-            raise TooLargeError(
-                f"the PDF has {pages} pages; at most {limits.max_pages} are accepted, split it into smaller files"
-            )
+        _check_page_count(pages, limits)
         for index in range(pages):
             try:
                 width, height = document.get_page_size(index)
@@ -366,15 +363,77 @@ def _open_pdf(path: Path | bytes | BinaryIO) -> pdfium.PdfDocument:
         raise CorruptFileError("the PDF is damaged or incomplete and cannot be read") from error
 
 
+@dataclass(frozen=True)
+class PdfPageOutline:
+    """A PDF page read without rendering it: the pixel size and dpi it renders at, and its own text."""
+
+    number: int  # 1-based
+    width: int
+    height: int
+    dpi: int
+    text_layer: str | None
+
+
+def outline_pdf_pages(
+    path: Path, *, pdf_dpi: int = 300, limits: InputLimits = DEFAULT_LIMITS
+) -> Iterator[PdfPageOutline]:
+    """Yield every page of a PDF loaded but not rendered (milliseconds a page, where rendering and
+    encoding take hundreds): a page that cannot be loaded raises CorruptFileError, as iter_pages does."""
+    with _PDFIUM:
+        document = _open_pdf(path)
+    try:
+        _check_page_count(len(document), limits)
+        for index in range(len(document)):
+            with _PDFIUM:
+                page = _load_pdf_page(document, index)
+                try:
+                    width, height = page.get_size()
+                    dpi = _fitting_dpi(width, height, pdf_dpi, limits.max_pixels_per_page)
+                    text = _page_text(page)
+                finally:
+                    page.close()
+            yield PdfPageOutline(index + 1, max(1, math.ceil(width * dpi / 72)), max(1, math.ceil(height * dpi / 72)),
+                                 dpi, text)
+    finally:
+        with _PDFIUM:
+            document.close()
+
+
+def render_pdf_page(
+    path: Path, number: int, *, pdf_dpi: int = 300, limits: InputLimits = DEFAULT_LIMITS
+) -> SourcePage:
+    """Render one page (1-based) of a PDF as iter_pages does; CorruptFileError when it cannot be."""
+    with _PDFIUM:
+        document = _open_pdf(path)
+        try:
+            if not 1 <= number <= len(document):
+                raise CorruptFileError(f"the PDF has no page {number}")
+            image, text_layer, dpi = _render_pdf_page(document, number - 1, pdf_dpi, limits)
+        finally:
+            document.close()
+    return SourcePage(number=number, image=image, text_layer=text_layer, dpi=dpi)
+
+
+def _check_page_count(pages: int, limits: InputLimits) -> None:
+    if pages > limits.max_pages:
+        raise TooLargeError(
+            f"the PDF has {pages} pages; at most {limits.max_pages} are accepted, split it into smaller files"
+        )
+
+
+def _load_pdf_page(document: pdfium.PdfDocument, index: int) -> pdfium.PdfPage:
+    try:
+        return document[index]
+    except pdfium.PdfiumError as error:
+        raise CorruptFileError(f"page {index + 1} of the PDF is damaged and cannot be read") from error
+
+
 def _iter_pdf_pages(path: Path, pdf_dpi: int, limits: InputLimits) -> Iterator[SourcePage]:
     with _PDFIUM:
         document = _open_pdf(path)
     try:
         pages = len(document)
-        if pages > limits.max_pages:
-            raise TooLargeError(
-                f"the PDF has {pages} pages; at most {limits.max_pages} are accepted, split it into smaller files"
-            )
+        _check_page_count(pages, limits)
         for index in range(pages):
             with _PDFIUM:
                 image, text_layer, dpi = _render_pdf_page(document, index, pdf_dpi, limits)
@@ -389,10 +448,7 @@ def _iter_pdf_pages(path: Path, pdf_dpi: int, limits: InputLimits) -> Iterator[S
 def _render_pdf_page(
     document: pdfium.PdfDocument, index: int, pdf_dpi: int, limits: InputLimits
 ) -> tuple[Image.Image, str | None, int]:
-    try:
-        page = document[index]
-    except pdfium.PdfiumError as error:
-        raise CorruptFileError(f"page {index + 1} of the PDF is damaged and cannot be read") from error
+    page = _load_pdf_page(document, index)
     try:
         width, height = page.get_size()
         dpi = _fitting_dpi(width, height, pdf_dpi, limits.max_pixels_per_page)

@@ -48,6 +48,8 @@ def init_app(app: Flask) -> None:
 
 # Translations of domain error codes; params fill the placeholders. A code missing here shows the English message.
 MESSAGES = {
+    "page_image_pending": _l("The image of page %(page)s is not made yet: it is rendered from the PDF in the "
+                             "background. Try again in a moment."),
     "document_shredded": _l("%(label)s was shredded: its content is destroyed and cannot be read."),
     "unknown_sort": _l("Unknown sort order %(value)r; choose one of %(allowed)s."),
     "record_held": _l("%(label)s is on hold: it cannot be destroyed or deleted until the hold is released."),

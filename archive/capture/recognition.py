@@ -1,6 +1,8 @@
 """OCR of one page, run as a background job. Slow work happens outside the transaction.
 
-A page is `pending` until a job records its result. A job stamps `ocr_started_at` when it starts and
+A PDF's pages reach the job without an image (`image_ready` false): the job renders the page from
+the stored original and stores its image first, then records the text layer, or recognises the page
+when it has none. A page is `pending` until a job records its result. A job stamps `ocr_started_at` when it starts and
 records its result only if the stamp is still its own: a page queued again meanwhile (a rescan
 replaced its image, `archive ocr rerun`, a duplicate job) keeps the newer job's result. A page that
 cannot be read or recognised fails for good with the reason; other errors propagate so the queue
@@ -11,8 +13,12 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from PIL import Image
 from sqlalchemy import func, select, update
@@ -24,15 +30,18 @@ from archive.capture.views import OcrProgress
 from archive.models import Document, Page, as_utc, utcnow
 from archive.permissions import permission_document_view
 from archive.pii import identifier_hashes, redact
+from archive.security.uploads import input_limits
 from archive.services.documents import document_key
 from archive.services.indexing import queue_reindex
 from archive.services.job_outbox import enqueue_after_commit
 from archive.unit_of_work import UnitOfWork
-from ocr.base import RecognitionError, RecognizedText
+from ocr.base import InputRejectedError, RecognitionError, RecognizedText
+from ocr.inputs import render_pdf_page, save_page
 from storage.base import DecryptionError, ObjectNotFoundError
 
 OCR_PAGE = "ocr_page"  # the queued task that runs recognize_page (capture/tasks.py)
 PROGRESS_CHUNK = 500  # document ids per progress query (SQLite limits bound parameters)
+CHUNK = 1024 * 1024
 
 
 class PageUnreadableError(Exception):
@@ -53,7 +62,8 @@ def ocr_object_keys(image_key: str) -> tuple[str, str]:
 
 
 def recognize_page(uow: UnitOfWork, *, page_id: int) -> str:
-    """OCR a pending page; store the full text and word boxes encrypted, the redacted text in the database.
+    """OCR a pending page (rendering a new PDF page's image first; one with its own text needs no OCR);
+    store the full text and word boxes encrypted, the redacted text in the database.
 
     Returns the page's status afterwards. A page whose image cannot be read or recognised is marked
     failed with the reason; any other error propagates so the queue retries the job.
@@ -67,14 +77,23 @@ def recognize_page(uow: UnitOfWork, *, page_id: int) -> str:
             return _fail(uow, page, "document shredded")
         data_key, cipher = document_key(uow, document), document.cipher
         image_key, width, height = page.object_key, page.width, page.height
+        render = not page.image_ready
+        text_layer = render and page.text_layer  # a new PDF page's own text: no OCR (a rerun recognises it)
+        original_key, number = document.object_key, page.number
         started = page.ocr_started_at = utcnow()
         uow.commit()
+    made: RenderedImage | None = None
     recognized: RecognizedText | None = None
     error = ""
     try:
-        image = _page_image(uow, image_key, data_key)
-        dpi = image.info.get("dpi")
-        recognized = uow.recognizer.recognize_page(image, round(dpi[0]) if dpi else None)
+        if render:
+            made = render_page(uow, original_key, number, image_key, data_key, cipher)
+            image, dpi, width, height = made.image, made.dpi, made.width, made.height
+        else:
+            image = _page_image(uow, image_key, data_key)
+            dpi = round(image.info["dpi"][0]) if image.info.get("dpi") else None
+        if not text_layer:
+            recognized = uow.recognizer.recognize_page(image, dpi)
     except (PageUnreadableError, RecognitionError) as failure:
         error = str(failure) or type(failure).__name__
     text_key, words_key = ocr_object_keys(image_key)
@@ -86,8 +105,17 @@ def recognize_page(uow: UnitOfWork, *, page_id: int) -> str:
             .values(ocr_started_at=started)
         ).rowcount
         page = uow.session.get(Page, page_id)
-        assert page is not None
         if not claimed:  # queued again meanwhile, or another job finished it: the newer job decides
+            if made is not None and (page is None or page.document.is_shredded or page.object_key != image_key):
+                uow.store.delete(image_key)  # rendered for a page destroyed or replaced meanwhile
+            return page.ocr_status if page else "missing"
+        assert page is not None
+        if made is not None:
+            page.image_ready, page.image_sha256, page.width, page.height = True, made.sha256, width, height
+        if text_layer and not error:
+            page.ocr_status, page.ocr_error, page.ocr_started_at, page.ocr_confidence = "done", None, None, 100.0
+            _settle(uow, page.document)
+            uow.commit()
             return page.ocr_status
         if recognized is None:
             return _fail(uow, page, error)
@@ -150,6 +178,44 @@ def _page_image(uow: UnitOfWork, key: str, data_key: bytes) -> Image.Image:
     except (OSError, ValueError, SyntaxError) as error:  # what Pillow raises for truncated or bad data
         raise PageUnreadableError(f"the page image cannot be decoded: {error}") from None
     return image
+
+
+@dataclass
+class RenderedImage:
+    """A PDF page a job rendered and stored: the image (for OCR), its dpi, size and the stored PNG's hash."""
+
+    image: Image.Image
+    dpi: int
+    width: int
+    height: int
+    sha256: str
+
+
+def render_page(uow: UnitOfWork, original_key: str, number: int, image_key: str, data_key: bytes,
+                cipher: str) -> RenderedImage:
+    """Render page `number` of the stored original PDF and store it as the page's PNG (encrypted).
+
+    PageUnreadableError when the original is missing, does not decrypt or the page cannot be rendered;
+    other storage errors (unreachable store) propagate: they may pass.
+    """
+    with tempfile.TemporaryDirectory(prefix="render-") as folder:
+        original = Path(folder) / "original.pdf"
+        try:
+            with uow.store.open(original_key, data_key=data_key) as stream, original.open("wb") as out:
+                shutil.copyfileobj(stream, out, CHUNK)
+        except ObjectNotFoundError:
+            raise PageUnreadableError("the original PDF is missing from the object store") from None
+        except DecryptionError as error:
+            raise PageUnreadableError(f"the original PDF does not decrypt (damaged): {error}") from None
+        try:
+            page = render_pdf_page(original, number, limits=input_limits(uow.settings))
+        except InputRejectedError as error:
+            raise PageUnreadableError(f"page {number} cannot be rendered from the PDF: {error}") from None
+    with tempfile.SpooledTemporaryFile(max_size=8 * CHUNK) as buffer:
+        save_page(page.image, buffer, dpi=page.dpi)
+        buffer.seek(0)
+        stored = uow.store.put(image_key, buffer, data_key=data_key, algorithm=cipher)
+    return RenderedImage(page.image, page.dpi or 300, page.image.width, page.image.height, stored.sha256)
 
 
 def words_json(recognized: RecognizedText, width: int, height: int) -> bytes:

@@ -3,8 +3,8 @@
 Capture:     CheckCaptureRequest → CheckFile → StoreOriginal → DetectDuplicate → StorePages → RecordDocument
 Replacement: CheckPageReplacement → CheckFile(one page) → HashUpload → StorePages → RecordReplacement
 
-Cheap checks come first; the slow work (encrypting, rendering pages) happens outside the short
-database transaction of the last step. The original is read once, by the store's put, whose SHA-256 is
+Cheap checks come first; the slow work (encrypting, decoding pages) happens outside the short
+database transaction of the last step, and a captured PDF's pages are rendered by the workers. The original is read once, by the store's put, whose SHA-256 is
 the content hash; each page is decoded once, by StorePages, which also finds damaged image data.
 """
 
@@ -50,7 +50,7 @@ from archive.services.documents import document_key
 from archive.services.indexing import queue_reindex
 from archive.unit_of_work import UnitOfWork
 from ocr.base import InputRejectedError, SourceInfo
-from ocr.inputs import iter_pages, save_page
+from ocr.inputs import PDF, iter_pages, outline_pdf_pages, save_page
 from storage.envelope import new_data_key
 
 CHUNK = 1024 * 1024
@@ -88,8 +88,9 @@ class StoredPage:
     key: str
     width: int
     height: int
-    sha256: str  # of the stored PNG, from the store's put
+    sha256: str | None  # of the stored PNG, from the store's put; None until a worker renders it
     text_layer: str | None
+    image_ready: bool = True
 
 
 @dataclass
@@ -169,11 +170,25 @@ class CheckFile:
             ctx.upload.unlink(missing_ok=True)
 
 
+@dataclass(frozen=True)
 class StorePages(RemoveStored):
-    """Decode each page once, store it as a lossless PNG encrypted under the data key."""
+    """Decode each page once, store it as a lossless PNG encrypted under the data key.
+
+    With render_pdf off (capture) a PDF's pages are only loaded, a damaged one refused, their sizes and
+    text read: the workers render them from the stored original (recognition.render_page), so a long PDF
+    neither holds the web request nor loads the web processes.
+    """
+
+    render_pdf: bool = True
 
     def run(self, uow: UnitOfWork, ctx: CaptureContext) -> None:
         try:
+            if not self.render_pdf and ctx.source is not None and ctx.source.media_type == PDF:
+                for outline in outline_pdf_pages(ctx.path, limits=input_limits(uow.settings)):
+                    number = ctx.first_page_number + outline.number - 1
+                    ctx.pages.append(StoredPage(number, f"{ctx.prefix}/pages/{number:04d}.png", outline.width,
+                                                outline.height, None, outline.text_layer, image_ready=False))
+                return
             for page in iter_pages(ctx.path, limits=input_limits(uow.settings)):
                 number = ctx.first_page_number + page.number - 1
                 key = f"{ctx.prefix}/pages/{number:04d}.png"
@@ -190,10 +205,13 @@ class StorePages(RemoveStored):
 
 
 def apply_text_layer(page: Page, document: Document, text: str | None, uow: UnitOfWork) -> None:
-    """A PDF page with its own text needs no OCR: its text (redacted) is the page's, its PII hashed."""
+    """A PDF page with its own text needs no OCR: its text (redacted) is the page's, its PII hashed.
+    A page whose image a worker has yet to render stays pending until it has."""
     if not text:
         return
-    page.text_layer, page.ocr_status, page.ocr_confidence = True, "done", 100.0
+    page.text_layer = True
+    if page.image_ready:
+        page.ocr_status, page.ocr_confidence = "done", 100.0
     page.ocr_text = redact(text)
     document.pii_hashes = sorted(set(document.pii_hashes) | set(identifier_hashes(text, uow.keyring)))
 
@@ -300,7 +318,7 @@ class RecordDocument(NothingToUndo):
             access.require(actor, permission_document_capture, document)
             for stored in ctx.pages:
                 row = Page(number=stored.number, object_key=stored.key, width=stored.width,
-                           height=stored.height, image_sha256=stored.sha256)
+                           height=stored.height, image_sha256=stored.sha256, image_ready=stored.image_ready)
                 document.pages.append(row)
                 apply_text_layer(row, document, stored.text_layer, uow)
             document.refresh_status()
@@ -418,8 +436,10 @@ class RecordReplacement(NothingToUndo):
                 raise ValidationError(f"page {page.number} was replaced by someone else meanwhile; "
                                       "look at the new version before replacing it again",
                                       code="page_replaced_meanwhile", params={"page": page.number})
-            uow.session.add(page.supersede(by_id=actor.user_id, at=utcnow()))
-            page.object_key, page.image_sha256 = stored.key, stored.sha256
+            kept = page.supersede(by_id=actor.user_id, at=utcnow())
+            if page.image_ready:  # a PDF page never rendered has no version worth keeping
+                uow.session.add(kept)
+            page.object_key, page.image_sha256, page.image_ready = stored.key, stored.sha256, True
             page.width, page.height = stored.width, stored.height
             apply_text_layer(page, document, stored.text_layer, uow)
             document.refresh_status()
@@ -437,7 +457,7 @@ class RecordReplacement(NothingToUndo):
             uow.commit()
 
 
-CAPTURE_STEPS = (CheckCaptureRequest(), CheckFile(), StoreOriginal(), DetectDuplicate(), StorePages(),
-                 RecordDocument())
+CAPTURE_STEPS = (CheckCaptureRequest(), CheckFile(), StoreOriginal(), DetectDuplicate(),
+                 StorePages(render_pdf=False), RecordDocument())
 REPLACEMENT_STEPS = (CheckPageReplacement(), CheckFile(max_pages=1), HashUpload(), StorePages(),
                      RecordReplacement())

@@ -93,6 +93,7 @@ class PageFacts:
     ocr_error: str | None
     ocr_text: str | None
     text_layer: bool
+    image_ready: bool = True  # false: a worker has yet to render it (no object to read)
 
 
 @dataclass
@@ -411,7 +412,8 @@ def load_records(session: Session, rows: Sequence[Any]) -> list[Record]:
     ids = list(batch)
     pages = session.execute(
         select(Page.document_id, Page.number, Page.object_key, Page.image_sha256, Page.text_object_key,
-               Page.words_object_key, Page.ocr_status, Page.ocr_error, Page.ocr_text, Page.text_layer)
+               Page.words_object_key, Page.ocr_status, Page.ocr_error, Page.ocr_text, Page.text_layer,
+               Page.image_ready)
         .where(Page.document_id.in_(ids)).order_by(Page.document_id, Page.number))
     for document_id, *facts in pages:
         batch[document_id].pages.append(PageFacts(*facts))
@@ -460,7 +462,7 @@ def read_content(uow: UnitOfWork, record: Record, env: Environment) -> Content:
         return content
     content.original = _read_original(uow, record.object_key, data_key, env)
     for page in record.pages:
-        if page.object_key:
+        if page.object_key and page.image_ready:
             content.pages[page.number] = _read_page(uow, page.object_key, data_key, page.image_sha256, env.deep)
         for key in (page.text_object_key, page.words_object_key):
             if key:

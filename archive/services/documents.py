@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from archive import access, audit, page_images, registry
 from archive.actors import Actor
-from archive.errors import DocumentShreddedError, NotFoundError
+from archive.errors import DocumentShreddedError, NotFoundError, PageImagePendingError
 from archive.events import (
     event_document_downloaded,
     event_document_viewed,
@@ -70,6 +70,13 @@ def _page(uow: UnitOfWork, document: Document, number: int, version: int | None)
     return earlier
 
 
+def _with_image(page: Page | PageVersion) -> Page | PageVersion:
+    """The page, once its image is stored (a captured PDF's pages wait for a worker to render them)."""
+    if isinstance(page, Page) and not page.image_ready:
+        raise PageImagePendingError(page.number)
+    return page
+
+
 def _read_text(uow: UnitOfWork, key: str, data_key: bytes) -> str:
     with uow.store.open(key, data_key=data_key) as stream:
         return stream.read().decode("utf-8")
@@ -95,7 +102,8 @@ def get_document(uow: UnitOfWork, *, actor: Actor, document_id: int) -> Document
             if full_text and page.text_object_key:
                 text = _read_text(uow, page.text_object_key, key)
             pages.append(PageView(page.number, page.ocr_status, text, page.ocr_confidence,
-                                  page.rescan_needed, page.ocr_error, page.version, earlier.get(page.number, [])))
+                                  page.rescan_needed, page.ocr_error, page.version, earlier.get(page.number, []),
+                                  page.image_ready))
         refused = access.why_not(actor, permission_document_download, document)
         view = DocumentView(
             id=document.id, archive_code=document.archive_code, title=document.title,
@@ -128,7 +136,7 @@ def open_page_image(uow: UnitOfWork, *, actor: Actor, document_id: int, number: 
     Requires permission_document_view."""
     with uow:
         document = _load(uow, actor, permission_document_view, document_id)
-        page = _page(uow, document, number, version)
+        page = _with_image(_page(uow, document, number, version))
         key = document_key(uow, document)
         detail: dict[str, object] = {"page": number} if version is None else {"page": number, "version": page.version}
         grant, marker = access.via_grant(actor, permission_document_view, document), registry.lending()
@@ -232,6 +240,9 @@ def open_original(uow: UnitOfWork, *, actor: Actor, document_id: int) -> tuple[B
         key = document_key(uow, document)
         grant, marker = access.via_grant(actor, permission_document_download, document), registry.lending()
         marked = grant is not None and marker is not None
+        if marked:  # made of the page images
+            for page in document.pages:
+                _with_image(page)
         audit.record(uow.session, actor, event_document_downloaded, target_type="document",
                      target_id=document.id, archive_code=document.archive_code, **({"watermarked": True} if marked
                                                                                      else {}))
@@ -270,7 +281,7 @@ def open_page_thumbnail(uow: UnitOfWork, *, actor: Actor, document_id: int, numb
     Requires permission_document_view; audited as page.image_viewed with thumbnail=True."""
     with uow:
         document = _load(uow, actor, permission_document_view, document_id)
-        page = _page(uow, document, number, None)
+        page = _with_image(_page(uow, document, number, None))
         key = document_key(uow, document)
         hidden = _hidden(uow, actor, document, page, key)
         detail: dict[str, object] = {"page": number, "thumbnail": True}

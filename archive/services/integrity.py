@@ -179,11 +179,11 @@ def _load_documents(uow: UnitOfWork, rows: Sequence[Row[Any]]) -> list[_Document
         for r in rows
     }
     for table in (Page, PageVersion):
-        pages = uow.session.execute(
-            select(table.document_id, table.object_key, table.image_sha256, table.text_object_key,
-                   table.words_object_key)
-            .where(table.document_id.in_(batch)).order_by(table.document_id, table.number, table.version)
-        )
+        query = select(table.document_id, table.object_key, table.image_sha256, table.text_object_key,
+                       table.words_object_key).where(table.document_id.in_(batch))
+        if table is Page:  # a page a worker has yet to render has no objects
+            query = query.where(Page.image_ready.is_(True))
+        pages = uow.session.execute(query.order_by(table.document_id, table.number, table.version))
         for document_id, image_key, image_sha256, text_key, words_key in pages:
             objects = batch[document_id].page_objects
             objects.append((image_key, image_sha256))

@@ -1,22 +1,31 @@
 """Capture does its heavy work once: each page decoded once, the original hashed by the store's put,
-the customer's identifier classified once; a page damaged deep in a file is refused with nothing kept."""
+the customer's identifier classified once; a page damaged deep in a file is refused with nothing kept.
+A PDF's pages are only loaded at capture: a worker renders each once."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
+from archive_fixtures import downgrade
+from PIL import Image
+from scale_env import text_pdf
+from sqlalchemy import func, inspect, select
 
 import archive.capture.steps as steps
 import ocr.inputs as inputs
 from archive.bootstrap import Archive
+from archive.capture.recognition import ocr_progress
 from archive.capture.services import CaptureRequest, capture_document
 from archive.demo.samples import render_scan, write_scan
-from archive.errors import ValidationError
+from archive.errors import PageImagePendingError, ValidationError
 from archive.identity import resident_id_check_digit
-from archive.models import AuditEvent, Document
+from archive.models import AuditEvent, Document, Page
+from archive.services import documents
+from storage.envelope import WrappedKey
 
 ID_NUMBER = "11010519491231002" + resident_id_check_digit("11010519491231002")
 
@@ -54,13 +63,74 @@ def test_each_page_of_a_tiff_is_decoded_once_and_the_put_hash_is_the_content_has
             hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_each_page_of_a_pdf_is_rendered_once(archive, people, tmp_path, monkeypatch):
+def pages_of(archive: Archive, document_id: int) -> list[SimpleNamespace]:
+    with archive.uow() as uow:
+        columns = Page.__table__.columns.keys()
+        return [SimpleNamespace(**{c: getattr(page, c) for c in columns})
+                for page in uow.session.get(Document, document_id).pages]
+
+
+def recognised(archive: Archive, people, document_id: int) -> None:  # noqa: ANN001
+    assert archive.jobs.run_until(
+        lambda: ocr_progress(archive.uow(), [document_id], actor=people["clerk"]).finished, timeout=120)
+
+
+def test_a_pdf_is_rendered_by_a_worker_once_a_page_not_by_the_capture(archive, people, tmp_path, monkeypatch):
     path = tmp_path / "scan.pdf"
     images = [render_scan([f"第{n}页 供用电合同"], dpi=100) for n in range(1, 4)]
     images[0].save(path, format="PDF", save_all=True, append_images=images[1:], resolution=100)
     rendered = count_calls(monkeypatch, inputs, "_render_pdf_page")
-    assert capture_document(archive.uow(), actor=people["clerk"], request=request(path)).page_count == 3
+    result = capture_document(archive.uow(), actor=people["clerk"], request=request(path))
+    assert result.page_count == 3 and rendered == []
+    pages = pages_of(archive, result.document_id)
+    assert [(p.image_ready, p.ocr_status, p.image_sha256) for p in pages] == [(False, "pending", None)] * 3
+    assert not any(archive.object_store.exists(p.object_key) for p in pages)  # only the original is stored
+    with pytest.raises(PageImagePendingError, match="page 2"):
+        documents.open_page_image(archive.uow(), actor=people["clerk"], document_id=result.document_id, number=2)
+
+    recognised(archive, people, result.document_id)
     assert len(rendered) == 3
+    estimated = [(p.width, p.height) for p in pages]
+    pages = pages_of(archive, result.document_id)
+    assert [(p.image_ready, p.ocr_status) for p in pages] == [(True, "done")] * 3
+    assert [(p.width, p.height) for p in pages] == estimated  # capture's sizes were the rendered ones
+    with archive.uow() as uow:
+        document = uow.session.get(Document, result.document_id)
+        key = uow.keyring.unwrap(WrappedKey(document.key_id, document.cipher, document.wrapped_key))
+    for page in pages:
+        with archive.store.open(page.object_key, data_key=key) as stream:
+            data = stream.read()
+        assert hashlib.sha256(data).hexdigest() == page.image_sha256
+        assert Image.open(io.BytesIO(data)).size == (page.width, page.height)
+    assert "第2页" in (pages[1].ocr_text or "").replace(" ", "")  # the worker recognised the rendered page
+
+
+def test_a_pdf_with_its_own_text_is_searchable_at_once_and_needs_no_ocr(archive, people, tmp_path):
+    path = tmp_path / "contract.pdf"
+    path.write_bytes(text_pdf(["Supply contract HT-2024-0107 for customer Zhang Wei"], pages=2))
+    result = capture_document(archive.uow(), actor=people["clerk"], request=request(path))
+    before = pages_of(archive, result.document_id)
+    assert [(p.text_layer, p.ocr_status) for p in before] == [(True, "pending")] * 2
+    assert "HT-2024-0107" in (before[0].ocr_text or "")
+    recognised(archive, people, result.document_id)
+    after = pages_of(archive, result.document_id)
+    assert [(p.ocr_status, p.ocr_confidence, p.text_object_key, p.ocr_text) for p in after] == \
+        [("done", 100.0, None, p.ocr_text) for p in before]  # the PDF's text, not tesseract's
+    assert all(archive.object_store.exists(p.object_key) for p in after)
+
+
+def test_a_pdf_whose_original_is_gone_fails_its_pages_with_the_reason(archive, people, tmp_path):
+    path = tmp_path / "contract.pdf"
+    path.write_bytes(text_pdf(["Supply contract HT-2024-0108"], pages=1))
+    result = capture_document(archive.uow(), actor=people["clerk"], request=request(path))
+    with archive.uow() as uow:
+        archive.object_store.delete(uow.session.get(Document, result.document_id).object_key)
+    recognised(archive, people, result.document_id)
+    (page,) = pages_of(archive, result.document_id)
+    assert page.ocr_status == "failed" and not page.image_ready
+    assert "original PDF is missing" in page.ocr_error
+    with archive.uow() as uow:
+        assert uow.session.get(Document, result.document_id).status == "failed"
 
 
 def test_a_page_damaged_deep_in_a_file_is_refused_with_nothing_stored_and_the_refusal_audited(
@@ -78,3 +148,16 @@ def test_a_page_damaged_deep_in_a_file_is_refused_with_nothing_stored_and_the_re
         refusal = uow.session.scalars(select(AuditEvent).where(
             AuditEvent.event_type == "document.capture_refused")).one()
         assert refusal.outcome == "failed" and "damaged" in refusal.detail["reason"]
+
+
+def test_migration_0020_goes_down_and_up_and_existing_pages_count_as_rendered(archive, people, tmp_path):
+    """On both engines (the archive fixture runs on SQLite and on the suite's PostgreSQL)."""
+    scan = capture_document(archive.uow(), actor=people["clerk"],
+                            request=request(write_scan(tmp_path / "a.png", ["供用电合同"], format="PNG", dpi=100)))
+    downgrade(archive, "0019")
+    with archive.engine.connect() as connection:
+        assert "image_ready" not in {c["name"] for c in inspect(connection).get_columns("page")}
+    archive.migrate()
+    with archive.engine.connect() as connection:
+        assert "image_ready" in {c["name"] for c in inspect(connection).get_columns("page")}
+    assert [p.image_ready for p in pages_of(archive, scan.document_id)] == [True]
