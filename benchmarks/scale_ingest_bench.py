@@ -5,7 +5,7 @@ instance, and N `archive worker` processes (one job thread each). For each N the
 captured through the web API by `--clients` concurrent uploaders, and the clock stops when every page
 is recognised and indexed (both outboxes empty). Two workloads:
 
-  * text: PDFs with a text layer (no OCR: capture, then indexing by the workers);
+  * text: PDFs with a text layer (no OCR: capture, then the workers render the pages and index them);
   * ocr: one scanned page each (tesseract on the workers).
 
     .venv/bin/python benchmarks/scale_ingest_bench.py                 # both, 24 text PDFs, 12 scans

@@ -15,7 +15,14 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from archive.borrowing.permissions import permission_borrow_request
-from archive.errors import AccessDenied, ArchiveError, DuplicateDocumentError, NotFoundError, ValidationError
+from archive.errors import (
+    AccessDenied,
+    ArchiveError,
+    DuplicateDocumentError,
+    NotFoundError,
+    PageImagePendingError,
+    ValidationError,
+)
 from archive.permissions import permission_document_download
 from archive.security.limits import RateLimitedError
 from archive.security.lookups import IdentifierLookupDeniedError
@@ -33,6 +40,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(denial, "denial")
     app.register_error_handler(AccessDenied, access_denied)
     app.register_error_handler(NotFoundError, not_found)
+    app.register_error_handler(PageImagePendingError, image_pending)
     app.register_error_handler(ValidationError, invalid)
     app.register_error_handler(DuplicateDocumentError, invalid)
     app.register_error_handler(SearchError, invalid)
@@ -293,6 +301,11 @@ DENIALS = {
 
 def not_found(error: NotFoundError) -> ResponseReturnValue:
     return error_response(404, _("Not found"), _("The record does not exist."), code="not_found")
+
+
+def image_pending(error: PageImagePendingError) -> ResponseReturnValue:
+    """Asked of a document the user may view (checked first), so saying why is no disclosure."""
+    return error_response(404, _("Not made yet"), translated(error), code=error.code)
 
 
 def invalid(error: Exception) -> ResponseReturnValue:

@@ -172,3 +172,29 @@ def test_every_page_links_the_favicon_and_the_browser_default_path_finds_it(clie
     assert answer.status_code == 301 and answer.headers["Location"].endswith("/static/favicon.svg")
     icon = client.get("/static/favicon.svg")
     assert icon.status_code == 200 and icon.data.startswith(b"<svg")
+
+
+def test_a_pdf_page_not_rendered_yet_says_so_then_shows_its_image(
+    client: FlaskClient, login_as, upload, tmp_path, web_archive: Archive
+) -> None:
+    from scale_env import text_pdf
+
+    login_as(client, "clerk")
+    path = tmp_path / "contract.pdf"
+    path.write_bytes(text_pdf(["Supply contract HT-2024-0107"], pages=1))
+    [document] = upload(path)["documents"]
+    document_id = document["document_id"]
+    html = client.get(f"/documents/{document_id}?lang=en").get_data(as_text=True)
+    assert "being rendered from the PDF" in html and f"/documents/{document_id}/pages/1.png" not in html
+    pending = client.get(f"/api/v1/documents/{document_id}/pages/1.png")
+    assert pending.status_code == 404 and "page 1 is not made yet" in pending.get_json()["error"]["message"]
+    assert "正在后台从 PDF 渲染" in client.get(f"/documents/{document_id}?lang=zh_CN").get_data(as_text=True)
+    assert "尚未生成" in client.get(f"/api/v1/documents/{document_id}/pages/1.png").get_json()["error"]["message"]
+    assert client.get(f"/api/v1/documents/{document_id}").get_json()["pages"][0]["image_ready"] is False
+
+    clerk = users.resolve_actor(web_archive.uow(), username="clerk")
+    assert web_archive.jobs.run_until(lambda: ocr_progress(web_archive.uow(), [document_id], actor=clerk).finished,
+                                      timeout=120)
+    image = client.get(f"/api/v1/documents/{document_id}/pages/1.png")
+    assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
+    assert "being rendered" not in client.get(f"/documents/{document_id}?lang=en").get_data(as_text=True)
