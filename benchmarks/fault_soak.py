@@ -102,6 +102,13 @@ class Soak:
         self.restart_workers(all_of_them=False)
         return time.monotonic()
 
+    def kill_render(self) -> float:
+        for _ in range(3):
+            self.capture("text")
+        wait_until(lambda: pages_started(self.probe), "a PDF page started rendering", 60, poll=0.02)
+        self.restart_workers(all_of_them=False)
+        return time.monotonic()
+
     def kill_index(self) -> float:
         for _ in range(6):
             self.capture("text")
@@ -198,7 +205,7 @@ def full_disk_run(base: Path) -> tuple[int, int, float]:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-SCENARIOS = ["kill_ocr", "kill_index", "kill_rotation", "redis_down", "pg_restart", "s3_down", "disk_full"]
+SCENARIOS = ["kill_ocr", "kill_render", "kill_index", "kill_rotation", "redis_down", "pg_restart", "s3_down", "disk_full"]
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 
 End to end: capture through one web instance's API, OCR on whichever worker takes the job, search
 from the other instance; a key rotation and a destruction while the workers run. Faults, each once
-(benchmarks/fault_soak.py repeats them): a worker killed with SIGKILL mid-OCR and mid-indexing, the
+(benchmarks/fault_soak.py repeats them): a worker killed with SIGKILL mid-OCR, mid-rendering and mid-indexing, the
 rotation killed mid-rewrap, Redis stopped during a batch, PostgreSQL restarted, S3 unreachable, and
 a full filesystem store.
 """
@@ -165,6 +165,21 @@ def test_a_worker_killed_mid_ocr_loses_no_page(deployment, probe, clerk):
     deployment.restart(deployment.workers[0])  # as a supervisor would; it re-queues pending pages as it starts
 
     assert_settles(deployment, probe)
+
+
+def test_a_worker_killed_mid_rendering_a_pdf_loses_no_page(deployment, probe, clerk, staff):
+    for n in range(3):
+        answer = clerk.capture([(f"render-{n}.pdf", text_pdf([f"Rendering contract {n}", "killrender"], pages=3))],
+                               customer=CUSTOMER, customer_name="张伟")
+        assert answer.status_code == 201, answer.text
+    wait_until(lambda: pages_started(probe), "a worker starting to render a page", 60, poll=0.02)
+    deployment.workers[0].kill()
+    deployment.restart(deployment.workers[0])
+
+    assert_settles(deployment, probe)  # every page rendered and stored once: none missing, none dangling
+    with probe.uow() as uow:
+        assert set(uow.session.scalars(select(Page.image_ready))) == {True}
+    assert staff.search("killrender").json()["total"] == 3
 
 
 def test_workers_killed_mid_indexing_lose_no_index_work(deployment, probe, clerk, staff):
