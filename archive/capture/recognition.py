@@ -2,11 +2,11 @@
 
 A PDF's pages reach the job without an image (`image_ready` false): the job renders the page from
 the stored original and stores its image first, then records the text layer, or recognises the page
-when it has none. A page is `pending` until a job records its result. A job stamps `ocr_started_at` when it starts and
-records its result only if the stamp is still its own: a page queued again meanwhile (a rescan
-replaced its image, `archive ocr rerun`, a duplicate job) keeps the newer job's result. A page that
-cannot be read or recognised fails for good with the reason; other errors propagate so the queue
-retries the job, and the last retry marks the page failed (`mark_page_failed`).
+when it has none. A page is `pending` until a job records its result. A job stamps `ocr_started_at`
+when it starts and records its result only if the stamp is still its own: a page queued again
+meanwhile (a rescan replaced its image, `archive ocr rerun`, a duplicate job) keeps the newer job's
+result. A page that cannot be read or recognised fails for good with the reason; other errors
+propagate so the queue retries the job, and the last retry marks the page failed (`mark_page_failed`).
 """
 
 from __future__ import annotations
