@@ -4,8 +4,9 @@ Capture:     CheckCaptureRequest → CheckFile → StoreOriginal → DetectDupli
 Replacement: CheckPageReplacement → CheckFile(one page) → HashUpload → StorePages → RecordReplacement
 
 Cheap checks come first; the slow work (encrypting, decoding pages) happens outside the short
-database transaction of the last step, and a captured PDF's pages are rendered by the workers. The original is read once, by the store's put, whose SHA-256 is
-the content hash; each page is decoded once, by StorePages, which also finds damaged image data.
+database transaction of the last step, and a captured PDF's pages are rendered by the workers. The
+original is read once, by the store's put, whose SHA-256 is the content hash; each page is decoded
+once, by StorePages, which also finds damaged image data.
 """
 
 from __future__ import annotations
