@@ -156,19 +156,13 @@ def _request_json(view: RequestView) -> dict[str, object]:
                            "api_url": url_for("borrowing_api.borrow_request", request_id=view.id)}
 
 
-def _find_id(number: str) -> int | None:
-    found = [v for v in services.list_requests(new_uow(), actor=current_actor(), which="mine", limit=20)
-             if v.number == number]
-    return found[0].id if found else None
-
-
 @bp.post("/borrow-requests")
 @operation("Ask to borrow documents", body=BorrowRequestBody, response=CreatedRequest, status=201)
 def create_borrow_request() -> ResponseReturnValue:
     """{"codes": [...] | "dossier_id": n | "customer": "ID or credit code", "types": [...], "purpose": "...",
     "mode": "view"|"download"|"original", "days": n} → 201 {"number", "id", "url"}."""
     number = ask(json_body())
-    request_id = _find_id(number)
+    request_id = services.own_request_id(new_uow(), actor=current_actor(), number=number)
     body: dict[str, object] = {"number": number, "id": request_id}
     if request_id is not None:
         body["url"] = url_for("borrowing_api.borrow_request", request_id=request_id)

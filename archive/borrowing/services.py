@@ -555,6 +555,13 @@ def get_request(uow: UnitOfWork, *, actor: Actor, request_id: int) -> RequestVie
         return _view(session, actor, request, today, _names(session), with_items=True)
 
 
+def own_request_id(uow: UnitOfWork, *, actor: Actor, number: str) -> int | None:
+    """The id of the actor's own request with this number (None when they made none such)."""
+    with uow:
+        return uow.session.scalar(select(BorrowRequest.id).where(BorrowRequest.number == number,
+                                                                 BorrowRequest.requester_id == actor.user_id))
+
+
 def list_requests(uow: UnitOfWork, *, actor: Actor, which: str = "mine", limit: int = 200,
                   before_id: int | None = None) -> list[RequestView]:
     """which: mine (the actor's own), to_approve (waiting for the actor), decided (the actor decided),
