@@ -25,6 +25,7 @@ from sqlalchemy import func, select, update
 
 from archive import access, audit
 from archive.actors import OCR_ACTOR, Actor
+from archive.capture import original_copies
 from archive.capture.events import event_page_ocr_failed
 from archive.capture.views import OcrProgress
 from archive.models import Document, Page, as_utc, utcnow
@@ -201,7 +202,7 @@ def render_page(uow: UnitOfWork, original_key: str, number: int, image_key: str,
     with tempfile.TemporaryDirectory(prefix="render-") as folder:
         original = Path(folder) / "original.pdf"
         try:
-            with uow.store.open(original_key, data_key=data_key) as stream, original.open("wb") as out:
+            with original_copies.open_original(uow, original_key, data_key) as stream, original.open("wb") as out:
                 shutil.copyfileobj(stream, out, CHUNK)
         except ObjectNotFoundError:
             raise PageUnreadableError("the original PDF is missing from the object store") from None

@@ -105,6 +105,19 @@ def test_a_pdf_is_rendered_by_a_worker_once_a_page_not_by_the_capture(archive, p
     assert "第2页" in (pages[1].ocr_text or "").replace(" ", "")  # the worker recognised the rendered page
 
 
+def test_a_worker_fetches_a_pdf_from_the_store_once_for_all_its_pages(archive, people, tmp_path, monkeypatch):
+    path = tmp_path / "contract.pdf"
+    path.write_bytes(text_pdf(["Supply contract HT-2024-0109"], pages=4))
+    result = capture_document(archive.uow(), actor=people["clerk"], request=request(path))
+    with archive.uow() as uow:
+        original = uow.session.get(Document, result.document_id).object_key
+    fetched = count_calls(monkeypatch, type(archive.object_store), "open")
+    recognised(archive, people, result.document_id)
+    from_the_store = [key for (store, key), _ in fetched if store.root == archive.object_store.root]
+    assert from_the_store.count(original) == 1  # not once a page: the worker renders from its copy
+    assert all(p.image_ready for p in pages_of(archive, result.document_id))
+
+
 def test_a_pdf_with_its_own_text_is_searchable_at_once_and_needs_no_ocr(archive, people, tmp_path):
     path = tmp_path / "contract.pdf"
     path.write_bytes(text_pdf(["Supply contract HT-2024-0107 for customer Zhang Wei"], pages=2))
