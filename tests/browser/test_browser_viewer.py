@@ -57,3 +57,25 @@ def test_staff_open_a_hit_see_thumbnails_turn_to_page_two_zoom_and_see_the_word_
     expect(box).to_be_visible()
     expect(page.locator("#page-2 pre mark").first).to_have_text("电费")
     assert page.locator("#page-1 .hit-boxes .hit-box").count() == 0
+
+
+def test_a_page_a_worker_has_yet_to_render_shows_a_note_and_the_viewer_still_works(
+    page: Page, server: Server, login: Callable[..., None], two_pages: int
+) -> None:
+    from archive.models import Page as PageRow
+
+    with server.archive.uow() as uow:  # page 2 as a captured PDF's page is until its job renders it
+        uow.session.query(PageRow).filter_by(document_id=two_pages, number=2).update({"image_ready": False})
+        uow.commit()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    login(page, server, "staff")
+    page.goto(f"{server.url}/documents/{two_pages}?q=电费&lang=en")
+    expect(page.locator(".thumbs img")).to_have_count(1)
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#viewer")).to_have_attribute("data-page", "2")
+    expect(page.locator("#page-2 .pending-image")).to_contain_text("being rendered from the PDF")
+    page.keyboard.press("+")
+    page.keyboard.press("f")
+    expect(page.locator("#page-2 pre mark").first).to_have_text("电费")  # its text is there already
+    assert problems == []

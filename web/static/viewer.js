@@ -17,6 +17,7 @@
 
   function layout() {
     var fig = figure(), img = fig.querySelector("img");
+    if (!img) { return; }  // a PDF page a worker has yet to render
     if (mode === "full") { img.style.width = (img.naturalWidth || 0) + "px"; }
     else { img.style.width = (zoom * 100) + "%"; }
     viewer.dataset.zoom = mode === "full" ? "full" : String(zoom);
@@ -95,6 +96,7 @@
         });
         fig.classList.add("with-hits");
         var img = fig.querySelector("img");
+        if (!img) { return; }
         fig.insertBefore(layer, img.nextSibling);
         if (img.complete) { place(fig, img); } else { img.addEventListener("load", function () { place(fig, img); }); }
       });
