@@ -62,10 +62,13 @@ def test_staff_open_a_hit_see_thumbnails_turn_to_page_two_zoom_and_see_the_word_
 def test_a_page_a_worker_has_yet_to_render_shows_a_note_and_the_viewer_still_works(
     page: Page, server: Server, login: Callable[..., None], two_pages: int
 ) -> None:
+    from sqlalchemy import update
+
     from archive.models import Page as PageRow
 
     with server.archive.uow() as uow:  # page 2 as a captured PDF's page is until its job renders it
-        uow.session.query(PageRow).filter_by(document_id=two_pages, number=2).update({"image_ready": False})
+        uow.session.execute(update(PageRow).where(PageRow.document_id == two_pages, PageRow.number == 2)
+                            .values(image_ready=False))
         uow.commit()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
