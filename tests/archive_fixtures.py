@@ -108,6 +108,14 @@ def captured(archive: Archive, clerk: Actor, tmp_path: Path, name: str, *, level
     return SimpleNamespace(id=result.document_id, code=result.archive_code)
 
 
+def column_names(archive: Archive, table: str) -> set[str]:
+    """The columns the archive's database has in table now (to check a migration went down or up)."""
+    from sqlalchemy import inspect
+
+    with archive.engine.connect() as connection:
+        return {column["name"] for column in inspect(connection).get_columns(table)}
+
+
 def downgrade(archive: Archive, revision: str) -> None:
     """Migrate the archive's database down to revision (archive.migrate() brings it back up)."""
     from alembic import command
