@@ -212,11 +212,17 @@ def render_page(uow: UnitOfWork, original_key: str, number: int, image_key: str,
             page = render_pdf_page(original, number, limits=input_limits(uow.settings))
         except InputRejectedError as error:
             raise PageUnreadableError(f"page {number} cannot be rendered from the PDF: {error}") from None
+    sha256 = store_page_image(uow, image_key, page.image, page.dpi, data_key, cipher)
+    return RenderedImage(page.image, page.dpi or 300, page.image.width, page.image.height, sha256)
+
+
+def store_page_image(uow: UnitOfWork, key: str, image: Image.Image, dpi: int | None, data_key: bytes,
+                     cipher: str) -> str:
+    """Store a page image as a lossless PNG encrypted under the data key; the stored PNG's SHA-256."""
     with tempfile.SpooledTemporaryFile(max_size=8 * CHUNK) as buffer:
-        save_page(page.image, buffer, dpi=page.dpi)
+        save_page(image, buffer, dpi=dpi)
         buffer.seek(0)
-        stored = uow.store.put(image_key, buffer, data_key=data_key, algorithm=cipher)
-    return RenderedImage(page.image, page.dpi or 300, page.image.width, page.image.height, stored.sha256)
+        return uow.store.put(key, buffer, data_key=data_key, algorithm=cipher).sha256
 
 
 def words_json(recognized: RecognizedText, width: int, height: int) -> bytes:

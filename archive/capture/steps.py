@@ -12,7 +12,6 @@ once, by StorePages, which also finds damaged image data.
 from __future__ import annotations
 
 import hashlib
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,7 +25,7 @@ from archive import access, audit
 from archive.actors import Actor
 from archive.capture.events import event_document_captured, event_page_replaced
 from archive.capture.permissions import permission_document_capture, permission_page_rescan
-from archive.capture.recognition import queue_ocr
+from archive.capture.recognition import queue_ocr, store_page_image
 from archive.capture.views import CaptureResult, PageReplacementResult
 from archive.errors import DocumentShreddedError, DuplicateDocumentError, NotFoundError, ValidationError
 from archive.identity import classify_identifier
@@ -51,7 +50,7 @@ from archive.services.documents import document_key
 from archive.services.indexing import queue_reindex
 from archive.unit_of_work import UnitOfWork
 from ocr.base import InputRejectedError, SourceInfo
-from ocr.inputs import PDF, iter_pages, outline_pdf_pages, save_page
+from ocr.inputs import PDF, iter_pages, outline_pdf_pages
 from storage.envelope import new_data_key
 
 CHUNK = 1024 * 1024
@@ -187,22 +186,23 @@ class StorePages(RemoveStored):
             if not self.render_pdf and ctx.source is not None and ctx.source.media_type == PDF:
                 for outline in outline_pdf_pages(ctx.path, limits=input_limits(uow.settings)):
                     number = ctx.first_page_number + outline.number - 1
-                    ctx.pages.append(StoredPage(number, f"{ctx.prefix}/pages/{number:04d}.png", outline.width,
-                                                outline.height, None, outline.text_layer, image_ready=False))
+                    ctx.pages.append(StoredPage(number, _page_key(ctx, number), outline.width, outline.height,
+                                                None, outline.text_layer, image_ready=False))
                 return
             for page in iter_pages(ctx.path, limits=input_limits(uow.settings)):
                 number = ctx.first_page_number + page.number - 1
-                key = f"{ctx.prefix}/pages/{number:04d}.png"
-                with tempfile.SpooledTemporaryFile(max_size=8 * CHUNK) as buffer:
-                    save_page(page.image, buffer, dpi=page.dpi)
-                    buffer.seek(0)
-                    ctx.stored_keys.append(key)
-                    stored = uow.store.put(key, buffer, data_key=ctx.data_key, algorithm=ctx.cipher)
-                ctx.pages.append(StoredPage(number, key, page.image.width, page.image.height, stored.sha256,
+                key = _page_key(ctx, number)
+                ctx.stored_keys.append(key)
+                sha256 = store_page_image(uow, key, page.image, page.dpi, ctx.data_key, ctx.cipher)
+                ctx.pages.append(StoredPage(number, key, page.image.width, page.image.height, sha256,
                                             page.text_layer))
                 page.image.close()
         except InputRejectedError as error:
             raise ctx.rejected(error) from error
+
+
+def _page_key(ctx: CaptureContext, number: int) -> str:
+    return f"{ctx.prefix}/pages/{number:04d}.png"
 
 
 def apply_text_layer(page: Page, document: Document, text: str | None, uow: UnitOfWork) -> None:
