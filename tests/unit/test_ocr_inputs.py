@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 
 from archive.demo.samples import write_scan
 from ocr.base import (
@@ -212,7 +212,30 @@ def test_pdf_pages_are_rendered_at_the_requested_resolution(tmp_path: Path) -> N
 
     assert page.image.size == (1190, 1684)
     assert page.dpi == 144
+
+
+def test_a_black_and_white_pdf_page_is_kept_grey_with_exactly_the_rendered_pixels(tmp_path: Path) -> None:
+    path = tmp_path / "contract.pdf"
+    path.write_bytes(_pdf(_text_pdf_objects(PAGE_TEXT)))
+    with pdfium.PdfDocument(path) as document:
+        rendered = document[0].render(scale=2).to_pil().convert("RGB")
+
+    (page,) = iter_pages(path, pdf_dpi=144)
+
+    assert page.image.mode == "L"
+    assert rendered.getextrema()[0] == (0, 255)  # anti-aliased text: many shades, all grey
+    assert ImageChops.difference(page.image.convert("RGB"), rendered).getbbox() is None
+
+
+def test_a_pdf_page_with_any_colour_stays_in_colour(tmp_path: Path) -> None:
+    path = tmp_path / "sealed.pdf"
+    path.write_bytes(_pdf(_text_pdf_objects(PAGE_TEXT + b" 1 0 0 rg 400 100 2 2 re f")))  # a tiny red mark
+
+    (page,) = iter_pages(path, pdf_dpi=144)
+
     assert page.image.mode == "RGB"
+    red = page.image.getpixel((int(401 * 2), int((842 - 101) * 2)))
+    assert red[0] > 200 and red[1] < 80 and red[2] < 80
 
 
 def test_a_pdf_with_real_text_has_its_text_layer(tmp_path: Path) -> None:
