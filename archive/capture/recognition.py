@@ -115,7 +115,7 @@ def recognize_page(uow: UnitOfWork, *, page_id: int) -> str:
             page.image_ready, page.image_sha256, page.width, page.height = True, made.sha256, width, height
         if text_layer and not error:
             page.ocr_status, page.ocr_error, page.ocr_started_at, page.ocr_confidence = "done", None, None, 100.0
-            _settle(uow, page.document)
+            settle_document(uow, page.document)
             uow.commit()
             return page.ocr_status
         if recognized is None:
@@ -130,7 +130,7 @@ def recognize_page(uow: UnitOfWork, *, page_id: int) -> str:
         page.rescan_needed = recognized.confidence < uow.settings.rescan_threshold
         hashes = set(page.document.pii_hashes) | set(identifier_hashes(recognized.text, uow.keyring))
         page.document.pii_hashes = sorted(hashes)
-        _settle(uow, page.document)
+        settle_document(uow, page.document)
         uow.commit()
         return page.ocr_status
 
@@ -149,13 +149,25 @@ def _fail(uow: UnitOfWork, page: Page, reason: str) -> str:
     page.ocr_status, page.ocr_error, page.ocr_started_at = "failed", redact(reason)[:2000], None
     audit.record(uow.session, OCR_ACTOR, event_page_ocr_failed, outcome="failed", target_type="document",
                  target_id=page.document_id, page=page.number, version=page.version, reason=page.ocr_error)
-    _settle(uow, page.document)
+    settle_document(uow, page.document)
     uow.commit()
     return page.ocr_status
 
 
-def _settle(uow: UnitOfWork, document: Document) -> None:
-    """Update the document's status; once no page waits, queue it for (re)indexing."""
+def settle_document(uow: UnitOfWork, document: Document) -> None:
+    """Inside an open unit of work that changed a page: update the document's status; once no page
+    waits, queue it for (re)indexing.
+
+    The document's row is locked and its pages read again first. Two pages of one document finishing
+    at once on two workers would otherwise each see the other still pending, and the document would
+    stay processing for ever; this way the second waits for the first to commit and sees its page.
+    """
+    # FOR NO KEY UPDATE: the page's own update holds FOR KEY SHARE on the document (its foreign key),
+    # which FOR UPDATE would wait on in the other job, and that one on this one: a deadlock.
+    uow.session.execute(select(Document.id).where(Document.id == document.id).with_for_update(key_share=True))
+    uow.session.execute(
+        select(Page).where(Page.document_id == document.id).execution_options(populate_existing=True)
+    ).scalars().all()
     document.refresh_status()
     if document.status != "processing":
         queue_reindex(uow, document.id)
@@ -295,6 +307,20 @@ def stalled_page_ids(uow: UnitOfWork, *, started_before: datetime | timedelta) -
             uow.session.execute(update(Page).where(Page.id.in_(ids)).values(ocr_started_at=None))
             uow.commit()
         return ids
+
+
+def settle_finished_documents(uow: UnitOfWork) -> int:
+    """Settle the documents left processing with no page waiting; returns how many there were.
+
+    Before settle_document locked the document, two pages finishing at once could leave it so.
+    """
+    with uow:
+        waiting = select(Page.id).where(Page.document_id == Document.id, Page.ocr_status == "pending").exists()
+        stuck = list(uow.session.scalars(select(Document).where(Document.status == "processing", ~waiting)))
+        for document in stuck:
+            settle_document(uow, document)
+        uow.commit()
+    return len(stuck)
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:

@@ -25,7 +25,7 @@ from archive import access, audit
 from archive.actors import Actor
 from archive.capture.events import event_document_captured, event_page_replaced
 from archive.capture.permissions import permission_document_capture, permission_page_rescan
-from archive.capture.recognition import queue_ocr, store_page_image
+from archive.capture.recognition import queue_ocr, settle_document, store_page_image
 from archive.capture.views import CaptureResult, PageReplacementResult
 from archive.errors import DocumentShreddedError, DuplicateDocumentError, NotFoundError, ValidationError
 from archive.identity import classify_identifier
@@ -443,9 +443,7 @@ class RecordReplacement(NothingToUndo):
             page.object_key, page.image_sha256, page.image_ready = stored.key, stored.sha256, True
             page.width, page.height = stored.width, stored.height
             apply_text_layer(page, document, stored.text_layer, uow)
-            document.refresh_status()
-            if document.status != "processing":
-                queue_reindex(uow, document.id)
+            settle_document(uow, document)
             audit.record(uow.session, actor, event_page_replaced, target_type="document", target_id=document.id,
                          archive_code=document.archive_code, page=page.number, version=page.version,
                          previous_version=ctx.previous_version, filename=redact(request.filename),

@@ -4,7 +4,8 @@ OCR runs one job per page with retries and exponential backoff (5, 10, 20 s). A 
 read or recognised fails at once with the reason (retrying will not help); any other error is retried,
 and when the retries are spent the page is marked failed with the last error. A worker killed mid-page
 loses nothing: the page stays pending, every worker re-queues pending pages as it starts, and every
-10 minutes those whose job started over STALLED_AFTER ago.
+10 minutes those whose job started over STALLED_AFTER ago. Both sweeps also settle a document left
+processing with every page finished.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def register(queue: TaskRegistry, new_uow: Callable[[], UnitOfWork]) -> None:
             page_ids = recognition.stalled_page_ids(new_uow(), started_before=STALLED_AFTER)
             for page_id in page_ids:
                 queue.enqueue(recognition.OCR_PAGE, page_id)
+            _settle_finished()
         if page_ids:
             log.warning("re-queued %d pages whose OCR worker stopped mid-page", len(page_ids))
 
@@ -63,5 +65,10 @@ def register(queue: TaskRegistry, new_uow: Callable[[], UnitOfWork]) -> None:
             queue.enqueue(recognition.OCR_PAGE, page_id)
         if page_ids:
             log.info("queued OCR again for %d pending pages", len(page_ids))
+        _settle_finished()
+
+    def _settle_finished() -> None:
+        if settled := recognition.settle_finished_documents(new_uow()):
+            log.warning("settled %d documents left processing with every page finished", settled)
 
     queue.on_start(REQUEUE_UNFINISHED)

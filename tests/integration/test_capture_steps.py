@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,17 +14,18 @@ import pytest
 from archive_fixtures import column_names, downgrade
 from PIL import Image
 from scale_env import text_pdf
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 import archive.capture.steps as steps
 import ocr.inputs as inputs
 from archive.bootstrap import Archive
+from archive.capture import recognition
 from archive.capture.recognition import ocr_progress
 from archive.capture.services import CaptureRequest, capture_document
 from archive.demo.samples import render_scan, write_scan
 from archive.errors import PageImagePendingError, ValidationError
 from archive.identity import resident_id_check_digit
-from archive.models import AuditEvent, Document, Page
+from archive.models import AuditEvent, Document, Page, SearchOutbox
 from archive.services import documents
 from storage.envelope import WrappedKey
 
@@ -144,6 +146,60 @@ def test_a_pdf_whose_original_is_gone_fails_its_pages_with_the_reason(archive, p
     assert "original PDF is missing" in page.ocr_error
     with archive.uow() as uow:
         assert uow.session.get(Document, result.document_id).status == "failed"
+
+
+@pytest.mark.parametrize("archive", ["postgres"], indirect=True)  # row locks: what two workers share
+def test_two_pages_of_a_document_finishing_at_once_on_two_workers_leave_it_ready_and_queued(
+        archive, people, tmp_path, monkeypatch):
+    """Both jobs have written their page when they settle the document: each must see the other's page
+    done (or the document stays processing for ever) and neither may deadlock on the document's row.
+    Found by the scale-out benchmark: one document of 48 stayed processing with both its pages done."""
+    path = tmp_path / "contract.pdf"
+    path.write_bytes(text_pdf(["Supply contract HT-2024-0110"], pages=2))
+    result = capture_document(archive.uow(), actor=people["clerk"], request=request(path))
+    both_written = threading.Barrier(2, timeout=60)
+    settle, errors = recognition.settle_document, []
+
+    def settle_once_both_wrote(uow, document) -> None:  # noqa: ANN001
+        uow.session.flush()  # this job's page update, which also share-locks the document (foreign key)
+        both_written.wait()
+        settle(uow, document)
+
+    def job(page_id: int) -> None:
+        try:
+            recognition.recognize_page(archive.uow(), page_id=page_id)
+        except Exception as error:  # noqa: BLE001 - the assertion below names it
+            errors.append(error)
+
+    monkeypatch.setattr(recognition, "settle_document", settle_once_both_wrote)
+    jobs = [threading.Thread(target=job, args=(p.id,)) for p in pages_of(archive, result.document_id)]
+    for thread in jobs:
+        thread.start()
+    for thread in jobs:
+        thread.join(120)
+    assert errors == []
+    with archive.uow() as uow:
+        assert [p.ocr_status for p in uow.session.get(Document, result.document_id).pages] == ["done", "done"]
+        assert uow.session.get(Document, result.document_id).status == "ready"
+        assert uow.session.scalar(select(func.count()).select_from(SearchOutbox)
+                                  .where(SearchOutbox.document_id == result.document_id))
+
+
+def test_a_document_left_processing_with_every_page_finished_is_settled_by_the_sweep(archive, people, tmp_path):
+    path = tmp_path / "contract.pdf"
+    path.write_bytes(text_pdf(["Supply contract HT-2024-0111"], pages=2))
+    result = capture_document(archive.uow(), actor=people["clerk"], request=request(path))
+    recognised(archive, people, result.document_id)
+    with archive.uow() as uow:  # as the race above left documents before the document was locked
+        uow.session.execute(update(Document).where(Document.id == result.document_id).values(status="processing"))
+        uow.session.execute(delete(SearchOutbox))
+        uow.commit()
+    assert recognition.settle_finished_documents(archive.uow()) == 1
+    assert recognition.settle_finished_documents(archive.uow()) == 0
+    with archive.uow() as uow:
+        assert uow.session.get(Document, result.document_id).status == "ready"
+        assert uow.session.scalar(select(func.count()).select_from(SearchOutbox)
+                                  .where(SearchOutbox.document_id == result.document_id))
 
 
 def test_a_page_damaged_deep_in_a_file_is_refused_with_nothing_stored_and_the_refusal_audited(
