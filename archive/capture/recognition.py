@@ -128,8 +128,9 @@ def recognize_page(uow: UnitOfWork, *, page_id: int) -> str:
         page.ocr_confidence = recognized.confidence
         page.text_object_key, page.words_object_key = text_key, words_key
         page.rescan_needed = recognized.confidence < uow.settings.rescan_threshold
-        hashes = set(page.document.pii_hashes) | set(identifier_hashes(recognized.text, uow.keyring))
-        page.document.pii_hashes = sorted(hashes)
+        found = identifier_hashes(recognized.text, uow.keyring)
+        _lock_document(uow, page.document)  # another page's job may have added its hashes meanwhile
+        page.document.pii_hashes = sorted(set(page.document.pii_hashes) | set(found))
         settle_document(uow, page.document)
         uow.commit()
         return page.ocr_status
@@ -158,19 +159,27 @@ def settle_document(uow: UnitOfWork, document: Document) -> None:
     """Inside an open unit of work that changed a page: update the document's status; once no page
     waits, queue it for (re)indexing.
 
-    The document's row is locked and its pages read again first. Two pages of one document finishing
-    at once on two workers would otherwise each see the other still pending, and the document would
-    stay processing for ever; this way the second waits for the first to commit and sees its page.
+    The document is locked and read again first. Two pages of one document finishing at once on two
+    workers would otherwise each see the other still pending, and the document would stay processing
+    for ever; this way the second waits for the first to commit and sees its page.
     """
-    # FOR NO KEY UPDATE: the page's own update holds FOR KEY SHARE on the document (its foreign key),
-    # which FOR UPDATE would wait on in the other job, and that one on this one: a deadlock.
-    uow.session.execute(select(Document.id).where(Document.id == document.id).with_for_update(key_share=True))
-    uow.session.execute(
-        select(Page).where(Page.document_id == document.id).execution_options(populate_existing=True)
-    ).scalars().all()
+    _lock_document(uow, document)
     document.refresh_status()
     if document.status != "processing":
         queue_reindex(uow, document.id)
+
+
+def _lock_document(uow: UnitOfWork, document: Document) -> None:
+    """Lock the document's row until the commit and read it and its pages again, with what other
+    transactions committed meanwhile (a page's update flushed before is kept: autoflush writes it).
+
+    FOR NO KEY UPDATE: a page's update takes FOR KEY SHARE on its document (the foreign key check), and
+    two jobs each holding that and asking FOR UPDATE deadlock.
+    """
+    fresh = {"populate_existing": True}
+    uow.session.execute(select(Document).where(Document.id == document.id).with_for_update(key_share=True, of=Document)
+                        .execution_options(**fresh)).scalar_one()
+    uow.session.execute(select(Page).where(Page.document_id == document.id).execution_options(**fresh)).all()
 
 
 def _page_image(uow: UnitOfWork, key: str, data_key: bytes) -> Image.Image:

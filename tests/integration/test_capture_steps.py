@@ -26,7 +26,9 @@ from archive.demo.samples import render_scan, write_scan
 from archive.errors import PageImagePendingError, ValidationError
 from archive.identity import resident_id_check_digit
 from archive.models import AuditEvent, Document, Page, SearchOutbox
+from archive.pii import lookup_hash
 from archive.services import documents
+from ocr.base import RecognizedText
 from storage.envelope import WrappedKey
 
 ID_NUMBER = "11010519491231002" + resident_id_check_digit("11010519491231002")
@@ -183,6 +185,48 @@ def test_two_pages_of_a_document_finishing_at_once_on_two_workers_leave_it_ready
         assert uow.session.get(Document, result.document_id).status == "ready"
         assert uow.session.scalar(select(func.count()).select_from(SearchOutbox)
                                   .where(SearchOutbox.document_id == result.document_id))
+
+
+@pytest.mark.parametrize("archive", ["postgres"], indirect=True)
+def test_two_scanned_pages_recognised_at_once_keep_both_their_id_numbers_hashed(archive, people, tmp_path,
+                                                                                   monkeypatch):
+    """Each job adds its page's identifier hashes to the document's: the second must add to the first's,
+    not to what it read before the first committed, or a search by that ID number misses the document."""
+    path = write_scan(tmp_path / "scan.tif", [], format="TIFF", pages=[["第一页"], ["第二页"]], dpi=100)
+    result = capture_document(archive.uow(), actor=people["clerk"], request=request(path))
+    pages = pages_of(archive, result.document_id)
+    with archive.uow() as uow:
+        captured = set(uow.session.get(Document, result.document_id).pii_hashes)  # the customer's ID number
+    numbers = {page.id: base + resident_id_check_digit(base)
+               for page, base in zip(pages, ("11010519800101123", "44030519900202456"), strict=True)}
+    both_read = threading.Barrier(2, timeout=60)
+    hashes = recognition.identifier_hashes
+
+    class Reader:
+        def recognize_page(self, image, dpi):  # noqa: ANN001, ANN201
+            return RecognizedText(text=f"身份证号 {numbers[threading.current_thread().page_id]}", confidence=95.0)
+
+    def hashes_once_both_read(text: str, keyring):  # noqa: ANN001, ANN202
+        found = hashes(text, keyring)
+        both_read.wait()  # both jobs have their page's hashes and have written nothing yet
+        return found
+
+    monkeypatch.setattr(archive, "recognizer", Reader())
+    monkeypatch.setattr(recognition, "identifier_hashes", hashes_once_both_read)
+    jobs = []
+    for page_id in numbers:
+        thread = threading.Thread(target=recognition.recognize_page, args=(archive.uow(),),
+                                  kwargs={"page_id": page_id})
+        thread.page_id = page_id
+        jobs.append(thread)
+    for thread in jobs:
+        thread.start()
+    for thread in jobs:
+        thread.join(120)
+    with archive.uow() as uow:
+        document = uow.session.get(Document, result.document_id)
+        assert document.status == "ready"
+        assert set(document.pii_hashes) == captured | {lookup_hash(n, archive.keyring) for n in numbers.values()}
 
 
 def test_a_document_left_processing_with_every_page_finished_is_settled_by_the_sweep(archive, people, tmp_path):
