@@ -464,10 +464,10 @@ def _render_pdf_page(
 
 
 def _grey_if_colourless(image: Image.Image) -> Image.Image:
-    """Return an RGB rendering with no colour in it as L: the same pixels, a third of the PNG work.
+    """Return an RGB rendering with no colour in it as L: exactly the same pixels.
 
-    Most PDF pages (typed contracts, forms) are black on white; their PNG encodes in about a quarter
-    of the time and takes half the bytes. A page with any colour at all (a red seal) stays RGB.
+    Most PDF pages (typed contracts, forms) are black on white; as L their PNG encodes in about a
+    quarter of the time and takes half the bytes. A page with any colour at all (a red seal) stays RGB.
     """
     if image.mode != "RGB":
         return image

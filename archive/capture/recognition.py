@@ -177,8 +177,8 @@ def _lock_document(uow: UnitOfWork, document: Document) -> None:
     two jobs each holding that and asking FOR UPDATE deadlock.
     """
     fresh = {"populate_existing": True}
-    uow.session.execute(select(Document).where(Document.id == document.id).with_for_update(key_share=True, of=Document)
-                        .execution_options(**fresh)).scalar_one()
+    locked = select(Document).where(Document.id == document.id).with_for_update(key_share=True, of=Document)
+    uow.session.execute(locked.execution_options(**fresh)).scalar_one()
     uow.session.execute(select(Page).where(Page.document_id == document.id).execution_options(**fresh)).all()
 
 
