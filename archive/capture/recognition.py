@@ -131,7 +131,7 @@ def recognize_page(uow: UnitOfWork, *, page_id: int) -> str:
         found = identifier_hashes(recognized.text, uow.keyring)
         _lock_document(uow, page.document)  # another page's job may have added its hashes meanwhile
         page.document.pii_hashes = sorted(set(page.document.pii_hashes) | set(found))
-        settle_document(uow, page.document)
+        _settle_locked(uow, page.document)
         uow.commit()
         return page.ocr_status
 
@@ -164,6 +164,10 @@ def settle_document(uow: UnitOfWork, document: Document) -> None:
     for ever; this way the second waits for the first to commit and sees its page.
     """
     _lock_document(uow, document)
+    _settle_locked(uow, document)
+
+
+def _settle_locked(uow: UnitOfWork, document: Document) -> None:
     document.refresh_status()
     if document.status != "processing":
         queue_reindex(uow, document.id)
