@@ -16,9 +16,11 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Select,
     String,
     Text,
     UniqueConstraint,
+    select,
     true,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -251,6 +253,19 @@ class Document(Base):
                 page.ocr_status, page.ocr_error = "failed", "document shredded"
         self.wrapped_key, self.key_id, self.status, self.pii_hashes = b"", SHREDDED, SHREDDED, []
         return keys
+
+    @classmethod
+    def locked(cls, *criteria: Any, keys: bool = False) -> Select[tuple[Document]]:
+        """Select documents locked until the commit and read again, with what other transactions
+        committed meanwhile: for a read-modify-write of a document (its pii_hashes, its status).
+
+        FOR NO KEY UPDATE unless keys: a page's update takes FOR KEY SHARE on its document (the foreign
+        key check), and two transactions each holding that and asking FOR UPDATE deadlock. keys=True
+        (FOR UPDATE) for a transaction that changes a unique column (customer_id is one, with the
+        content hash): its UPDATE needs FOR UPDATE anyway, and taking it late deadlocks the same way.
+        """
+        return (select(cls).where(*criteria).with_for_update(key_share=not keys, of=cls)
+                .execution_options(populate_existing=True))
 
     def refresh_status(self) -> None:
         """Become ready once every page is recognised; failed, with the first reason, if any page failed

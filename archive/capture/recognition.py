@@ -174,16 +174,11 @@ def _settle_locked(uow: UnitOfWork, document: Document) -> None:
 
 
 def _lock_document(uow: UnitOfWork, document: Document) -> None:
-    """Lock the document's row until the commit and read it and its pages again, with what other
-    transactions committed meanwhile (a page's update flushed before is kept: autoflush writes it).
-
-    FOR NO KEY UPDATE: a page's update takes FOR KEY SHARE on its document (the foreign key check), and
-    two jobs each holding that and asking FOR UPDATE deadlock.
-    """
-    fresh = {"populate_existing": True}
-    locked = select(Document).where(Document.id == document.id).with_for_update(key_share=True, of=Document)
-    uow.session.execute(locked.execution_options(**fresh)).scalar_one()
-    uow.session.execute(select(Page).where(Page.document_id == document.id).execution_options(**fresh)).all()
+    """Lock the document until the commit and read it and its pages again (a page's update flushed
+    before is kept: autoflush writes it)."""
+    uow.session.execute(Document.locked(Document.id == document.id)).unique().scalar_one()
+    uow.session.execute(select(Page).where(Page.document_id == document.id)
+                        .execution_options(populate_existing=True)).all()
 
 
 def _page_image(uow: UnitOfWork, key: str, data_key: bytes) -> Image.Image:

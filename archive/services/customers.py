@@ -183,7 +183,8 @@ def supersede_customer(  # noqa: PLR0913 - the correction's fields
             uow.commit()
             raise ValidationError("a customer with this key is already registered",
                                   code="customer_already_registered", field="identifier")
-        documents = list(session.scalars(select(Document).where(Document.customer_id == old.id)).unique())
+        # Locked: a page's OCR job may be adding its hashes; customer_id is a unique column (keys).
+        documents = list(session.scalars(Document.locked(Document.customer_id == old.id, keys=True)).unique())
         if uow.disposition_guard.held(session, [d.id for d in documents]):
             raise ValidationError("a record of this customer is on hold: release the hold first",
                                   code="customer_records_held", field=None)

@@ -13,8 +13,8 @@ from types import SimpleNamespace
 import pytest
 from archive_fixtures import column_names, downgrade
 from PIL import Image
-from scale_env import text_pdf
-from sqlalchemy import delete, func, select, update
+from scale_env import text_pdf, wait_until
+from sqlalchemy import delete, func, select, text, update
 
 import archive.capture.steps as steps
 import ocr.inputs as inputs
@@ -25,9 +25,9 @@ from archive.capture.services import CaptureRequest, capture_document
 from archive.demo.samples import render_scan, write_scan
 from archive.errors import PageImagePendingError, ValidationError
 from archive.identity import resident_id_check_digit
-from archive.models import AuditEvent, Document, Page, SearchOutbox
+from archive.models import AuditEvent, Customer, Document, Page, SearchOutbox
 from archive.pii import lookup_hash
-from archive.services import documents
+from archive.services import customers, documents
 from ocr.base import RecognizedText
 from storage.envelope import WrappedKey
 
@@ -187,6 +187,19 @@ def test_two_pages_of_a_document_finishing_at_once_on_two_workers_leave_it_ready
                                   .where(SearchOutbox.document_id == result.document_id))
 
 
+class ReadsTheThreadsNumber:
+    """A recognizer that reads each page as the ID number its job's thread carries."""
+
+    def recognize_page(self, image, dpi):  # noqa: ANN001, ANN201
+        return RecognizedText(text=f"身份证号 {threading.current_thread().number}", confidence=95.0)
+
+
+def recognition_job(archive: Archive, page_id: int, number: str) -> threading.Thread:
+    thread = threading.Thread(target=recognition.recognize_page, args=(archive.uow(),), kwargs={"page_id": page_id})
+    thread.number = number
+    return thread
+
+
 @pytest.mark.parametrize("archive", ["postgres"], indirect=True)
 def test_two_scanned_pages_recognised_at_once_keep_both_their_id_numbers_hashed(archive, people, tmp_path,
                                                                                    monkeypatch):
@@ -202,23 +215,14 @@ def test_two_scanned_pages_recognised_at_once_keep_both_their_id_numbers_hashed(
     both_read = threading.Barrier(2, timeout=60)
     hashes = recognition.identifier_hashes
 
-    class Reader:
-        def recognize_page(self, image, dpi):  # noqa: ANN001, ANN201
-            return RecognizedText(text=f"身份证号 {numbers[threading.current_thread().page_id]}", confidence=95.0)
-
     def hashes_once_both_read(text: str, keyring):  # noqa: ANN001, ANN202
         found = hashes(text, keyring)
         both_read.wait()  # both jobs have their page's hashes and have written nothing yet
         return found
 
-    monkeypatch.setattr(archive, "recognizer", Reader())
+    monkeypatch.setattr(archive, "recognizer", ReadsTheThreadsNumber())
     monkeypatch.setattr(recognition, "identifier_hashes", hashes_once_both_read)
-    jobs = []
-    for page_id in numbers:
-        thread = threading.Thread(target=recognition.recognize_page, args=(archive.uow(),),
-                                  kwargs={"page_id": page_id})
-        thread.page_id = page_id
-        jobs.append(thread)
+    jobs = [recognition_job(archive, page_id, number) for page_id, number in numbers.items()]
     for thread in jobs:
         thread.start()
     for thread in jobs:
@@ -227,6 +231,50 @@ def test_two_scanned_pages_recognised_at_once_keep_both_their_id_numbers_hashed(
         document = uow.session.get(Document, result.document_id)
         assert document.status == "ready"
         assert set(document.pii_hashes) == captured | {lookup_hash(n, archive.keyring) for n in numbers.values()}
+
+
+@pytest.mark.parametrize("archive", ["postgres"], indirect=True)
+def test_a_customer_superseded_while_a_page_is_recognised_keeps_the_pages_id_number_hashed(
+        archive, people, tmp_path, monkeypatch):
+    """The correction locks the customer's documents before it adds the new key's hash to them, so the
+    page's job waits for it and adds its own to what the correction wrote, not the other way round."""
+    path = write_scan(tmp_path / "scan.tif", [], format="TIFF", pages=[["第一页"]], dpi=100)
+    result = capture_document(archive.uow(), actor=people["clerk"], request=request(path))
+    (page,) = pages_of(archive, result.document_id)
+    with archive.uow() as uow:
+        wrong_customer = uow.session.get(Document, result.document_id).customer_id
+    on_the_page, corrected = (base + resident_id_check_digit(base) for base in ("11010519800101123", "44030519900202456"))
+    documents_read, go_on = threading.Event(), threading.Event()
+    new_customer = customers._new_customer
+
+    def paused(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - after the documents are read
+        documents_read.set()
+        go_on.wait(60)
+        return new_customer(*args, **kwargs)
+
+    monkeypatch.setattr(customers, "_new_customer", paused)
+    monkeypatch.setattr(archive, "recognizer", ReadsTheThreadsNumber())
+    correction = threading.Thread(target=customers.supersede_customer, args=(archive.uow(),), kwargs={
+        "actor": people["clerk"], "customer_id": wrong_customer, "id_type": "resident_id", "identifier": corrected,
+        "reason": "证件号码采集有误"})
+    correction.start()
+    assert documents_read.wait(60)
+    job = recognition_job(archive, page.id, on_the_page)
+    job.start()
+
+    def job_done_or_waiting() -> bool:
+        with archive.uow() as uow:
+            return not job.is_alive() or uow.session.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")) > 0
+
+    wait_until(job_done_or_waiting, "the job finished or waited for the document", 60)
+    go_on.set()
+    correction.join(60)
+    job.join(60)
+    with archive.uow() as uow:
+        document = uow.session.get(Document, result.document_id)
+        new = uow.session.get(Customer, document.customer_id)
+        assert new.id != wrong_customer and document.status == "ready"
+        assert {lookup_hash(on_the_page, archive.keyring), new.identity_hash} <= set(document.pii_hashes)
 
 
 def test_a_document_left_processing_with_every_page_finished_is_settled_by_the_sweep(archive, people, tmp_path):
