@@ -150,6 +150,26 @@ def test_a_pdf_whose_original_is_gone_fails_its_pages_with_the_reason(archive, p
         assert uow.session.get(Document, result.document_id).status == "failed"
 
 
+class ReadsTheThreadsNumber:
+    """A recognizer that reads each page as the ID number its job's thread carries."""
+
+    def recognize_page(self, image, dpi):  # noqa: ANN001, ANN201
+        return RecognizedText(text=f"身份证号 {threading.current_thread().number}", confidence=95.0)
+
+
+def recognition_job(archive: Archive, page_id: int, errors: list[Exception], number: str = "") -> threading.Thread:
+    """A page's job in a thread of its own, as a worker runs it; what it raises goes to errors."""
+    def run() -> None:
+        try:
+            recognition.recognize_page(archive.uow(), page_id=page_id)
+        except Exception as error:  # noqa: BLE001 - the test's assertion names it
+            errors.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.number = number
+    return thread
+
+
 @pytest.mark.parametrize("archive", ["postgres"], indirect=True)  # row locks: what two workers share
 def test_two_pages_of_a_document_finishing_at_once_on_two_workers_leave_it_ready_and_queued(
         archive, people, tmp_path, monkeypatch):
@@ -167,14 +187,8 @@ def test_two_pages_of_a_document_finishing_at_once_on_two_workers_leave_it_ready
         both_written.wait()
         settle(uow, document)
 
-    def job(page_id: int) -> None:
-        try:
-            recognition.recognize_page(archive.uow(), page_id=page_id)
-        except Exception as error:  # noqa: BLE001 - the assertion below names it
-            errors.append(error)
-
     monkeypatch.setattr(recognition, "settle_document", settle_once_both_wrote)
-    jobs = [threading.Thread(target=job, args=(p.id,)) for p in pages_of(archive, result.document_id)]
+    jobs = [recognition_job(archive, p.id, errors) for p in pages_of(archive, result.document_id)]
     for thread in jobs:
         thread.start()
     for thread in jobs:
@@ -185,19 +199,6 @@ def test_two_pages_of_a_document_finishing_at_once_on_two_workers_leave_it_ready
         assert uow.session.get(Document, result.document_id).status == "ready"
         assert uow.session.scalar(select(func.count()).select_from(SearchOutbox)
                                   .where(SearchOutbox.document_id == result.document_id))
-
-
-class ReadsTheThreadsNumber:
-    """A recognizer that reads each page as the ID number its job's thread carries."""
-
-    def recognize_page(self, image, dpi):  # noqa: ANN001, ANN201
-        return RecognizedText(text=f"身份证号 {threading.current_thread().number}", confidence=95.0)
-
-
-def recognition_job(archive: Archive, page_id: int, number: str) -> threading.Thread:
-    thread = threading.Thread(target=recognition.recognize_page, args=(archive.uow(),), kwargs={"page_id": page_id})
-    thread.number = number
-    return thread
 
 
 @pytest.mark.parametrize("archive", ["postgres"], indirect=True)
@@ -213,7 +214,7 @@ def test_two_scanned_pages_recognised_at_once_keep_both_their_id_numbers_hashed(
     numbers = {page.id: base + resident_id_check_digit(base)
                for page, base in zip(pages, ("11010519800101123", "44030519900202456"), strict=True)}
     both_read = threading.Barrier(2, timeout=60)
-    hashes = recognition.identifier_hashes
+    hashes, errors = recognition.identifier_hashes, []
 
     def hashes_once_both_read(text: str, keyring):  # noqa: ANN001, ANN202
         found = hashes(text, keyring)
@@ -222,11 +223,12 @@ def test_two_scanned_pages_recognised_at_once_keep_both_their_id_numbers_hashed(
 
     monkeypatch.setattr(archive, "recognizer", ReadsTheThreadsNumber())
     monkeypatch.setattr(recognition, "identifier_hashes", hashes_once_both_read)
-    jobs = [recognition_job(archive, page_id, number) for page_id, number in numbers.items()]
+    jobs = [recognition_job(archive, page_id, errors, number) for page_id, number in numbers.items()]
     for thread in jobs:
         thread.start()
     for thread in jobs:
         thread.join(120)
+    assert errors == []
     with archive.uow() as uow:
         document = uow.session.get(Document, result.document_id)
         assert document.status == "ready"
@@ -259,7 +261,8 @@ def test_a_customer_superseded_while_a_page_is_recognised_keeps_the_pages_id_num
         "reason": "证件号码采集有误"})
     correction.start()
     assert documents_read.wait(60)
-    job = recognition_job(archive, page.id, on_the_page)
+    errors: list[Exception] = []
+    job = recognition_job(archive, page.id, errors, on_the_page)
     job.start()
 
     def job_done_or_waiting() -> bool:
@@ -270,6 +273,7 @@ def test_a_customer_superseded_while_a_page_is_recognised_keeps_the_pages_id_num
     go_on.set()
     correction.join(60)
     job.join(60)
+    assert errors == []
     with archive.uow() as uow:
         document = uow.session.get(Document, result.document_id)
         new = uow.session.get(Customer, document.customer_id)
