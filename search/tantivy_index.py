@@ -22,6 +22,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import tantivy
@@ -360,6 +361,9 @@ class TantivyIndex:
         searcher = index.searcher()
         limit = max(query.limit, 1)  # tantivy needs a positive limit; hits are trimmed below
         sort_field, order = _sort(query.sort)
+        # The facets are a second pass over the matches; it runs on another core while this thread
+        # finds the page of hits and cuts their snippets (tantivy releases the GIL while it works).
+        facets_job = _side_thread().submit(self._facets, searcher, engine_query)
         try:
             if sort_field is None:
                 result = searcher.search(engine_query, limit=limit, count=True, offset=query.offset)
@@ -372,8 +376,8 @@ class TantivyIndex:
                     order_by_field=sort_field,
                     order=order,
                 )
-            facets = self._facets(searcher, engine_query)
         except ValueError as error:
+            facets_job.exception()  # wait: a failed search leaves nothing running behind it
             raise SearchError(f"search failed: {error}") from error
         hits = []
         for key, address in result.hits[: max(query.limit, 0)]:
@@ -383,6 +387,10 @@ class TantivyIndex:
             hits.append(
                 SearchHit(int(stored.get_first("document_id")), score, make_snippet(text, parsed.terms))
             )
+        try:
+            facets = facets_job.result()
+        except ValueError as error:
+            raise SearchError(f"search failed: {error}") from error
         return SearchResult(total=result.count, hits=hits, facets=facets)
 
     def _facets(self, searcher: tantivy.Searcher, engine_query: tantivy.Query) -> dict[str, dict[str, int]]:
@@ -503,6 +511,19 @@ class TantivyIndex:
         if visibility.lent_pending:
             parts.append(_ids_query(schema, visibility.lent_pending))
         return _any(parts)
+
+
+_side: tuple[int, ThreadPoolExecutor] | None = None
+_side_lock = threading.Lock()
+
+
+def _side_thread() -> ThreadPoolExecutor:
+    """Return this process's pool for a search's second pass (made anew in a forked child)."""
+    global _side
+    with _side_lock:
+        if _side is None or _side[0] != os.getpid():
+            _side = (os.getpid(), ThreadPoolExecutor(os.cpu_count() or 2, thread_name_prefix="facets"))
+        return _side[1]
 
 
 def _any(queries: list[tantivy.Query]) -> tantivy.Query:

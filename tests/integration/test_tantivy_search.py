@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -96,3 +97,24 @@ def test_a_document_without_a_department_is_not_visible_by_an_empty_department_n
     index.index([document(1, "合同甲"), replace(document(2, "合同乙"), department="")])
     odd = Visibility(departments=frozenset({"", "营销部"}), classifications=frozenset({"内部", ""}))
     assert sorted(hit.document_id for hit in index.search(SearchQuery(text="合同"), odd).hits) == [1]
+
+
+def _search_in_child(path: Path, totals: multiprocessing.Queue) -> None:
+    result = TantivyIndex(path).search(SearchQuery(text="合同"), EVERYONE)
+    totals.put((result.total, result.facets["department"]))
+
+
+def test_a_process_forked_after_a_search_runs_its_own_second_pass(tmp_path: Path) -> None:
+    # A search's facets run on a thread pool; a forked child inherits the pool but not its threads.
+    index = TantivyIndex(tmp_path / "index")
+    index.index([document(1, "供用电合同"), document(2, "合同续签")])
+    assert index.search(SearchQuery(text="合同"), EVERYONE).total == 2
+    fork = multiprocessing.get_context("fork")
+    totals = fork.Queue()
+    child = fork.Process(target=_search_in_child, args=(tmp_path / "index", totals))
+    child.start()
+    child.join(timeout=30)
+    if child.is_alive():
+        child.kill()
+    assert child.exitcode == 0
+    assert totals.get(timeout=5) == (2, {"营销部": 2})
