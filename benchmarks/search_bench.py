@@ -13,8 +13,10 @@ words, quoted phrases, ID-number lookups by hash, contract-number and archive-co
 and date-sorted queries), each with facet counts and a 20-hit page with snippets, as a staff user
 whose department and clearance are a filter in the query.
 
-Reported: indexing docs/s, p50/p95 query latency, and recall: for every two-character word queried,
-the hit count must equal the number of documents the user may see that contain the word.
+Reported: indexing docs/s, p50/p95 query latency (the first pass of the mix right after the build, and
+a second, warm pass: a running server has the index's pages mapped), and recall: for every
+two-character word queried, the hit count must equal the number of documents the user may see that
+contain the word.
 Targets at 100,000 documents: p95 <= 20 ms through our interface, >= 20x faster than Whoosh at p95,
 indexing >= 1,000 docs/s, recall 100 %.
 
@@ -473,6 +475,9 @@ def main() -> None:
         ours, tantivy_index = bench_tantivy(documents, folder)
         run_queries(ours, tantivy_index.search, queries, expected)
         outcomes.append(ours)
+        # The first pass also maps the index's pages into this process; a running server has them.
+        again = Outcome("Tantivy, again", ours.documents, ours.docs_per_s, ours.index_cpu_ms)
+        run_queries(again, tantivy_index.search, queries, expected)
         size = folder_bytes(folder / "tantivy")
         print(f"Tantivy: index {size / 2**30:.2f} GiB ({size / len(documents) / 1024:.1f} KiB a document), "
               f"built in {ours.documents / ours.docs_per_s:.0f} s; queries p50 {ours.percentile(50):.1f} ms, "
@@ -490,7 +495,7 @@ def main() -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
     print()
-    print_table(outcomes, queries)
+    print_table([ours, again, *outcomes[1:]], queries)
     print(f"\nload average at the end (this machine has {os.cpu_count()} cores): "
           + " ".join(f"{v:.1f}" for v in os.getloadavg()))
     p95 = ours.percentile(95)
@@ -501,6 +506,7 @@ def main() -> None:
           f"{'met' if ours.docs_per_s >= TARGET_DOCS_PER_S else 'MISSED'} ({ours.docs_per_s:,.0f})")
     print(f"target every two-character word fully found: {'met' if not ours.misses else 'MISSED'}"
           + (f" ({'; '.join(ours.misses[:5])})" if ours.misses else ""))
+    print(f"the same queries again, warm: p95 {again.percentile(95):.1f} ms (the target is judged on the first pass)")
     if len(outcomes) > 1:
         baseline = outcomes[1]
         ratio = baseline.percentile(95) / p95
