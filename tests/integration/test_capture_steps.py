@@ -170,6 +170,14 @@ def recognition_job(archive: Archive, page_id: int, errors: list[Exception], num
     return thread
 
 
+def run_together(threads: list[threading.Thread]) -> None:
+    """Start the threads at once and wait for all of them."""
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+
 @pytest.mark.parametrize("archive", ["postgres"], indirect=True)  # row locks: what two workers share
 def test_two_pages_of_a_document_finishing_at_once_on_two_workers_leave_it_ready_and_queued(
         archive, people, tmp_path, monkeypatch):
@@ -188,11 +196,7 @@ def test_two_pages_of_a_document_finishing_at_once_on_two_workers_leave_it_ready
         settle(uow, document)
 
     monkeypatch.setattr(recognition, "settle_document", settle_once_both_wrote)
-    jobs = [recognition_job(archive, p.id, errors) for p in pages_of(archive, result.document_id)]
-    for thread in jobs:
-        thread.start()
-    for thread in jobs:
-        thread.join(120)
+    run_together([recognition_job(archive, p.id, errors) for p in pages_of(archive, result.document_id)])
     assert errors == []
     with archive.uow() as uow:
         assert [p.ocr_status for p in uow.session.get(Document, result.document_id).pages] == ["done", "done"]
@@ -223,11 +227,7 @@ def test_two_scanned_pages_recognised_at_once_keep_both_their_id_numbers_hashed(
 
     monkeypatch.setattr(archive, "recognizer", ReadsTheThreadsNumber())
     monkeypatch.setattr(recognition, "identifier_hashes", hashes_once_both_read)
-    jobs = [recognition_job(archive, page_id, errors, number) for page_id, number in numbers.items()]
-    for thread in jobs:
-        thread.start()
-    for thread in jobs:
-        thread.join(120)
+    run_together([recognition_job(archive, page_id, errors, number) for page_id, number in numbers.items()])
     assert errors == []
     with archive.uow() as uow:
         document = uow.session.get(Document, result.document_id)
