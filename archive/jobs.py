@@ -5,10 +5,16 @@ tasks on it (registry.TaskRegistry), and services queue them by name through the
 (ports.Jobs). Every long-running consumer (`archive worker`, and `archive serve` embedded) schedules
 the periodic tasks, which take a queue-wide lock so one runs at a time, and runs the start-up tasks
 (re-queueing what a crash left) as it starts consuming.
+
+A task registered with coalesce=True waits in the queue at most once: queueing it again before the
+waiting run starts does nothing, since that run starts later and sees the caller's committed work.
+Such a task takes no arguments and finds its work in the database (the search outbox's drain).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -42,12 +48,23 @@ class JobQueue:
         self._task_options = task_options or {}
         self._tasks: dict[str, TaskWrapper] = {}
         self._start: list[str] = []
+        self._coalesced: set[str] = set()
 
     # --- what features register (registry.TaskRegistry) ---------------------------------------------
 
-    def task(self, name: str, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def task(self, name: str, *, coalesce: bool = False,
+             **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def register(function: Callable[..., Any]) -> Callable[..., Any]:
-            self._add(name, self.huey.task(name=name, **{**options, **self._task_options.get(name, {})})(function))
+            run = function
+            if coalesce:
+                self._coalesced.add(name)
+
+                @functools.wraps(function)
+                def run() -> Any:
+                    self.huey.delete(_waiting(name))  # before the work is read: later callers queue anew
+                    return function()
+
+            self._add(name, self.huey.task(name=name, **{**options, **self._task_options.get(name, {})})(run))
             return function
 
         return register
@@ -75,7 +92,24 @@ class JobQueue:
     # --- what services and entry points use ---------------------------------------------------------
 
     def enqueue(self, task: str, *args: Any) -> None:
-        self._tasks[task](*args)
+        """Queue the task (a coalescing one only when no run of it waits)."""
+        wrapper = self._tasks[task]
+        if task not in self._coalesced:
+            wrapper(*args)
+        elif self.huey.put_if_empty(_waiting(task), True):
+            try:
+                wrapper(*args)
+            except BaseException:
+                with contextlib.suppress(Exception):  # the queue is down: the flag may stay (see enqueue_anew)
+                    self.huey.delete(_waiting(task))
+                raise
+
+    def enqueue_anew(self, task: str) -> None:
+        """Queue the task even if a run seems to wait: the run a crash or an outage lost leaves its flag
+        behind, so the periodic and start-up queueing of a coalescing task come through here."""
+        if task in self._coalesced:
+            self.huey.delete(_waiting(task))
+        self.enqueue(task)
 
     def call_local(self, task: str, *args: Any) -> Any:
         """Run a registered task here and now, outside the queue (tests, `--wait`)."""
@@ -85,7 +119,7 @@ class JobQueue:
         """Queue every start-up task (a consumer is starting): what a crash between a commit and its
         enqueue left behind gets queued again. Tasks are idempotent."""
         for name in self._start:
-            self.enqueue(name)
+            self.enqueue_anew(name)
 
     def consumer(self, workers: int, *, periodic: bool = False) -> Consumer:
         """A thread consumer for embedding in another program (`serve`, `ingest --wait`)."""
@@ -120,3 +154,8 @@ class JobQueue:
         return self.run_until(
             lambda: self.pending() == 0 and not self.huey._tasks_in_flight, workers=workers, timeout=timeout
         )
+
+
+def _waiting(task: str) -> str:
+    """The queue-storage key saying a run of a coalescing task waits in the queue."""
+    return f"waiting:{task}"

@@ -27,8 +27,10 @@ CORE = "archive"
 class TaskRegistry(Protocol):
     """What a feature's `tasks.register` receives to declare its jobs (archive.jobs.JobQueue)."""
 
-    def task(self, name: str, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Register a queued task under name (Huey options: retries, retry_delay, retry_backoff, context)."""
+    def task(self, name: str, *, coalesce: bool = False,
+             **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register a queued task under name (Huey options: retries, retry_delay, retry_backoff, context);
+        coalesce: queued at most once while it waits (archive.jobs)."""
         ...
 
     def periodic(self, name: str, **cron: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
@@ -44,6 +46,10 @@ class TaskRegistry(Protocol):
         ...
 
     def enqueue(self, task: str, *args: Any) -> None: ...
+
+    def enqueue_anew(self, task: str) -> None:
+        """Queue a coalescing task even if a run seems to wait (one a crash lost leaves its flag)."""
+        ...
 
 
 NewUnitOfWork = Callable[[], Any]  # archive.unit_of_work.UnitOfWork, typed where it is used

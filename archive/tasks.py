@@ -21,7 +21,7 @@ SWEEP_GRACE = timedelta(hours=1)
 
 
 def register(queue: TaskRegistry, new_uow: Callable[[], UnitOfWork]) -> None:
-    @queue.task(indexing.DRAIN_OUTBOX, retries=5, retry_delay=2, retry_backoff=2)
+    @queue.task(indexing.DRAIN_OUTBOX, coalesce=True, retries=5, retry_delay=2, retry_backoff=2)
     def drain_outbox() -> None:
         """Index what the outbox holds; returns None so Huey stores no result nobody reads."""
         indexing.drain_outbox(new_uow())
@@ -33,7 +33,7 @@ def register(queue: TaskRegistry, new_uow: Callable[[], UnitOfWork]) -> None:
         if queued:
             log.warning("queued %d jobs that waited in the job outbox", queued)
         if indexing.outbox_waiting(new_uow()):
-            queue.enqueue(indexing.DRAIN_OUTBOX)
+            queue.enqueue_anew(indexing.DRAIN_OUTBOX)
 
     @queue.periodic(FLUSH_EVERY_MINUTE, minute="*")
     def flush_job_outbox_every_minute() -> None:

@@ -66,6 +66,7 @@ TITLE_BOOST = 2.0
 BUILD_HEAP_BYTES = 256_000_000
 log = logging.getLogger(__name__)
 MAX_TERM_UNION = 32
+WRITER_POLL = 0.05  # how often a writer waiting for another process's lock tries again, at most
 LENT_TO = "lent_to"  # the users a document is lent to (borrow grants), one term each
 ACCESS = "access"  # department and classification as one term, so visibility is a union of terms
 OPTIONAL_FIELDS = (LENT_TO, ACCESS)  # added after the first layout; an older index serves without them
@@ -119,7 +120,7 @@ def _open_writer(
 ) -> tantivy.IndexWriter:
     """Take the generation's writer, waiting while another process holds its lock."""
     deadline = time.monotonic() + timeout
-    pause = 0.02
+    pause = 0.005
     while True:
         try:
             return index.writer(heap_size=heap_bytes, num_threads=threads)
@@ -127,7 +128,7 @@ def _open_writer(
             if "LockBusy" not in str(error) or time.monotonic() >= deadline:
                 raise SearchError(f"cannot get the index writer for {where}: {error}") from error
         time.sleep(pause)
-        pause = min(pause * 2, 0.5)
+        pause = min(pause * 2, WRITER_POLL)
 
 
 def to_tantivy(document: IndexedDocument, *, optional: Iterable[str] = OPTIONAL_FIELDS) -> tantivy.Document:
