@@ -13,11 +13,15 @@ is recognised and indexed (both outboxes empty). Two workloads:
 
 The machine's cores bound what a second worker can add: with 2 cores the web process, PostgreSQL and
 the S3 server share them with the workers, so the ratio says how much of the work the workers carry.
+Each run therefore also reports the CPU seconds of every process by role (of the processes alive when
+the clock starts and stops) and how many cores were busy; with them the line for two workers gives the
+ceiling the cores allow: one worker's time over the two-worker run's CPU seconds spread over every core.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import sys
@@ -25,6 +29,8 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,6 +48,26 @@ def documents(kind: str, count: int, run: str) -> list[tuple[str, bytes]]:
             for n in range(count)]
 
 
+ROLES = {"postgres": "postgres", "moto": "s3", "minio": "s3", "redis-server": "redis", "gunicorn": "web",
+         "worker": "workers"}
+
+
+def cpu_by_role(postgres_data: Path) -> collections.Counter[str]:
+    """CPU seconds so far of this process (the uploaders), its descendants and PostgreSQL's, by role."""
+    me = psutil.Process()
+    postmaster = psutil.Process(int((postgres_data / "postmaster.pid").read_text().split()[0]))
+    used: collections.Counter[str] = collections.Counter()
+    for process in [me, *me.children(recursive=True), postmaster, *postmaster.children(recursive=True)]:
+        try:
+            line, times = " ".join(process.cmdline()), process.cpu_times()
+        except psutil.Error:  # it ended meanwhile
+            continue
+        role = "uploaders" if process.pid == me.pid else next(
+            (name for key, name in ROLES.items() if key in line), "other")
+        used[role] += times.user + times.system
+    return used
+
+
 def run_once(kind: str, workers: int, count: int, clients: int) -> dict[str, float]:
     with standalone(web=1, web_processes=2, workers=0) as deployment:
         for _ in range(workers):
@@ -50,6 +76,7 @@ def run_once(kind: str, workers: int, count: int, clients: int) -> dict[str, flo
         batch = documents(kind, count, f"{kind}{workers}")
         users = [ApiClient(deployment.url(0), "clerk") for _ in range(clients)]
         time.sleep(3)  # the workers finish starting (their start-up tasks) before the clock runs
+        cpu_before = cpu_by_role(deployment.postgres.data_dir)
         started = time.monotonic()
 
         def upload(index: int) -> int:
@@ -63,10 +90,15 @@ def run_once(kind: str, workers: int, count: int, clients: int) -> dict[str, flo
         captured = time.monotonic() - started
         wait_until(lambda: settled(probe), "the batch recognised and indexed", 1800, poll=0.2)
         elapsed = time.monotonic() - started
+        cpu = cpu_by_role(deployment.postgres.data_dir)
+        cpu.subtract(cpu_before)
         state = end_state(probe, fixity=False)
         probe.close()
+    total = sum(cpu.values())
     return {"workers": workers, "documents": count, "seconds": round(elapsed, 2), "capture_seconds": round(captured, 2),
-            "docs_per_minute": round(count / elapsed * 60, 1), "failed_pages": state.failed}
+            "docs_per_minute": round(count / elapsed * 60, 1), "failed_pages": state.failed,
+            "cpu_seconds": {role: round(seconds, 2) for role, seconds in sorted(cpu.items())},
+            "cpu_seconds_total": round(total, 2), "cores_busy": round(total / elapsed, 2)}
 
 
 def main() -> None:
@@ -80,9 +112,15 @@ def main() -> None:
     for kind in [args.only] if args.only else ["text", "ocr"]:
         count = args.documents or (24 if kind == "text" else 12)
         one, two = (run_once(kind, workers, count, args.clients) for workers in (1, 2))
-        results[kind] = {"one": one, "two": two, "ratio": round(one["seconds"] / two["seconds"], 2)}
+        ceiling = one["seconds"] / (two["cpu_seconds_total"] / (os.cpu_count() or 1))
+        results[kind] = {"one": one, "two": two, "ratio": round(one["seconds"] / two["seconds"], 2),
+                         "ceiling": round(ceiling, 2)}
+        for run in (one, two):
+            print(f"{kind}, {run['workers']} worker(s): {run['seconds']} s, {run['cores_busy']} cores busy; CPU s "
+                  + ", ".join(f"{role} {seconds}" for role, seconds in run["cpu_seconds"].items()), flush=True)
         print(f"{kind}: 1 worker {one['seconds']} s, 2 workers {two['seconds']} s -> {results[kind]['ratio']}x "
-              f"(capture alone {one['capture_seconds']} / {two['capture_seconds']} s)", flush=True)
+              f"(capture alone {one['capture_seconds']} / {two['capture_seconds']} s; the cores allow at most "
+              f"{results[kind]['ceiling']}x)", flush=True)
     print(json.dumps({"cores": os.cpu_count(), **results}, indent=2))
 
 
