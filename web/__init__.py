@@ -41,6 +41,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, archive: Archive | No
     if overrides:
         app.config.update(overrides)
     app.extensions["archive"] = archive
+    archive.store  # noqa: B018 - built now, not in the first capture (the S3 client's import takes a fifth of a second)
     app.json = IsoDateJSONProvider(app)
 
     from web import errors, extensions, security
