@@ -10,6 +10,7 @@ is recognised and indexed (both outboxes empty). Two workloads:
 
     .venv/bin/python benchmarks/scale_ingest_bench.py                 # both, 24 text PDFs, 12 scans
     .venv/bin/python benchmarks/scale_ingest_bench.py --only ocr --documents 16
+    .venv/bin/python benchmarks/scale_ingest_bench.py --only text --documents 48 --pairs 4   # median of 4
 
 The machine's cores bound what a second worker can add: with 2 cores the web process, PostgreSQL and
 the S3 server share them with the workers, so the ratio says how much of the work the workers carry.
@@ -24,11 +25,13 @@ import argparse
 import collections
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -101,27 +104,42 @@ def run_once(kind: str, workers: int, count: int, clients: int) -> dict[str, flo
             "cpu_seconds_total": round(total, 2), "cores_busy": round(total / elapsed, 2)}
 
 
+def pair(kind: str, count: int, clients: int, order: tuple[int, int]) -> dict[str, Any]:
+    """One run with one worker and one with two, in the given order; their ratio and the cores' ceiling."""
+    runs = {workers: run_once(kind, workers, count, clients) for workers in order}
+    one, two = runs[1], runs[2]
+    ceiling = one["seconds"] / (two["cpu_seconds_total"] / (os.cpu_count() or 1))
+    for run in (one, two):
+        print(f"{kind}, {run['workers']} worker(s): {run['seconds']} s, {run['cores_busy']} cores busy; CPU s "
+              + ", ".join(f"{role} {seconds}" for role, seconds in run["cpu_seconds"].items()), flush=True)
+    result = {"one": one, "two": two, "ratio": round(one["seconds"] / two["seconds"], 2), "ceiling": round(ceiling, 2)}
+    print(f"{kind}: 1 worker {one['seconds']} s, 2 workers {two['seconds']} s -> {result['ratio']}x "
+          f"(capture alone {one['capture_seconds']} / {two['capture_seconds']} s; the cores allow at most "
+          f"{result['ceiling']}x)", flush=True)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", choices=["text", "ocr"])
     parser.add_argument("--documents", type=int, help="documents per run (default 24 text, 12 scans)")
     parser.add_argument("--clients", type=int, default=2, help="concurrent uploaders")
+    parser.add_argument("--pairs", type=int, default=1,
+                        help="pairs of runs, alternately one worker first and two workers first (the median counts)")
     args = parser.parse_args()
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    results = {}
+    results: dict[str, Any] = {}
     for kind in [args.only] if args.only else ["text", "ocr"]:
         count = args.documents or (24 if kind == "text" else 12)
-        one, two = (run_once(kind, workers, count, args.clients) for workers in (1, 2))
-        ceiling = one["seconds"] / (two["cpu_seconds_total"] / (os.cpu_count() or 1))
-        results[kind] = {"one": one, "two": two, "ratio": round(one["seconds"] / two["seconds"], 2),
-                         "ceiling": round(ceiling, 2)}
-        for run in (one, two):
-            print(f"{kind}, {run['workers']} worker(s): {run['seconds']} s, {run['cores_busy']} cores busy; CPU s "
-                  + ", ".join(f"{role} {seconds}" for role, seconds in run["cpu_seconds"].items()), flush=True)
-        print(f"{kind}: 1 worker {one['seconds']} s, 2 workers {two['seconds']} s -> {results[kind]['ratio']}x "
-              f"(capture alone {one['capture_seconds']} / {two['capture_seconds']} s; the cores allow at most "
-              f"{results[kind]['ceiling']}x)", flush=True)
+        pairs = [pair(kind, count, args.clients, (1, 2) if n % 2 == 0 else (2, 1)) for n in range(args.pairs)]
+        results[kind] = {"pairs": pairs, "ratio": statistics.median(p["ratio"] for p in pairs),
+                         "ceiling": statistics.median(p["ceiling"] for p in pairs)}
     print(json.dumps({"cores": os.cpu_count(), **results}, indent=2))
+    for kind, result in results.items():
+        print(f"{kind}: median ratio {result['ratio']}x over {args.pairs} pair(s); the cores allow at most "
+              f"{result['ceiling']}x (median)")
+    for kind, result in results.items():
+        print(f"{kind}_ingest_ratio: {result['ratio']}")
 
 
 if __name__ == "__main__":
