@@ -105,4 +105,3 @@ def test_a_drain_lost_from_the_queue_is_queued_again_when_a_worker_starts_and_ev
     jobs.start()  # what every worker does as it starts
     run_drain(jobs)
     assert not indexing.outbox_waiting(archive.uow())
-
