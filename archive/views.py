@@ -45,6 +45,8 @@ class PageView:
     version: int = 1
     earlier_versions: list[PageVersionSummary] = field(default_factory=list)
     image_ready: bool = True  # false: a captured PDF page a worker has yet to render
+    width: int = 0  # the page image's pixels (0: unknown), so the viewer keeps its place before it loads
+    height: int = 0
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ def get_document(uow: UnitOfWork, *, actor: Actor, document_id: int) -> Document
                 text = _read_text(uow, page.text_object_key, key)
             pages.append(PageView(page.number, page.ocr_status, text, page.ocr_confidence,
                                   page.rescan_needed, page.ocr_error, page.version, earlier.get(page.number, []),
-                                  page.image_ready))
+                                  page.image_ready, page.width, page.height))
         refused = access.why_not(actor, permission_document_download, document)
         view = DocumentView(
             id=document.id, archive_code=document.archive_code, title=document.title,

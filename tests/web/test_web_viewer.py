@@ -89,3 +89,11 @@ def test_the_hit_boxes_are_the_matching_words_and_never_a_phone_number(client: F
     hits = [e.detail["hits"] for e in audit_events(web_archive, event_type="page.words_viewed", actor_name="staff")]
     assert sorted(hits) == [0, 1]
     assert not any(PHONE in json.dumps(e.detail) for e in audit_events(web_archive, actor_name="staff"))
+
+
+def test_the_page_image_is_given_its_size_so_the_page_does_not_jump_when_it_loads(
+        client: FlaskClient, login_as, upload, scan) -> None:
+    document_id = captured(client, login_as, upload, scan, classification="internal")
+    served = Image.open(io.BytesIO(client.get(f"/documents/{document_id}/pages/1.png").data))
+    html = client.get(f"/documents/{document_id}").get_data(as_text=True)
+    assert f'width="{served.width}" height="{served.height}" loading="lazy"' in html
