@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy import select
 
 from archive.bootstrap import Archive
@@ -137,6 +138,8 @@ def test_the_earlier_version_is_viewable_by_staff_who_may_see_the_document_and_e
     image = staff.get(f"/documents/{flagged}/pages/1/versions/1.png")
     assert image.status_code == 200 and image.data.startswith(PNG_MAGIC)
     assert image.headers["Cache-Control"] == "private, no-store"
+    shown = Image.open(io.BytesIO(image.data))
+    assert f'width="{shown.width}" height="{shown.height}">' in html  # its place kept while it loads
     current = staff.get(f"/documents/{flagged}/pages/1.png")
     assert current.data != image.data
     api = staff.get(f"/api/v1/documents/{flagged}/pages/1/versions/1").get_json()
