@@ -38,10 +38,12 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from typing import NamedTuple
+
+import numpy as np
 
 from search.base import QuerySyntaxError
 
@@ -211,28 +213,85 @@ def tokens(text: str) -> list[str]:
     return [token.text for token in analyze(text)]
 
 
-# One scan yields the positional tokens in order: at each character, a CJK bigram starting there,
-# a lone CJK character, or a whole word (at most MAX_TOKEN_CHARS) starting there. The lookahead
-# captures overlapping bigrams without building them one by one in Python.
-_STREAM = re.compile(
-    f"(?=([{_CJK}]{{2}}|(?<![{_CJK}])[{_CJK}](?![{_CJK}])|(?<!{_WORD_CHAR}){_WORD_CHAR}{{1,{MAX_TOKEN_CHARS}}}"
-    f"(?!{_WORD_CHAR}))).",
-    re.DOTALL,
-)
+_OTHER, _WORD_CLASS, _CJK_CLASS = 0, 1, 2
+_SEPARATOR = "\n"  # stands between the texts of a batch: neither a word character nor CJK
+
+
+@cache
+def _char_classes() -> np.ndarray:
+    """Every code point's class (other, word or CJK), indexed by code point; made once, ~0.1 s."""
+    every = "".join(map(chr, range(0x110000))).encode("utf-32-le", "surrogatepass")
+    chars = every.decode("utf-32-le", "surrogatepass")
+    classes = np.zeros(0x110000, np.uint8)
+    for value, pattern in ((_WORD_CLASS, _WORD_CHAR), (_CJK_CLASS, f"[{_CJK}]")):
+        found = "".join(re.findall(pattern, chars)).encode("utf-32-le")
+        classes[np.frombuffer(found, np.uint32)] = value
+    return classes
+
+
+def _shifted(mask: np.ndarray, step: int) -> np.ndarray:
+    """mask[i + step] at i, False beyond either end."""
+    out = np.zeros_like(mask)
+    if step > 0:
+        out[:-step] = mask[step:]
+    else:
+        out[-step:] = mask[:step]
+    return out
+
+
+def token_streams(texts: Sequence[str]) -> list[str]:
+    """Return each text's positional tokens joined by single spaces, for a whitespace tokenizer.
+
+    At each character: a CJK bigram starting there, a lone CJK character, or a whole word (at most
+    MAX_TOKEN_CHARS) starting there. Compound identifiers are left out: a phrase of their parts
+    finds them, and exact identifiers are indexed as keywords.
+
+    The batch is analysed as one array of code points (numpy), a third of the time a regex scan
+    takes per text: indexing spends most of its Python time here.
+    """
+    norms = [_nfkc_lower(text) for text in texts]
+    points = np.frombuffer(_SEPARATOR.join(norms).encode("utf-32-le", "surrogatepass"), np.uint32)
+    classes = _char_classes()[points]
+    cjk, word = classes == _CJK_CLASS, classes == _WORD_CLASS
+    bigram = cjk & _shifted(cjk, 1)
+    lone = cjk & ~_shifted(cjk, -1) & ~_shifted(cjk, 1)
+    starts = np.flatnonzero(word & ~_shifted(word, -1))
+    ends = np.flatnonzero(word & ~_shifted(word, 1))
+    lengths = ends - starts + 1
+    short = lengths <= MAX_TOKEN_CHARS
+    kept = word.copy()
+    kept[word] = np.repeat(short, lengths)
+    # Characters written per input character: a bigram's two and a space, a lone character and a
+    # space, a kept word's characters and a space after its last.
+    counts = bigram * 3 + lone * 2 + kept
+    counts[ends[short]] += 1
+    after = np.cumsum(counts)
+    at = after - counts
+    out = np.full(int(after[-1]) if len(after) else 0, ord(" "), np.uint32)
+    first = bigram | lone | kept
+    out[at[first]] = points[first]
+    pairs = np.flatnonzero(bigram)
+    out[at[pairs] + 1] = points[pairs + 1]
+    joined = out.tobytes().decode("utf-32-le")
+    streams: list[str] = []
+    start = 0
+    for norm in norms:
+        end = start + len(norm)
+        begin, finish = (int(at[start]), int(after[end - 1])) if end > start else (0, 0)
+        streams.append(joined[begin : finish - 1] if finish > begin else "")
+        start = end + 1
+    return streams
+
+
+def token_stream(text: str) -> str:
+    """Return the positional tokens of one text joined by single spaces (see token_streams)."""
+    return token_streams([text])[0]
 
 
 def phrase_tokens(text: str) -> list[str]:
     """Return the tokens that must appear consecutively for the text to match (no compounds)."""
-    return _STREAM.findall(_nfkc_lower(text))
-
-
-def token_stream(text: str) -> str:
-    """Return the positional tokens of a text joined by single spaces, for a whitespace tokenizer.
-
-    Compound identifiers are left out: a phrase of their parts finds them, and exact identifiers
-    are indexed as keywords.
-    """
-    return " ".join(phrase_tokens(text))
+    stream = token_stream(text)
+    return stream.split(" ") if stream else []
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,12 @@ while another holder has the lock.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from search.analysis import (
     normalise_identifier,
     normalise_keyword,
     parse_query,
-    token_stream,
+    token_streams,
 )
 from search.base import (
     IndexedDocument,
@@ -131,15 +132,26 @@ def _open_writer(
         pause = min(pause * 2, WRITER_POLL)
 
 
-def to_tantivy(document: IndexedDocument, *, optional: Iterable[str] = OPTIONAL_FIELDS) -> tantivy.Document:
-    """Return the engine document: token streams, stored text, exact keywords, hashes, fast fields
-    (optional: the later fields the index has)."""
+def to_tantivy(
+    documents: Sequence[IndexedDocument], *, optional: Iterable[str] = OPTIONAL_FIELDS
+) -> list[tantivy.Document]:
+    """Return the engine documents: token streams, stored text, exact keywords, hashes, fast fields
+    (optional: the later fields the index has). The batch's texts are analysed together."""
+    titles = [" ".join(part for part in (d.title, d.customer_name) if part) for d in documents]
+    streams = token_streams([*titles, *(d.text for d in documents)])
+    wanted = frozenset(optional)
+    return [_engine_document(document, title, body, wanted) for document, title, body
+            in zip(documents, streams[: len(documents)], streams[len(documents) :], strict=True)]
+
+
+def _engine_document(
+    document: IndexedDocument, title: str, body: str, optional: frozenset[str]
+) -> tantivy.Document:
     doc = tantivy.Document()
     doc.add_unsigned("document_id", document.document_id)
-    title = " ".join(part for part in (document.title, document.customer_name) if part)
     if title:
-        doc.add_text("title", token_stream(title))
-    doc.add_text("body", token_stream(document.text))
+        doc.add_text("title", title)
+    doc.add_text("body", body)
     doc.add_pre_tokenized_text("text", _stored_only(document.text))
     if document.archive_code:
         doc.add_text("archive_code", normalise_identifier(document.archive_code))
@@ -161,6 +173,22 @@ def to_tantivy(document: IndexedDocument, *, optional: Iterable[str] = OPTIONAL_
     if ACCESS in optional and normalise_keyword(document.department) and normalise_keyword(document.classification):
         doc.add_text(ACCESS, access_key(document.department, document.classification))
     return doc
+
+
+ANALYSIS_CHUNK = 64  # documents analysed together: enough to spread numpy's per-call cost
+
+
+def _chunks(documents: Iterable[IndexedDocument]) -> Iterator[list[IndexedDocument]]:
+    iterator = iter(documents)
+    while chunk := list(itertools.islice(iterator, ANALYSIS_CHUNK)):
+        yield chunk
+
+
+def _by_id(documents: Iterable[IndexedDocument], optional: Iterable[str]) -> dict[int, tantivy.Document]:
+    """The engine documents by document_id, the last of a repeated id winning."""
+    latest = list({document.document_id: document for document in documents}.values())
+    return {document.document_id: doc for chunk in _chunks(latest)
+            for document, doc in zip(chunk, to_tantivy(chunk, optional=optional), strict=True)}
 
 
 def _ids_query(schema: tantivy.Schema, document_ids: Iterable[int]) -> tantivy.Query:
@@ -210,12 +238,13 @@ class TantivyBuild:
     def add(self, documents: Iterable[IndexedDocument]) -> None:
         """Add documents not in the build yet (the bulk load: no delete by id first)."""
         writer = self._live_writer()
-        for document in documents:
-            writer.add_document(to_tantivy(document))
+        for chunk in _chunks(documents):
+            for doc in to_tantivy(chunk):
+                writer.add_document(doc)
 
     def index(self, documents: Iterable[IndexedDocument]) -> None:
         """Add or replace documents by document_id."""
-        batch = {document.document_id: to_tantivy(document) for document in documents}
+        batch = _by_id(documents, OPTIONAL_FIELDS)
         if batch:
             writer = self._live_writer()
             writer.delete_documents_by_query(_ids_query(self._schema, batch))
@@ -326,8 +355,7 @@ class TantivyIndex:
     def index(self, documents: Iterable[IndexedDocument]) -> None:
         """Add or replace documents by document_id; visible to search once this returns."""
         self._get_index()  # knows which later fields the live generation has
-        batch = {document.document_id: to_tantivy(document, optional=self._optional)
-                 for document in documents}  # last wins
+        batch = _by_id(documents, self._optional)
         if not batch:
             return
 

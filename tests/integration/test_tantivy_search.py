@@ -59,7 +59,7 @@ def test_an_index_from_before_generations_serves_until_the_first_rebuild(tmp_pat
     folder.mkdir()
     legacy = tantivy.Index(build_schema(), path=str(folder))  # the old layout: files at the top
     writer = legacy.writer()
-    writer.add_document(to_tantivy(document(1, "旧版的合同")))
+    writer.add_document(to_tantivy([document(1, "旧版的合同")])[0])
     writer.commit()
     writer.wait_merging_threads()
     index = TantivyIndex(folder)
@@ -80,7 +80,7 @@ def test_an_index_from_before_the_later_fields_filters_by_department_and_classif
     writer = older.writer()
     for doc in (document(1, "合同甲"), replace(document(2, "合同乙"), department="运检部"),
                 replace(document(3, "合同丙"), classification="机密")):
-        writer.add_document(to_tantivy(doc, optional=()))
+        writer.add_document(to_tantivy([doc], optional=())[0])
     writer.commit()
     writer.wait_merging_threads()
     index = TantivyIndex(tmp_path / "index")

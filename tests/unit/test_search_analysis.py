@@ -18,6 +18,7 @@ from search.analysis import (
     parse_query,
     phrase_tokens,
     token_stream,
+    token_streams,
     tokens,
 )
 from search.base import QuerySyntaxError
@@ -201,6 +202,20 @@ def test_the_token_stream_matches_on_random_text_of_every_script() -> None:
     for _ in range(3000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 40)))
         assert phrase_tokens(text) == _reference_tokens(text), text
+
+
+def test_a_batch_is_analysed_text_by_text_nothing_joins_across_two_texts() -> None:
+    texts = ["电费", "通知单", "", "，", "abc", "def", "年", "x" * 64, "y" * 65, "\U00020000\U00020001", "Ǆ"]
+    assert token_streams(texts) == [" ".join(_reference_tokens(text)) for text in texts]
+    assert token_streams([]) == []
+    assert token_streams(["", ""]) == ["", ""]
+
+
+def test_a_batch_of_random_texts_matches_the_reference() -> None:
+    rng = random.Random(12)
+    alphabet = "".join(MIXED) + "".join(chr(rng.randrange(0x20, 0x3100)) for _ in range(400))
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 80))) for _ in range(2000)]
+    assert token_streams(texts) == [" ".join(_reference_tokens(text)) for text in texts]
 
 
 def test_fullwidth_punctuation_is_left_alone_but_fullwidth_letters_and_connectors_are_folded() -> None:
