@@ -112,8 +112,13 @@ def _has_field(schema: tantivy.Schema, name: str) -> bool:
 
 
 def default_build_threads() -> int:
-    """Indexing threads for a rebuild: one core stays with the Python side analysing the text."""
-    return max(1, min(4, (os.cpu_count() or 2) - 1))
+    """Indexing threads for a rebuild: one a core, up to four.
+
+    The Python side (batched analysis, engine documents) takes under half a core at full speed, so
+    it needs no core of its own: on two cores, two threads built 100,000 documents at 5,800–5,900
+    a second against 4,900–5,100 with one.
+    """
+    return max(1, min(4, os.cpu_count() or 2))
 
 
 def _open_writer(
