@@ -219,10 +219,9 @@ _SEPARATOR = "\n"  # stands between the texts of a batch: neither a word charact
 
 @cache
 def _char_classes() -> np.ndarray:
-    """Every code point's class (other, word or CJK), indexed by code point; made once, ~0.1 s."""
-    every = "".join(map(chr, range(0x110000))).encode("utf-32-le", "surrogatepass")
-    chars = every.decode("utf-32-le", "surrogatepass")
-    classes = np.zeros(0x110000, np.uint8)
+    """Every code point's class (other, word or CJK), indexed by code point; made once a process."""
+    chars = "".join(map(chr, range(0x110000)))
+    classes = np.full(0x110000, _OTHER, np.uint8)
     for value, pattern in ((_WORD_CLASS, _WORD_CHAR), (_CJK_CLASS, f"[{_CJK}]")):
         found = "".join(re.findall(pattern, chars)).encode("utf-32-le")
         classes[np.frombuffer(found, np.uint32)] = value
