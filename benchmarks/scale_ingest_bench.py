@@ -67,7 +67,8 @@ def cpu_by_role(postgres_data: Path) -> collections.Counter[str]:
             continue
         role = "uploaders" if process.pid == me.pid else next(
             (name for key, name in ROLES.items() if key in line), "other")
-        used[role] += times.user + times.system
+        # children_*: the finished children it waited for (a worker's tesseract runs)
+        used[role] += times.user + times.system + times.children_user + times.children_system
     return used
 
 
